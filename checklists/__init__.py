@@ -1,0 +1,1 @@
+"""Ready checklists shipped with relcheck (installed as ``relcheck.checklists``)."""

@@ -1,0 +1,5 @@
+"""``python -m relcheck``."""
+
+from relcheck.cli import main
+
+main()

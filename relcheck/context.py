@@ -1,0 +1,85 @@
+"""Work out what a run is about: repository, commit, branch, version, tag, run id."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+
+from relcheck import __version__, gitrepo
+from relcheck.errors import UsageError
+from relcheck.models import Checklist, RunInfo
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id: ``20261126T101500Z-3fa2``."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    return f"{stamp}-{secrets.token_hex(2)}"
+
+
+def project_version(root: str) -> str | None:
+    """``[project] version`` from pyproject.toml, if there is one."""
+    import tomllib
+
+    path = os.path.join(root, "pyproject.toml")
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        return None
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read: {exc}") from exc
+    version = data.get("project", {}).get("version")
+    return str(version) if version is not None else None
+
+
+def resolve_version(checklist: Checklist, root: str, cli_version: str | None) -> str | None:
+    """The release version, from the command line, pyproject.toml or git describe."""
+    if cli_version:
+        return cli_version
+    source = checklist.release.version_from
+    if source == "pyproject":
+        return project_version(root)
+    if source == "git-describe":
+        return gitrepo.describe_version(root)
+    return None
+
+
+def render_tag(template: str, version: str | None) -> str | None:
+    """The tag name for ``version`` (None when there is no version)."""
+    if version is None:
+        return None if "{version}" in template else template
+    return template.replace("{version}", version)
+
+
+def build_run_info(
+    checklist: Checklist,
+    root: str,
+    *,
+    cli_version: str | None = None,
+    dry_run: bool = False,
+    only: tuple[str, ...] = (),
+    skipped: dict[str, str] | None = None,
+    mode: str = "run",
+    commit: str | None = None,
+) -> RunInfo:
+    """The RunInfo for a run of ``checklist`` in ``root``."""
+    head = gitrepo.head(root)
+    version = resolve_version(checklist, root, cli_version)
+    return RunInfo(
+        run_id=new_run_id(),
+        root=root,
+        checklist_path=os.path.relpath(checklist.path, root)
+        if os.path.isabs(checklist.path)
+        else checklist.path,
+        checklist_sha256=checklist.sha256,
+        commit=commit or head.commit,
+        branch=head.branch,
+        version=version,
+        tag=render_tag(checklist.release.tag, version),
+        relcheck_version=__version__,
+        dry_run=dry_run,
+        only=only,
+        skipped=skipped or {},
+        mode=mode,
+    )

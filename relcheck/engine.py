@@ -1,0 +1,363 @@
+"""Plan and run a checklist's steps; own the release gate. Never prints, never exits.
+
+Order: repository preconditions first, then the checks (in parallel up to ``jobs``,
+along ``needs``), then release steps, one by one, and only when every required step
+passed or was served from cache. Nothing a runner does can open that gate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from relcheck import registry
+from relcheck.errors import PluginError, RunnerError
+from relcheck.interrupts import Cancellation
+from relcheck.models import Checklist, Outcome, RunInfo, RunResult, Status, Step, StepResult
+from relcheck.process import OutputSink
+from relcheck.redact import Redactor
+
+EventHandler = Callable[[str, Step, StepResult | None], None]  # "start" | "finish"
+
+
+class ResultCache(Protocol):
+    """Reuses an earlier pass of an identical step (see relcheck.cache)."""
+
+    def lookup(self, step: Step) -> StepResult | None: ...
+
+    def store(self, step: Step, result: StepResult) -> None: ...
+
+
+@dataclass
+class RunOptions:
+    """How to run: parallelism, selection, where logs go, what to tell the reporters."""
+
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    fail_fast: bool = False
+    dry_run: bool = False
+    release: bool = True  # False for hook and partial runs: never run release steps
+    only: tuple[str, ...] = ()
+    skip: Mapping[str, str] = field(default_factory=dict)  # id -> reason
+    log_dir: str | None = None
+    workdir: str | None = None  # defaults to info.root
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    redactor: Redactor = field(default_factory=Redactor)
+    on_event: EventHandler | None = None
+    on_output: Callable[[str, str], None] | None = None  # (step id, text) for -v
+    cache: ResultCache | None = None
+    interactive: bool = False
+    confirmations: Mapping[str, str] = field(default_factory=dict)
+
+
+def is_release(step: Step) -> bool:
+    return bool(registry.runner_attr(registry.load(step.uses), "release"))
+
+
+def is_precondition(step: Step) -> bool:
+    return bool(registry.runner_attr(registry.load(step.uses), "precondition"))
+
+
+def context_env(info: RunInfo, base: Mapping[str, str], step: Step) -> dict[str, str]:
+    """The environment of a step: base, RELCHECK_* context values, then the step's env."""
+    env = dict(base)
+    values = {
+        "RELCHECK_VERSION": info.version,
+        "RELCHECK_TAG": info.tag,
+        "RELCHECK_BRANCH": info.branch,
+        "RELCHECK_COMMIT": info.commit,
+        "RELCHECK_RUN_ID": info.run_id,
+        "RELCHECK_STEP": step.id,
+        "RELCHECK_ROOT": info.root,
+    }
+    env.update({k: v for k, v in values.items() if v is not None})
+    env.update(step.env)
+    return env
+
+
+class _Run:
+    def __init__(
+        self, checklist: Checklist, info: RunInfo, options: RunOptions, cancel: Cancellation
+    ) -> None:
+        self.checklist = checklist
+        self.info = info
+        self.options = options
+        self.cancel = cancel
+        self.results: dict[str, StepResult] = {}
+        self.lock = threading.Lock()
+        self.stop_reason: str | None = None  # set by --fail-fast or a failed precondition
+        self.blocked = False
+
+    # -- events ---------------------------------------------------------------------
+    def emit(self, kind: str, step: Step, result: StepResult | None) -> None:
+        if self.options.on_event is not None:
+            with self.lock:
+                self.options.on_event(kind, step, result)
+
+    def finish(self, step: Step, result: StepResult) -> None:
+        result = dataclasses.replace(
+            result,
+            step_id=step.id,
+            runner=step.uses,
+            optional=step.optional,
+            owner=step.owner,
+            expect=step.expect,
+            rollback=step.rollback,
+        )
+        with self.lock:
+            self.results[step.id] = result
+        self.emit("finish", step, result)
+
+    def skip(self, step: Step, reason: str) -> None:
+        self.finish(step, _skipped(step, reason))
+
+    # -- one step -------------------------------------------------------------------
+    def execute(self, step: Step) -> StepResult:
+        """Run one step (with its retries); never raises."""
+        self.emit("start", step, None)
+        started, t0 = time.time(), time.monotonic()
+        log_path = (
+            os.path.join(self.options.log_dir, f"{step.id}.log") if self.options.log_dir else None
+        )
+        live = None
+        if self.options.on_output is not None:
+            on_output = self.options.on_output
+            live = lambda text: on_output(step.id, text)  # noqa: E731
+        sink = OutputSink(log_path, self.options.redactor, live)
+        attempts = 0
+        try:
+            while True:
+                attempts += 1
+                result = self._attempt(step, sink)
+                retry = result.status in (Status.FAILED, Status.ERROR, Status.TIMED_OUT)
+                if not retry or attempts > step.retries or self.cancel.cancelled:
+                    break
+                sink.note(f"attempt {attempts} {result.status}: {result.summary}; retrying")
+        finally:
+            sink.close()
+        redact = self.options.redactor.text
+        if result.status is Status.PASSED and attempts > 1:
+            result = dataclasses.replace(
+                result,
+                summary=f"{result.summary} (flaky, {attempts} attempts)",
+                metrics={**result.metrics, "flaky": True},
+            )
+        return dataclasses.replace(
+            result,
+            summary=redact(result.summary),
+            details=tuple(redact(d) for d in result.details),
+            output_tail=redact(result.output_tail or sink.tail()),
+            step_id=step.id,
+            runner=step.uses,
+            started_at=started,
+            duration=time.monotonic() - t0,
+            log_path=log_path,
+            attempts=attempts,
+        )
+
+    def _attempt(self, step: Step, sink: OutputSink) -> StepResult:
+        ctx = registry.StepContext(
+            step=step,
+            checklist=self.checklist,
+            info=self.info,
+            workdir=self.options.workdir or self.info.root,
+            env=context_env(self.info, self.options.env, step),
+            cancel=self.cancel.event,
+            sink=sink,
+            results=dict(self.results),
+            interactive=self.options.interactive,
+            confirmations=self.options.confirmations,
+            deadline=time.monotonic() + step.timeout,
+        )
+        try:
+            runner = registry.load(step.uses)()
+            result = runner.run(step.params, ctx)
+        except (RunnerError, PluginError) as exc:
+            sink.note(f"error: {exc}")
+            return StepResult(Status.ERROR, str(exc))
+        except Exception as exc:  # a runner bug must not lose the run or its record
+            sink.write(traceback.format_exc().encode())
+            return StepResult(
+                Status.ERROR, f"runner {step.uses!r} crashed: {type(exc).__name__}: {exc}"
+            )
+        if not isinstance(result, StepResult):
+            return StepResult(
+                Status.ERROR, f"runner {step.uses!r} returned {type(result).__name__}"
+            )
+        return result
+
+    # -- the graph ------------------------------------------------------------------
+    def readiness(self, step: Step, preconditions: list[Step]) -> str | None:
+        """None when ``step`` may start; 'wait'; or a reason to skip it."""
+        if step.id in self.options.skip:
+            return f"skipped on request: {self.options.skip[step.id]}"
+        if self.stop_reason is not None:
+            return self.stop_reason
+        if not is_precondition(step):
+            for pre in preconditions:
+                if pre.id not in self.results:
+                    return "wait"
+        for need in step.needs:
+            if self.options.only and need not in self.options.only:
+                continue  # a partial run records what it ran; the rest is another job's
+            done = self.results.get(need)
+            if done is None:
+                return "wait"
+            if not done.status.ok:
+                return f"needs {need!r}, which {_verb(done.status)}"
+        return None
+
+    def run_checks(self, steps: list[Step]) -> None:
+        preconditions = [s for s in steps if is_precondition(s)]
+        pending = list(steps)
+        running: dict[Future[StepResult], Step] = {}
+        with ThreadPoolExecutor(max_workers=max(1, self.options.jobs)) as pool:
+            while pending or running:
+                if self.cancel.cancelled:
+                    break
+                progressed = True
+                while progressed:  # skipping one step may settle the ones after it
+                    progressed = False
+                    for step in list(pending):
+                        if len(running) >= self.options.jobs:
+                            break
+                        state = self.readiness(step, preconditions)
+                        if state == "wait":
+                            continue
+                        pending.remove(step)
+                        progressed = True
+                        if state is not None:
+                            self.skip(step, state)
+                            continue
+                        cached = self.options.cache.lookup(step) if self.options.cache else None
+                        if cached is not None:
+                            self.emit("start", step, None)
+                            self.finish(step, cached)
+                            continue
+                        running[pool.submit(self.execute, step)] = step
+                if not running:
+                    if pending:  # nothing can start: should not happen with a valid graph
+                        for step in pending:
+                            self.skip(step, "could not be scheduled")
+                        pending.clear()
+                    break
+                done, _ = wait(running, timeout=0.25, return_when=FIRST_COMPLETED)
+                for future in done:
+                    step = running.pop(future)
+                    result = future.result()
+                    self.finish(step, result)
+                    self.after(step, result)
+            for future in list(running):  # cancelled: steps stop their own processes
+                step = running.pop(future)
+                self.finish(step, future.result())
+        for step in pending:
+            self.skip(step, "not started: the run was interrupted")
+
+    def after(self, step: Step, result: StepResult) -> None:
+        if result.status is Status.PASSED and self.options.cache is not None:
+            self.options.cache.store(step, result)
+        if result.status.ok or step.optional:
+            return
+        if is_precondition(step):
+            self.blocked = True
+            self.stop_reason = f"not started: precondition {step.id!r} {_verb(result.status)}"
+        elif self.options.fail_fast and self.stop_reason is None:
+            self.stop_reason = f"not started: --fail-fast after {step.id!r} {_verb(result.status)}"
+
+    def gate(self, checks: list[Step]) -> str | None:
+        """None when release steps may run, else why not."""
+        for step in checks:
+            result = self.results.get(step.id)
+            if step.optional:
+                continue
+            if result is None or not result.status.ok:
+                status = result.status if result else "did not run"
+                return f"required step {step.id!r} {_verb(status)}"
+        return None
+
+
+def run(
+    checklist: Checklist, info: RunInfo, options: RunOptions, cancel: Cancellation
+) -> RunResult:
+    """Run ``checklist`` and return every step's result, in checklist order."""
+    started = time.time()
+    state = _Run(checklist, info, options, cancel)
+    releases = [s for s in checklist.steps if is_release(s)]
+    checks = [s for s in checklist.steps if not is_release(s)]
+    if options.only:
+        checks = [s for s in checks if s.id in options.only]
+        releases = []
+    state.run_checks(checks)
+
+    message: str | None = None
+    if cancel.cancelled:
+        outcome = Outcome.TERMINATED if cancel.signal == 15 else Outcome.INTERRUPTED
+        message = "interrupted: no release step was run"
+        for step in releases:
+            state.skip(step, "not run: the run was interrupted")
+    else:
+        blocker = state.gate(checks)
+        if state.blocked:
+            outcome = Outcome.BLOCKED
+        else:
+            outcome = Outcome.PASSED if blocker is None else Outcome.FAILED
+        message = blocker
+        for step in releases:
+            if blocker is not None:
+                state.skip(step, f"not run: {blocker}")
+            elif not options.release:
+                state.skip(step, "not run: release steps do not run in this mode")
+            elif options.dry_run:
+                state.skip(step, _dry_run_text(step, checklist, info))
+            elif cancel.cancelled:
+                state.skip(step, "not run: the run was interrupted")
+            else:
+                result = state.execute(step)
+                state.finish(step, result)
+                if not result.status.ok:
+                    outcome = Outcome.FAILED
+                    message = f"release step {step.id!r} {_verb(result.status)}: {result.summary}"
+                    state.stop_reason = f"not run: release step {step.id!r} failed"
+                    break
+        for step in releases:
+            if step.id not in state.results:
+                state.skip(step, state.stop_reason or "not run")
+        if cancel.cancelled and outcome is Outcome.PASSED:
+            outcome = Outcome.TERMINATED if cancel.signal == 15 else Outcome.INTERRUPTED
+    ordered = tuple(state.results[s.id] for s in checklist.steps if s.id in state.results)
+    return RunResult(info, outcome, started, time.time(), ordered, message)
+
+
+def _dry_run_text(step: Step, checklist: Checklist, info: RunInfo) -> str:
+    runner = registry.load(step.uses)
+    describe = getattr(runner, "describe", None)
+    if describe is not None:
+        return f"dry run: {describe(step.params, checklist, info)}"
+    return "dry run: release step not run"
+
+
+def _skipped(step: Step, reason: str) -> StepResult:
+    return StepResult(
+        Status.SKIPPED,
+        reason,
+        step_id=step.id,
+        runner=step.uses,
+        started_at=time.time(),
+        reason=reason,
+    )
+
+
+def _verb(status: object) -> str:
+    return {
+        Status.FAILED: "failed",
+        Status.ERROR: "could not run",
+        Status.TIMED_OUT: "timed out",
+        Status.SKIPPED: "was skipped",
+        Status.INTERRUPTED: "was interrupted",
+    }.get(status, str(status))  # type: ignore[call-overload]

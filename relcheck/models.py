@@ -1,0 +1,185 @@
+"""Immutable data: the checklist, its steps, and the results of a run. No I/O here."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from relcheck.errors import SourceLocation
+
+
+class Status(enum.StrEnum):
+    """What became of one step."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"  # the runner could not run at all
+    TIMED_OUT = "timed_out"
+    SKIPPED = "skipped"
+    CACHED = "cached"  # an identical earlier pass was reused
+    INTERRUPTED = "interrupted"
+
+    @property
+    def ok(self) -> bool:
+        """True when the step counts as passed for the release gate."""
+        return self in (Status.PASSED, Status.CACHED)
+
+
+class Outcome(enum.StrEnum):
+    """What became of a whole run."""
+
+    RUNNING = "running"  # written at start; a record left like this means a crash
+    PASSED = "passed"
+    FAILED = "failed"
+    BLOCKED = "blocked"  # a precondition failed: the repository is not releasable
+    INTERRUPTED = "interrupted"
+    TERMINATED = "terminated"  # SIGTERM, as a cancelled CI job
+    ERROR = "error"  # relcheck itself failed
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """A finding tied to a file position (a lint finding, a failing test)."""
+
+    message: str
+    path: str | None = None
+    line: int | None = None
+    column: int | None = None
+    level: str = "error"  # error | warning | notice
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What a runner reports for one step; the engine fills in identity and timing."""
+
+    status: Status
+    summary: str
+    exit_code: int | None = None
+    metrics: Mapping[str, Any] = field(default_factory=dict)
+    details: tuple[str, ...] = ()  # failure detail lines, most useful first
+    annotations: tuple[Annotation, ...] = ()
+    output_tail: str = ""
+    # Filled in by the engine.
+    step_id: str = ""
+    runner: str = ""
+    started_at: float = 0.0  # epoch seconds
+    duration: float = 0.0
+    log_path: str | None = None
+    attempts: int = 1
+    cached_from: str | None = None  # run id that produced the reused pass
+    reason: str | None = None  # why a step was skipped
+    # Copied from the step, so a result read back from a record stands on its own.
+    optional: bool = False
+    owner: str | None = None
+    expect: str | None = None
+    rollback: str | None = None
+
+    @property
+    def ended_at(self) -> float:
+        return self.started_at + self.duration
+
+
+@dataclass(frozen=True)
+class Step:
+    """One validated step of a checklist."""
+
+    id: str
+    uses: str
+    params: Any  # the runner's validated Params object
+    raw_params: Mapping[str, Any]  # the `with:` mapping as written, for fingerprints
+    needs: tuple[str, ...] = ()
+    optional: bool = False
+    timeout: float = 600.0
+    env: Mapping[str, str] = field(default_factory=dict)
+    name: str | None = None
+    owner: str | None = None
+    expect: str | None = None
+    rollback: str | None = None
+    retries: int = 0
+    cache: bool | None = None  # None: the runner decides
+    inputs: tuple[str, ...] = ()
+    location: SourceLocation | None = None
+
+
+@dataclass(frozen=True)
+class ReleaseConfig:
+    """The `release:` section: how the tag is named and made."""
+
+    tag: str = "v{version}"
+    version_from: str = "pyproject"  # pyproject | git-describe | cli
+    branch: tuple[str, ...] = ("main",)
+    sign: bool = False
+    push: bool = False
+    remote: str = "origin"
+    changelog: str | None = "CHANGELOG.md"
+
+
+@dataclass(frozen=True)
+class HookConfig:
+    """The `hook:` section: what a pre-push hook checks."""
+
+    branches: tuple[str, ...] = ()  # empty: the release branch
+    steps: tuple[str, ...] = ()  # empty: every step that is not a release step
+
+
+@dataclass(frozen=True)
+class Checklist:
+    """A whole validated checklist file."""
+
+    path: str
+    sha256: str
+    version: int
+    steps: tuple[Step, ...]
+    release: ReleaseConfig = ReleaseConfig()
+    hook: HookConfig = HookConfig()
+    default_timeout: float = 600.0
+    secrets: tuple[str, ...] = ()  # environment variable names whose values are masked
+
+    def step(self, step_id: str) -> Step:
+        """The step with this id (KeyError if none)."""
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """The context of a run: where, on what, for which release."""
+
+    run_id: str
+    root: str
+    checklist_path: str
+    checklist_sha256: str
+    commit: str | None
+    branch: str | None
+    version: str | None
+    tag: str | None
+    relcheck_version: str
+    dry_run: bool = False
+    only: tuple[str, ...] = ()
+    skipped: Mapping[str, str] = field(default_factory=dict)  # step id -> reason
+    tree: str | None = None
+    mode: str = "run"  # run | hook | partial | release
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything a run produced, in checklist order."""
+
+    info: RunInfo
+    outcome: Outcome
+    started_at: float
+    ended_at: float
+    steps: tuple[StepResult, ...]
+    message: str | None = None  # why the run ended as it did, for the result line
+
+    @property
+    def duration(self) -> float:
+        return self.ended_at - self.started_at
+
+    def result(self, step_id: str) -> StepResult | None:
+        """The result of one step, if it has one."""
+        return next((r for r in self.steps if r.step_id == step_id), None)

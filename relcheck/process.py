@@ -1,0 +1,284 @@
+"""The one place relcheck starts processes: timeouts, cancellation, bounded output."""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from relcheck.errors import RunnerError
+from relcheck.redact import Redactor, StreamRedactor
+
+TAIL_BYTES = 8192
+KILL_GRACE = 2.0  # seconds between SIGINT, SIGTERM and SIGKILL
+_CAPTURE_LIMIT = 64 * 1024 * 1024  # tool output parsed by a runner (ruff JSON, ...)
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[@-Z\\-_]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+_active_groups: set[int] = set()
+_active_lock = threading.Lock()
+
+
+def clean_text(data: bytes) -> str:
+    """Decode output for display and records: bad UTF-8 replaced, escape codes removed."""
+    text = data.decode("utf-8", errors="replace").replace("\r\n", "\n")
+    return _CONTROL.sub("", _ANSI.sub("", text))
+
+
+class OutputSink:
+    """Receives a step's output: writes it (masked) to the log, keeps a bounded tail."""
+
+    def __init__(
+        self,
+        log_path: str | None,
+        redactor: Redactor | None = None,
+        live: Callable[[str], None] | None = None,
+    ) -> None:
+        self.log_path = log_path
+        self._redactor = StreamRedactor(redactor or Redactor())
+        self._tail: collections.deque[bytes] = collections.deque()
+        self._tail_size = 0
+        self._lock = threading.Lock()
+        self._live = live
+        self._file: BinaryIO | None = None
+        self.bytes_seen = 0
+        if log_path:
+            os.makedirs(os.path.dirname(log_path), exist_ok=True)
+            fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            self._file = os.fdopen(fd, "wb")
+
+    def write(self, chunk: bytes) -> None:
+        """Add raw output from a process."""
+        with self._lock:
+            self.bytes_seen += len(chunk)
+            self._emit(self._redactor.feed(chunk))
+
+    def note(self, text: str) -> None:
+        """Add a line of relcheck's own (what it ran, why it stopped)."""
+        self.write(f"[relcheck] {text}\n".encode())
+
+    def _emit(self, data: bytes) -> None:
+        if not data:
+            return
+        if self._file is not None:
+            self._file.write(data)
+        self._tail.append(data)
+        self._tail_size += len(data)
+        while self._tail_size - len(self._tail[0]) >= TAIL_BYTES:
+            self._tail_size -= len(self._tail.popleft())
+        if self._live is not None:
+            self._live(data.decode("utf-8", errors="replace"))
+
+    def flush(self) -> None:
+        """Emit what the redactor held back."""
+        with self._lock:
+            self._emit(self._redactor.flush())
+            if self._file is not None:
+                self._file.flush()
+
+    def tail(self, max_lines: int = 40) -> str:
+        """The last lines of output, cleaned for display."""
+        self.flush()
+        with self._lock:
+            data = b"".join(self._tail)[-TAIL_BYTES:]
+        lines = clean_text(data).rstrip("\n").split("\n")
+        return "\n".join(lines[-max_lines:]) if data else ""
+
+    def close(self) -> None:
+        self.flush()
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """How a process ended."""
+
+    argv: list[str] | str
+    returncode: int | None
+    duration: float
+    timed_out: bool = False
+    cancelled: bool = False
+    stdout: bytes = b""  # only when asked to capture
+
+    @property
+    def signal(self) -> int | None:
+        """The signal that killed the process, if one did."""
+        if self.returncode is not None and self.returncode < 0:
+            return -self.returncode
+        return None
+
+    def describe(self) -> str:
+        """``exit 1``, ``killed by signal 9``, ``timed out``."""
+        if self.timed_out:
+            return "timed out"
+        if self.cancelled:
+            return "interrupted"
+        if self.signal is not None:
+            try:
+                name = signal.Signals(self.signal).name
+            except ValueError:
+                name = "unknown"
+            return f"killed by signal {self.signal} ({name})"
+        return f"exit {self.returncode}"
+
+
+def which(program: str, env: Mapping[str, str]) -> str | None:
+    """The full path of ``program`` on the PATH of ``env``."""
+    return shutil.which(program, path=env.get("PATH", os.defpath))
+
+
+def run(
+    argv: list[str] | str,
+    *,
+    cwd: str,
+    env: Mapping[str, str],
+    timeout: float,
+    cancel: threading.Event,
+    sink: OutputSink,
+    shell: bool = False,
+    capture_stdout: bool = False,
+) -> CommandResult:
+    """Run ``argv`` in its own process group; stop the whole group on timeout or cancel.
+
+    A string with ``shell=True`` runs through ``sh -c``; anything else runs as argv with
+    no shell. Standard input is closed so a process that reads it gets end-of-file.
+    """
+    if not os.path.isdir(cwd):
+        raise RunnerError(f"working directory {cwd} does not exist")
+    if shell:
+        if not isinstance(argv, str):
+            raise RunnerError("a shell command must be a string")
+        popen_argv: list[str] = ["/bin/sh", "-c", argv]
+    else:
+        popen_argv = [argv] if isinstance(argv, str) else list(argv)
+        if not popen_argv:
+            raise RunnerError("empty command")
+        if os.sep not in popen_argv[0] and which(popen_argv[0], env) is None:
+            raise RunnerError(f"{popen_argv[0]} not found on PATH")
+    sink.note(f"$ {argv if isinstance(argv, str) else _join(popen_argv)}")
+    start = time.monotonic()
+    if cancel.is_set():
+        return CommandResult(argv, None, 0.0, cancelled=True)
+    try:
+        proc = subprocess.Popen(
+            popen_argv,
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE if capture_stdout else subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
+        )
+    except OSError as exc:
+        raise RunnerError(f"cannot start {popen_argv[0]}: {exc.strerror or exc}") from exc
+    with _active_lock:
+        _active_groups.add(proc.pid)
+    captured: list[bytes] = []
+    readers = [_reader(proc.stdout, captured if capture_stdout else None, sink)]
+    if capture_stdout:
+        readers.append(_reader(proc.stderr, None, sink))
+    timed_out = cancelled = False
+    deadline = start + timeout
+    try:
+        while True:
+            try:
+                proc.wait(timeout=max(0.0, min(0.1, deadline - time.monotonic())))
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            if cancel.is_set():
+                cancelled = True
+                _stop_group(proc, (signal.SIGINT, signal.SIGTERM, signal.SIGKILL))
+                break
+            if time.monotonic() >= deadline:
+                timed_out = True
+                _stop_group(proc, (signal.SIGTERM, signal.SIGKILL))
+                break
+    finally:
+        _kill_leftovers(proc.pid)
+        for reader in readers:
+            reader.join(timeout=5)
+        with _active_lock:
+            _active_groups.discard(proc.pid)
+    duration = time.monotonic() - start
+    if timed_out:
+        sink.note(f"timed out after {timeout:.1f}s; stopped the process group")
+    elif cancelled:
+        sink.note("interrupted; stopped the process group")
+    return CommandResult(
+        argv,
+        proc.returncode,
+        duration,
+        timed_out=timed_out,
+        cancelled=cancelled,
+        stdout=b"".join(captured),
+    )
+
+
+def kill_all() -> None:
+    """SIGKILL every running step's process group at once (the second Ctrl-C)."""
+    with _active_lock:
+        groups = list(_active_groups)
+    for pgid in groups:
+        _kill_leftovers(pgid)
+
+
+def _join(argv: list[str]) -> str:
+    import shlex
+
+    return shlex.join(argv)
+
+
+def _reader(
+    stream: BinaryIO | None, captured: list[bytes] | None, sink: OutputSink
+) -> threading.Thread:
+    def pump() -> None:
+        assert stream is not None
+        size = 0
+        fd = stream.fileno()
+        while chunk := os.read(fd, 65536):
+            if captured is not None and size < _CAPTURE_LIMIT:
+                captured.append(chunk)
+                size += len(chunk)
+            sink.write(chunk)
+        stream.close()
+
+    thread = threading.Thread(target=pump, daemon=True)
+    thread.start()
+    return thread
+
+
+def _stop_group(proc: subprocess.Popen[bytes], signals: tuple[signal.Signals, ...]) -> None:
+    """Send each signal to the group in turn, waiting a grace period between them."""
+    for sig in signals:
+        try:
+            os.killpg(proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        if sig == signal.SIGKILL:
+            proc.wait()
+            return
+        try:
+            proc.wait(timeout=KILL_GRACE)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _kill_leftovers(pgid: int) -> None:
+    """Kill what the step left behind in its group (background grandchildren)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)

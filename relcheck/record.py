@@ -1,0 +1,241 @@
+"""Run records: one TOML file per run under ``.relcheck/runs/``, written atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from relcheck.errors import UsageError
+from relcheck.models import Annotation, Outcome, RunInfo, RunResult, Status, StepResult
+
+FORMAT = 1
+STATE_DIR = ".relcheck"
+
+
+def runs_dir(root: str) -> str:
+    """Where a repository's run records live."""
+    return os.path.join(root, STATE_DIR, "runs")
+
+
+def record_path(directory: str, run_id: str) -> str:
+    return os.path.join(directory, f"{run_id}.toml")
+
+
+def log_dir(directory: str, run_id: str) -> str:
+    """Where the full logs of a run's steps go, beside its record."""
+    return os.path.join(directory, run_id)
+
+
+def _iso(epoch: float) -> str:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).isoformat(timespec="microseconds")
+
+
+def _epoch(text: str) -> float:
+    return dt.datetime.fromisoformat(text).timestamp()
+
+
+def _clean(value: Any) -> Any:
+    """Data TOML can hold: no None, keys as text, tuples as lists."""
+    if isinstance(value, Mapping):
+        return {str(k): _clean(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value if v is not None]
+    return value
+
+
+def step_to_dict(r: StepResult) -> dict[str, Any]:
+    return {
+        "id": r.step_id,
+        "runner": r.runner,
+        "status": str(r.status),
+        "summary": r.summary,
+        "optional": r.optional,
+        "started_at": _iso(r.started_at),
+        "ended_at": _iso(r.ended_at),
+        "duration": round(r.duration, 6),
+        "exit_code": r.exit_code,
+        "attempts": r.attempts,
+        "owner": r.owner,
+        "expect": r.expect,
+        "rollback": r.rollback,
+        "reason": r.reason,
+        "cached_from": r.cached_from,
+        "log": r.log_path,
+        "metrics": dict(r.metrics),
+        "details": list(r.details),
+        "annotations": [vars(a) for a in r.annotations],
+        "output_tail": r.output_tail,
+    }
+
+
+def to_dict(run: RunResult) -> dict[str, Any]:
+    """The run as plain data: the record's content, and the JSON output."""
+    i = run.info
+    return _clean(
+        {
+            "format": FORMAT,
+            "run_id": i.run_id,
+            "outcome": str(run.outcome),
+            "message": run.message,
+            "checklist": i.checklist_path,
+            "checklist_sha256": i.checklist_sha256,
+            "commit": i.commit,
+            "tree": i.tree,
+            "branch": i.branch,
+            "version": i.version,
+            "tag": i.tag,
+            "relcheck_version": i.relcheck_version,
+            "mode": i.mode,
+            "dry_run": i.dry_run,
+            "root": i.root,
+            "only": list(i.only),
+            "skipped": dict(i.skipped),
+            "started_at": _iso(run.started_at),
+            "ended_at": _iso(run.ended_at),
+            "duration": round(run.duration, 6),
+            "steps": [step_to_dict(r) for r in run.steps],
+        }
+    )
+
+
+def from_dict(data: Mapping[str, Any]) -> RunResult:
+    """A RunResult read back from a record."""
+    info = RunInfo(
+        run_id=data["run_id"],
+        root=data.get("root", ""),
+        checklist_path=data.get("checklist", ""),
+        checklist_sha256=data.get("checklist_sha256", ""),
+        commit=data.get("commit"),
+        branch=data.get("branch"),
+        version=data.get("version"),
+        tag=data.get("tag"),
+        relcheck_version=data.get("relcheck_version", ""),
+        dry_run=data.get("dry_run", False),
+        only=tuple(data.get("only", ())),
+        skipped=dict(data.get("skipped", {})),
+        tree=data.get("tree"),
+        mode=data.get("mode", "run"),
+    )
+    steps = tuple(
+        StepResult(
+            status=Status(s["status"]),
+            summary=s.get("summary", ""),
+            exit_code=s.get("exit_code"),
+            metrics=s.get("metrics", {}),
+            details=tuple(s.get("details", ())),
+            annotations=tuple(Annotation(**a) for a in s.get("annotations", ())),
+            output_tail=s.get("output_tail", ""),
+            step_id=s["id"],
+            runner=s.get("runner", ""),
+            started_at=_epoch(s["started_at"]),
+            duration=s.get("duration", 0.0),
+            log_path=s.get("log"),
+            attempts=s.get("attempts", 1),
+            cached_from=s.get("cached_from"),
+            reason=s.get("reason"),
+            optional=s.get("optional", False),
+            owner=s.get("owner"),
+            expect=s.get("expect"),
+            rollback=s.get("rollback"),
+        )
+        for s in data.get("steps", ())
+    )
+    return RunResult(
+        info=info,
+        outcome=Outcome(data["outcome"]),
+        started_at=_epoch(data["started_at"]),
+        ended_at=_epoch(data["ended_at"]),
+        steps=steps,
+        message=data.get("message"),
+    )
+
+
+def write(directory: str, run: RunResult) -> str:
+    """Write ``run``'s record atomically (temp file, fsync, rename); return its path."""
+    import tomli_w
+
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    path = record_path(directory, run.info.run_id)
+    payload = tomli_w.dumps(to_dict(run)).encode()
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".toml")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    return path
+
+
+def check_writable(directory: str) -> None:
+    """Fail before any step runs if records cannot be written to ``directory``."""
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".probe-")
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write run records to {directory}: {exc.strerror or exc}",
+            hint="make the folder writable, or pass --record-dir",
+        ) from exc
+
+
+def read(path: str) -> RunResult:
+    """Read one record."""
+    import tomllib
+
+    try:
+        with open(path, "rb") as fh:
+            return from_dict(tomllib.load(fh))
+    except FileNotFoundError:
+        raise UsageError(f"no run record at {path}") from None
+    except (OSError, tomllib.TOMLDecodeError, KeyError, ValueError) as exc:
+        raise UsageError(f"{path}: not a readable run record: {exc}") from exc
+
+
+def list_records(directory: str) -> list[str]:
+    """Record paths, newest first."""
+    try:
+        names = [n for n in os.listdir(directory) if n.endswith(".toml") and not n.startswith(".")]
+    except FileNotFoundError:
+        return []
+    return [os.path.join(directory, n) for n in sorted(names, reverse=True)]
+
+
+def iter_runs(directory: str) -> Iterator[RunResult]:
+    """Readable records, newest first; unreadable ones are passed over."""
+    for path in list_records(directory):
+        try:
+            yield read(path)
+        except UsageError:
+            continue
+
+
+def find(directory: str, ref: str) -> str:
+    """The record path for a run id (or a unique prefix of one) or ``latest``."""
+    paths = list_records(directory)
+    if not paths:
+        raise UsageError(f"no runs recorded in {directory}", hint="run `relcheck run` first")
+    if ref == "latest":
+        return paths[0]
+    matches = [p for p in paths if os.path.basename(p).startswith(ref)]
+    if len(matches) != 1:
+        what = "no run" if not matches else f"{len(matches)} runs"
+        raise UsageError(f"{what} matching {ref!r} in {directory}", hint="see `relcheck history`")
+    return matches[0]

@@ -1,0 +1,120 @@
+"""Plain text output: a line per finished step, then failure details and the result."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from relcheck.durations import format_duration
+from relcheck.models import Outcome, RunResult, Status, Step, StepResult
+
+LABELS = {
+    Status.PASSED: "PASS",
+    Status.FAILED: "FAIL",
+    Status.ERROR: "ERROR",
+    Status.TIMED_OUT: "TIMEOUT",
+    Status.SKIPPED: "SKIP",
+    Status.CACHED: "CACHED",
+    Status.INTERRUPTED: "STOPPED",
+}
+_TAIL_LINES = 15
+
+
+def step_line(result: StepResult, width: int = 12) -> str:
+    """``PASS  lint          0.21s  3 files clean``."""
+    label = LABELS[result.status]
+    if result.optional and not result.status.ok and result.status is not Status.SKIPPED:
+        label += "?"  # an optional step's failure does not block
+    duration = format_duration(result.duration) if result.status is not Status.SKIPPED else "-"
+    return f"{label:<8}{result.step_id:<{width}}  {duration:>7}  {result.summary}"
+
+
+def failure_lines(result: StepResult) -> list[str]:
+    """What someone needs to act on a failure: owner, expectation, rollback, output."""
+    title = f"{result.step_id} ({result.runner}) {result.status}"
+    if result.optional:
+        title += " [optional: does not block the release]"
+    lines = [f"--- {title}: {result.summary}"]
+    for label, value in (
+        ("owner", result.owner),
+        ("expected", result.expect),
+        ("rollback", result.rollback),
+        ("log", result.log_path),
+    ):
+        if value:
+            lines.append(f"    {label}: {value}")
+    for detail in result.details[:20]:
+        lines.append(f"    {detail}")
+    tail = result.output_tail.strip("\n")
+    if tail and not result.details:
+        lines.append("    output (last lines):")
+        lines.extend(f"    | {line}" for line in tail.split("\n")[-_TAIL_LINES:])
+    return lines
+
+
+def result_line(run: RunResult) -> str:
+    counts: dict[Status, int] = {}
+    for r in run.steps:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    parts = [f"{n} {s}" for s, n in counts.items()]
+    head = {
+        Outcome.PASSED: "passed",
+        Outcome.FAILED: "FAILED",
+        Outcome.BLOCKED: "BLOCKED",
+        Outcome.INTERRUPTED: "INTERRUPTED",
+        Outcome.TERMINATED: "TERMINATED",
+        Outcome.ERROR: "ERROR",
+        Outcome.RUNNING: "RUNNING",
+    }[run.outcome]
+    text = f"relcheck: {head}: {', '.join(parts) or 'no steps'} in {format_duration(run.duration)}"
+    if run.message:
+        text += f" ({run.message})"
+    return text
+
+
+class TextReporter:
+    """Line-by-line output, safe for logs and pipes (no escape codes)."""
+
+    def __init__(self, stream: TextIO | None = None, *, quiet: bool = False, verbose: bool = False):
+        self.stream = stream or sys.stdout
+        self.quiet = quiet
+        self.verbose = verbose
+        self.width = 12
+        self._partial: dict[str, str] = {}
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
+    def on_event(self, kind: str, step: Step, result: StepResult | None) -> None:
+        self.width = max(self.width, len(step.id))
+        if kind == "start" and self.verbose:
+            self._print(f"START   {step.id}")
+        if kind != "finish" or result is None:
+            return
+        if self.quiet and (result.status.ok or result.status is Status.SKIPPED):
+            return
+        self._print(step_line(result, self.width))
+
+    def on_output(self, step_id: str, text: str) -> None:
+        if not self.verbose:
+            return
+        buffered = self._partial.pop(step_id, "") + text
+        *lines, rest = buffered.split("\n")
+        for line in lines:
+            self._print(f"[{step_id}] {line}")
+        if rest:
+            self._partial[step_id] = rest
+
+    def finish(self, run: RunResult, record_path: str | None) -> None:
+        failed = [
+            r for r in run.steps if r.status in (Status.FAILED, Status.ERROR, Status.TIMED_OUT)
+        ]
+        if failed:
+            self._print("")
+            for r in failed:
+                for line in failure_lines(r):
+                    self._print(line)
+        self._print("")
+        self._print(result_line(run))
+        if record_path and not self.quiet:
+            self._print(f"record: {record_path}")

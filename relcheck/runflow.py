@@ -1,0 +1,131 @@
+"""One `relcheck run`, end to end: load, lock, record, run the engine, record again."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from relcheck import checklist as checklist_mod
+from relcheck import engine, gitrepo, record
+from relcheck.context import build_run_info
+from relcheck.errors import UsageError
+from relcheck.interrupts import Cancellation
+from relcheck.models import Checklist, Outcome, RunResult
+from relcheck.redact import Redactor
+from relcheck.report import Reporter
+
+
+@dataclass
+class RunRequest:
+    """What the command line asked for."""
+
+    root: str
+    checklist: str | None = None
+    jobs: int | None = None
+    fail_fast: bool = False
+    dry_run: bool = False
+    only: tuple[str, ...] = ()
+    skip: Mapping[str, str] = field(default_factory=dict)
+    cli_version: str | None = None
+    record_dir: str | None = None
+    mode: str = "run"
+    interactive: bool = False
+    confirmations: Mapping[str, str] = field(default_factory=dict)
+    use_cache: bool = True
+    verbose: bool = False
+
+
+def tool_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment steps start from: relcheck's own bin folder first on PATH (so
+    `python`, `pytest`, `ruff` are those installed beside relcheck), git hook variables
+    removed."""
+    env = gitrepo.without_git_hook_env(environ)
+    bindir = os.path.dirname(sys.executable)
+    path = env.get("PATH", os.defpath)
+    if path.split(os.pathsep)[0] != bindir:
+        env["PATH"] = os.pathsep.join([bindir, path])
+    return env
+
+
+def load(request: RunRequest) -> Checklist:
+    path = checklist_mod.find_checklist(request.root, request.checklist)
+    return checklist_mod.load_checklist(path)
+
+
+def _check_selection(checklist: Checklist, request: RunRequest) -> None:
+    known = {s.id for s in checklist.steps}
+    for flag, ids in (("--only", request.only), ("--skip", tuple(request.skip))):
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            raise UsageError(
+                f"{flag} names unknown step(s): {', '.join(unknown)}",
+                hint=f"steps are: {', '.join(sorted(known))}",
+            )
+
+
+def execute(
+    request: RunRequest, reporter: Reporter, cancellation: Cancellation
+) -> tuple[RunResult, str]:
+    """Run the checklist; return the result and the path of its record."""
+    checklist = load(request)
+    _check_selection(checklist, request)
+    info = build_run_info(
+        checklist,
+        request.root,
+        cli_version=request.cli_version,
+        dry_run=request.dry_run,
+        only=request.only,
+        skipped=dict(request.skip),
+        mode=request.mode,
+    )
+    directory = request.record_dir or record.runs_dir(request.root)
+    record.check_writable(directory)
+    state_dir = os.path.join(request.root, record.STATE_DIR)
+    from relcheck.lock import run_lock
+
+    with run_lock(state_dir):
+        if info.commit:
+            info = dataclasses.replace(info, tree=gitrepo.tree_of(request.root, info.commit))
+        started = time.time()
+        record.write(directory, RunResult(info, Outcome.RUNNING, started, started, ()))
+        env = tool_env(os.environ)
+        options = engine.RunOptions(
+            jobs=request.jobs or (os.cpu_count() or 1),
+            fail_fast=request.fail_fast,
+            dry_run=request.dry_run,
+            release=request.mode == "run",
+            only=request.only,
+            skip=request.skip,
+            log_dir=record.log_dir(directory, info.run_id),
+            env=env,
+            redactor=Redactor.from_environ(os.environ, checklist.secrets),
+            on_event=reporter.on_event,
+            on_output=reporter.on_output if request.verbose else None,
+            interactive=request.interactive,
+            confirmations=request.confirmations,
+        )
+        try:
+            result = engine.run(checklist, info, options, cancellation)
+        except BaseException as exc:
+            crashed = RunResult(
+                info, Outcome.ERROR, started, time.time(), (), f"relcheck failed: {exc!r}"
+            )
+            record.write(directory, crashed)
+            raise
+        path = record.write(directory, result)
+    return result, os.path.relpath(path, request.root) if path.startswith(request.root) else path
+
+
+EXIT_CODES = {
+    Outcome.PASSED: 0,
+    Outcome.FAILED: 1,
+    Outcome.BLOCKED: 3,
+    Outcome.INTERRUPTED: 130,
+    Outcome.TERMINATED: 143,
+    Outcome.ERROR: 70,
+    Outcome.RUNNING: 70,
+}

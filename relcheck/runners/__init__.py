@@ -1,0 +1,1 @@
+"""Built-in runners, one module each, registered through the ``relcheck.runners`` entry points."""

@@ -1,0 +1,93 @@
+"""The checklist file format (version 1) as pydantic models.
+
+Only loaded to validate a file or print its JSON Schema; the rest of relcheck works on
+the frozen dataclasses of ``relcheck.models``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from relcheck.durations import Duration
+
+STEP_ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ReleaseSpec(_Strict):
+    """How the release tag is named and made."""
+
+    tag: str = Field("v{version}", description="Tag name; {version} is replaced.")
+    version_from: Literal["pyproject", "git-describe", "cli"] = Field(
+        "pyproject", description="Where the version comes from."
+    )
+    branch: str | list[str] = Field(
+        "main", description="Release branch: a name, a glob, or a list of them."
+    )
+    sign: bool = Field(False, description="Sign the tag (git tag -s), SSH or GPG as configured.")
+    push: bool = Field(False, description="Push the tag to `remote` after creating it.")
+    remote: str = Field("origin", description="The remote to push the tag to.")
+    changelog: str | None = Field(
+        "CHANGELOG.md", description="Changelog that must have a section for the version."
+    )
+
+
+class DefaultsSpec(_Strict):
+    """Defaults that apply to every step."""
+
+    timeout: Duration = Field(Duration(600), description="Step timeout, e.g. 90s, 10m, 1h.")
+
+
+class HookSpec(_Strict):
+    """What a git pre-push hook checks."""
+
+    branches: list[str] = Field(
+        default_factory=list, description="Branch globs whose push is checked (default: release)."
+    )
+    steps: list[str] = Field(
+        default_factory=list, description="Step ids to run (default: every non-release step)."
+    )
+
+
+class StepSpec(_Strict):
+    """One step of the checklist."""
+
+    id: str = Field(pattern=STEP_ID_PATTERN, description="Unique, slug-like step id.")
+    uses: str | None = Field(None, description="The runner; `run:` implies `command`.")
+    run: str | list[str] | None = Field(
+        None, description="Shorthand for `uses: command` with this command."
+    )
+    with_: dict[str, Any] = Field(
+        default_factory=dict, alias="with", description="The runner's parameters."
+    )
+    name: str | None = Field(None, description="A readable name for output.")
+    needs: list[str] = Field(default_factory=list, description="Steps that must pass first.")
+    optional: bool = Field(False, description="Its failure is reported but does not block.")
+    timeout: Duration | None = Field(None, description="Overrides defaults.timeout.")
+    env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
+    owner: str | None = Field(None, description="Who to ask when it fails.")
+    expect: str | None = Field(None, description="The expected result, shown on failure.")
+    rollback: str | None = Field(None, description="The rollback note, kept beside the step.")
+    retries: int = Field(0, ge=0, le=10, description="Extra attempts after a failure.")
+    cache: bool | None = Field(None, description="Reuse an identical earlier pass.")
+    inputs: list[str] = Field(
+        default_factory=list, description="Globs of the files the result depends on."
+    )
+
+
+class ChecklistSpec(_Strict):
+    """A relcheck checklist file."""
+
+    version: Literal[1] = Field(description="Format version; this relcheck reads 1.")
+    release: ReleaseSpec = Field(default_factory=ReleaseSpec)  # type: ignore[arg-type]
+    defaults: DefaultsSpec = Field(default_factory=DefaultsSpec)  # type: ignore[arg-type]
+    hook: HookSpec = Field(default_factory=HookSpec)
+    secrets: list[str] = Field(
+        default_factory=list, description="Environment variables whose values are masked."
+    )
+    steps: list[StepSpec] = Field(min_length=1, description="The steps, in order.")

@@ -1,0 +1,171 @@
+"""Shared fixtures: an isolated environment, real git repositories, a real HTTP server."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from tests.helpers import commit_all, git, write
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """No CI, proxy, GitHub or relcheck variables leak in; git ignores the user's config."""
+    for name in list(os.environ):
+        if (
+            name.startswith(("GITHUB_", "RELCHECK_", "GIT_", "GITLAB_"))
+            or name.lower().endswith("_proxy")
+            or name in ("CI", "NO_COLOR", "FORCE_COLOR")
+        ):
+            monkeypatch.delenv(name, raising=False)
+    home = tmp_path_factory.mktemp("home")
+    gitconfig = home / ".gitconfig-empty"
+    gitconfig.write_text("")
+    templates = home / "git-templates"
+    templates.mkdir(exist_ok=True)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
+    monkeypatch.setenv("GIT_TEMPLATE_DIR", str(templates))
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "Rel Check")
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "relcheck@example.invalid")
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "Rel Check")
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "relcheck@example.invalid")
+    monkeypatch.setenv("TERM", "dumb")
+
+
+@pytest.fixture
+def git_repo(tmp_path: Path) -> Path:
+    """A repository on `main` with one commit (pyproject.toml, CHANGELOG.md) and a bare
+    repository as `origin`, pushed and tracked."""
+    remote = tmp_path / "remote.git"
+    repo = tmp_path / "repo"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
+    git(tmp_path, "init", "-q", "-b", "main", str(repo))
+    write(
+        repo / "pyproject.toml",
+        """
+        [project]
+        name = "demo"
+        version = "1.2.0"
+        """,
+    )
+    write(
+        repo / "CHANGELOG.md",
+        """
+        # Changelog
+
+        ## [1.2.0] - 2026-11-26
+        ### Added
+        - Everything.
+        """,
+    )
+    write(repo / ".gitignore", ".relcheck/\n")
+    commit_all(repo, "initial")
+    git(repo, "remote", "add", "origin", str(remote))
+    git(repo, "push", "-q", "-u", "origin", "main")
+    return repo
+
+
+@pytest.fixture
+def checklist(git_repo: Path):  # type: ignore[no-untyped-def]
+    """Write ``relcheck.yaml`` into the git_repo and commit it: ``checklist(text)``."""
+
+    def make(text: str, *, commit: bool = True) -> Path:
+        path = write(git_repo / "relcheck.yaml", text)
+        if commit:
+            commit_all(git_repo, "checklist")
+        return path
+
+    return make
+
+
+@pytest.fixture
+def cli_invoke(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Run a relcheck command in-process in ``cwd``; echo output when a test fails."""
+    from relcheck.cli import main
+
+    def invoke(*args: str, cwd: Path, input: str | None = None) -> Result:
+        monkeypatch.chdir(cwd)
+        result = CliRunner().invoke(main, list(args), input=input, catch_exceptions=True)
+        print(f"$ relcheck {' '.join(args)}\n{result.output}")
+        if result.exc_info and not isinstance(result.exception, SystemExit):
+            import traceback
+
+            traceback.print_exception(*result.exc_info)
+        return result
+
+    return invoke
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Routes for HTTP tests: /ok, /json, /status/N, /slow?ms=N, /badjson, /headers."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:  # quiet
+        return None
+
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        from urllib.parse import parse_qs, urlparse
+
+        url = urlparse(self.path)
+        query = parse_qs(url.query)
+        if url.path in ("/ok", "/health"):
+            self._send(200, json.dumps({"status": "ok", "version": "1.2.0"}).encode())
+        elif url.path.startswith("/status/"):
+            self._send(int(url.path.rsplit("/", 1)[1]), b'{"status": "error"}')
+        elif url.path == "/slow":
+            time.sleep(int(query.get("ms", ["500"])[0]) / 1000)
+            self._send(200, b'{"status": "ok"}')
+        elif url.path == "/badjson":
+            self._send(200, b"{not json")
+        elif url.path == "/headers":
+            self._send(
+                200,
+                json.dumps(dict(self.headers)).encode(),
+                headers={
+                    "X-Content-Type-Options": "nosniff",
+                    "Strict-Transport-Security": "max-age=63072000",
+                },
+            )
+        else:
+            self._send(404, b'{"error": "not found"}')
+
+
+@pytest.fixture(scope="session")
+def http_server() -> Iterator[str]:
+    """A real threaded HTTP server on 127.0.0.1; yields its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

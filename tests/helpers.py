@@ -1,0 +1,91 @@
+"""Helpers for tests: real git repositories, real relcheck processes, record reading."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import tomllib
+from pathlib import Path
+from typing import Any
+
+RELCHECK = [sys.executable, "-m", "relcheck"]
+
+
+def git(cwd: Path | str, *args: str, check: bool = True) -> str:
+    """Run git in ``cwd``; return stdout."""
+    proc = subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"git {' '.join(args)} failed: {proc.stderr}")
+    return proc.stdout.strip()
+
+
+def commit_all(repo: Path, message: str = "change") -> str:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--allow-empty", "-m", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+def write(path: Path, text: str) -> Path:
+    """Write dedented ``text`` to ``path`` (parents created)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"))
+    return path
+
+
+def run_relcheck(
+    *args: str,
+    cwd: Path | str,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """Run relcheck as a user would: a real process."""
+    return subprocess.run(
+        [*RELCHECK, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        input=input,
+        stdin=None if input is not None else subprocess.DEVNULL,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def records(repo: Path) -> list[Path]:
+    """Run records in ``repo``, oldest first."""
+    runs = repo / ".relcheck" / "runs"
+    return sorted(runs.glob("*.toml")) if runs.exists() else []
+
+
+def latest_record(repo: Path) -> dict[str, Any]:
+    """The newest record of ``repo`` as data."""
+    found = records(repo)
+    assert found, f"no run record in {repo}"
+    return tomllib.loads(found[-1].read_text())
+
+
+def step_record(record: dict[str, Any], step_id: str) -> dict[str, Any]:
+    for step in record["steps"]:
+        if step["id"] == step_id:
+            return step
+    raise AssertionError(f"no step {step_id!r} in record: {[s['id'] for s in record['steps']]}")
+
+
+def tags(repo: Path) -> list[str]:
+    out = git(repo, "tag", "--list")
+    return out.split() if out else []
+
+
+def assert_no_traceback(proc: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback (most recent call last)" not in proc.stdout + proc.stderr, proc.stderr
