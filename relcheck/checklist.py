@@ -94,6 +94,13 @@ def _validate(
     raw_steps = data.get("steps") if isinstance(data.get("steps"), list) else []
     params, runners = _validate_params(raw_steps, source, problems)
     problems.extend(_graph_problems(raw_steps, runners, source))
+    release = data.get("release")
+    if isinstance(release, dict) and isinstance(release.get("tag"), str):
+        from relcheck.refname import template_problem
+
+        why = template_problem(release["tag"])
+        if why:
+            problems.append(Problem(source.locate(("release", "tag")), why))
     if problems or spec is None:
         raise ChecklistError(_dedupe(problems))
     return _build(spec, params, sha256, path, source)
