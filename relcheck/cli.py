@@ -86,6 +86,23 @@ def main() -> None:
 @click.option(
     "-v", "--verbose", is_flag=True, help="Stream each step's output, prefixed with its id."
 )
+@click.option(
+    "--no-progress", is_flag=True, help="Plain lines instead of the live view at a terminal."
+)
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour output (auto: at a terminal, unless NO_COLOR is set).",
+)
+@click.option(
+    "--confirm",
+    "confirm",
+    multiple=True,
+    metavar="ID",
+    help="Confirm this manual step without a prompt (repeatable); recorded with your git name.",
+)
 @boundary
 def run(
     checklist: str | None,
@@ -100,26 +117,35 @@ def run(
     record_dir: str | None,
     quiet: bool,
     verbose: bool,
+    no_progress: bool,
+    color: str,
+    confirm: tuple[str, ...],
 ) -> None:
     """Run the checklist; tag the release when every required step passed."""
+    from relcheck import terminal
     from relcheck.errors import UsageError
     from relcheck.interrupts import Cancellation, handle_signals
+    from relcheck.report.choose import make_reporter
     from relcheck.runflow import EXIT_CODES, RunRequest, execute
 
     if skip and not reason:
         raise UsageError("--skip needs --reason TEXT: a skipped step is recorded with why")
-    if fmt == "json":
-        from relcheck.report.json_report import JsonReporter
+    root = _root()
+    reporter = make_reporter(
+        fmt=fmt,
+        quiet=quiet,
+        verbose=verbose,
+        progress=not no_progress,
+        color=color,
+        environ=os.environ,
+    )
+    confirmations: dict[str, str] = {}
+    if confirm:
+        from relcheck.gitrepo import user_identity
 
-        reporter = JsonReporter()
-        if verbose or not quiet:
-            pass
-    else:
-        from relcheck.report.text import TextReporter
-
-        reporter = TextReporter(quiet=quiet, verbose=verbose)
+        confirmations = dict.fromkeys(confirm, user_identity(root))
     request = RunRequest(
-        root=_root(),
+        root=root,
         checklist=checklist,
         jobs=jobs,
         fail_fast=fail_fast,
@@ -129,9 +155,16 @@ def run(
         cli_version=release_version,
         record_dir=record_dir,
         verbose=verbose,
+        interactive=terminal.interactive(os.environ),
+        confirmations=confirmations,
     )
-    with handle_signals(Cancellation()) as cancellation:
-        result, record_path = execute(request, reporter, cancellation)
+    try:
+        with handle_signals(Cancellation()) as cancellation:
+            result, record_path = execute(request, reporter, cancellation)
+    finally:
+        close = getattr(reporter, "close", None)  # give the terminal back, even on a crash
+        if close is not None:
+            close()
     reporter.finish(result, record_path)
     sys.exit(EXIT_CODES[result.outcome])
 

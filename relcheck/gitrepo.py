@@ -96,3 +96,17 @@ def describe_version(root: str) -> str | None:
     """The version from the newest tag reachable from HEAD (``v1.2.0`` -> ``1.2.0``)."""
     out = git(root, "describe", "--tags", "--abbrev=0", check=False)
     return out.removeprefix("v") if out else None
+
+
+def user_identity(root: str) -> str:
+    """``Name <email>`` as git would sign a commit here (user.name/user.email, or the
+    GIT_AUTHOR_* variables); the login name when git knows nobody."""
+    ident = git(root, "var", "GIT_AUTHOR_IDENT", check=False)
+    if ">" in ident:
+        return ident.rsplit(">", 1)[0] + ">"
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

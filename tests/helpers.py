@@ -89,3 +89,35 @@ def tags(repo: Path) -> list[str]:
 
 def assert_no_traceback(proc: subprocess.CompletedProcess[str]) -> None:
     assert "Traceback (most recent call last)" not in proc.stdout + proc.stderr, proc.stderr
+
+
+def spawn_relcheck(
+    *args: str,
+    cwd: Path | str,
+    env: dict[str, str] | None = None,
+    rows: int = 30,
+    columns: int = 100,
+    timeout: float = 60,
+) -> Any:
+    """Run relcheck in a real pseudo-terminal (pexpect), as a person at a terminal would."""
+    import pexpect
+
+    return pexpect.spawn(
+        RELCHECK[0],
+        [*RELCHECK[1:], *args],
+        cwd=str(cwd),
+        env={**os.environ, "TERM": "xterm-256color", **(env or {})},
+        dimensions=(rows, columns),
+        encoding="utf-8",
+        codec_errors="replace",
+        timeout=timeout,
+    )
+
+
+def screen_of(output: str, rows: int = 30, columns: int = 100) -> list[str]:
+    """What a terminal would show after ``output``: its lines, right-stripped."""
+    import pyte
+
+    screen = pyte.Screen(columns, rows)
+    pyte.Stream(screen).feed(output)
+    return [line.rstrip() for line in screen.display]
