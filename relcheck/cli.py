@@ -277,3 +277,31 @@ def show(ref: str, record_dir: str | None, fmt: str) -> None:
     for step_result in run_result.steps:
         click.echo(step_line(step_result, width))
     TextReporter().finish(run_result, path)
+
+
+@main.command(context_settings=CONTEXT)
+@click.option("--markdown", is_flag=True, help="The reference page (Markdown) instead.")
+@click.option(
+    "--builtin-only", is_flag=True, help="Only relcheck's own runners, not installed plugins."
+)
+@click.option("-o", "--output", metavar="PATH", help="Write to PATH instead of standard output.")
+@boundary
+def schema(markdown: bool, builtin_only: bool, output: str | None) -> None:
+    """Print the JSON Schema of the checklist format, with every installed runner's
+    `with:` parameters (for editors: see the README)."""
+    from relcheck.schema_export import runner_classes, schema_text
+
+    runners = runner_classes(builtin_only=builtin_only)
+    if markdown:
+        from relcheck.reference import reference_markdown
+
+        text = reference_markdown(runners)
+    else:
+        text = schema_text(runners)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from relcheck.fileio import write_text
+
+    write_text(output, text)
+    click.echo(f"wrote {output}", err=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from relcheck import gitrepo, terminal
@@ -17,7 +17,9 @@ class ManualParams:
 
     __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
 
-    prompt: str
+    prompt: str = field(
+        metadata={"description": "What the person confirms, e.g. On-call has been notified."}
+    )
 
     def __post_init__(self) -> None:
         if not self.prompt.strip():
