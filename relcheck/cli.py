@@ -305,3 +305,34 @@ def schema(markdown: bool, builtin_only: bool, output: str | None) -> None:
 
     write_text(output, text)
     click.echo(f"wrote {output}", err=True)
+
+
+@main.command(context_settings=CONTEXT)
+@click.option(
+    "-t",
+    "--template",
+    metavar="NAME",
+    help="Template to start from (see --list), or a template file's path [default: library].",
+)
+@click.option("--list", "list_templates", is_flag=True, help="List the templates and exit.")
+@click.option("--force", is_flag=True, help="Overwrite an existing checklist.")
+@checklist_option
+@boundary
+def init(template: str | None, list_templates: bool, force: bool, checklist: str | None) -> None:
+    """Write a relcheck.yaml for this project from a template, adapted to what the
+    project has (version source, ruff configuration, tests folder, changelog, default
+    branch and remote), and the JSON Schema editors use beside it."""
+    from relcheck import scaffold
+
+    if list_templates:
+        available = scaffold.templates()
+        width = max(len(name) for name in available)
+        for name, text in available.items():
+            click.echo(f"{name:<{width}}  {scaffold.describe(text)}")
+        return
+    root = _root()
+    result = scaffold.write_checklist(
+        root, template or scaffold.DEFAULT_TEMPLATE, checklist=checklist, force=force
+    )
+    for line in result:
+        click.echo(line)
