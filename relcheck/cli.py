@@ -24,6 +24,15 @@ checklist_option = click.option(
 )
 
 
+color_option = click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour output (auto: at a terminal, unless NO_COLOR is set).",
+)
+
+
 def _root() -> str:
     from relcheck.gitrepo import find_root
 
@@ -89,13 +98,7 @@ def main() -> None:
 @click.option(
     "--no-progress", is_flag=True, help="Plain lines instead of the live view at a terminal."
 )
-@click.option(
-    "--color",
-    type=click.Choice(["auto", "always", "never"]),
-    default="auto",
-    show_default=True,
-    help="Colour output (auto: at a terminal, unless NO_COLOR is set).",
-)
+@color_option
 @click.option(
     "--confirm",
     "confirm",
@@ -218,28 +221,31 @@ def runners() -> None:
 
 @main.command(context_settings=CONTEXT)
 @click.option("-n", "--limit", default=20, show_default=True, help="How many runs to list.")
+@click.option("--step", "step_id", metavar="ID", help="One step across runs: durations, outcomes.")
 @click.option("--record-dir", metavar="DIR", help="Where records are [default: .relcheck/runs].")
+@color_option
 @boundary
-def history(limit: int, record_dir: str | None) -> None:
-    """List recent runs, newest first."""
+def history(limit: int, step_id: str | None, record_dir: str | None, color: str) -> None:
+    """List recent runs, newest first; with --step, how one step fared across them."""
     from itertools import islice
 
     from relcheck import record
-    from relcheck.durations import format_duration
+    from relcheck.report import history as tables
+    from relcheck.report.choose import make_console
+    from relcheck.report.summary import unicode_ok
 
     directory = record_dir or record.runs_dir(_root())
-    shown = 0
-    for run_result in islice(record.iter_runs(directory), limit):
-        failed = [r.step_id for r in run_result.steps if not r.status.ok and not r.optional]
-        when = record.to_dict(run_result)["started_at"][:19].replace("T", " ")
-        click.echo(
-            f"{run_result.info.run_id}  {when}  {(run_result.info.commit or '-')[:9]:<9}  "
-            f"{run_result.info.version or '-':<10}  {run_result.outcome!s:<11}  "
-            f"{format_duration(run_result.duration):>7}  {','.join(failed)}"
-        )
-        shown += 1
-    if not shown:
-        click.echo(f"no runs recorded in {directory}")
+    console = make_console(color)
+    # Run ids sort by the second they started in; order within a second by start time.
+    runs = sorted(
+        islice(record.iter_runs(directory), limit), key=lambda r: r.started_at, reverse=True
+    )
+    if not runs:
+        console.print(tables.no_runs(directory))
+    elif step_id:
+        console.print(tables.step_history(step_id, runs, unicode=unicode_ok(console)))
+    else:
+        console.print(tables.runs_table(runs, unicode=unicode_ok(console)))
 
 
 @main.command(context_settings=CONTEXT)
@@ -248,9 +254,10 @@ def history(limit: int, record_dir: str | None) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@color_option
 @boundary
-def show(ref: str, record_dir: str | None, fmt: str) -> None:
-    """Show one recorded run (default: the latest)."""
+def show(ref: str, record_dir: str | None, fmt: str, color: str) -> None:
+    """Show one recorded run (default: the latest), as the run's own summary did."""
     from relcheck import record
 
     directory = record_dir or record.runs_dir(_root())
@@ -261,22 +268,20 @@ def show(ref: str, record_dir: str | None, fmt: str) -> None:
 
         JsonReporter().finish(run_result, path)
         return
-    from relcheck.report.text import TextReporter, step_line
+    from relcheck.report.choose import make_console
+    from relcheck.report.summary import local_time, render_run, run_header, unicode_ok
 
+    console = make_console(color)
     info = run_result.info
-    click.echo(f"run {info.run_id}  ({info.mode}{', dry run' if info.dry_run else ''})")
-    click.echo(f"  checklist {info.checklist_path}  sha256 {info.checklist_sha256[:12]}")
-    click.echo(
-        f"  commit {info.commit or '-'}  branch {info.branch or '-'}  "
-        f"version {info.version or '-'}  tag {info.tag or '-'}"
+    console.print(run_header(info))
+    console.print(
+        f"run {info.run_id}  {info.mode}  started {local_time(run_result.started_at)}  "
+        f"checklist sha256 {info.checklist_sha256[:12]}",
+        style="dim",
     )
-    for reason_id, why in info.skipped.items():
-        click.echo(f"  skipped on request: {reason_id}: {why}")
-    click.echo("")
-    width = max([12, *(len(r.step_id) for r in run_result.steps)])
-    for step_result in run_result.steps:
-        click.echo(step_line(step_result, width))
-    TextReporter().finish(run_result, path)
+    for skipped_id, why in info.skipped.items():
+        console.print(f"skipped on request: {skipped_id}: {why}", style="yellow")
+    console.print(render_run(run_result, os.path.relpath(path), unicode=unicode_ok(console)))
 
 
 @main.command(context_settings=CONTEXT)

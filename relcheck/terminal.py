@@ -30,7 +30,7 @@ def want_live(stream: TextIO, environ: Mapping[str, str], *, no_progress: bool) 
     """The live view needs a terminal that can move the cursor, outside CI."""
     if no_progress or in_ci(environ) or environ.get("TERM", "") == "dumb":
         return False
-    return _isatty(stream)
+    return isatty(stream)
 
 
 def want_color(choice: str, stream: TextIO, environ: Mapping[str, str]) -> bool:
@@ -39,15 +39,16 @@ def want_color(choice: str, stream: TextIO, environ: Mapping[str, str]) -> bool:
         return True
     if choice == "never" or "NO_COLOR" in environ or environ.get("TERM", "") == "dumb":
         return False
-    return _isatty(stream)
+    return isatty(stream)
 
 
 def interactive(environ: Mapping[str, str]) -> bool:
     """Can relcheck ask the person running it a question (standard input is a terminal)?"""
-    return not in_ci(environ) and _isatty(sys.stdin)
+    return not in_ci(environ) and isatty(sys.stdin)
 
 
-def _isatty(stream: TextIO) -> bool:
+def isatty(stream: TextIO) -> bool:
+    """True when ``stream`` is a terminal (False for closed or fake streams)."""
     try:
         return stream.isatty()
     except (AttributeError, ValueError):
@@ -98,7 +99,7 @@ def _open_terminal(stack: contextlib.ExitStack) -> tuple[int, TextIO]:
     try:
         fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
     except OSError:
-        if not _isatty(sys.stdin):
+        if not isatty(sys.stdin):
             raise NoAnswer("no terminal to ask on") from None
         return sys.stdin.fileno(), sys.stderr
     stack.callback(os.close, fd)

@@ -18,8 +18,12 @@ def make_console(
 
     stream = stream or sys.stdout
     use_color = terminal.want_color(color, stream, os.environ if environ is None else environ)
+    environ = os.environ if environ is None else environ
+    # Piped output has no width to ask; rich would assume 80 and fold the tables.
+    width = None if terminal.isatty(stream) else int(environ.get("COLUMNS", "") or 120)
     return Console(
         file=stream,
+        width=width,
         color_system="auto" if use_color else None,
         force_terminal=True if color == "always" else None,
         no_color=not use_color,
