@@ -100,9 +100,11 @@ def spawn_relcheck(
     timeout: float = 60,
 ) -> Any:
     """Run relcheck in a real pseudo-terminal (pexpect), as a person at a terminal would."""
+    import io
+
     import pexpect
 
-    return pexpect.spawn(
+    child = pexpect.spawn(
         RELCHECK[0],
         [*RELCHECK[1:], *args],
         cwd=str(cwd),
@@ -112,6 +114,14 @@ def spawn_relcheck(
         codec_errors="replace",
         timeout=timeout,
     )
+    # Every byte read, once: `before` repeats what a timed-out expect already returned.
+    child.logfile_read = io.StringIO()
+    return child
+
+
+def transcript(child: Any) -> str:
+    """Everything a spawned relcheck has written so far."""
+    return str(child.logfile_read.getvalue())
 
 
 def screen_of(output: str, rows: int = 30, columns: int = 100) -> list[str]:

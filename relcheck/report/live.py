@@ -52,7 +52,11 @@ class LiveReporter:
         steps = [s for s in checklist.steps if not info.only or s.id in info.only]
         self._rows = {s.id: _Row(s.id) for s in steps}
         self.console.print(run_header(info))
-        self._live = Live(
+        self._live = self._start_live()
+        self._stack.enter_context(terminal.pausing(self._paused))
+
+    def _start_live(self) -> Live:
+        live = Live(
             self,
             console=self.console,
             transient=True,  # the summary table replaces the live rows at the end
@@ -60,8 +64,8 @@ class LiveReporter:
             redirect_stdout=False,
             redirect_stderr=False,
         )
-        self._live.start()
-        self._stack.enter_context(terminal.pausing(self._paused))
+        live.start()
+        return live
 
     def on_event(self, kind: str, step: Step, result: StepResult | None) -> None:
         with self._lock:
@@ -72,8 +76,9 @@ class LiveReporter:
             elif kind == "finish" and result is not None:
                 row.result = result
                 row.spinner = None
-        if self._live is not None:
-            self._live.refresh()
+        live = self._live  # may be swapped by a question being asked meanwhile
+        if live is not None:
+            live.refresh()
 
     def on_output(self, step_id: str, text: str) -> None:
         if not self.verbose:
@@ -130,7 +135,10 @@ class LiveReporter:
             yield
             return
         live.stop()
+        self._live = None
         try:
             yield
         finally:
-            live.start()
+            # A new Live: a restarted one would first erase as many lines as it last
+            # drew, taking the question and its answer with them.
+            self._live = self._start_live()

@@ -15,6 +15,7 @@ from tests.helpers import (
     run_relcheck,
     screen_of,
     spawn_relcheck,
+    transcript,
 )
 
 CHECKLIST = """
@@ -119,6 +120,6 @@ def test_show_looks_like_the_summary_at_the_end_of_a_live_run(git_repo: Path, ch
         start = next(i for i, line in enumerate(screen) if re.match(r"step\s+┃ status", line))
         return screen[start : start + 4]
 
-    live_rows = summary(screen_of(live.before))
-    assert summary(screen_of(shown.before)) == live_rows
+    live_rows = summary(screen_of(transcript(live)))
+    assert summary(screen_of(transcript(shown))) == live_rows
     assert "✗ failed" in live_rows[2]

@@ -14,6 +14,7 @@ from tests.helpers import (
     run_relcheck,
     screen_of,
     spawn_relcheck,
+    transcript,
 )
 
 # Each gate step waits for a file the test creates, so the test decides when it ends.
@@ -47,31 +48,24 @@ def test_live_view_redraws_each_step_in_place_and_ends_with_a_summary(
     child = spawn_relcheck("run", "--dry-run", "--jobs", "3", cwd=git_repo)
     child.expect("running")
     child.expect(r"waiting(?:\x1b\[[0-9;]*m|\s)+after-one")  # needs gate-one, so it waits
-    seen = child.before + child.after
-    # Let the display settle with both gates running, then look at the screen.
-    child.expect(pexpect.TIMEOUT, timeout=0.5)
-    seen += child.before
-    before = screen_of(seen)
+    child.expect(pexpect.TIMEOUT, timeout=0.5)  # let the display settle, then look at it
+    before = screen_of(transcript(child))
     row = _row(before, "gate-one")
     assert "running" in before[row]
     assert "waiting" in before[_row(before, "after-one")]
 
     (git_repo / "go-one").touch()
-    child.expect(
-        r"passed(?:\x1b\[[0-9;]*m|\s)+after-one"
-    )  # gate-one passed, after-one ran and passed
-    seen += child.before + child.after
+    child.expect(r"passed(?:\x1b\[[0-9;]*m|\s)+after-one")  # gate-one passed, then after-one
     child.expect(pexpect.TIMEOUT, timeout=0.5)
-    seen += child.before
-    during = screen_of(seen)
+    during = screen_of(transcript(child))
     assert _row(during, "gate-one") == row, "gate-one's line moved instead of changing"
     assert "passed" in during[row]
     assert "running" in during[_row(during, "gate-two")]
 
     (git_repo / "go-two").touch()
     child.expect(pexpect.EOF)
-    seen += child.before
     child.close()
+    seen = transcript(child)
     assert child.exitstatus == 0, seen
     assert "\x1b[1A" in seen  # the cursor moved up: lines were redrawn, not appended
     final = screen_of(seen)
@@ -80,8 +74,8 @@ def test_live_view_redraws_each_step_in_place_and_ends_with_a_summary(
     for step_id in ("quick", "gate-one", "gate-two", "after-one"):
         assert "passed" in final[_row(final, step_id)]  # one summary row each
     assert "relcheck: passed: 4 passed" in text
-    assert "running" not in text
-    assert "waiting" not in text
+    assert "running" not in text, text  # the live rows gave way to the summary
+    assert "waiting" not in text, text
 
 
 def test_live_summary_shows_owner_expectation_rollback_and_output_of_a_failure(
@@ -105,7 +99,7 @@ def test_live_summary_shows_owner_expectation_rollback_and_output_of_a_failure(
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 1
-    text = "\n".join(screen_of(child.before))
+    text = "\n".join(screen_of(transcript(child)))
     assert "failed" in text
     assert "exit 4 (expected 0)" in text
     assert "skipped" in text
@@ -130,7 +124,7 @@ def test_verbose_live_view_prints_step_output_prefixed_with_the_step_id(
     )
     child = spawn_relcheck("run", "--dry-run", "-v", cwd=git_repo)
     child.expect(pexpect.EOF)
-    text = "\n".join(screen_of(child.before))
+    text = "\n".join(screen_of(transcript(child)))
     assert "[hello] first line" in text
     assert "[hello] second line" in text
 
@@ -139,8 +133,8 @@ def test_no_color_keeps_the_live_view_but_drops_colours(git_repo: Path, checklis
     checklist("version: 1\nsteps:\n  - id: hello\n    run: 'true'\n")
     child = spawn_relcheck("run", "--dry-run", cwd=git_repo, env={"NO_COLOR": "1"})
     child.expect(pexpect.EOF)
-    assert "\x1b[?25l" in child.before  # the live view hid the cursor while drawing
-    assert not re.search(r"\x1b\[[0-9;]*m", child.before.replace("\x1b[0m", ""))
+    assert "\x1b[?25l" in transcript(child)  # the live view hid the cursor while drawing
+    assert not re.search(r"\x1b\[[0-9;]*m", transcript(child).replace("\x1b[0m", ""))
 
 
 @pytest.mark.parametrize(
@@ -160,8 +154,8 @@ def test_plain_lines_at_a_terminal_when_progress_is_off(
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
-    assert not ESCAPE.search(child.before), repr(child.before)
-    assert re.search(r"^PASS\s+hello", child.before, re.MULTILINE)
+    assert not ESCAPE.search(transcript(child)), repr(transcript(child))
+    assert re.search(r"^PASS\s+hello", transcript(child), re.MULTILINE)
 
 
 def test_piped_output_is_plain_lines_without_escape_codes(git_repo: Path, checklist) -> None:
@@ -180,7 +174,7 @@ def test_color_always_colours_plain_output_and_never_removes_it(git_repo: Path, 
     assert "\x1b[32mPASS\x1b[0m" in coloured.stdout
     child = spawn_relcheck("run", "--dry-run", "--color", "never", cwd=git_repo)
     child.expect(pexpect.EOF)
-    assert not re.search(r"\x1b\[[0-9;]*m", child.before.replace("\x1b[0m", ""))
+    assert not re.search(r"\x1b\[[0-9;]*m", transcript(child).replace("\x1b[0m", ""))
 
 
 def test_quiet_prints_only_failures_and_the_result_line(git_repo: Path, checklist) -> None:
@@ -196,7 +190,7 @@ def test_quiet_prints_only_failures_and_the_result_line(git_repo: Path, checklis
     )
     child = spawn_relcheck("run", "--dry-run", "-q", cwd=git_repo)
     child.expect(pexpect.EOF)
-    lines = [line for line in child.before.splitlines() if line.strip()]
+    lines = [line for line in transcript(child).splitlines() if line.strip()]
     assert not any("fine" in line for line in lines), lines
     assert lines[0].startswith("FAIL")
     assert "broken" in lines[0]

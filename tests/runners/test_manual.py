@@ -15,8 +15,10 @@ from tests.helpers import (
     git,
     latest_record,
     run_relcheck,
+    screen_of,
     spawn_relcheck,
     step_record,
+    transcript,
 )
 
 ONCALL = """
@@ -38,7 +40,7 @@ def _answer(git_repo: Path, answer: str, *args: str) -> tuple[int, str]:
     child.sendline(answer)
     child.expect(pexpect.EOF)
     child.close()
-    return child.exitstatus, child.before
+    return child.exitstatus, transcript(child)
 
 
 def test_answering_y_at_a_terminal_passes_and_records_who_and_when(
@@ -48,6 +50,10 @@ def test_answering_y_at_a_terminal_passes_and_records_who_and_when(
     before = dt.datetime.now(dt.UTC).replace(microsecond=0)
     status, output = _answer(git_repo, "y")
     assert status == 0, output
+    screen = "\n".join(screen_of(output))
+    # The question and its answer stay on screen above the summary.
+    assert "[oncall] On-call has been notified? [y/N] y" in screen
+    assert screen.index("[y/N] y") < screen.index("status")
     step = step_record(latest_record(git_repo), "oncall")
     assert step["status"] == "passed"
     assert step["summary"] == f"confirmed by {IDENTITY}"
@@ -181,3 +187,32 @@ def test_a_misspelt_manual_parameter_is_a_checklist_error_with_its_line(
     assert proc.returncode == 2
     assert "relcheck.yaml:5:" in proc.stderr
     assert "did you mean 'prompt'" in proc.stderr
+
+
+def test_an_unanswered_question_ends_at_the_steps_timeout(git_repo: Path, checklist) -> None:
+    checklist(ONCALL.replace("owner: release-manager", "timeout: 1s"))
+    child = spawn_relcheck("run", "--dry-run", cwd=git_repo)
+    child.expect(r"\[y/N\] ")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+    step = step_record(latest_record(git_repo), "oncall")
+    assert step["status"] == "timed_out"
+    assert step["summary"] == "no answer within 1s: 'On-call has been notified'"
+
+
+def test_ctrl_c_while_asking_interrupts_the_run_and_gives_the_terminal_back(
+    git_repo: Path, checklist
+) -> None:
+    checklist(ONCALL)
+    child = spawn_relcheck("run", "--dry-run", cwd=git_repo)
+    child.expect(r"\[y/N\] ")
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    record = latest_record(git_repo)
+    assert record["outcome"] == "interrupted"
+    assert step_record(record, "oncall")["status"] == "interrupted"
+    output = transcript(child)
+    assert output.rfind("\x1b[?25h") > output.rfind("\x1b[?25l")  # the cursor is shown again
