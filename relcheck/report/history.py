@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import statistics
 from collections.abc import Sequence
 
@@ -12,7 +13,7 @@ from rich.text import Text
 
 from relcheck.durations import format_duration
 from relcheck.models import RunResult, Status, StepResult
-from relcheck.report.summary import OUTCOME_STYLE, local_time, status_text
+from relcheck.report.summary import OUTCOME_STYLE, status_text
 
 _BAR_WIDTH = 12
 
@@ -30,11 +31,12 @@ def runs_table(runs: Sequence[RunResult], *, unicode: bool = True) -> Table:
         "when", "run", "commit", "version", "outcome", "failed steps", "duration", unicode=unicode
     )
     table.columns[-1].justify = "right"
+    table.columns[5].min_width = 12
     for run in runs:
         failed = [r.step_id for r in run.steps if r.status in _FAILED and not r.optional]
-        outcome = str(run.outcome) + (" (dry run)" if run.info.dry_run else "")
+        outcome = str(run.outcome) + (" (dry)" if run.info.dry_run else "")
         table.add_row(
-            local_time(run.started_at),
+            short_time(run.started_at),
             run.info.run_id,
             (run.info.commit or "-")[:9],
             run.info.version or "-",
@@ -62,7 +64,7 @@ def step_history(step_id: str, runs: Sequence[RunResult], *, unicode: bool = Tru
         ran = result.status not in (Status.SKIPPED, Status.CACHED)
         bar = _bar(result.duration / longest, unicode) if ran else ""
         table.add_row(
-            local_time(run.started_at),
+            short_time(run.started_at),
             run.info.run_id,
             status_text(result, unicode=unicode),
             format_duration(result.duration) if ran else "-",
@@ -95,6 +97,11 @@ def step_stats(found: Sequence[tuple[RunResult, StepResult]]) -> str:
 def _bar(fraction: float, unicode: bool) -> str:
     cells = max(1, round(fraction * _BAR_WIDTH))
     return ("█" if unicode else "#") * cells
+
+
+def short_time(epoch: float) -> str:
+    """``Nov 26 10:15`` in the viewer's time zone (the year is in the run id)."""
+    return dt.datetime.fromtimestamp(epoch).astimezone().strftime("%b %d %H:%M")
 
 
 def no_runs(directory: str) -> RenderableType:
