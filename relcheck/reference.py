@@ -9,7 +9,10 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from relcheck.registry import Runner
 
 from relcheck.runner_docs import param_fields
 from relcheck.schema_export import checklist_schema, params_schema
@@ -25,7 +28,7 @@ _SECTIONS = (
 )
 
 
-def reference_markdown(runners: Mapping[str, type]) -> str:
+def reference_markdown(runners: Mapping[str, type[Runner]]) -> str:
     """The whole reference page for a set of runners."""
     schema = checklist_schema(runners)
     defs = schema["$defs"]
@@ -57,7 +60,7 @@ def reference_markdown(runners: Mapping[str, type]) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def _runner_section(name: str, cls: type, defs: dict[str, Any]) -> list[str]:
+def _runner_section(name: str, cls: type[Runner], defs: dict[str, Any]) -> list[str]:
     lines = [f"### `{name}`", ""]
     description = getattr(cls, "description", "") or _first_line(cls.__doc__)
     if description:

@@ -12,13 +12,16 @@ import dataclasses
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from relcheck.registry import Runner
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SHORTHAND_RUNNER = "command"  # `run:` is `uses: command` with `with.run`
 
 
-def runner_classes(*, builtin_only: bool = False) -> dict[str, type]:
+def runner_classes(*, builtin_only: bool = False) -> dict[str, type[Runner]]:
     """Installed runner classes by name (only relcheck's own with ``builtin_only``)."""
     from relcheck import registry
 
@@ -45,7 +48,7 @@ def params_schema(params_cls: type) -> dict[str, Any]:
     return schema
 
 
-def checklist_schema(runners: Mapping[str, type]) -> dict[str, Any]:
+def checklist_schema(runners: Mapping[str, type[Runner]]) -> dict[str, Any]:
     """The whole file's schema; ``uses`` may name only ``runners``."""
     from relcheck.schema import ChecklistSpec
 
@@ -87,7 +90,7 @@ def checklist_schema(runners: Mapping[str, type]) -> dict[str, Any]:
     }
 
 
-def schema_text(runners: Mapping[str, type]) -> str:
+def schema_text(runners: Mapping[str, type[Runner]]) -> str:
     """The schema as the committed file holds it: stable key order, newline at the end."""
     return json.dumps(checklist_schema(runners), indent=2, ensure_ascii=False) + "\n"
 

@@ -72,7 +72,9 @@ class LiveReporter:
             row = self._rows.setdefault(step.id, _Row(step.id))
             if kind == "start":
                 row.started = time.monotonic()
-                row.spinner = Spinner("dots" if self.unicode else "line", style="cyan")
+                row.spinner = Spinner(
+                    "dots" if self.unicode else "line", text=Text("running"), style="cyan"
+                )
             elif kind == "finish" and result is not None:
                 row.result = result
                 row.spinner = None
@@ -119,10 +121,7 @@ class LiveReporter:
                 elapsed = "" if r.status.value == "skipped" else format_duration(r.duration)
                 grid.add_row(status_text(r, unicode=self.unicode), r.step_id, elapsed, r.summary)
             elif row.started is not None and row.spinner is not None:
-                state = Text.assemble(
-                    (row.spinner.render(self.console.get_time()).plain, "cyan"), " running"
-                )
-                grid.add_row(state, row.step_id, format_duration(now - row.started), "")
+                grid.add_row(row.spinner, row.step_id, format_duration(now - row.started), "")
             else:
                 grid.add_row(Text("· waiting", style="dim"), Text(row.step_id, style="dim"), "", "")
         return grid
