@@ -302,3 +302,16 @@ def test_every_shipped_template_renders_to_a_valid_checklist_in_any_layout(
             path.write_text(render(text, project).text)
             checklist = load_checklist(str(path))  # raises with every problem if not valid
             assert checklist.steps
+
+
+def test_init_outside_git_writes_a_checklist_that_validates(tmp_path: Path) -> None:
+    write(tmp_path / "pyproject.toml", '[project]\nname = "plain"\nversion = "0.1.0"\n')
+    write(tmp_path / "tests" / "test_plain.py", FORMATTED_TEST)
+    proc = run_relcheck("init", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "left out lint: no ruff configuration" in proc.stdout
+    release = _release(tmp_path)
+    assert release["branch"] == "main"
+    assert release["push"] is False
+    assert _steps(tmp_path) == ["unit"]
+    assert run_relcheck("validate", cwd=tmp_path).returncode == 0

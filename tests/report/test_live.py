@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pexpect
@@ -196,3 +199,28 @@ def test_quiet_prints_only_failures_and_the_result_line(git_repo: Path, checklis
     assert "broken" in lines[0]
     assert lines[-1].startswith("relcheck: FAILED")
     assert latest_record(git_repo)["outcome"] == "failed"
+
+
+def test_plain_runs_and_help_never_import_rich(git_repo: Path, checklist) -> None:
+    checklist("version: 1\nsteps:\n  - id: hello\n    run: echo hi\n")
+    for args in (("--help",), ("run", "--dry-run")):
+        proc = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "relcheck", *args],
+            cwd=git_repo,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()}
+        assert "rich" not in imported, args
+
+
+def test_json_output_at_a_terminal_is_json_not_the_live_view(git_repo: Path, checklist) -> None:
+    checklist("version: 1\nsteps:\n  - id: hello\n    run: echo hi\n")
+    child = spawn_relcheck("run", "--dry-run", "--format", "json", cwd=git_repo)
+    child.expect(pexpect.EOF)
+    output = transcript(child)
+    assert "\x1b[" not in output
+    assert json.loads(output)["outcome"] == "passed"
