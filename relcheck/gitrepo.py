@@ -78,9 +78,9 @@ def head(root: str) -> Head:
     """HEAD's commit and branch, or Nones outside a repository or before a first commit."""
     if not os.path.exists(os.path.join(root, ".git")):
         return Head(None, None)
-    out = git(root, "rev-parse", "--verify", "-q", "HEAD", "--abbrev-ref", "HEAD", check=False)
+    out = git(root, "rev-parse", "HEAD", "--abbrev-ref", "HEAD", check=False)
     lines = out.splitlines()
-    if len(lines) < 2:
+    if len(lines) < 2 or len(lines[0]) < 40:  # no commit yet: git echoes "HEAD"
         return Head(None, None)
     branch = lines[1] if lines[1] != "HEAD" else None
     return Head(lines[0], branch)

@@ -89,3 +89,60 @@ def tags(repo: Path) -> list[str]:
 
 def assert_no_traceback(proc: subprocess.CompletedProcess[str]) -> None:
     assert "Traceback (most recent call last)" not in proc.stdout + proc.stderr, proc.stderr
+
+
+def make_plugin(
+    where: Path, runners: dict[str, str], source: str, dist: str = "demo_plugin"
+) -> Path:
+    """Write a real installed distribution (module + dist-info with entry points).
+
+    ``runners`` maps runner names to ``module:Class``. Put ``where`` on PYTHONPATH (or
+    sys.path) and importlib.metadata finds it like any installed package.
+    """
+    where.mkdir(parents=True, exist_ok=True)
+    module = dist.replace("-", "_")
+    (where / f"{module}.py").write_text(textwrap.dedent(source).lstrip("\n"))
+    info = where / f"{module}-0.1.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.1\n")
+    lines = "\n".join(f"{name} = {target}" for name, target in runners.items())
+    (info / "entry_points.txt").write_text(f"[relcheck.runners]\n{lines}\n")
+    return where
+
+
+RELEASE_PLUGIN = '''
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from relcheck.models import Status, StepResult
+from relcheck.registry import Runner
+
+
+@dataclass(frozen=True)
+class Params:
+    __pydantic_config__: ClassVar[dict] = {"extra": "forbid"}
+    sentinel: str
+
+
+class SentinelRelease(Runner):
+    """A release step that proves it ran by writing a file."""
+
+    name = "sentinel-release"
+    Params = Params
+    release = True
+
+    def run(self, params, ctx):
+        Path(params.sentinel).write_text(ctx.info.run_id)
+        return StepResult(Status.PASSED, "released")
+
+    @staticmethod
+    def describe(params, checklist, info):
+        return f"would write {params.sentinel}"
+'''
+
+
+def release_plugin(where: Path) -> dict[str, str]:
+    """A plugin with a `sentinel-release` release step; returns env for relcheck."""
+    make_plugin(where, {"sentinel-release": "demo_plugin:SentinelRelease"}, RELEASE_PLUGIN)
+    return {"PYTHONPATH": str(where)}
