@@ -1,0 +1,89 @@
+"""Which configuration values are secrets, how they are shown, and which are references.
+
+A value is secret when any key along its path looks secret (``*password*``,
+``*secret*``, ``*token*``, ``*key*`` by default; case-insensitive globs on each key name),
+so everything under ``credentials:`` or ``api_keys:`` counts. A secret value is shown as
+``***`` and eight hex digits of an HMAC keyed with a random key made once per
+comparison: the two sides of one report can be told equal or different, but the mark
+cannot be checked against a guessed password, nor matched across runs.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import hmac
+import re
+import secrets as _random
+from collections.abc import Iterable
+from typing import Any
+
+from relcheck.configdrift.paths import segment_names, show
+
+DEFAULT_SECRET_KEYS = ("*password*", "*passwd*", "*secret*", "*token*", "*key*", "*credential*")
+# Values that point at a secret kept elsewhere rather than holding it.
+DEFAULT_REFERENCES = (
+    "vault:",
+    "op://",
+    "sm://",
+    "secret://",
+    "arn:aws:secretsmanager:",
+    "arn:aws:ssm:",
+    "gcp-secret:",
+    "azure-keyvault:",
+    "env:",
+    "file:",
+)
+MASK = "***"
+# The whole value must be the reference: "hunter2${SUFFIX}" still holds a secret.
+_ENV_REFERENCE = re.compile(r"(?:\$\{[^}]+\})+|\$[A-Za-z_][A-Za-z0-9_]*")
+
+
+class SecretPolicy:
+    """Decides what is secret, masks it, and tells references from plain text."""
+
+    def __init__(
+        self, key_patterns: Iterable[str] = DEFAULT_SECRET_KEYS, references: Iterable[str] = ()
+    ) -> None:
+        self.key_patterns = tuple(p.lower() for p in key_patterns)
+        self.references = (*DEFAULT_REFERENCES, *references)
+        self._key = _random.token_bytes(32)
+
+    def is_secret_path(self, path: str) -> bool:
+        """True when a key along ``path`` looks secret."""
+        return any(
+            fnmatch.fnmatchcase(name.lower(), pattern)
+            for name in segment_names(path)
+            for pattern in self.key_patterns
+        )
+
+    def show(self, path: str, value: Any) -> str:
+        """``value`` as the report may show it: masked when it is a secret."""
+        if self.is_secret_path(path) and _maskable(value):
+            if isinstance(value, str) and self.is_reference(value):
+                return show(value)  # where the secret lives is not itself secret
+            return self.mask(value)
+        return show(value)
+
+    def mask(self, value: Any) -> str:
+        """``***`` and a short keyed hash of ``value``."""
+        digest = hmac.new(self._key, repr(value).encode(), hashlib.sha256).hexdigest()
+        return f"{MASK}{digest[:8]}"
+
+    def is_reference(self, value: str) -> bool:
+        """True when ``value`` points at a secret instead of holding one."""
+        text = value.strip()
+        return bool(_ENV_REFERENCE.fullmatch(text)) or text.startswith(self.references)
+
+    def is_plaintext(self, path: str, value: Any) -> bool:
+        """True when a secret-looking key holds literal text (not empty, not a reference)."""
+        # Only text: numbers and flags under such keys are lifetimes, sizes and switches
+        # (token_ttl: 3600, secret_rotation: true), not credentials.
+        if not isinstance(value, str) or not self.is_secret_path(path):
+            return False
+        return bool(value.strip()) and not self.is_reference(value)
+
+
+def _maskable(value: Any) -> bool:
+    # Absence of a value is worth seeing ("staging has an empty password"); its content not.
+    return value is not None and value != "" and not isinstance(value, bool)
