@@ -100,3 +100,23 @@ def test_int_and_float_are_different_types() -> None:
     assert verdicts(run({"ratio": 1}, {"ratio": 1.0}))["ratio"][0] == (
         "type differs (int vs float)"
     )
+
+
+def test_a_list_under_may_differ_may_differ_in_length_too() -> None:
+    result = run(
+        {"hosts": ["staging.example.com"], "db": {"host": "s"}},
+        {"hosts": ["example.com", "www.example.com"], "db": {"host": "p", "port": 1}},
+        may_differ=("hosts", "db.*"),
+    )
+    assert verdicts(result) == {
+        "hosts[0]": ("differs", "may_differ 'hosts'", False),
+        "hosts[1]": ("missing in staging", "may_differ 'hosts'", False),
+        # a mapping key missing on one side is still drift, whatever may_differ says
+        "db.port": ("missing in staging", "-", True),
+        "db.host": ("differs", "may_differ 'db.*'", False),
+    }
+
+
+def test_must_equal_keeps_a_list_item_missing_in_staging_as_drift() -> None:
+    result = run({"pins": ["a"]}, {"pins": ["a", "b"]}, may_differ=("*",), must_equal=("pins",))
+    assert verdicts(result) == {"pins[1]": ("missing in staging", "-", True)}

@@ -6,7 +6,9 @@
   over ``may_differ``, and a different *type* (``"5432"`` against ``5432``, ``1`` against
   ``1.0``) is drift even where ``may_differ`` matches.
 
-Lists compare by index, so a reordered list differs.
+Lists compare by index, so a reordered list differs. A list is one value: where
+``may_differ`` covers a list (``allowed_hosts``), items it has on one side only are part
+of that allowed difference, while a mapping key missing on one side is still drift.
 """
 
 from __future__ import annotations
@@ -69,26 +71,44 @@ def compare(
     rows: list[Row] = []
     paths = sorted(staging.keys() | production.keys())
     for path in paths:
-        if path not in staging:
-            rows.append(Row(path, MISSING, show(path, production[path]), "missing in staging"))
-            continue
-        if path not in production:
-            allowed = policy.allow_extra.match(path)
-            rows.append(
-                Row(
-                    path,
-                    show(path, staging[path]),
-                    MISSING,
-                    "only in staging",
-                    f"allow_extra {allowed!r}" if allowed else "-",
-                    failing=allowed is None,
-                )
-            )
+        if path not in staging or path not in production:
+            rows.append(_one_sided(path, staging, production, policy, show))
             continue
         row = _judge(path, staging[path], production[path], policy, show)
         if row is not None:
             rows.append(row)
     return Comparison(len(paths), tuple(rows))
+
+
+def _one_sided(
+    path: str,
+    staging: Mapping[str, Any],
+    production: Mapping[str, Any],
+    policy: Policy,
+    show: Show,
+) -> Row:
+    extra = path not in production
+    cells = (
+        path,
+        show(path, staging[path]) if extra else MISSING,
+        MISSING if extra else show(path, production[path]),
+    )
+    verdict = "only in staging" if extra else "missing in staging"
+    item_of = _list_of(path)
+    if item_of is not None and not policy.must_equal.match(path):
+        may = policy.may_differ.match(item_of)
+        if may:
+            return Row(*cells, verdict, f"may_differ {may!r}", failing=False)
+    if extra:
+        allowed = policy.allow_extra.match(path)
+        if allowed:
+            return Row(*cells, verdict, f"allow_extra {allowed!r}", failing=False)
+    return Row(*cells, verdict)
+
+
+def _list_of(path: str) -> str | None:
+    """The nearest list ``path`` lies in (``hosts[2]``, ``servers[1].name`` -> the list)."""
+    return path[: path.rindex("[")] if "[" in path else None
 
 
 def _judge(path: str, left: Any, right: Any, policy: Policy, show: Show) -> Row | None:

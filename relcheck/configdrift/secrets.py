@@ -24,13 +24,12 @@ DEFAULT_SECRET_KEYS = ("*password*", "*passwd*", "*secret*", "*token*", "*key*",
 # Values that point at a secret kept elsewhere rather than holding it.
 DEFAULT_REFERENCES = (
     "vault:",
-    "op://",
-    "sm://",
+    "op://",  # 1Password
+    "sm://",  # berglas / Google Secret Manager
+    "berglas://",
     "secret://",
     "arn:aws:secretsmanager:",
     "arn:aws:ssm:",
-    "gcp-secret:",
-    "azure-keyvault:",
     "env:",
     "file:",
 )

@@ -23,10 +23,6 @@ class SourceSpec:
     format: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
 
-    @property
-    def is_url(self) -> bool:
-        return self.location.startswith(("http://", "https://"))
-
 
 @dataclass(frozen=True)
 class Loaded:
@@ -56,6 +52,11 @@ class SourceError(Exception):
         self.column = column
 
 
+def is_url(location: str) -> bool:
+    """True when ``location`` is fetched over HTTP(S) rather than read from a file."""
+    return location.startswith(("http://", "https://"))
+
+
 def expand(text: str, env: Mapping[str, str], what: str) -> str:
     """``${VAR}`` replaced from ``env``; a variable that is not set is an error."""
 
@@ -73,7 +74,7 @@ def load(
 ) -> Loaded:
     """Read, parse and flatten one side; raises SourceError."""
     location = expand(spec.location, env, f"`{side}`")
-    if spec.is_url:
+    if is_url(location):
         from relcheck.configdrift.fetch import FetchError, fetch, safe_url
 
         label = safe_url(location)

@@ -586,3 +586,15 @@ def test_only_file_comparisons_are_cacheable() -> None:
     assert ConfigDriftRunner.cacheable_for(files) is True
     assert ConfigDriftRunner.cacheable_for(url) is False
     assert ConfigDriftRunner.inputs_for(files) == ["s.toml", "p.toml"]
+
+
+def test_a_url_side_may_come_from_the_environment(
+    git_repo: Path, cli_invoke: Any, config_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PRODUCTION_CONFIG_URL", f"{config_server}/config")
+    write(git_repo / "staging.json", '{"db": {"host": "p", "port": 5432}, "debug": false}')
+    result, step = run_step(
+        git_repo, cli_invoke, staging="staging.json", production="${PRODUCTION_CONFIG_URL}"
+    )
+    assert result.exit_code == 0, result.output
+    assert step["summary"] == "3 keys compared, identical"
