@@ -588,6 +588,30 @@ def test_only_file_comparisons_are_cacheable() -> None:
     assert ConfigDriftRunner.inputs_for(files) == ["s.toml", "p.toml"]
 
 
+# -- the checklists relcheck ships -----------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_the_python_service_template_validates(cli_invoke: Any, tmp_path: Path) -> None:
+    result = cli_invoke("validate", str(REPO / "checklists/python-service.yaml"), cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+
+
+def test_relchecks_own_staging_config_step_passes_on_its_example_configs(
+    git_repo: Path, cli_invoke: Any
+) -> None:
+    import shutil
+
+    shutil.copy(REPO / "relcheck.yaml", git_repo / "relcheck.yaml")
+    shutil.copytree(REPO / "examples/config", git_repo / "examples/config")
+    commit_all(git_repo, "relcheck's own checklist")
+    result = cli_invoke("run", "--dry-run", "--only", "staging-config", cwd=git_repo)
+    assert result.exit_code == 0, result.output
+    step = step_record(latest_record(git_repo), "staging-config")
+    assert step["summary"].startswith("16 keys compared, 0 drifted, 0 rules failed")
+
+
 def test_a_url_side_may_come_from_the_environment(
     git_repo: Path, cli_invoke: Any, config_server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
