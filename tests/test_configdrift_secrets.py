@@ -66,3 +66,27 @@ def test_plaintext_secret_detection(value: object, plaintext: bool) -> None:
 
 def test_extra_reference_prefixes_are_configurable() -> None:
     assert not SecretPolicy(references=["sops:"]).is_plaintext("db.password", "sops:abc")
+
+
+def test_a_password_inside_a_url_is_masked_under_any_key_before_shortening() -> None:
+    policy = SecretPolicy()
+    value = "postgres://app:hunter2-very-long-password-indeed@db.internal:5432/service"
+    shown = policy.show("database.url", value)
+    assert "hunter2" not in shown
+    assert shown.startswith('"postgres://app:***')
+    other = policy.show("database.url", value.replace("hunter2", "hunter3"))
+    assert shown != other  # a changed password still shows as a change
+    ref = "postgres://app:${DB_PASSWORD}@db/service"
+    assert policy.show("database.url", ref) == f'"{ref}"'
+
+
+@pytest.mark.parametrize(
+    ("value", "plaintext"),
+    [
+        ("postgres://app:hunter2@db/service", True),
+        ("postgres://app:${DB_PASSWORD}@db/service", False),
+        ("https://example.com/path", False),
+    ],
+)
+def test_a_literal_url_password_is_plaintext_whatever_the_key(value: str, plaintext: bool) -> None:
+    assert SecretPolicy().is_plaintext("database.url", value) is plaintext

@@ -7,6 +7,10 @@ Kept in one function so it can share client settings with the ``http`` runner.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import httpx
 
 MAX_BYTES = 16 * 1024 * 1024
 MAX_REDIRECTS = 5
@@ -45,9 +49,9 @@ def fetch(url: str, *, headers: Mapping[str, str], timeout: float) -> bytes:
         raise FetchError(f"{type(exc).__name__} fetching {safe_url(url)}: {exc}") from exc
 
 
-def _read_limited(response: object) -> bytes:
+def _read_limited(response: httpx.Response) -> bytes:
     body = bytearray()
-    for chunk in response.iter_bytes():  # type: ignore[attr-defined]
+    for chunk in response.iter_bytes():
         body += chunk
         if len(body) > MAX_BYTES:
             raise FetchError(f"answer larger than {MAX_BYTES // (1024 * 1024)} MiB")

@@ -69,7 +69,10 @@ def _requirements(text: str) -> dict[str, str]:
         try:
             req = Requirement(line)
         except InvalidRequirement as exc:
-            raise ParseError(f"not a requirement: {exc}", line_no, 1) from None
+            # Only the first line: packaging goes on to quote the offending text, which
+            # could hold a token from a URL.
+            reason = str(exc).splitlines()[0] if str(exc) else "invalid"
+            raise ParseError(f"not a requirement: {reason}", line_no, 1) from None
         key = _canonical(req.name)
         if req.marker is not None:
             key += f"; {req.marker}"

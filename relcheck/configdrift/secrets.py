@@ -2,7 +2,8 @@
 
 A value is secret when any key along its path looks secret (``*password*``,
 ``*secret*``, ``*token*``, ``*key*`` by default; case-insensitive globs on each key name),
-so everything under ``credentials:`` or ``api_keys:`` counts. A secret value is shown as
+so everything under ``credentials:`` or ``api_keys:`` counts, and so does the password
+in a URL (``postgres://app:PASSWORD@db``) under any key. A secret value is shown as
 ``***`` and eight hex digits of an HMAC keyed with a random key made once per
 comparison: the two sides of one report can be told equal or different, but the mark
 cannot be checked against a guessed password, nor matched across runs.
@@ -34,6 +35,8 @@ DEFAULT_REFERENCES = (
     "file:",
 )
 MASK = "***"
+# user:password@ inside a URL (a database or broker URL under an ordinary key name).
+_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:)(?P<password>[^/\s@]+)@")
 # The whole value must be the reference: "hunter2${SUFFIX}" still holds a secret.
 _ENV_REFERENCE = re.compile(r"(?:\$\{[^}]+\})+|\$[A-Za-z_][A-Za-z0-9_]*")
 
@@ -62,7 +65,15 @@ class SecretPolicy:
             if isinstance(value, str) and self.is_reference(value):
                 return show(value)  # where the secret lives is not itself secret
             return self.mask(value)
+        if isinstance(value, str) and _URL_PASSWORD.search(value):
+            # Masked before show() shortens the text, which could cut the URL before its "@".
+            return show(_URL_PASSWORD.sub(self._mask_url_password, value), width=60)
         return show(value)
+
+    def _mask_url_password(self, match: re.Match[str]) -> str:
+        password = match.group("password")
+        hidden = password if self.is_reference(password) else self.mask(password)
+        return f"{match.group('head')}{hidden}@"
 
     def mask(self, value: Any) -> str:
         """``***`` and a short keyed hash of ``value``."""
@@ -78,7 +89,12 @@ class SecretPolicy:
         """True when a secret-looking key holds literal text (not empty, not a reference)."""
         # Only text: numbers and flags under such keys are lifetimes, sizes and switches
         # (token_ttl: 3600, secret_rotation: true), not credentials.
-        if not isinstance(value, str) or not self.is_secret_path(path):
+        if not isinstance(value, str):
+            return False
+        passwords = [m.group("password") for m in _URL_PASSWORD.finditer(value)]
+        if passwords:  # postgres://app:literal@db is plain text, whatever the key is called
+            return any(not self.is_reference(p) for p in passwords)
+        if not self.is_secret_path(path):
             return False
         return bool(value.strip()) and not self.is_reference(value)
 

@@ -417,6 +417,25 @@ def test_plaintext_secrets_in_tracked_files_fail_and_references_pass(
     assert SECRET not in result.output
 
 
+def test_a_database_url_with_a_literal_password_is_masked_and_refused(
+    git_repo: Path, cli_invoke: Any
+) -> None:
+    url = f"postgres://app:{SECRET}@db.internal:5432/service"
+    write(git_repo / "staging.env", f"DATABASE_URL={url}\n")
+    write(git_repo / "production.env", "DATABASE_URL=postgres://app:${DB_PASSWORD}@db/service\n")
+    result, step = run_step(
+        git_repo,
+        cli_invoke,
+        staging="staging.env",
+        production="production.env",
+        forbid_plaintext_secrets=True,
+    )
+    assert result.exit_code == 1
+    assert SECRET not in result.output
+    assert SECRET not in "\n".join(step["details"])
+    assert any("plain-text secret in staging" in row for row in step["details"])
+
+
 def test_plaintext_secrets_in_files_git_does_not_track_are_allowed(
     git_repo: Path, cli_invoke: Any
 ) -> None:
@@ -514,6 +533,7 @@ def config_server() -> Iterator[str]:
         "/elsewhere": (302, b"", {"Location": "http://127.0.0.1:9/config"}),
         "/broken": (200, b'{\n "db": {\n  "host": \n', {}),
         "/down": (503, b"{}", {}),
+        "/loop": (302, b"", {"Location": "/loop"}),
     }
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -564,6 +584,7 @@ def test_a_url_follows_a_same_origin_redirect_and_sends_headers_from_the_environ
         ("/down", "HTTP 503 from"),
         ("/broken", "/broken:4:1: JSON syntax error: Expecting value"),
         ("/private", "HTTP 401 from"),
+        ("/loop", "more than 5 redirects"),
     ],
 )
 def test_a_url_that_cannot_be_used_is_an_error_that_says_why(
