@@ -12,6 +12,7 @@ cannot be checked against a guessed password, nor matched across runs.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import hmac
 import re
@@ -50,14 +51,16 @@ class SecretPolicy:
         self.key_patterns = tuple(p.lower() for p in key_patterns)
         self.references = (*DEFAULT_REFERENCES, *references)
         self._key = _random.token_bytes(32)
+        # One regex for all patterns, and one answer per key name: a large file repeats
+        # the same few names thousands of times.
+        joined = "|".join(fnmatch.translate(p) for p in self.key_patterns) or "(?!)"
+        self._secret_name = functools.lru_cache(maxsize=4096)(
+            lambda name, regex=re.compile(joined): bool(regex.match(name.lower()))
+        )
 
     def is_secret_path(self, path: str) -> bool:
         """True when a key along ``path`` looks secret."""
-        return any(
-            fnmatch.fnmatchcase(name.lower(), pattern)
-            for name in segment_names(path)
-            for pattern in self.key_patterns
-        )
+        return any(self._secret_name(name) for name in segment_names(path))
 
     def show(self, path: str, value: Any) -> str:
         """``value`` as the report may show it: masked when it is a secret."""
