@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from relcheck.configdrift.secrets import DEFAULT_SECRET_KEYS
+from relcheck.errors import RepoStateError, RunnerError
 from relcheck.models import Annotation, Status, StepResult
 from relcheck.registry import Runner, StepContext
 
@@ -165,6 +166,10 @@ class ConfigDriftRunner(Runner):
             if exc.path is not None:
                 annotations = (Annotation(exc.message, exc.path, exc.line, exc.column),)
             return StepResult(Status.ERROR, exc.message, annotations=annotations)
+        except RepoStateError as exc:  # git missing or hung while asking what it tracks
+            raise RunnerError(str(exc)) from exc
+        if ctx.cancel.is_set():  # a URL fetch may have outlived a Ctrl-C
+            return StepResult(Status.INTERRUPTED, "interrupted")
         ctx.sink.write(("\n".join(outcome.log_lines) + "\n").encode())
         status = Status.FAILED if outcome.failed else Status.PASSED
         return StepResult(
