@@ -87,7 +87,7 @@ def run_check(spec: CheckInput, *, root: str, env: Mapping[str, str], timeout: f
     secret_paths = {p for side in sides.values() for p in side.flat if policy.is_secret_path(p)}
     metrics: dict[str, Any] = {
         "keys_compared": drift.compared,
-        "drifted": drift.drifted,
+        "drifted": failing_drift,  # config keys and locked packages, as in the summary
         "allowed_differences": drift.allowed,
         "rules_checked": sum(len(r.sides) for r in spec.rules),
         "rules_failed": rules_failed,

@@ -478,6 +478,7 @@ def test_lock_file_version_drift_fails_with_each_package(git_repo: Path, cli_inv
     assert "4.2.7" in rows["requirements.txt: django"]
     assert "missing in staging" in rows["requirements.txt: idna"]
     assert step["metrics"]["packages_compared"] == 3
+    assert step["metrics"]["drifted"] == step["metrics"]["packages_drifted"] == 2
 
 
 def test_identical_uv_locks_pass(git_repo: Path, cli_invoke: Any) -> None:
