@@ -120,3 +120,51 @@ def test_a_list_under_may_differ_may_differ_in_length_too() -> None:
 def test_must_equal_keeps_a_list_item_missing_in_staging_as_drift() -> None:
     result = run({"pins": ["a"]}, {"pins": ["a", "b"]}, may_differ=("*",), must_equal=("pins",))
     assert verdicts(result) == {"pins[1]": ("missing in staging", "-", True)}
+
+
+def _documents() -> Any:
+    from hypothesis import strategies as st
+
+    scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=5)
+    keys = st.text(alphabet='ab.[]"_é', max_size=3)
+    return st.recursive(
+        scalars,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(keys, inner, max_size=3),
+        max_leaves=12,
+    )
+
+
+def test_any_document_compared_with_itself_is_identical_and_its_paths_are_distinct() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=100, deadline=None)
+    @given(st.dictionaries(st.text(alphabet='ab.[]"_é', max_size=3), _documents(), max_size=4))
+    def check(document: dict[str, Any]) -> None:
+        result = run(document, document)
+        assert result.rows == ()
+        assert result.compared == len(flatten(document))
+
+    check()
+
+
+def test_changing_one_leaf_gives_exactly_one_row() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=100, deadline=None)
+    @given(
+        st.dictionaries(
+            st.text(alphabet="ab.[]_", min_size=1, max_size=3), _documents(), min_size=1
+        )
+    )
+    def check(document: dict[str, Any]) -> None:
+        flat = flatten(document)
+        path = sorted(flat)[0]
+        changed = dict(flat)
+        changed[path] = "changed-value" if flat[path] != "changed-value" else "other"
+        policy = Policy(Globs(()), Globs(()), Globs(()))
+        result = compare(changed, flat, policy, lambda _p, v: show(v))
+        assert [r.path for r in result.rows] == [path]
+
+    check()

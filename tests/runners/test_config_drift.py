@@ -221,6 +221,16 @@ def test_a_malformed_file_is_an_error_with_file_and_line(git_repo: Path, cli_inv
     ]
 
 
+def test_a_file_that_is_not_utf8_is_an_error_at_the_bad_byte(
+    git_repo: Path, cli_invoke: Any
+) -> None:
+    (git_repo / "staging.yaml").write_bytes(b"a: 1\nb: caf\xe9\n")
+    write(git_repo / "production.yaml", "a: 1\nb: café\n")
+    _, step = run_step(git_repo, cli_invoke, staging="staging.yaml", production="production.yaml")
+    assert step["status"] == "error"
+    assert step["summary"] == "staging.yaml:2:7: not valid UTF-8"
+
+
 def test_a_missing_file_is_an_error_that_names_it(git_repo: Path, cli_invoke: Any) -> None:
     write(git_repo / "production.yaml", "a: 1\n")
     _, step = run_step(
