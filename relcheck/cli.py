@@ -92,6 +92,13 @@ def main() -> None:
     "-v", "--verbose", is_flag=True, help="Stream each step's output, prefixed with its id."
 )
 @click.option(
+    "--ci",
+    "ci_flag",
+    is_flag=True,
+    help="CI mode (also when CI=true): never prompt, plain timestamped lines.",
+)
+@click.option("--junit", "junit_path", metavar="PATH", help="Also write a JUnit XML report.")
+@click.option(
     "--hook",
     "hook_name",
     type=click.Choice(HOOK_NAMES),
@@ -112,11 +119,15 @@ def run(
     record_dir: str | None,
     quiet: bool,
     verbose: bool,
+    ci_flag: bool,
+    junit_path: str | None,
     hook_name: str | None,
 ) -> None:
     """Run the checklist; tag the release when every required step passed."""
+    from relcheck.cienv import is_ci
     from relcheck.errors import UsageError
     from relcheck.interrupts import Cancellation, handle_signals
+    from relcheck.report.select import make_reporter
     from relcheck.runflow import EXIT_CODES, RunRequest, execute
 
     if skip and not reason:
@@ -127,13 +138,14 @@ def run(
         )
 
     def reporter_factory() -> Reporter:
-        if fmt == "json":
-            from relcheck.report.json_report import JsonReporter
-
-            return JsonReporter()
-        from relcheck.report.text import TextReporter
-
-        return TextReporter(quiet=quiet, verbose=verbose)
+        return make_reporter(
+            fmt=fmt,
+            quiet=quiet,
+            verbose=verbose,
+            ci=is_ci(os.environ, ci_flag),
+            junit_path=junit_path,
+            environ=os.environ,
+        )
 
     request = RunRequest(
         root=_root(),
@@ -146,7 +158,7 @@ def run(
         cli_version=release_version,
         record_dir=record_dir,
         verbose=verbose,
-        interactive=False,  # hooks never prompt
+        interactive=False,  # CI and hooks never prompt
     )
     if hook_name:
         from relcheck.hookrun import run_hook
