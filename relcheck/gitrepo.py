@@ -97,3 +97,18 @@ def describe_version(root: str) -> str | None:
     """The version from the newest tag reachable from HEAD (``v1.2.0`` -> ``1.2.0``)."""
     out = git(root, "describe", "--tags", "--abbrev=0", check=False)
     return out.removeprefix("v") if out else None
+
+
+def show_file(root: str, rev: str, path: str) -> bytes | None:
+    """The content of ``path`` (relative to the top of the tree) as committed in ``rev``,
+    or None when it has no such file."""
+    proc = subprocess.run(
+        ["git", "show", f"{rev}:{path}"],
+        cwd=root,
+        capture_output=True,
+        env=without_git_hook_env(os.environ),
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        check=False,
+    )
+    return proc.stdout if proc.returncode == 0 else None

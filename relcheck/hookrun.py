@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
+import tempfile
 from collections.abc import Callable, Mapping
 from typing import TextIO
 
@@ -47,6 +49,49 @@ def pushed_refs(
     return [prepush.PushedRef(ref, head.commit, ref, prepush.ZERO_SHA)]
 
 
+def _checklist_path_in_commit(request: runflow.RunRequest, sha: str) -> str | None:
+    """Where the checklist is, relative to the top of the tree, in commit ``sha``."""
+    import tomllib
+
+    from relcheck import gitrepo
+    from relcheck.checklist import DEFAULT_NAME
+
+    if request.checklist:
+        inside = os.path.relpath(os.path.abspath(request.checklist), request.root)
+        return None if inside.startswith("..") else inside
+    pyproject = gitrepo.show_file(request.root, sha, "pyproject.toml")
+    if pyproject:
+        try:
+            configured = tomllib.loads(pyproject.decode("utf-8", errors="replace"))
+        except tomllib.TOMLDecodeError:
+            return DEFAULT_NAME
+        path = configured.get("tool", {}).get("relcheck", {}).get("checklist")
+        if isinstance(path, str):
+            return os.path.normpath(path)
+    return DEFAULT_NAME
+
+
+def committed_checklist(request: runflow.RunRequest, sha: str) -> Checklist | None:
+    """The checklist as committed in ``sha``, read without checking the commit out; None
+    when it cannot be read or is not valid (the run itself then reports why)."""
+    from relcheck import gitrepo
+    from relcheck.checklist import load_checklist
+    from relcheck.errors import RelcheckError
+
+    relpath = _checklist_path_in_commit(request, sha)
+    content = gitrepo.show_file(request.root, sha, relpath) if relpath else None
+    if content is None or relpath is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="relcheck-hook-") as folder:
+        path = os.path.join(folder, os.path.basename(relpath))
+        with open(path, "wb") as fh:
+            fh.write(content)
+        try:
+            return load_checklist(path)
+        except RelcheckError:
+            return None
+
+
 def _hook_steps(checklist: Checklist) -> tuple[str, ...]:
     known = {s.id for s in checklist.steps}
     unknown = [s for s in checklist.hook.steps if s not in known]
@@ -81,12 +126,25 @@ def run_hook(
     if all(ref.deletes for ref in refs):
         _note("nothing to check: the push only deletes refs")
         return 0
-    current = runflow.load(request)
-    patterns = current.hook.branches or prepush.default_patterns(current)
-    targets = prepush.targets(current, refs)
+    targets: list[prepush.Target] = []
+    unselected: list[str] = []
+    by_sha: dict[str, list[prepush.PushedRef]] = {}
+    for ref in refs:
+        if not ref.deletes:
+            by_sha.setdefault(ref.local_sha, []).append(ref)
+    for sha, pushed in by_sha.items():
+        # The pushed commit's own checklist says which refs its hook checks.
+        chosen = committed_checklist(request, sha) or runflow.load(request)
+        found = prepush.targets(chosen, pushed)
+        targets.extend(found)
+        if not found:
+            patterns = chosen.hook.branches or prepush.default_patterns(chosen)
+            unselected.append(
+                f"{', '.join(r.remote_ref for r in pushed)} not selected by hook.branches "
+                f"({', '.join(patterns)})"
+            )
     if not targets:
-        pushed = ", ".join(r.remote_ref for r in refs if not r.deletes)
-        _note(f"nothing to check: {pushed} not selected by hook.branches ({', '.join(patterns)})")
+        _note(f"nothing to check: {'; '.join(unselected)}")
         return 0
     code = 0
     for target in targets:

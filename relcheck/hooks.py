@@ -28,6 +28,7 @@ _TEMPLATE = """\
 # removes it and puts back the hook it replaced, if any.
 # Skip it once: `git push --no-verify`, or RELCHECK_SKIP=1.
 RELCHECK_PYTHON={python}
+FIND_RELCHECK="import importlib.util as u, sys; sys.exit(u.find_spec('relcheck') is None)"
 
 hook_dir=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd)
 backup="$hook_dir/{name}{suffix}"
@@ -46,7 +47,8 @@ if [ -x "$backup" ]; then
     }}
 fi
 
-if "$RELCHECK_PYTHON" -c "import relcheck" > /dev/null 2>&1; then
+# find_spec, not import: it answers in a third of the time.
+if "$RELCHECK_PYTHON" -c "$FIND_RELCHECK" > /dev/null 2>&1; then
     "$RELCHECK_PYTHON" -m relcheck run --hook {name} < "$input"
 elif command -v relcheck > /dev/null 2>&1; then
     echo "relcheck: $RELCHECK_PYTHON cannot run relcheck any more; using relcheck on PATH" >&2

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -289,3 +291,73 @@ def test_hook_says_what_to_do_when_relcheck_cannot_be_found(hooked: Path) -> Non
     assert "the pre-push hook cannot find relcheck" in pushed.stderr
     assert "relcheck hook install" in pushed.stderr
     assert "--no-verify" in pushed.stderr
+
+
+def test_an_interrupted_push_leaves_no_worktree_behind(hooked: Path, tmp_path: Path) -> None:
+    text = (hooked / "relcheck.yaml").read_text()
+    write(
+        hooked / "relcheck.yaml", text + "  - id: slow\n    run: 'touch \"$STARTED\"; sleep 30'\n"
+    )
+    commit_all(hooked, "slow step")
+    write(hooked / "status.txt", "dirty\n")  # so the checks run in a temporary worktree
+    started = tmp_path / "started"
+    log = tmp_path / "push.log"
+    out = log.open("wb")
+    proc = subprocess.Popen(
+        ["git", "push", "origin", "main"],
+        cwd=hooked,
+        env={**os.environ, "STARTED": str(started)},
+        stdin=subprocess.DEVNULL,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not started.exists():
+            assert proc.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "the slow step never started"
+            time.sleep(0.05)
+        assert len(worktrees(hooked)) == 2  # the temporary worktree is there meanwhile
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        out.close()
+    assert proc.returncode != 0
+    # git exits at once; relcheck stops its step and cleans up: give it time to finish.
+    deadline = time.monotonic() + 30
+    while (len(worktrees(hooked)) > 1 or not _finished(hooked)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert worktrees(hooked) == [f"worktree {hooked}"]
+    assert latest_record(hooked)["outcome"] == "interrupted"
+    assert remote_head(hooked) != git(hooked, "rev-parse", "HEAD")
+
+
+def _finished(repo: Path) -> bool:
+    return (
+        latest_record(repo)["outcome"] != "running" and not (repo / ".relcheck" / "lock").exists()
+    )
+
+
+def test_an_uncommitted_broken_checklist_does_not_fail_a_push_of_a_good_commit(
+    hooked: Path,
+) -> None:
+    good = commit_all(hooked, "good work")
+    write(hooked / "relcheck.yaml", "version: 1\nsteps: [oops\n")  # not even YAML
+    pushed = push(hooked, "origin", "main")
+    assert pushed.returncode == 0, pushed.stdout + pushed.stderr
+    assert latest_record(hooked)["commit"] == good
+
+
+def test_which_branches_are_checked_comes_from_the_pushed_commit(hooked: Path) -> None:
+    git(hooked, "switch", "-q", "-c", "feature")
+    write(hooked / "status.txt", "bad\n")
+    text = (hooked / "relcheck.yaml").read_text()
+    write(hooked / "relcheck.yaml", "hook:\n  branches: [feature]\n" + text)
+    commit_all(hooked, "check feature pushes, and break the check")
+    write(hooked / "relcheck.yaml", text)  # uncommitted: would not check feature
+    refused = push(hooked, "origin", "feature")
+    assert refused.returncode != 0
+    assert "pre-push refused" in refused.stderr
