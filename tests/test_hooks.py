@@ -361,3 +361,26 @@ def test_which_branches_are_checked_comes_from_the_pushed_commit(hooked: Path) -
     refused = push(hooked, "origin", "feature")
     assert refused.returncode != 0
     assert "pre-push refused" in refused.stderr
+
+
+def test_status_names_the_interpreter_and_notices_when_it_is_gone(
+    hooked: Path,
+    cli_invoke,  # type: ignore[no-untyped-def]
+) -> None:
+    status = cli_invoke("hook", "status", cwd=hooked)
+    assert status.exit_code == 0
+    assert "pre-push: installed at .git/hooks/pre-push" in status.output
+    assert f"runs: {sys.executable} -m relcheck run --hook pre-push" in status.output
+    assert "missing" not in status.output
+    hooks.install(str(hooked), python=str(hooked.parent / "gone" / "python"))
+    gone = cli_invoke("hook", "status", cwd=hooked)
+    assert "(missing: falls back to relcheck on PATH)" in gone.output
+
+
+def test_install_outside_a_repository_says_so(tmp_path: Path, cli_invoke) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    result = cli_invoke("hook", "install", cwd=folder)
+    assert result.exit_code == 3
+    assert "is not in a git repository" in result.output
+    assert not (folder / ".git").exists()

@@ -273,3 +273,11 @@ def test_release_steps_never_run_in_hook_mode(
     finally:
         registry.installed.cache_clear()
         registry.load.cache_clear()
+
+
+def test_a_pre_commit_hook_checks_the_working_tree_as_it_is(gated: Path, cli_invoke) -> None:  # type: ignore[no-untyped-def]
+    write(gated / "status.txt", "bad\n")  # about to be committed
+    result = cli_invoke("run", "--hook", "pre-commit", cwd=gated, input="")
+    assert result.exit_code == 1
+    assert "pre-commit stopped: required step 'check' failed" in result.output
+    assert "--no-verify" not in result.output.split("pre-commit stopped")[1]

@@ -63,7 +63,7 @@ def _relative(path: str, root: str) -> str:
     return path
 
 
-def annotations(run: RunResult) -> Iterator[str]:
+def annotation_commands(run: RunResult) -> Iterator[str]:
     """The annotation commands for a run's failed steps."""
     for result in run.steps:
         if result.status not in _FAILED:
@@ -169,7 +169,7 @@ class GithubReporter:
         return None
 
     def finish(self, run: RunResult, record_path: str | None) -> None:
-        for line in annotations(run):
+        for line in annotation_commands(run):
             self._print(line)
         summary_path = self.environ.get("GITHUB_STEP_SUMMARY")
         if summary_path:
