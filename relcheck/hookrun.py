@@ -92,12 +92,13 @@ def committed_checklist(request: runflow.RunRequest, sha: str) -> Checklist | No
             return None
 
 
-def _hook_steps(checklist: Checklist) -> tuple[str, ...]:
+def _hook_steps(checklist: Checklist, tree: str) -> tuple[str, ...]:
     known = {s.id for s in checklist.steps}
     unknown = [s for s in checklist.hook.steps if s not in known]
     if unknown:
+        where = os.path.relpath(checklist.path, tree)  # as in the repository
         raise UsageError(
-            f"{checklist.path}: hook.steps names unknown step(s): {', '.join(unknown)}",
+            f"{where}: hook.steps names unknown step(s): {', '.join(unknown)}",
             hint=f"steps are: {', '.join(sorted(known))}",
         )
     return checklist.hook.steps
@@ -183,7 +184,7 @@ def _check(
                 workdir=None if tree == root else tree,
                 commit=sha,
                 branch=target.branch,
-                only=_hook_steps(loaded),
+                only=_hook_steps(loaded, tree),
                 dry_run=False,
                 interactive=False,
             )

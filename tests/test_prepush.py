@@ -218,7 +218,9 @@ def test_hook_steps_naming_an_unknown_step_is_a_usage_error(gated: Path, cli_inv
     commit_all(gated, "typo")
     result = cli_invoke("run", "--hook", "pre-push", cwd=gated, input=_line(gated))
     assert result.exit_code == 2
-    assert "hook.steps names unknown step(s): nope" in result.output
+    assert "relcheck: error: relcheck.yaml: hook.steps names unknown step(s): nope" in (
+        result.output
+    )
 
 
 def test_the_checklist_of_the_pushed_commit_is_the_one_run(gated: Path, cli_invoke) -> None:  # type: ignore[no-untyped-def]
