@@ -78,6 +78,7 @@ def head(root: str) -> Head:
     """HEAD's commit and branch, or Nones outside a repository or before a first commit."""
     if not os.path.exists(os.path.join(root, ".git")):
         return Head(None, None)
+    # Not --verify: it takes a single revision, so with two it printed nothing at all.
     out = git(root, "rev-parse", "HEAD", "--abbrev-ref", "HEAD", check=False)
     lines = out.splitlines()
     if len(lines) < 2 or len(lines[0]) < 40:  # no commit yet: git echoes "HEAD"
@@ -111,3 +112,18 @@ def tracked(root: str, paths: list[str]) -> set[str]:
         if out.strip("\0"):
             found.add(path)
     return found
+
+
+def show_file(root: str, rev: str, path: str) -> bytes | None:
+    """The content of ``path`` (relative to the top of the tree) as committed in ``rev``,
+    or None when it has no such file."""
+    proc = subprocess.run(
+        ["git", "show", f"{rev}:{path}"],
+        cwd=root,
+        capture_output=True,
+        env=without_git_hook_env(os.environ),
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        check=False,
+    )
+    return proc.stdout if proc.returncode == 0 else None
