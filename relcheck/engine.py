@@ -54,6 +54,9 @@ class RunOptions:
     cache: ResultCache | None = None
     interactive: bool = False
     confirmations: Mapping[str, str] = field(default_factory=dict)
+    # Results another run already produced (fan-out: each CI job's record); those steps
+    # are not run again, and count toward the release gate like fresh results.
+    prior: Mapping[str, StepResult] = field(default_factory=dict)
 
 
 def is_release(step: Step) -> bool:
@@ -64,8 +67,13 @@ def is_precondition(step: Step) -> bool:
     return bool(registry.runner_attr(registry.load(step.uses), "precondition"))
 
 
-def context_env(info: RunInfo, base: Mapping[str, str], step: Step) -> dict[str, str]:
-    """The environment of a step: base, RELCHECK_* context values, then the step's env."""
+def context_env(
+    info: RunInfo, base: Mapping[str, str], step: Step, workdir: str | None = None
+) -> dict[str, str]:
+    """The environment of a step: base, RELCHECK_* context values, then the step's env.
+
+    ``RELCHECK_ROOT`` is where the step runs: ``workdir`` (a clean checkout of the commit
+    being checked, in hook mode) when given, else the repository."""
     env = dict(base)
     values = {
         "RELCHECK_VERSION": info.version,
@@ -74,7 +82,7 @@ def context_env(info: RunInfo, base: Mapping[str, str], step: Step) -> dict[str,
         "RELCHECK_COMMIT": info.commit,
         "RELCHECK_RUN_ID": info.run_id,
         "RELCHECK_STEP": step.id,
-        "RELCHECK_ROOT": info.root,
+        "RELCHECK_ROOT": workdir or info.root,
     }
     env.update({k: v for k, v in values.items() if v is not None})
     env.update(step.env)
@@ -152,6 +160,9 @@ class _Run:
             result,
             summary=redact(result.summary),
             details=tuple(redact(d) for d in result.details),
+            annotations=tuple(
+                dataclasses.replace(a, message=redact(a.message)) for a in result.annotations
+            ),
             output_tail=redact(result.output_tail or sink.tail()),
             step_id=step.id,
             runner=step.uses,
@@ -167,7 +178,7 @@ class _Run:
             checklist=self.checklist,
             info=self.info,
             workdir=self.options.workdir or self.info.root,
-            env=context_env(self.info, self.options.env, step),
+            env=context_env(self.info, self.options.env, step, self.options.workdir),
             cancel=self.cancel.event,
             sink=sink,
             results=dict(self.results),
@@ -293,7 +304,11 @@ def run(
     if options.only:
         checks = [s for s in checks if s.id in options.only]
         releases = []
-    state.run_checks(checks)
+    for step in checks:
+        if step.id in options.prior:
+            state.emit("start", step, None)
+            state.finish(step, options.prior[step.id])
+    state.run_checks([s for s in checks if s.id not in options.prior])
 
     message: str | None = None
     if cancel.cancelled:

@@ -78,10 +78,10 @@ def head(root: str) -> Head:
     """HEAD's commit and branch, or Nones outside a repository or before a first commit."""
     if not os.path.exists(os.path.join(root, ".git")):
         return Head(None, None)
-    # Not --verify: it takes a single revision, and git 2.39 fails on two.
+    # Not --verify: it takes a single revision, so with two it printed nothing at all.
     out = git(root, "rev-parse", "HEAD", "--abbrev-ref", "HEAD", check=False)
     lines = out.splitlines()
-    if len(lines) < 2 or len(lines[0]) < 40:
+    if len(lines) < 2 or len(lines[0]) < 40:  # no commit yet: git echoes "HEAD"
         return Head(None, None)
     branch = lines[1] if lines[1] != "HEAD" else None
     return Head(lines[0], branch)
@@ -97,6 +97,36 @@ def describe_version(root: str) -> str | None:
     """The version from the newest tag reachable from HEAD (``v1.2.0`` -> ``1.2.0``)."""
     out = git(root, "describe", "--tags", "--abbrev=0", check=False)
     return out.removeprefix("v") if out else None
+
+
+def tracked(root: str, paths: list[str]) -> set[str]:
+    """Those of ``paths`` (absolute) that git tracks in the work tree at ``root``.
+
+    Outside a repository, or when git cannot answer, nothing is tracked.
+    """
+    if not paths or not os.path.exists(os.path.join(root, ".git")):
+        return set()
+    found = set()
+    for path in paths:  # one call each: a path outside the work tree fails only itself
+        out = git(root, "ls-files", "-z", "--", path, check=False)
+        if out.strip("\0"):
+            found.add(path)
+    return found
+
+
+def show_file(root: str, rev: str, path: str) -> bytes | None:
+    """The content of ``path`` (relative to the top of the tree) as committed in ``rev``,
+    or None when it has no such file."""
+    proc = subprocess.run(
+        ["git", "show", f"{rev}:{path}"],
+        cwd=root,
+        capture_output=True,
+        env=without_git_hook_env(os.environ),
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        check=False,
+    )
+    return proc.stdout if proc.returncode == 0 else None
 
 
 def user_identity(root: str) -> str:

@@ -14,7 +14,7 @@ from relcheck import engine, gitrepo, record
 from relcheck.context import build_run_info
 from relcheck.errors import UsageError
 from relcheck.interrupts import Cancellation
-from relcheck.models import Checklist, Outcome, RunResult
+from relcheck.models import Checklist, Outcome, RunResult, StepResult
 from relcheck.redact import Redactor
 from relcheck.report import Reporter
 
@@ -37,6 +37,12 @@ class RunRequest:
     confirmations: Mapping[str, str] = field(default_factory=dict)
     use_cache: bool = True
     verbose: bool = False
+    prior: Mapping[str, StepResult] = field(default_factory=dict)  # see engine.RunOptions
+    # Hook mode checks a pushed commit, maybe in a temporary worktree of it: the checklist
+    # and the steps come from ``workdir``; records and the lock stay in ``root``.
+    workdir: str | None = None
+    commit: str | None = None
+    branch: str | None = None
 
 
 def tool_env(environ: Mapping[str, str]) -> dict[str, str]:
@@ -52,7 +58,14 @@ def tool_env(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def load(request: RunRequest) -> Checklist:
-    path = checklist_mod.find_checklist(request.root, request.checklist)
+    source = request.workdir or request.root
+    explicit = request.checklist
+    if explicit and request.workdir:
+        # The same file, as it is in the checked-out commit.
+        inside = os.path.relpath(os.path.abspath(explicit), request.root)
+        if not inside.startswith(".."):
+            explicit = os.path.join(request.workdir, inside)
+    path = checklist_mod.find_checklist(source, explicit)
     return checklist_mod.load_checklist(path)
 
 
@@ -80,13 +93,18 @@ def execute(
     _check_selection(checklist, request)
     info = build_run_info(
         checklist,
-        request.root,
+        request.workdir or request.root,
         cli_version=request.cli_version,
         dry_run=request.dry_run,
         only=request.only,
         skipped=dict(request.skip),
         mode=request.mode,
+        commit=request.commit,
     )
+    if request.workdir:
+        info = dataclasses.replace(info, root=request.root, branch=request.branch or info.branch)
+    elif request.branch:
+        info = dataclasses.replace(info, branch=request.branch)
     directory = request.record_dir or record.runs_dir(request.root)
     record.check_writable(directory)
     state_dir = os.path.join(request.root, record.STATE_DIR)
@@ -102,16 +120,18 @@ def execute(
             jobs=request.jobs or (os.cpu_count() or 1),
             fail_fast=request.fail_fast,
             dry_run=request.dry_run,
-            release=request.mode == "run",
+            release=request.mode in ("run", "release"),
             only=request.only,
             skip=request.skip,
             log_dir=record.log_dir(directory, info.run_id),
+            workdir=request.workdir,
             env=env,
             redactor=Redactor.from_environ(os.environ, checklist.secrets),
             on_event=reporter.on_event,
             on_output=reporter.on_output if request.verbose else None,
             interactive=request.interactive,
             confirmations=request.confirmations,
+            prior=request.prior,
         )
         begin = getattr(reporter, "begin", None)  # optional for older reporters
         if begin is not None:

@@ -17,18 +17,15 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from typing import TextIO
 
+from relcheck.cienv import is_ci
+
 _prompt_lock = threading.Lock()
 _pausers: list[Callable[[], AbstractContextManager[None]]] = []
 
 
-def in_ci(environ: Mapping[str, str]) -> bool:
-    """True in a CI job (``CI=true``, as GitHub Actions, GitLab and most others set)."""
-    return environ.get("CI", "").strip().lower() in ("true", "1", "yes")
-
-
 def want_live(stream: TextIO, environ: Mapping[str, str], *, no_progress: bool) -> bool:
     """The live view needs a terminal that can move the cursor, outside CI."""
-    if no_progress or in_ci(environ) or environ.get("TERM", "") == "dumb":
+    if no_progress or is_ci(environ) or environ.get("TERM", "") == "dumb":
         return False
     return isatty(stream)
 
@@ -44,7 +41,7 @@ def want_color(choice: str, stream: TextIO, environ: Mapping[str, str]) -> bool:
 
 def interactive(environ: Mapping[str, str]) -> bool:
     """Can relcheck ask the person running it a question (standard input is a terminal)?"""
-    return not in_ci(environ) and isatty(sys.stdin)
+    return not is_ci(environ) and isatty(sys.stdin)
 
 
 def isatty(stream: TextIO) -> bool:

@@ -1,0 +1,67 @@
+"""Choose the reporters for a run from the command line and the environment."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from typing import TextIO
+
+from relcheck.report import Reporter
+
+
+def make_reporter(
+    *,
+    fmt: str = "text",
+    quiet: bool = False,
+    verbose: bool = False,
+    ci: bool = False,
+    junit_path: str | None = None,
+    environ: Mapping[str, str],
+    stdout: TextIO | None = None,
+    progress: bool = False,
+    color: str = "auto",
+) -> Reporter:
+    """The terminal reporter (JSON; the live view at a terminal when ``progress``; else
+    lines, timestamped in CI), plus a JUnit file and GitHub Actions output when asked
+    for; one reporter, fanning out when there are more."""
+    from relcheck import terminal
+    from relcheck.cienv import on_github
+
+    out = stdout or sys.stdout
+    reporters: list[Reporter] = []
+    if fmt == "json":
+        from relcheck.report.json_report import JsonReporter
+
+        reporters.append(JsonReporter(out))
+    elif not (quiet or ci) and terminal.want_live(out, environ, no_progress=not progress):
+        from relcheck.report.console import make_console
+        from relcheck.report.live import LiveReporter
+
+        reporters.append(LiveReporter(make_console(color, out, environ), verbose=verbose))
+    else:
+        from relcheck.report.text import TextReporter
+
+        stream: TextIO = out
+        if ci:
+            from relcheck.report.stamps import TimestampedStream
+
+            stream = TimestampedStream(out)  # type: ignore[assignment]
+        # Plain lines are for logs and pipes: coloured only when asked for by --color always.
+        reporters.append(
+            TextReporter(stream, quiet=quiet, verbose=verbose, color=color == "always")
+        )
+    if junit_path:
+        from relcheck.report.junit import JunitReporter, check_writable
+
+        check_writable(junit_path)
+        reporters.append(JunitReporter(junit_path))
+    if on_github(environ):
+        from relcheck.report.github import GithubReporter
+
+        # JSON owns stdout; GitHub reads workflow commands from stderr too.
+        reporters.append(GithubReporter(sys.stderr if fmt == "json" else out, environ))
+    if len(reporters) == 1:
+        return reporters[0]
+    from relcheck.report.multi import MultiReporter
+
+    return MultiReporter(reporters)
