@@ -3,13 +3,15 @@
 The ``release:`` values are set to what the project has (version source, default
 branch, remote, changelog); steps that need a tool the project does not use are left
 out, and dropped from the ``needs`` of the steps that remain (ruff without a ruff
-configuration, pytest without a tests folder); a tests path follows the project's
-folder. Steps are recognised by what they use or run, so this works on whatever steps
-a template holds, whether they say ``run: [ruff, check, .]`` or ``uses: ruff``.
+configuration, pytest without a tests folder, a configuration file the project does
+not have); a tests path follows the project's folder. Steps are recognised by what
+they use, run or read, so this works on whatever steps a template holds, whether they
+say ``run: [ruff, check, .]`` or ``uses: ruff``.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,6 +21,8 @@ from relcheck.errors import UsageError
 
 SCHEMA_PATH = ".relcheck/schema.json"  # relative to the checklist, for editors
 MODELINE = "# yaml-language-server: $schema="
+# A relative path to a configuration file, as a runner parameter (config-drift's sides).
+_CONFIG_FILE = re.compile(r"^[\w.-]+(/[\w.-]+)*\.(toml|ya?ml|json|env|ini|cfg)$")
 PLACEHOLDER_STEP = """\
   - id: write-checks
     uses: manual
@@ -154,6 +158,10 @@ def _missing_prerequisite(item: Any, project: Project) -> str | None:
         return "no ruff configuration (ruff.toml, .ruff.toml or [tool.ruff])"
     if (uses == "pytest" or "pytest" in words) and project.tests_dir is None:
         return "no tests folder (tests/ or test/)"
+    for node in _scalars(_value(item, "with")):
+        value = str(node.value)
+        if _CONFIG_FILE.match(value) and not os.path.exists(os.path.join(project.root, value)):
+            return f"{value} is not in the project"
     return None
 
 

@@ -315,3 +315,17 @@ def test_init_outside_git_writes_a_checklist_that_validates(tmp_path: Path) -> N
     assert release["push"] is False
     assert _steps(tmp_path) == ["unit"]
     assert run_relcheck("validate", cwd=tmp_path).returncode == 0
+
+
+def test_init_keeps_a_config_check_only_when_its_files_are_there(git_repo: Path) -> None:
+    write(git_repo / "ruff.toml", "line-length = 100\n")
+    proc = run_relcheck("init", "--template", "python-service", cwd=git_repo)
+    assert "left out staging-config: deploy/staging.toml is not in the project" in proc.stdout
+    assert "staging-config" not in _steps(git_repo)
+
+    for side in ("staging", "production"):
+        write(git_repo / "deploy" / f"{side}.toml", '[image]\ntag = "2.4.0"\n')
+    forced = run_relcheck("init", "--force", "--template", "python-service", cwd=git_repo)
+    assert forced.returncode == 0, forced.stderr
+    assert "staging-config" in _steps(git_repo)
+    assert run_relcheck("validate", cwd=git_repo).returncode == 0
