@@ -74,6 +74,10 @@ class PytestRunner(Runner):
                 argv += ["-m", params.markers]
             if params.coverage_min is not None:
                 argv += ["--cov", "--cov-report=term", f"--cov-report=json:{coverage_json}"]
+                # Coverage data of its own: two steps measuring the same project at once
+                # would otherwise share .coverage files and break each other's report.
+                if "COVERAGE_FILE" not in ctx.step.env:
+                    env["COVERAGE_FILE"] = os.path.join(scratch, ".coverage")
             # xunit1 is the JUnit flavour that keeps each test's file and line.
             argv += [f"--junitxml={xml}", "-o", "junit_family=xunit1"]
             result = ctx.run_command(argv, env=env, capture=True)

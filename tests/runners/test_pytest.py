@@ -336,6 +336,8 @@ def test_coverage_min_measures_with_the_projects_coverage_settings(git_repo: Pat
     strict = step_record(latest_record(repo), "strict")
     assert strict["status"] == "failed"
     assert strict["summary"].endswith("; coverage 75.0% (coverage_min is 90%)")
+    # Each step measured into data of its own, outside the project.
+    assert not list(repo.glob(".coverage*"))
 
 
 def test_coverage_min_without_pytest_cov_in_the_project_is_an_error(git_repo: Path) -> None:
