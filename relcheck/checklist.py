@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 from relcheck.errors import ChecklistError, PluginError, Problem, SourceLocation, UsageError
-from relcheck.models import Checklist, HookConfig, ReleaseConfig, Step
+from relcheck.models import Checklist, HookConfig, ReleaseConfig, ServiceConfig, Step
 from relcheck.yamlsource import Path, SourceMap, load_yaml
 
 DEFAULT_NAME = "relcheck.yaml"
@@ -358,6 +358,18 @@ def _problems(exc: Any, prefix: Any, source: SourceMap, keys_at: Any) -> list[Pr
     return out
 
 
+def _service(spec: Any) -> ServiceConfig | None:
+    if spec is None:
+        return None
+    return ServiceConfig(
+        run=spec.run if isinstance(spec.run, str) else tuple(spec.run),
+        ready=spec.ready,
+        ready_timeout=float(spec.ready_timeout),
+        cwd=spec.cwd,
+        env=dict(spec.env),
+    )
+
+
 def _spec_keys(loc: Path) -> list[str]:
     """The keys allowed at ``loc`` of the file, for "did you mean" hints."""
     from relcheck import schema
@@ -369,6 +381,8 @@ def _spec_keys(loc: Path) -> list[str]:
         ("hook",): schema.HookSpec,
     }
     model = schema.StepSpec if len(loc) == 2 and loc[0] == "steps" else sections.get(loc)
+    if len(loc) == 3 and loc[0] == "steps" and loc[2] == "service":
+        model = schema.ServiceSpec
     if model is None:
         return []
     return [f.alias or name for name, f in model.model_fields.items()]
@@ -441,6 +455,7 @@ def _build(
                 cache=s.cache,
                 inputs=tuple(s.inputs),
                 location=source.locate(("steps", index)),
+                service=_service(s.service),
             )
         )
     r = spec.release

@@ -7,6 +7,7 @@ passed or was served from cache. Nothing a runner does can open that gate.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import threading
@@ -17,7 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from relcheck import registry
+from relcheck import registry, service
 from relcheck.errors import PluginError, RunnerError
 from relcheck.interrupts import Cancellation
 from relcheck.models import Checklist, Outcome, RunInfo, RunResult, Status, Step, StepResult
@@ -165,22 +166,41 @@ class _Run:
         )
 
     def _attempt(self, step: Step, sink: OutputSink) -> StepResult:
-        ctx = registry.StepContext(
-            step=step,
-            checklist=self.checklist,
-            info=self.info,
-            workdir=self.options.workdir or self.info.root,
-            env=context_env(self.info, self.options.env, step),
-            cancel=self.cancel.event,
-            sink=sink,
-            results=dict(self.results),
-            interactive=self.options.interactive,
-            confirmations=self.options.confirmations,
-            deadline=time.monotonic() + step.timeout,
-        )
+        deadline = time.monotonic() + step.timeout
+        env = context_env(self.info, self.options.env, step)
+        workdir = self.options.workdir or self.info.root
         try:
-            runner = registry.load(step.uses)()
-            result = runner.run(step.params, ctx)
+            with contextlib.ExitStack() as services:
+                if step.service is not None:  # started per attempt, stopped however it ends
+                    env.update(
+                        services.enter_context(
+                            service.running(
+                                step.service,
+                                workdir=workdir,
+                                env=env,
+                                cancel=self.cancel.event,
+                                sink=sink,
+                                deadline=deadline,
+                            )
+                        )
+                    )
+                ctx = registry.StepContext(
+                    step=step,
+                    checklist=self.checklist,
+                    info=self.info,
+                    workdir=workdir,
+                    env=env,
+                    cancel=self.cancel.event,
+                    sink=sink,
+                    results=dict(self.results),
+                    interactive=self.options.interactive,
+                    confirmations=self.options.confirmations,
+                    deadline=deadline,
+                )
+                runner = registry.load(step.uses)()
+                result = runner.run(step.params, ctx)
+        except service.ServiceFailed as exc:
+            return exc.result
         except (RunnerError, PluginError) as exc:
             sink.note(f"error: {exc}")
             return StepResult(Status.ERROR, str(exc))

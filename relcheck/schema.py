@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from relcheck.durations import Duration
 
@@ -54,6 +54,27 @@ class HookSpec(_Strict):
     )
 
 
+class ServiceSpec(_Strict):
+    """A service a step starts before it runs and stops afterwards."""
+
+    run: str | list[str] = Field(
+        min_length=1, description="The command; `{port}` becomes a free port (also $PORT)."
+    )
+    ready: str = Field(
+        description="URL polled until it answers below 400, e.g. http://127.0.0.1:{port}/health."
+    )
+    ready_timeout: Duration = Field(Duration(30), description="How long to wait for `ready`.")
+    cwd: str | None = Field(None, description="Where to run it, relative to the repository.")
+    env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
+
+    @field_validator("ready")
+    @classmethod
+    def _ready_is_a_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"expected a URL starting with http:// or https://, got {value!r}")
+        return value
+
+
 class StepSpec(_Strict):
     """One step of the checklist."""
 
@@ -77,6 +98,9 @@ class StepSpec(_Strict):
     cache: bool | None = Field(None, description="Reuse an identical earlier pass.")
     inputs: list[str] = Field(
         default_factory=list, description="Globs of the files the result depends on."
+    )
+    service: ServiceSpec | None = Field(
+        None, description="A process to start before the step and stop after it."
     )
 
 
