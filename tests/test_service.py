@@ -281,3 +281,29 @@ def test_ctrl_c_stops_the_service_and_records_the_interruption(
     step = step_record(latest_record(git_repo), "check")
     assert step["status"] == "interrupted"
     assert "[relcheck] service stopped" in Path(step["log"]).read_text()
+
+
+def test_the_example_service_passes_the_integration_step_of_relcheck_yaml(
+    checklist: Any, cli_invoke: Any, git_repo: Path
+) -> None:
+    import shutil
+    import socket
+
+    shutil.copytree(
+        REPO / "examples" / "service",
+        git_repo / "examples" / "service",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    ours = yaml.safe_load((REPO / "relcheck.yaml").read_text())
+    step = next(s for s in ours["steps"] if s["id"] == "integration")
+    step.pop("needs")
+    checklist(yaml.safe_dump({"version": 1, "steps": [step]}, sort_keys=False))
+    result = cli_invoke("run", "--dry-run", cwd=git_repo)
+    assert result.exit_code == 0, result.output
+    record = step_record(latest_record(git_repo), "integration")
+    assert record["summary"].startswith("3 requests as expected")
+    assert record["metrics"]["responses"] == 22
+    log = Path(record["log"]).read_text()
+    port = int(log.split("--port ", 1)[1].split()[0])
+    with socket.socket() as sock, pytest.raises(ConnectionRefusedError):
+        sock.connect(("127.0.0.1", port))  # the service is gone
