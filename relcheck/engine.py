@@ -97,6 +97,13 @@ class _Run:
         self.lock = threading.Lock()
         self.stop_reason: str | None = None  # set by --fail-fast or a failed precondition
         self.blocked = False
+        self.shared = service.SharedServices(
+            (),
+            workdir=options.workdir or info.root,
+            cancel=cancel.event,
+            log_dir=options.log_dir,
+            redactor=options.redactor,
+        )
 
     # -- events ---------------------------------------------------------------------
     def emit(self, kind: str, step: Step, result: StepResult | None) -> None:
@@ -116,6 +123,7 @@ class _Run:
         )
         with self.lock:
             self.results[step.id] = result
+        self.shared.finished(step.id)
         self.emit("finish", step, result)
 
     def skip(self, step: Step, reason: str) -> None:
@@ -171,7 +179,13 @@ class _Run:
         workdir = self.options.workdir or self.info.root
         try:
             with contextlib.ExitStack() as services:
-                if step.service is not None:  # started per attempt, stopped however it ends
+                if step.service is not None and step.service.name is not None:
+                    env.update(
+                        self.shared.acquire(
+                            step.service.name, env=env, sink=sink, deadline=deadline
+                        )
+                    )
+                elif step.service is not None:  # started per attempt, stopped however it ends
                     env.update(
                         services.enter_context(
                             service.running(
@@ -316,11 +330,21 @@ def run(
     if options.only:
         checks = [s for s in checks if s.id in options.only]
         releases = []
-    for step in checks:
-        if step.id in options.prior:
-            state.emit("start", step, None)
-            state.finish(step, options.prior[step.id])
-    state.run_checks([s for s in checks if s.id not in options.prior])
+    state.shared = service.SharedServices(
+        checks,
+        workdir=options.workdir or info.root,
+        cancel=cancel.event,
+        log_dir=options.log_dir,
+        redactor=options.redactor,
+    )
+    try:
+        for step in checks:
+            if step.id in options.prior:
+                state.emit("start", step, None)
+                state.finish(step, options.prior[step.id])
+        state.run_checks([s for s in checks if s.id not in options.prior])
+    finally:
+        state.shared.stop_all()
 
     message: str | None = None
     if cancel.cancelled:

@@ -90,6 +90,7 @@ class ServiceConfig:
     ready_timeout: float = 30.0
     cwd: str | None = None
     env: Mapping[str, str] = field(default_factory=dict)
+    name: str | None = None  # set for a checklist-level service, shared by its steps
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ the frozen dataclasses of ``relcheck.models``.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
 from relcheck.durations import Duration
 
@@ -75,6 +75,19 @@ class ServiceSpec(_Strict):
         return value
 
 
+def _service_kind(value: Any) -> str:
+    return "named" if isinstance(value, str) else "inline"
+
+
+# A mapping is a service of the step's own; a string names one under `services:`. The
+# discriminator keeps a mistake in a mapping from also being reported as "not a string".
+ServiceRef = Annotated[
+    Annotated[ServiceSpec, Tag("inline")] | Annotated[str, Tag("named")],
+    Discriminator(_service_kind),
+]
+SERVICE_UNION_TAGS = ("inline", "named")
+
+
 class StepSpec(_Strict):
     """One step of the checklist."""
 
@@ -99,8 +112,10 @@ class StepSpec(_Strict):
     inputs: list[str] = Field(
         default_factory=list, description="Globs of the files the result depends on."
     )
-    service: ServiceSpec | None = Field(
-        None, description="A process to start before the step and stop after it."
+    service: ServiceRef | None = Field(
+        None,
+        description="A process to start before the step and stop after it, or the name "
+        "of one under the checklist's `services:`.",
     )
 
 
@@ -111,6 +126,10 @@ class ChecklistSpec(_Strict):
     release: ReleaseSpec = Field(default_factory=ReleaseSpec)  # type: ignore[arg-type]
     defaults: DefaultsSpec = Field(default_factory=DefaultsSpec)  # type: ignore[arg-type]
     hook: HookSpec = Field(default_factory=HookSpec)
+    services: dict[str, ServiceSpec] = Field(
+        default_factory=dict,
+        description="Services shared by the steps that name them under `service:`.",
+    )
     secrets: list[str] = Field(
         default_factory=list, description="Environment variables whose values are masked."
     )

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from relcheck import process
 from relcheck.errors import RunnerError
-from relcheck.models import ServiceConfig, Status, StepResult
+from relcheck.models import ServiceConfig, Status, Step, StepResult
 from relcheck.process import OutputSink
+from relcheck.redact import Redactor
 
 STOP_GRACE = 5.0  # seconds between SIGTERM and SIGKILL: let a web server drain
 _OUTPUT_LINES = 20  # last lines of the service's output kept when it fails
@@ -37,6 +40,55 @@ def with_port(text: str, port: int) -> str:
     return text.replace("{port}", str(port))
 
 
+@dataclass
+class Running:
+    """A started, ready service."""
+
+    handle: process.Background
+    env: dict[str, str]  # what a step that uses it gets: PORT, RELCHECK_SERVICE_URL
+    sink: OutputSink
+
+
+def start(
+    config: ServiceConfig,
+    *,
+    workdir: str,
+    env: Mapping[str, str],
+    cancel: threading.Event,
+    sink: OutputSink,
+    deadline: float,
+    stop_grace: float = STOP_GRACE,
+) -> Running:
+    """Start the service and wait until ``ready`` answers; :class:`ServiceFailed` (with the
+    service stopped) when it exits first, is not ready in time, or the run is cancelled."""
+    import os
+
+    port = free_port()
+    ready = with_port(config.ready, port)
+    parts = urlsplit(ready)
+    shell = isinstance(config.run, str)
+    argv = with_port(config.run, port) if shell else [with_port(a, port) for a in config.run]
+    cwd = os.path.join(workdir, config.cwd) if config.cwd else workdir
+    service_env = {**env, **config.env, "PORT": str(port)}
+    handle = process.start(argv, cwd=cwd, env=service_env, sink=sink, shell=shell)
+    try:
+        _wait_ready(handle, ready, config.ready_timeout, cancel, sink, deadline)
+    except BaseException:
+        process.stop(handle, grace=stop_grace)
+        raise
+    sink.note(f"service ready at {ready}")
+    step_env = {"PORT": str(port), "RELCHECK_SERVICE_URL": f"{parts.scheme}://{parts.netloc}"}
+    return Running(handle, step_env, sink)
+
+
+def stop(service: Running, grace: float = STOP_GRACE) -> None:
+    """Stop the service's whole process group (SIGTERM, then SIGKILL after ``grace``)."""
+    running_still = not service.handle.exited
+    process.stop(service.handle, grace=grace)
+    if running_still:
+        service.sink.note("service stopped")
+
+
 @contextmanager
 def running(
     config: ServiceConfig,
@@ -48,31 +100,21 @@ def running(
     deadline: float,
     stop_grace: float = STOP_GRACE,
 ) -> Iterator[dict[str, str]]:
-    """Start the service, wait until ``ready`` answers, and stop its process group on exit.
-
-    Yields the variables a step gets: ``PORT`` and ``RELCHECK_SERVICE_URL`` (the base URL
-    of ``ready``). Raises :class:`ServiceFailed` when the service cannot be used.
-    """
-    import os
-
-    port = free_port()
-    ready = with_port(config.ready, port)
-    parts = urlsplit(ready)
-    base_url = f"{parts.scheme}://{parts.netloc}"
-    shell = isinstance(config.run, str)
-    argv = with_port(config.run, port) if shell else [with_port(a, port) for a in config.run]
-    cwd = os.path.join(workdir, config.cwd) if config.cwd else workdir
-    service_env = {**env, **config.env, "PORT": str(port)}
-    handle = process.start(argv, cwd=cwd, env=service_env, sink=sink, shell=shell)
+    """A service for one step: started and ready on entry, stopped on exit however the
+    step ends. Yields the variables the step gets."""
+    service = start(
+        config,
+        workdir=workdir,
+        env=env,
+        cancel=cancel,
+        sink=sink,
+        deadline=deadline,
+        stop_grace=stop_grace,
+    )
     try:
-        _wait_ready(handle, ready, config.ready_timeout, cancel, sink, deadline)
-        sink.note(f"service ready at {ready}")
-        yield {"PORT": str(port), "RELCHECK_SERVICE_URL": base_url}
+        yield service.env
     finally:
-        running_still = not handle.exited
-        process.stop(handle, grace=stop_grace)
-        if running_still:
-            sink.note("service stopped")
+        stop(service, grace=stop_grace)
 
 
 def _wait_ready(
@@ -132,3 +174,81 @@ def _exit_text(code: int | None) -> str:
     if code is not None and code < 0:
         return f"killed by signal {-code}"
     return f"exit {code}"
+
+
+class SharedServices:
+    """Services declared under the checklist's ``services:``, shared by the steps that name
+    them: started when the first of those steps runs, stopped once the last has finished
+    (ran, was skipped, or came from cache), and in any case when the run ends."""
+
+    def __init__(
+        self,
+        steps: Iterable[Step],
+        *,
+        workdir: str,
+        cancel: threading.Event,
+        log_dir: str | None,
+        redactor: Redactor,
+    ) -> None:
+        self._users: dict[str, set[str]] = {}  # service name -> steps that have not finished
+        self._configs: dict[str, ServiceConfig] = {}
+        for step in steps:
+            if step.service is not None and step.service.name is not None:
+                self._users.setdefault(step.service.name, set()).add(step.id)
+                self._configs[step.service.name] = step.service
+        self._locks = {name: threading.Lock() for name in self._users}
+        self._running: dict[str, Running] = {}
+        self._broken: dict[str, StepResult] = {}  # exited early or never got ready
+        self._workdir = workdir
+        self._cancel = cancel
+        self._log_dir = log_dir
+        self._redactor = redactor
+
+    def acquire(
+        self, name: str, *, env: Mapping[str, str], sink: OutputSink, deadline: float
+    ) -> dict[str, str]:
+        """The variables a step gets from service ``name``, starting it if need be."""
+        with self._locks[name]:
+            if name in self._broken:
+                sink.note(f"service {name!r} could not be started earlier")
+                raise ServiceFailed(self._broken[name])
+            if name not in self._running:
+                log = os.path.join(self._log_dir, f"service-{name}.log") if self._log_dir else None
+                sink.note(f"starting service {name!r}" + (f" (log: {log})" if log else ""))
+                service_sink = OutputSink(log, self._redactor)
+                try:
+                    self._running[name] = start(
+                        self._configs[name],
+                        workdir=self._workdir,
+                        env=env,
+                        cancel=self._cancel,
+                        sink=service_sink,
+                        deadline=deadline,
+                    )
+                except ServiceFailed as exc:
+                    service_sink.close()
+                    if exc.result.status is Status.FAILED:  # a timeout may be the step's own
+                        self._broken[name] = exc.result
+                    raise
+            sink.note(f"using service {name!r}")
+            return dict(self._running[name].env)
+
+    def finished(self, step_id: str) -> None:
+        """``step_id`` is done; stop the services no other step still needs."""
+        for name, users in self._users.items():
+            if step_id in users:
+                users.discard(step_id)
+                if not users:
+                    self._stop(name)
+
+    def stop_all(self) -> None:
+        """Stop every service still running (the run is over)."""
+        for name in list(self._running):
+            self._stop(name)
+
+    def _stop(self, name: str) -> None:
+        with self._locks[name]:
+            service = self._running.pop(name, None)
+        if service is not None:
+            stop(service)
+            service.sink.close()

@@ -307,3 +307,128 @@ def test_the_example_service_passes_the_integration_step_of_relcheck_yaml(
     port = int(log.split("--port ", 1)[1].split()[0])
     with socket.socket() as sock, pytest.raises(ConnectionRefusedError):
         sock.connect(("127.0.0.1", port))  # the service is gone
+
+
+GONE = """
+import os, sys
+from pathlib import Path
+for pid_file in Path(sys.argv[1]).glob("*.pid"):
+    pid = int(pid_file.read_text())
+    stat = Path(f"/proc/{pid}/stat")
+    if stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z":
+        sys.exit(f"service {pid} still runs")
+print("every service is gone")
+"""
+
+
+def _shared_checklist(git_repo: Path, pids: Path, mode: str) -> str:
+    script = write(git_repo / "service.py", SERVICE)
+    write(git_repo / "gone.py", GONE)
+    doc = {
+        "version": 1,
+        "services": {
+            "api": {
+                "run": _service_argv(script, pids, mode),
+                "ready": "http://127.0.0.1:{port}/health",
+                "ready_timeout": "10s",
+            }
+        },
+        "steps": [
+            {
+                "id": "health",
+                "uses": "http",
+                "service": "api",
+                "with": {"url": "${RELCHECK_SERVICE_URL}/health"},
+            },
+            {
+                "id": "port",
+                "service": "api",
+                "run": 'test "$RELCHECK_SERVICE_URL" = "http://127.0.0.1:$PORT"',
+            },
+            {
+                "id": "after",
+                "needs": ["health", "port"],
+                "run": [sys.executable, "gone.py", str(pids)],
+            },
+        ],
+    }
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+def test_a_checklist_service_is_shared_and_stopped_after_its_last_step(
+    checklist: Any, cli_invoke: Any, git_repo: Path, pids: Path
+) -> None:
+    checklist(_shared_checklist(git_repo, pids, "serve"))
+    result = cli_invoke("run", "--dry-run", cwd=git_repo)
+    assert result.exit_code == 0, result.output
+    assert len(_started_pids(pids)) == 1  # started once for both steps
+    record = latest_record(git_repo)
+    assert step_record(record, "after")["status"] == "passed"  # gone before `after` ran
+    log = Path(step_record(record, "health")["log"])
+    service_log = (log.parent / "service-api.log").read_text()
+    assert "service serve starting on" in service_log
+    assert "[relcheck] service stopped" in service_log
+
+
+def test_a_broken_checklist_service_fails_every_step_that_uses_it_once_started(
+    checklist: Any, cli_invoke: Any, git_repo: Path, pids: Path
+) -> None:
+    checklist(_shared_checklist(git_repo, pids, "exit"))
+    result = cli_invoke("run", "--dry-run", cwd=git_repo)
+    assert result.exit_code == 1
+    record = latest_record(git_repo)
+    for step_id in ("health", "port"):
+        step = step_record(record, step_id)
+        assert step["status"] == "failed"
+        assert step["summary"].startswith("service exited (exit 3) before")
+        assert "error: DATABASE_URL is not set" in step["output_tail"]
+    assert step_record(record, "after")["status"] == "skipped"
+    assert len(_started_pids(pids)) == 1  # not started again for the second step
+
+
+def test_a_step_naming_an_unknown_service_is_a_load_error(
+    checklist: Any, cli_invoke: Any, git_repo: Path
+) -> None:
+    checklist(
+        """
+        version: 1
+        services:
+          api: {run: ./serve, ready: "http://127.0.0.1:{port}/health"}
+        steps:
+          - id: check
+            run: "true"
+            service: apj
+        """
+    )
+    result = cli_invoke("validate", cwd=git_repo)
+    assert result.exit_code == 2
+    assert "relcheck.yaml:7:14: unknown service 'apj'; did you mean 'api'?" in result.output
+
+
+def test_ctrl_c_while_a_service_starts_stops_it(
+    service_checklist: Any, git_repo: Path, pids: Path
+) -> None:
+    service_checklist("hang", {"run": "true"}, ready_timeout="60s")
+    proc = subprocess.Popen(
+        [*RELCHECK, "run", "--dry-run"],
+        cwd=git_repo,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not _started_pids(pids):  # the service runs and is not ready
+            assert time.monotonic() < deadline, "the service never started"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, output
+    step = step_record(latest_record(git_repo), "check")
+    assert step["status"] == "interrupted"
+    assert step["summary"] == "interrupted while the service started"
