@@ -465,3 +465,60 @@ def test_parameter_mistakes_are_reported_at_load_time_with_their_line(
     assert "`url` belong inside an entry of `requests`" in out
     assert "give `url` (one request) or `requests` (a list)" in out
     assert "Traceback" not in out
+
+
+def test_the_step_timeout_bounds_a_slow_request(check: Any, http_server: str) -> None:
+    code, _, step = check({"url": f"{http_server}/slow?ms=3000", "timeout": "30s"}, timeout="1s")
+    assert code == 1
+    assert step["status"] == "timed_out"
+    assert step["summary"] == "timed out after 1s (the step's timeout)"
+
+
+def test_ctrl_c_stops_the_retries_and_records_the_interruption(
+    checklist: Any, git_repo: Path, http_server: str
+) -> None:
+    import signal
+    import subprocess
+    import time
+
+    from tests.helpers import RELCHECK
+
+    doc = {
+        "version": 1,
+        "steps": [
+            {
+                "id": "integration",
+                "uses": "http",
+                "with": {
+                    "url": f"{http_server}/flaky?key=ctrl-c&fail=1000",
+                    "retries": 20,
+                    "retry_delay": "5s",
+                },
+            }
+        ],
+    }
+    checklist(yaml.safe_dump(doc, sort_keys=False))
+    proc = subprocess.Popen(
+        [*RELCHECK, "run", "--dry-run"],
+        cwd=git_repo,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not _Handler.flaky_counts.get("ctrl-c"):  # the first attempt got its 503
+            assert time.monotonic() < deadline, "no request arrived"
+            time.sleep(0.05)
+        time.sleep(0.2)  # now it waits 5s to retry
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=4)  # sooner than that wait would end
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, output
+    step = step_record(latest_record(git_repo), "integration")
+    assert step["status"] == "interrupted"
+    assert "attempt 1: status 503; retrying in 5s" in step["output_tail"]
