@@ -284,7 +284,7 @@ def start(
     proc = _spawn(argv, cwd=cwd, env=env, sink=sink, shell=shell)
     with _active_lock:
         _active_groups.add(proc.pid)
-    return Background(proc, [_reader(proc.stdout, None, sink)])
+    return Background(proc, [_reader(proc.stdout, None, sink)])  # type: ignore[arg-type]
 
 
 def stop(process: Background, grace: float = KILL_GRACE) -> None:

@@ -67,7 +67,11 @@ def start(
     ready = with_port(config.ready, port)
     parts = urlsplit(ready)
     shell = isinstance(config.run, str)
-    argv = with_port(config.run, port) if shell else [with_port(a, port) for a in config.run]
+    argv: str | list[str] = (
+        with_port(config.run, port)
+        if isinstance(config.run, str)
+        else [with_port(a, port) for a in config.run]
+    )
     cwd = os.path.join(workdir, config.cwd) if config.cwd else workdir
     service_env = {**env, **config.env, "PORT": str(port)}
     handle = process.start(argv, cwd=cwd, env=service_env, sink=sink, shell=shell)

@@ -118,13 +118,13 @@ def _prepare(
         return expand(text, ctx.env, where=where + key, on_use=secrets.variable_used)
 
     extra = frozenset(h.lower() for h in params.secret_headers)
-    headers = {}
+    headers: dict[str, str] = {}
     for name, value in spec.headers.items():
         headers[name] = exp(value, f"headers.{name}")
         secrets.header(name, headers[name], extra)
-    query = {}
-    for name, value in spec.query.items():
-        text = str(value).lower() if isinstance(value, bool) else str(value)
+    query: dict[str, str] = {}
+    for name, given in spec.query.items():
+        text = str(given).lower() if isinstance(given, bool) else str(given)
         query[name] = exp(text, f"query.{name}")
         if looks_secret(name):
             secrets.values.add(query[name])
