@@ -119,14 +119,18 @@ def _with_retries(
                 exchange.status, expected
             )
             failure = f"status {exchange.status}"
+        last = None if exchange is not None else failure
+        if last is not None and attempt > 1:
+            last = f"{last} (after {attempt} attempts)"
         if not retryable or attempt > params.retries:
-            return exchange, None if exchange is not None else failure, None
+            return exchange, last, None
         wait = min(delay, float(params.retry_max_delay))
         if deadline is not None and time.monotonic() + wait > deadline:
             ctx.sink.note(f"{request.label}: retry deadline reached after {attempt} attempts")
-            return exchange, None if exchange is not None else failure, None
+            return exchange, last, None
         if wait >= ctx.remaining():
-            return None, None, _timed_out(ctx)
+            ctx.sink.note(f"{request.label}: no time left in the step for another attempt")
+            return exchange, last, None
         ctx.sink.note(f"{request.label}: attempt {attempt}: {failure}; retrying in {wait:g}s")
         if ctx.cancel.wait(wait):
             return None, None, StepResult(Status.INTERRUPTED, "interrupted")

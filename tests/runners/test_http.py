@@ -173,6 +173,13 @@ def test_connection_refused_fails_with_the_url_and_the_exception_type(check: Any
     assert step["metrics"]["attempts"] == 1
     assert "refused" in step["summary"].lower()
     assert "Traceback" not in output
+    code, _, step = check(
+        {"url": f"http://127.0.0.1:{port}/health", "retries": 2, "retry_delay": "10ms"}
+    )
+    assert code == 1
+    assert step["summary"].endswith("(after 3 attempts)")
+    assert step["metrics"]["attempts"] == 3
+    assert "attempt 2: ConnectError: " in step["output_tail"]
 
 
 def test_a_read_timeout_fails_with_the_url_and_the_timeout(check: Any, http_server: str) -> None:
