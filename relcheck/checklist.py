@@ -387,6 +387,7 @@ def _service(spec: Any, name: str | None) -> ServiceConfig | None:
         cwd=spec.cwd,
         env=dict(spec.env),
         name=name,
+        stop_grace=float(spec.stop_grace),
     )
 
 

@@ -91,6 +91,7 @@ class ServiceConfig:
     cwd: str | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     name: str | None = None  # set for a checklist-level service, shared by its steps
+    stop_grace: float = 5.0  # seconds between SIGTERM and SIGKILL
 
 
 @dataclass(frozen=True)

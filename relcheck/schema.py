@@ -64,6 +64,9 @@ class ServiceSpec(_Strict):
         description="URL polled until it answers below 400, e.g. http://127.0.0.1:{port}/health."
     )
     ready_timeout: Duration = Field(Duration(30), description="How long to wait for `ready`.")
+    stop_grace: Duration = Field(
+        Duration(5), description="How long it may take to stop after SIGTERM before SIGKILL."
+    )
     cwd: str | None = Field(None, description="Where to run it, relative to the repository.")
     env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
 

@@ -17,7 +17,6 @@ from relcheck.models import ServiceConfig, Status, Step, StepResult
 from relcheck.process import OutputSink
 from relcheck.redact import Redactor
 
-STOP_GRACE = 5.0  # seconds between SIGTERM and SIGKILL: let a web server drain
 _OUTPUT_LINES = 20  # last lines of the service's output kept when it fails
 
 
@@ -47,6 +46,7 @@ class Running:
     handle: process.Background
     env: dict[str, str]  # what a step that uses it gets: PORT, RELCHECK_SERVICE_URL
     sink: OutputSink
+    stop_grace: float
 
 
 def start(
@@ -57,7 +57,6 @@ def start(
     cancel: threading.Event,
     sink: OutputSink,
     deadline: float,
-    stop_grace: float = STOP_GRACE,
 ) -> Running:
     """Start the service and wait until ``ready`` answers; :class:`ServiceFailed` (with the
     service stopped) when it exits first, is not ready in time, or the run is cancelled."""
@@ -78,19 +77,25 @@ def start(
     try:
         _wait_ready(handle, ready, config.ready_timeout, cancel, sink, deadline)
     except BaseException:
-        process.stop(handle, grace=stop_grace)
+        process.stop(handle, grace=config.stop_grace)
         raise
     sink.note(f"service ready at {ready}")
     step_env = {"PORT": str(port), "RELCHECK_SERVICE_URL": f"{parts.scheme}://{parts.netloc}"}
-    return Running(handle, step_env, sink)
+    return Running(handle, step_env, sink, config.stop_grace)
 
 
-def stop(service: Running, grace: float = STOP_GRACE) -> None:
-    """Stop the service's whole process group (SIGTERM, then SIGKILL after ``grace``)."""
-    running_still = not service.handle.exited
-    process.stop(service.handle, grace=grace)
+def stop(service: Running) -> None:
+    """Stop the service's whole process group: SIGTERM, then SIGKILL after its grace."""
+    handle = service.handle
+    running_still = not handle.exited
+    process.stop(handle, grace=service.stop_grace)
     if running_still:
-        service.sink.note("service stopped")
+        killed = handle.proc.returncode == -9
+        service.sink.note(
+            f"service did not stop within {service.stop_grace:g}s of SIGTERM; killed"
+            if killed
+            else "service stopped"
+        )
 
 
 @contextmanager
@@ -102,7 +107,6 @@ def running(
     cancel: threading.Event,
     sink: OutputSink,
     deadline: float,
-    stop_grace: float = STOP_GRACE,
 ) -> Iterator[dict[str, str]]:
     """A service for one step: started and ready on entry, stopped on exit however the
     step ends. Yields the variables the step gets."""
@@ -113,12 +117,11 @@ def running(
         cancel=cancel,
         sink=sink,
         deadline=deadline,
-        stop_grace=stop_grace,
     )
     try:
         yield service.env
     finally:
-        stop(service, grace=stop_grace)
+        stop(service)
 
 
 def _wait_ready(

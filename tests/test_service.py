@@ -33,6 +33,9 @@ if mode == "exit":
     sys.exit(3)
 if mode == "hang":
     time.sleep(120)
+if mode == "stubborn":  # ignores SIGTERM: only SIGKILL stops it
+    import signal
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 if mode == "child":  # a grandchild in the same process group
     import subprocess
     child = subprocess.Popen([sys.executable, sys.argv[0], str(pids), "hang", "0"])
@@ -199,6 +202,17 @@ def test_the_whole_process_group_of_the_service_is_stopped(
     result = cli_invoke("run", "--dry-run", cwd=git_repo)
     assert result.exit_code == 0, result.output
     assert len(_started_pids(pids)) == 2  # the service and its grandchild
+
+
+def test_a_service_that_ignores_sigterm_is_killed_after_its_stop_grace(
+    service_checklist: Any, cli_invoke: Any, git_repo: Path, pids: Path
+) -> None:
+    service_checklist("stubborn", {"run": "true"}, stop_grace="300ms")
+    result = cli_invoke("run", "--dry-run", cwd=git_repo)
+    assert result.exit_code == 0, result.output
+    log = Path(step_record(latest_record(git_repo), "check")["log"]).read_text()
+    assert "[relcheck] service did not stop within 0.3s of SIGTERM; killed" in log
+    assert len(_started_pids(pids)) == 1  # and the pids fixture checks it is gone
 
 
 def test_a_service_under_a_shell_string_gets_the_port(
