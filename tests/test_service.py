@@ -446,3 +446,18 @@ def test_ctrl_c_while_a_service_starts_stops_it(
     step = step_record(latest_record(git_repo), "check")
     assert step["status"] == "interrupted"
     assert step["summary"] == "interrupted while the service started"
+
+
+def test_the_example_deploy_configs_pass_the_config_check_its_readme_shows(
+    checklist: Any, cli_invoke: Any, git_repo: Path
+) -> None:
+    import shutil
+
+    shutil.copytree(REPO / "examples" / "service" / "deploy", git_repo / "examples/service/deploy")
+    readme = (REPO / "examples" / "service" / "README.md").read_text()
+    step = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    checklist("version: 1\nsteps:\n" + step)
+    result = cli_invoke("run", "--dry-run", cwd=git_repo)
+    assert result.exit_code == 0, result.output
+    record = step_record(latest_record(git_repo), "staging-config")
+    assert record["summary"].endswith("0 drifted, 0 rules failed (12 allowed differences)")

@@ -18,14 +18,20 @@ from fastapi.responses import JSONResponse
 VERSION = "1.4.2"
 DEPLOY_DIR = Path(__file__).parent / "deploy"
 LOCAL_CONFIG: dict[str, Any] = {
-    "app": {"environment": "local", "debug": False, "log_level": "info"},
-    "server": {"upload_limit_mb": 1},
-    "security": {"hsts_max_age": 63072000},
+    "service": {"environment": "local", "debug": False},
+    "upload": {"max_mb": 1},
+    "log": {"level": "info"},
+    "security": {
+        "headers": {
+            "strict_transport_security": "max-age=63072000; includeSubDomains",
+            "x_content_type_options": "nosniff",
+            "x_frame_options": "DENY",
+        }
+    },
     "features": {"new_checkout": False, "bulk_import": False},
 }
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
+# Sent on every answer whatever the config says; the config adds HSTS and the others.
+FIXED_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
     "Cache-Control": "no-store",
@@ -46,18 +52,22 @@ def load_config(environment: str | None) -> dict[str, Any]:
         return tomllib.load(fh)
 
 
+def header_names(configured: dict[str, str]) -> dict[str, str]:
+    """``{"x_frame_options": "DENY"}`` -> ``{"X-Frame-Options": "DENY"}``."""
+    return {"-".join(w.capitalize() for w in k.split("_")): v for k, v in configured.items()}
+
+
 def create_app(environment: str | None = None) -> FastAPI:
     """The application for one environment."""
     config = load_config(environment)
-    app = FastAPI(title="inventory", version=VERSION, debug=config["app"]["debug"])
-    upload_limit = int(config["server"]["upload_limit_mb"]) * 1024 * 1024
-    hsts = f"max-age={config['security']['hsts_max_age']}; includeSubDomains"
+    app = FastAPI(title="inventory", version=VERSION, debug=config["service"]["debug"])
+    upload_limit = int(config["upload"]["max_mb"]) * 1024 * 1024
+    headers = {**FIXED_HEADERS, **header_names(config["security"]["headers"])}
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
         response: Response = await call_next(request)
-        response.headers.update(SECURITY_HEADERS)
-        response.headers["Strict-Transport-Security"] = hsts
+        response.headers.update(headers)
         return response
 
     @app.get("/health")
@@ -65,7 +75,7 @@ def create_app(environment: str | None = None) -> FastAPI:
         return {
             "status": "ok",
             "version": VERSION,
-            "environment": config["app"]["environment"],
+            "environment": config["service"]["environment"],
             "checks": {"config": "ok"},
         }
 
