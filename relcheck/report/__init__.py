@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from relcheck.models import Checklist, RunInfo, RunResult, Step, StepResult
+    from relcheck.models import RunResult, Step, StepResult
 
 
 class Reporter(Protocol):
     """Receives a run's events from the engine (under a lock) and its final result.
 
-    ``begin`` is called once, before the first event, with every step of the run; a
-    reporter written before it existed may leave it out.
+    Two methods are optional, looked up with getattr: ``begin(checklist, info)``, called
+    once before the first event with every step of the run (the live view draws them
+    all up front), and ``close()``, called even when the run crashed (the live view
+    gives the terminal back).
     """
-
-    def begin(self, checklist: Checklist, info: RunInfo) -> None: ...
 
     def on_event(self, kind: str, step: Step, result: StepResult | None) -> None: ...
 
