@@ -24,7 +24,7 @@ STATUS_LOOK: dict[Status, tuple[str, str, str]] = {
     Status.PASSED: ("✓", "passed", "green"),
     Status.FAILED: ("✗", "failed", "bold red"),
     Status.ERROR: ("!", "error", "bold red"),
-    Status.TIMED_OUT: ("⏱", "timed out", "bold red"),
+    Status.TIMED_OUT: ("✗", "timed out", "bold red"),  # ⏱ is two cells wide in some terminals
     Status.SKIPPED: ("-", "skipped", "yellow"),
     Status.CACHED: ("↺", "cached", "cyan"),
     Status.INTERRUPTED: ("■", "interrupted", "yellow"),

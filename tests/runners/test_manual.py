@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -199,6 +200,7 @@ def test_an_unanswered_question_ends_at_the_steps_timeout(git_repo: Path, checkl
     step = step_record(latest_record(git_repo), "oncall")
     assert step["status"] == "timed_out"
     assert step["summary"] == "no answer within 1s: 'On-call has been notified'"
+    assert re.search(r"^oncall\s+│ ✗ timed out", "\n".join(screen_of(transcript(child))), re.M)
 
 
 def test_ctrl_c_while_asking_interrupts_the_run_and_gives_the_terminal_back(
