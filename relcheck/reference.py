@@ -85,23 +85,55 @@ def _runner_section(name: str, cls: type[Runner], defs: dict[str, Any]) -> list[
         return [*lines, "No parameters.", ""]
     rows = ["| key | type | default | description |", "|---|---|---|---|"]
     properties = schema.get("properties", {})
+    local_defs = {**defs, **schema.get("$defs", {})}
     for field_name, _annotation, default in fields:
         prop = properties.get(field_name, {})
+        kind = _type_text(prop, local_defs)
         if not default:
             shown = "required"
         else:  # the JSON form (null, [0]) reads as YAML; Python's repr does not
-            shown = _default(prop["default"]) if "default" in prop else f"`{default}`"
-        rows.append(
-            _row(
-                f"`{field_name}`",
-                _type_text(prop, {**defs, **schema.get("$defs", {})}),
-                shown,
-                prop.get("description", ""),
-            )
-        )
+            shown = _default(prop["default"], kind) if "default" in prop else f"`{default}`"
+        rows.append(_row(f"`{field_name}`", kind, shown, prop.get("description", "")))
     if name == "command":
         rows += ["", "`run: X` on a step is shorthand for `uses: command` with `with: {run: X}`."]
-    return [*lines, *rows, ""]
+    return [*lines, *rows, "", *_nested_tables(schema, local_defs)]
+
+
+def _nested_tables(schema: dict[str, Any], defs: dict[str, Any]) -> list[str]:
+    """A table for each mapping inside a runner's parameters (``with.expect``, ...)."""
+    out: list[str] = []
+    seen: set[str] = set()
+    queue: list[tuple[str, dict[str, Any]]] = [("with", schema)]
+    while queue:
+        path, body = queue.pop(0)
+        for key, prop in body.get("properties", {}).items():
+            for ref, suffix in _refs(prop):
+                name = ref.rsplit("/", 1)[-1]
+                target = defs.get(name, {})
+                if "properties" not in target or name in seen:
+                    continue
+                seen.add(name)
+                where = f"{path}.{key}{suffix}"
+                out += [f"#### `{where}`", ""]
+                if target.get("description"):
+                    out += [_first_line(target["description"]), ""]
+                out += _table(target, defs, _required(target))
+                queue.append((where, target))
+    return out
+
+
+def _refs(prop: dict[str, Any], suffix: str = "") -> list[tuple[str, str]]:
+    """The ``$ref``s a property leads to, with ``[]`` for list items, ``.*`` for values."""
+    found: list[tuple[str, str]] = []
+    if "$ref" in prop:
+        found.append((prop["$ref"], suffix))
+    for option in prop.get("anyOf", []) + prop.get("oneOf", []):
+        found += _refs(option, suffix)
+    if isinstance(prop.get("items"), dict):
+        found += _refs(prop["items"], suffix + "[]")
+    if isinstance(prop.get("additionalProperties"), dict):
+        found += _refs(prop["additionalProperties"], suffix + ".*")
+    return found
 
 
 def _table(body: dict[str, Any], defs: dict[str, Any], required: set[str]) -> list[str]:
@@ -110,7 +142,7 @@ def _table(body: dict[str, Any], defs: dict[str, Any], required: set[str]) -> li
         if key in required:
             default = "required"
         elif "default" in prop:
-            default = _default(prop["default"])
+            default = _default(prop["default"], _type_text(prop, defs))
         else:
             default = ""
         rows.append(_row(f"`{key}`", _type_text(prop, defs), default, prop.get("description", "")))
@@ -163,8 +195,12 @@ def _type_text(prop: dict[str, Any], defs: dict[str, Any]) -> str:
     }.get(str(kind), "any")
 
 
-def _default(value: Any) -> str:
-    return "" if value is None else f"`{_value(value)}`"
+def _default(value: Any, kind: str = "") -> str:
+    if value is None:
+        return ""
+    if kind.startswith("duration") and isinstance(value, int | float):
+        return f"`{_value(value)}s`"  # durations are stored in seconds
+    return f"`{_value(value)}`"
 
 
 def _value(value: Any) -> str:
