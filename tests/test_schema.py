@@ -53,8 +53,10 @@ def test_reference_lists_every_step_key_and_every_runner_parameter() -> None:
         assert f"| `{field.alias or name}` |" in text
     for runner, cls in runner_classes(builtin_only=True).items():
         assert f"### `{runner}`" in text
-        for param in TypeAdapter(cls.Params).json_schema().get("properties", {}):
-            assert f"| `{param}` |" in text
+        schema = TypeAdapter(cls.Params).json_schema()
+        for body in [schema, *schema.get("$defs", {}).values()]:  # nested mappings too
+            for param in body.get("properties", {}):
+                assert f"| `{param}` |" in text, f"{runner}: {param}"
 
 
 def test_schema_is_a_valid_json_schema(builtin_schema: dict) -> None:
