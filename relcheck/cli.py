@@ -210,16 +210,22 @@ def history(limit: int, record_dir: str | None) -> None:
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("ref", default="latest", metavar="[RUN_ID|latest]")
+@click.argument("ref", default="latest", metavar="[RUN_ID|latest|TAG]")
 @click.option("--record-dir", metavar="DIR", help="Where records are [default: .relcheck/runs].")
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @boundary
 def show(ref: str, record_dir: str | None, fmt: str) -> None:
-    """Show one recorded run (default: the latest)."""
-    from relcheck import record
+    """Show one recorded run (default: the latest), or the run a release tag carries."""
+    from relcheck import gitrepo, record
 
+    if ref != "latest" and gitrepo.local_tag(_root(), ref) is not None:
+        from relcheck.report.tag import show_tag
+        from relcheck.verify import read
+
+        show_tag(read(_root(), ref), fmt)
+        return
     directory = record_dir or record.runs_dir(_root())
     path = record.find(directory, ref)
     run_result = record.read(path)
@@ -244,3 +250,17 @@ def show(ref: str, record_dir: str | None, fmt: str) -> None:
     for step_result in run_result.steps:
         click.echo(step_line(step_result, width))
     TextReporter().finish(run_result, path)
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("tag")
+@boundary
+def verify(tag: str) -> None:
+    """Check that release TAG was made by a run in which every required step passed, on
+    the commit it points at, with the checklist whose hash it carries (exit 0, else 1)."""
+    from relcheck.report.tag import print_verdict
+    from relcheck.verify import verify as verify_tag
+
+    verdict = verify_tag(_root(), tag)
+    print_verdict(verdict)
+    sys.exit(0 if verdict.ok else 1)
