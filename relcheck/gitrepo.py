@@ -338,8 +338,11 @@ def network(
     from relcheck import process
 
     env = without_git_hook_env(os.environ)
+    # No prompts: git's own are off, ssh gets no askpass program, and process.run starts
+    # git in a new session, without a terminal ssh could open to ask for a passphrase.
+    # (GIT_SSH_COMMAND is left alone: it would override the user's core.sshCommand.)
     env["GIT_TERMINAL_PROMPT"] = "0"
-    env.setdefault("GIT_SSH_COMMAND", f"ssh -o BatchMode=yes -o ConnectTimeout={int(timeout) or 1}")
+    env["SSH_ASKPASS_REQUIRE"] = "never"
     own = process.OutputSink(None)
     try:
         result = process.run(

@@ -320,3 +320,14 @@ def test_unknown_check_name_is_a_load_error_with_its_line(git_repo: Path, releas
         "relcheck.yaml:9:12: steps[0].with: unknown key 'clen'" in proc.stderr
         and "did you mean 'clean'" in proc.stderr
     )
+
+
+def test_version_from_the_command_line_must_be_given(git_repo: Path, release) -> None:
+    sentinel = release(release="  version_from: cli")
+    proc, record = release.run()
+    out = _blocked(proc, record, sentinel, git_repo)
+    assert "version: no release version is known; fix: pass --version" in out
+
+    proc, _ = release.run("--dry-run", "--version", "1.2.0")
+    assert proc.returncode == 0, proc.stdout
+    assert "would tag v1.2.0" in proc.stdout

@@ -23,7 +23,9 @@ from tests.helpers import (
 )
 
 
-def _checklist(repo: Path, steps: str, release: str = "", *, commit: bool = True) -> None:
+def _checklist(
+    repo: Path, steps: str, release: str = "", *, tag_with: str = "", commit: bool = True
+) -> None:
     write(
         repo / "relcheck.yaml",
         f"""
@@ -35,6 +37,7 @@ steps:
 {steps}
   - id: tag
     uses: git-tag
+    with: {{{tag_with}}}
 """,
     )
     if commit:
@@ -146,6 +149,19 @@ def test_push_to_a_remote_that_is_gone_removes_the_local_tag(
     proc, record = _run(git_repo)
     assert proc.returncode == 1, proc.stdout
     assert "the local tag was removed" in step_record(record, "tag")["summary"]
+    assert tags(git_repo) == []
+
+
+def test_a_push_that_gets_no_answer_is_stopped_and_the_tag_removed(git_repo: Path) -> None:
+    _checklist(
+        git_repo, '  - id: unit\n    run: "true"\n', "  push: true", tag_with="push_timeout: 1s"
+    )
+    git(git_repo, "remote", "set-url", "origin", "ssh://git@example.invalid/repo.git")
+    proc, record = _run(git_repo, env={"GIT_SSH_COMMAND": "sleep 60 #"})
+    assert proc.returncode == 1, proc.stdout
+    summary = step_record(record, "tag")["summary"]
+    assert "pushing v1.2.0 to origin failed (no answer within 1s)" in summary
+    assert "the local tag was removed" in summary
     assert tags(git_repo) == []
 
 
