@@ -123,7 +123,12 @@ class Change:
 
 def changes(root: str, *, untracked: bool, exclude: tuple[str, ...] = ()) -> list[Change]:
     """Uncommitted changes (and untracked files when asked), less the ``exclude`` folders."""
-    args = ["status", "--porcelain=v1", "-z", f"--untracked-files={'all' if untracked else 'no'}"]
+    args = [
+        "status",
+        "--porcelain=v1",
+        "-z",
+        f"--untracked-files={'normal' if untracked else 'no'}",
+    ]
     args += ["--", ".", *(f":(exclude){path}" for path in exclude)]
     out = git(root, *args, strip=False)  # the status code may start with a space
     found: list[Change] = []
@@ -259,12 +264,13 @@ def verify_tag(root: str, tag: str) -> tuple[bool, str]:
         timeout=60,
         check=False,
     )
-    said = "\n".join(
-        line
-        for line in (proc.stderr + proc.stdout).splitlines()
-        if "Good" in line or "error" in line
-    )
-    return proc.returncode == 0, said or proc.stderr.strip()
+    # git prints the tag on stdout and its verdict on stderr; when the signature is sound
+    # but its signer is not trusted, the last line says so ("No principal matched.").
+    said = [line.strip() for line in proc.stderr.splitlines() if line.strip()]
+    if proc.returncode == 0:
+        good = [line for line in said if line.startswith("Good")]
+        return True, (good or said or ["signature verified"])[0]
+    return False, "; ".join(said[-2:]) or f"git tag -v exited {proc.returncode}"
 
 
 @dataclass(frozen=True)
@@ -372,25 +378,31 @@ def network(
 
 
 def fetch(
-    root: str, remote: str, *, timeout: float, cancel: threading.Event | None = None
+    root: str,
+    remote: str,
+    *,
+    timeout: float,
+    cancel: threading.Event | None = None,
+    log: OutputSink | None = None,
 ) -> NetworkResult:
     """``git fetch`` the remote's branches (not its tags), bounded by ``timeout``."""
-    return network(
-        root, ["fetch", "--quiet", "--no-tags", "--", remote], timeout=timeout, cancel=cancel
-    )
+    args = ["fetch", "--quiet", "--no-tags", "--", remote]
+    return network(root, args, timeout=timeout, cancel=cancel, log=log)
 
 
 def remote_tag_commit(
-    root: str, remote: str, tag: str, *, timeout: float, cancel: threading.Event | None = None
+    root: str,
+    remote: str,
+    tag: str,
+    *,
+    timeout: float,
+    cancel: threading.Event | None = None,
+    log: OutputSink | None = None,
 ) -> tuple[str | None, NetworkResult]:
     """The commit ``tag`` points at on ``remote`` (None if it has no such tag)."""
     ref = f"refs/tags/{tag}"
-    result = network(
-        root,
-        ["ls-remote", "--tags", "--", remote, ref, f"{ref}^{{}}"],
-        timeout=timeout,
-        cancel=cancel,
-    )
+    args = ["ls-remote", "--tags", "--", remote, ref, f"{ref}^{{}}"]
+    result = network(root, args, timeout=timeout, cancel=cancel, log=log)
     if not result.ok:
         return None, result
     found: dict[str, str] = {}

@@ -78,13 +78,15 @@ def verify(root: str, tag: str) -> Verdict:
     if obj.signed:
         good, said = gitrepo.verify_tag(root, tag)
         verdict.add(good, f"signature: {'good' if good else 'does not verify'}: {said}")
+    else:
+        verdict.add(True, "signature: none (the tag is not signed)")
     return verdict
 
 
 def _check_steps(verdict: Verdict, summary: TagSummary) -> None:
     required = [s for s in summary.steps if not s.optional]
     if not summary.steps:
-        verdict.add(False, "steps: the summary lists no steps")
+        verdict.add(True, "steps: the run had no steps before the release step")
         return
     for step in summary.blocking:
         verdict.add(False, f"steps: required step {step.id!r} {step.status}: {step.summary}")

@@ -67,6 +67,7 @@ def test_a_tag_made_by_a_passing_run_verifies(released: Path) -> None:
     assert f"ok    commit: the run checked {head[:9]}, the commit the tag points at" in proc.stdout
     assert "ok    steps: all 2 required steps passed (1 optional)" in proc.stdout
     assert "ok    checklist: relcheck.yaml at" in proc.stdout
+    assert "ok    signature: none (the tag is not signed)" in proc.stdout
     assert proc.stdout.strip().endswith("relcheck: v1.2.0 verified")
 
 
@@ -159,6 +160,7 @@ def test_a_signed_tag_verifies_its_signature_too(git_repo: Path, tmp_path: Path)
     proc = _verify(git_repo)
     assert proc.returncode == 1
     assert "FAIL  signature: does not verify" in proc.stdout
+    assert "No principal matched" in proc.stdout
 
 
 def test_show_renders_the_run_summary_from_the_tag(released: Path) -> None:
@@ -182,3 +184,12 @@ def test_show_of_a_tag_without_a_summary_is_a_clear_error(git_repo: Path) -> Non
     assert proc.returncode == 2
     assert "v1.0.0's message carries no relcheck run summary" in proc.stderr
     assert_no_traceback(proc)
+
+
+def test_a_run_with_only_the_release_step_makes_a_tag_that_verifies(git_repo: Path) -> None:
+    write(git_repo / "relcheck.yaml", "version: 1\nsteps:\n  - id: tag\n    uses: git-tag\n")
+    commit_all(git_repo, "checklist")
+    assert run_relcheck("run", cwd=git_repo).returncode == 0
+    proc = _verify(git_repo)
+    assert proc.returncode == 0, proc.stdout
+    assert "ok    steps: the run had no steps before the release step" in proc.stdout

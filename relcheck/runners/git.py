@@ -179,7 +179,9 @@ def _upstream(root: str, ctx: StepContext, params: GitParams) -> Finding:
         return Finding("upstream", True, "the branch has no upstream to compare with")
     if params.fetch:
         remote = gitrepo.remote_of(root, ctx.info.branch or "") or upstream.split("/")[0]
-        fetched = gitrepo.fetch(root, remote, timeout=params.network_timeout, cancel=ctx.cancel)
+        fetched = gitrepo.fetch(
+            root, remote, timeout=params.network_timeout, cancel=ctx.cancel, log=ctx.sink
+        )
         if not fetched.ok:
             return Finding(
                 "upstream",
@@ -228,7 +230,7 @@ def _tag(root: str, ctx: StepContext, params: GitParams) -> tuple[list[Finding],
             return [Finding("tag", False, f"there is no remote {remote!r} to push to", fix)], None
         return [Finding("tag", True, f"{tag} is new (no remote {remote!r} to ask)")], None
     there, answer = gitrepo.remote_tag_commit(
-        root, remote, tag, timeout=params.network_timeout, cancel=ctx.cancel
+        root, remote, tag, timeout=params.network_timeout, cancel=ctx.cancel, log=ctx.sink
     )
     if not answer.ok:
         return [
