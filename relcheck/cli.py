@@ -253,6 +253,144 @@ def show(ref: str, record_dir: str | None, fmt: str) -> None:
 
 
 @main.command(context_settings=CONTEXT)
+@checklist_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github-matrix"]),
+    default="text",
+    show_default=True,
+    help="text for people; json or github-matrix to fan the checks out over CI jobs.",
+)
+@click.option(
+    "--group-by",
+    type=click.Choice(["component", "wave", "step"]),
+    default="component",
+    show_default=True,
+    help="component: steps linked by needs share a job; wave: one group per parallel "
+    "wave; step: a job per step.",
+)
+@click.option(
+    "--jobs-per-group",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Split a group of independent steps over up to N jobs.",
+)
+@boundary
+def plan(checklist: str | None, fmt: str, group_by: str, jobs_per_group: int) -> None:
+    """Show the step graph: order, parallel waves, and CI jobs for a fan-out."""
+    import json
+
+    from relcheck.checklist import find_checklist, load_checklist
+    from relcheck.plan import kind_of, levels, matrix
+
+    loaded = load_checklist(find_checklist(_root(), checklist))
+    jobs = matrix(loaded, group_by=group_by, jobs_per_group=jobs_per_group)
+    if fmt == "github-matrix":
+        click.echo(json.dumps({"include": jobs}))
+        return
+    waves = levels(loaded)
+    if fmt == "json":
+        steps = [
+            {
+                "id": s.id,
+                "runner": s.uses,
+                "kind": kind_of(s),
+                "needs": list(s.needs),
+                "optional": s.optional,
+                "wave": number,
+            }
+            for number, wave in enumerate(waves, start=1)
+            for s in wave
+        ]
+        click.echo(
+            json.dumps({"checklist_sha256": loaded.sha256, "steps": steps, "jobs": jobs}, indent=2)
+        )
+        return
+    for number, wave in enumerate(waves, start=1):
+        kind = kind_of(wave[0])
+        label = {"precondition": "preconditions", "release": "release"}.get(kind, "parallel")
+        click.echo(f"wave {number} ({label}):")
+        for s in wave:
+            needs = f"  needs {', '.join(s.needs)}" if s.needs else ""
+            optional = "  (optional)" if s.optional else ""
+            click.echo(f"  {s.id:<20} {s.uses:<14}{needs}{optional}")
+    click.echo("")
+    click.echo(f"CI jobs (--group-by {group_by}):")
+    for job in jobs:
+        click.echo(f"  {job['name']}: relcheck run {job['only']} --record-dir records")
+    click.echo("  release: relcheck release --from-records records")
+
+
+@main.command(context_settings=CONTEXT)
+@checklist_option
+@click.option(
+    "--from-records",
+    "record_dirs",
+    multiple=True,
+    required=True,
+    metavar="DIR",
+    help="Folder of the jobs' run records (repeatable; searched recursively).",
+)
+@click.option("--dry-run", is_flag=True, help="Verify the records; do not tag.")
+@click.option("--version", "release_version", metavar="VERSION", help="Release version.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@boundary
+def release(
+    checklist: str | None,
+    record_dirs: tuple[str, ...],
+    dry_run: bool,
+    release_version: str | None,
+    fmt: str,
+) -> None:
+    """Release from the records of fanned-out CI jobs: every check must have passed
+    exactly once, on this commit and checklist; then the release steps run."""
+    from relcheck import fanout, gitrepo
+    from relcheck.checklist import find_checklist, load_checklist
+    from relcheck.interrupts import Cancellation, handle_signals
+    from relcheck.plan import kind_of
+    from relcheck.runflow import EXIT_CODES, RunRequest, execute
+
+    root = _root()
+    loaded = load_checklist(find_checklist(root, checklist))
+    head = gitrepo.head(root)
+    tree = gitrepo.tree_of(root, head.commit) if head.commit else None
+    prior = fanout.gather(
+        loaded,
+        fanout.find_records(record_dirs),
+        head=head.commit,
+        tree=tree,
+        check_ids=[s.id for s in loaded.steps if kind_of(s) == "check"],
+    )
+    reporter = _reporter(fmt, quiet=False, verbose=False)
+    request = RunRequest(
+        root=root,
+        checklist=checklist,
+        dry_run=dry_run,
+        cli_version=release_version,
+        mode="release",
+        prior=prior,
+    )
+    with handle_signals(Cancellation()) as cancellation:
+        result, record_path = execute(request, reporter, cancellation)
+    reporter.finish(result, record_path)
+    sys.exit(EXIT_CODES[result.outcome])
+
+
+def _reporter(fmt: str, *, quiet: bool, verbose: bool):  # type: ignore[no-untyped-def]
+    if fmt == "json":
+        from relcheck.report.json_report import JsonReporter
+
+        return JsonReporter()
+    from relcheck.report.text import TextReporter
+
+    return TextReporter(quiet=quiet, verbose=verbose)
+
+
+@main.command(context_settings=CONTEXT)
 @click.argument("tag")
 @boundary
 def verify(tag: str) -> None:

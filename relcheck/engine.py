@@ -54,6 +54,9 @@ class RunOptions:
     cache: ResultCache | None = None
     interactive: bool = False
     confirmations: Mapping[str, str] = field(default_factory=dict)
+    # Results another run already produced (fan-out: each CI job's record); those steps
+    # are not run again, and count toward the release gate like fresh results.
+    prior: Mapping[str, StepResult] = field(default_factory=dict)
 
 
 def is_release(step: Step) -> bool:
@@ -300,7 +303,11 @@ def run(
     if options.only:
         checks = [s for s in checks if s.id in options.only]
         releases = []
-    state.run_checks(checks)
+    for step in checks:
+        if step.id in options.prior:
+            state.emit("start", step, None)
+            state.finish(step, options.prior[step.id])
+    state.run_checks([s for s in checks if s.id not in options.prior])
 
     message: str | None = None
     if cancel.cancelled:

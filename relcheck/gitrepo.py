@@ -106,6 +106,21 @@ def describe_version(root: str) -> str | None:
     return out.removeprefix("v") if out else None
 
 
+def tracked(root: str, paths: list[str]) -> set[str]:
+    """Those of ``paths`` (absolute) that git tracks in the work tree at ``root``.
+
+    Outside a repository, or when git cannot answer, nothing is tracked.
+    """
+    if not paths or not os.path.exists(os.path.join(root, ".git")):
+        return set()
+    found = set()
+    for path in paths:  # one call each: a path outside the work tree fails only itself
+        out = git(root, "ls-files", "-z", "--", path, check=False)
+        if out.strip("\0"):
+            found.add(path)
+    return found
+
+
 # -- working tree and branch ----------------------------------------------------------
 
 

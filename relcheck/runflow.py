@@ -14,7 +14,7 @@ from relcheck import engine, gitrepo, record
 from relcheck.context import build_run_info
 from relcheck.errors import UsageError
 from relcheck.interrupts import Cancellation
-from relcheck.models import Checklist, Outcome, RunResult
+from relcheck.models import Checklist, Outcome, RunResult, StepResult
 from relcheck.redact import Redactor
 from relcheck.report import Reporter
 
@@ -37,6 +37,7 @@ class RunRequest:
     confirmations: Mapping[str, str] = field(default_factory=dict)
     use_cache: bool = True
     verbose: bool = False
+    prior: Mapping[str, StepResult] = field(default_factory=dict)  # see engine.RunOptions
 
 
 def tool_env(environ: Mapping[str, str]) -> dict[str, str]:
@@ -97,7 +98,7 @@ def execute(
             jobs=request.jobs or (os.cpu_count() or 1),
             fail_fast=request.fail_fast,
             dry_run=request.dry_run,
-            release=request.mode == "run",
+            release=request.mode in ("run", "release"),
             only=request.only,
             skip=request.skip,
             log_dir=record.log_dir(directory, info.run_id),
@@ -107,6 +108,7 @@ def execute(
             on_output=reporter.on_output if request.verbose else None,
             interactive=request.interactive,
             confirmations=request.confirmations,
+            prior=request.prior,
         )
         try:
             result = engine.run(checklist, info, options, cancellation)
