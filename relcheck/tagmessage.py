@@ -71,8 +71,10 @@ def compose(info: RunInfo, results: Iterable[StepResult], title: str | None = No
     for r in done:
         mark = str(r.status).upper() + ("?" if r.optional and not r.status.ok else "")
         summary = _one_line(r.summary)
-        if r.status is Status.CACHED and r.cached_from and r.cached_from not in summary:
-            summary += f" (cached from run {r.cached_from})"
+        if r.cached_from and r.cached_from not in summary:
+            # A cached pass, or (in a fan-out release) the CI job's run that passed it.
+            verb = "cached from" if r.status is Status.CACHED else "from"
+            summary += f" ({verb} run {r.cached_from})"
         lines.append(f"  {mark:<11} {r.step_id:<{width}}  {r.duration:7.2f}s  {summary}")
     lines.append("")
     trailers = {
@@ -88,8 +90,9 @@ def compose(info: RunInfo, results: Iterable[StepResult], title: str | None = No
     for r in done:
         kind = "optional" if r.optional else "required"
         summary = _one_line(r.summary)
-        if r.status is Status.CACHED and r.cached_from:
-            summary = f"[cached from {r.cached_from}] {summary}"
+        if r.cached_from:
+            verb = "cached from" if r.status is Status.CACHED else "from"
+            summary = f"[{verb} {r.cached_from}] {summary}"
         lines.append(f"{_KEY}Step: {r.step_id} {r.status} {kind} {r.duration:.3f} {summary}")
     return "\n".join(lines) + "\n"
 

@@ -28,6 +28,7 @@ def test_message_round_trips_every_step_with_status_and_summary() -> None:
         _result("unit", Status.CACHED, "42 passed", cached_from="20261125T090000Z-aaaa"),
         _result("docs", Status.FAILED, "exit 3\nsecond line", optional=True),
         _result("notes", Status.PASSED, "# starts like a comment"),
+        _result("e2e", Status.PASSED, "ok", cached_from="20261126T100000Z-job1"),
     ]
     message = compose(INFO, results)
     assert message.startswith("Release v1.2.0\n\n")
@@ -43,7 +44,10 @@ def test_message_round_trips_every_step_with_status_and_summary() -> None:
         ("unit", Status.CACHED, False),
         ("docs", Status.FAILED, True),
         ("notes", Status.PASSED, False),
+        ("e2e", Status.PASSED, False),
     ]
+    assert summary.steps[4].summary == "[from 20261126T100000Z-job1] ok"
+    assert "ok (from run 20261126T100000Z-job1)" in message
     assert summary.steps[2].summary == "exit 3 second line"
     assert summary.steps[1].summary.startswith("[cached from 20261125T090000Z-aaaa]")
     assert summary.steps[0].duration == 1.25
