@@ -331,3 +331,26 @@ def test_version_from_the_command_line_must_be_given(git_repo: Path, release) ->
     proc, _ = release.run("--dry-run", "--version", "1.2.0")
     assert proc.returncode == 0, proc.stdout
     assert "would tag v1.2.0" in proc.stdout
+
+
+def test_a_push_checked_by_the_hook_is_not_held_to_release_preconditions(
+    git_repo: Path, release, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from relcheck.interrupts import Cancellation
+    from relcheck.report.text import TextReporter
+    from relcheck.runflow import RunRequest, execute
+
+    sentinel = release()
+    git(git_repo, "tag", "-a", "-m", "last release", "v1.2.0", "HEAD~1")  # main moved on
+    monkeypatch.chdir(git_repo)
+    out = io.StringIO()
+    result, _ = execute(
+        RunRequest(root=str(git_repo), mode="hook"), TextReporter(out), Cancellation()
+    )
+    assert str(result.outcome) == "passed", out.getvalue()
+    repo = result.result("repo")
+    assert repo is not None and "not for a push" in repo.summary
+    assert sentinel.exists()  # the checks ran
+    assert result.result("tag").status == "skipped"  # type: ignore[union-attr]
