@@ -40,8 +40,8 @@ class GitTagRunner(Runner):
     def describe(params: GitTagParams, checklist: Checklist, info: RunInfo) -> str:
         """What a real run would do, for ``--dry-run``."""
         release = checklist.release
-        kind = "signed tag" if release.sign else "tag"
-        text = f"would {kind} {info.tag or '(no version)'} at {(info.commit or '-')[:7]}"
+        text = f"would tag {info.tag or '(no version)'} at {(info.commit or '-')[:7]}"
+        text += " (signed)" if release.sign else ""
         return text + (f" and push to {release.remote}" if release.push else "")
 
     def run(self, params: GitTagParams, ctx: StepContext) -> StepResult:

@@ -110,10 +110,11 @@ def test_dry_run_says_what_it_would_tag_and_tags_nothing(git_repo: Path) -> None
 
 
 def test_push_true_pushes_the_tag_to_the_remote(git_repo: Path, tmp_path: Path) -> None:
-    _checklist(git_repo, _CHECKS, "  push: true")
+    _checklist(git_repo, _CHECKS, "  push: true", tag_with="title: Ship 1.2.0")
     proc, _ = _run(git_repo)
     assert proc.returncode == 0, proc.stdout
     assert "and pushed it to origin" in proc.stdout
+    assert git(git_repo, "tag", "-l", "--format=%(contents:subject)", "v1.2.0") == "Ship 1.2.0"
     remote = git(tmp_path / "remote.git", "rev-parse", "v1.2.0^{commit}")
     assert remote == git(git_repo, "rev-parse", "HEAD")
 
@@ -285,5 +286,5 @@ def test_describe_names_the_tag_the_commit_signing_and_the_remote() -> None:
     assert GitTagRunner.describe(GitTagParams(), plain, info) == "would tag v1.2.0 at 3f2a1c9"
     assert (
         GitTagRunner.describe(GitTagParams(), signed, info)
-        == "would signed tag v1.2.0 at 3f2a1c9 and push to up"
+        == "would tag v1.2.0 at 3f2a1c9 (signed) and push to up"
     )
