@@ -86,7 +86,7 @@ def _check_all(params: GitParams, ctx: StepContext, root: str) -> StepResult:
     findings: list[Finding] = []
     released: str | None = None
     if params.clean:
-        findings.extend(_clean(root, params.untracked == "fail"))
+        findings.extend(_clean(root, params.untracked == "fail", _own_paths(ctx, root)))
     if params.branch:
         findings.append(_branch(ctx))
     if params.upstream:
@@ -130,8 +130,19 @@ def _check_all(params: GitParams, ctx: StepContext, root: str) -> StepResult:
     )
 
 
-def _clean(root: str, untracked: bool) -> list[Finding]:
-    changes = gitrepo.changes(root, untracked=untracked, exclude=_OWN_STATE)
+def _own_paths(ctx: StepContext, root: str) -> tuple[str, ...]:
+    """Where this run writes inside the repository: never a reason to stop it."""
+    paths = list(_OWN_STATE)
+    log = ctx.sink.log_path  # <record dir>/<run id>/<step>.log, also with --record-dir
+    if log:
+        records = os.path.relpath(os.path.dirname(os.path.dirname(log)), root)
+        if not records.startswith(".."):
+            paths.append(records)
+    return tuple(paths)
+
+
+def _clean(root: str, untracked: bool, own: tuple[str, ...]) -> list[Finding]:
+    changes = gitrepo.changes(root, untracked=untracked, exclude=own)
     tracked = [c.path for c in changes if c.tracked]
     loose = [c.path for c in changes if not c.tracked]
     found: list[Finding] = []

@@ -354,3 +354,16 @@ def test_a_push_checked_by_the_hook_is_not_held_to_release_preconditions(
     assert repo is not None and "not for a push" in repo.summary
     assert sentinel.exists()  # the checks ran
     assert result.result("tag").status == "skipped"  # type: ignore[union-attr]
+
+
+def test_records_written_inside_the_repository_do_not_make_it_dirty(
+    git_repo: Path, release
+) -> None:
+    release()
+    proc = run_relcheck("run", "--dry-run", "--record-dir", "records", cwd=git_repo)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (git_repo / "records").is_dir()
+    write(git_repo / "scratch.txt", "but this counts")
+    proc = run_relcheck("run", "--dry-run", "--record-dir", "records", cwd=git_repo)
+    assert proc.returncode == 3
+    assert "untracked: 1 untracked file (scratch.txt)" in proc.stdout
