@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from relcheck import __version__
 from relcheck.errorhandler import boundary
 
+if TYPE_CHECKING:
+    from relcheck.report import Reporter
+
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+HOOK_NAMES = ("pre-push", "pre-commit", "pre-merge-commit")  # as relcheck.hooks.HOOK_NAMES
 
 checklist_option = click.option(
     "-c",
@@ -86,6 +91,20 @@ def main() -> None:
 @click.option(
     "-v", "--verbose", is_flag=True, help="Stream each step's output, prefixed with its id."
 )
+@click.option(
+    "--ci",
+    "ci_flag",
+    is_flag=True,
+    help="CI mode (also when CI=true): never prompt, plain timestamped lines.",
+)
+@click.option("--junit", "junit_path", metavar="PATH", help="Also write a JUnit XML report.")
+@click.option(
+    "--hook",
+    "hook_name",
+    type=click.Choice(HOOK_NAMES),
+    help="Hook mode, as the installed git hook calls it: check what is pushed (git's "
+    "pre-push lines on stdin), never run release steps.",
+)
 @boundary
 def run(
     checklist: str | None,
@@ -100,24 +119,34 @@ def run(
     record_dir: str | None,
     quiet: bool,
     verbose: bool,
+    ci_flag: bool,
+    junit_path: str | None,
+    hook_name: str | None,
 ) -> None:
     """Run the checklist; tag the release when every required step passed."""
+    from relcheck.cienv import is_ci
     from relcheck.errors import UsageError
     from relcheck.interrupts import Cancellation, handle_signals
+    from relcheck.report.select import make_reporter
     from relcheck.runflow import EXIT_CODES, RunRequest, execute
 
     if skip and not reason:
         raise UsageError("--skip needs --reason TEXT: a skipped step is recorded with why")
-    if fmt == "json":
-        from relcheck.report.json_report import JsonReporter
+    if hook_name and (only or skip or dry_run):
+        raise UsageError(
+            "--hook runs the checklist's hook: steps; it takes no --only, --skip, --dry-run"
+        )
 
-        reporter = JsonReporter()
-        if verbose or not quiet:
-            pass
-    else:
-        from relcheck.report.text import TextReporter
+    def reporter_factory() -> Reporter:
+        return make_reporter(
+            fmt=fmt,
+            quiet=quiet,
+            verbose=verbose,
+            ci=is_ci(os.environ, ci_flag),
+            junit_path=junit_path,
+            environ=os.environ,
+        )
 
-        reporter = TextReporter(quiet=quiet, verbose=verbose)
     request = RunRequest(
         root=_root(),
         checklist=checklist,
@@ -129,7 +158,13 @@ def run(
         cli_version=release_version,
         record_dir=record_dir,
         verbose=verbose,
+        interactive=False,  # CI and hooks never prompt
     )
+    if hook_name:
+        from relcheck.hookrun import run_hook
+
+        sys.exit(run_hook(hook_name, request, reporter_factory, sys.stdin, os.environ))
+    reporter = reporter_factory()
     with handle_signals(Cancellation()) as cancellation:
         result, record_path = execute(request, reporter, cancellation)
     reporter.finish(result, record_path)
@@ -365,7 +400,10 @@ def release(
         tree=tree,
         check_ids=[s.id for s in loaded.steps if kind_of(s) == "check"],
     )
-    reporter = _reporter(fmt, quiet=False, verbose=False)
+    from relcheck.cienv import is_ci
+    from relcheck.report.select import make_reporter
+
+    reporter = make_reporter(fmt=fmt, ci=is_ci(os.environ), environ=os.environ)
     request = RunRequest(
         root=root,
         checklist=checklist,
@@ -380,14 +418,85 @@ def release(
     sys.exit(EXIT_CODES[result.outcome])
 
 
-def _reporter(fmt: str, *, quiet: bool, verbose: bool):  # type: ignore[no-untyped-def]
-    if fmt == "json":
-        from relcheck.report.json_report import JsonReporter
+@main.group(context_settings=CONTEXT)
+def hook() -> None:
+    """Install, remove or describe the git hook that runs the checklist's checks.
 
-        return JsonReporter()
-    from relcheck.report.text import TextReporter
+    \b
+    The pre-push hook runs `relcheck run --hook pre-push`: the checks (never release
+    steps) on exactly the commit being pushed, when it goes to a branch or tag chosen
+    under `hook:` in the checklist (default: the release branch and release tags).
+    Skip it once with `git push --no-verify` or RELCHECK_SKIP=1.
+    """
 
-    return TextReporter(quiet=quiet, verbose=verbose)
+
+hook_name_option = click.option(
+    "--hook",
+    "name",
+    default="pre-push",
+    show_default=True,
+    type=click.Choice(HOOK_NAMES),
+    help="Which git hook.",
+)
+
+
+@hook.command(context_settings=CONTEXT)
+@hook_name_option
+@click.option(
+    "-f", "--force", is_flag=True, help="Keep a hook relcheck did not write, and run it first."
+)
+@boundary
+def install(name: str, force: bool) -> None:
+    """Write the hook into the repository's hooks folder (core.hooksPath honoured)."""
+    from relcheck import hooks
+
+    state = hooks.install(_root(), name, force=force)
+    click.echo(
+        f"installed the {name} hook: {os.path.relpath(state.path)} -> {state.python} -m relcheck"
+    )
+    if state.backup:
+        click.echo(f"the previous hook runs first: {os.path.relpath(state.backup)}")
+
+
+@hook.command(context_settings=CONTEXT)
+@hook_name_option
+@boundary
+def uninstall(name: str) -> None:
+    """Remove relcheck's hook, and put back the hook it replaced."""
+    from relcheck import hooks
+
+    state, restored = hooks.uninstall(_root(), name)
+    if not state.exists:
+        click.echo(f"no {name} hook installed at {os.path.relpath(state.path)}")
+        return
+    click.echo(f"removed the {name} hook {os.path.relpath(state.path)}")
+    if restored:
+        click.echo(f"restored the previous {name} hook")
+
+
+@hook.command("status", context_settings=CONTEXT)
+@hook_name_option
+@boundary
+def hook_status(name: str) -> None:
+    """Say what is installed as the hook; exit 1 when it is not relcheck's."""
+    from relcheck import hooks
+
+    state = hooks.status(_root(), name)
+    where = os.path.relpath(state.path)
+    if not state.exists:
+        click.echo(f"{name}: not installed ({where} does not exist); run `relcheck hook install`")
+        sys.exit(1)
+    if not state.ours:
+        click.echo(f"{name}: {where} is a hook relcheck did not write")
+        sys.exit(1)
+    works = state.python is not None and os.access(state.python, os.X_OK)
+    click.echo(f"{name}: installed at {where}")
+    click.echo(
+        f"  runs: {state.python} -m relcheck run --hook {name}"
+        + ("" if works else "  (missing: falls back to relcheck on PATH)")
+    )
+    if state.backup:
+        click.echo(f"  runs first: {os.path.relpath(state.backup)} (the hook it replaced)")
 
 
 @main.command(context_settings=CONTEXT)

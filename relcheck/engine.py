@@ -67,8 +67,13 @@ def is_precondition(step: Step) -> bool:
     return bool(registry.runner_attr(registry.load(step.uses), "precondition"))
 
 
-def context_env(info: RunInfo, base: Mapping[str, str], step: Step) -> dict[str, str]:
-    """The environment of a step: base, RELCHECK_* context values, then the step's env."""
+def context_env(
+    info: RunInfo, base: Mapping[str, str], step: Step, workdir: str | None = None
+) -> dict[str, str]:
+    """The environment of a step: base, RELCHECK_* context values, then the step's env.
+
+    ``RELCHECK_ROOT`` is where the step runs: ``workdir`` (a clean checkout of the commit
+    being checked, in hook mode) when given, else the repository."""
     env = dict(base)
     values = {
         "RELCHECK_VERSION": info.version,
@@ -77,7 +82,7 @@ def context_env(info: RunInfo, base: Mapping[str, str], step: Step) -> dict[str,
         "RELCHECK_COMMIT": info.commit,
         "RELCHECK_RUN_ID": info.run_id,
         "RELCHECK_STEP": step.id,
-        "RELCHECK_ROOT": info.root,
+        "RELCHECK_ROOT": workdir or info.root,
     }
     env.update({k: v for k, v in values.items() if v is not None})
     env.update(step.env)
@@ -156,6 +161,9 @@ class _Run:
             result,
             summary=redact(result.summary),
             details=tuple(redact(d) for d in result.details),
+            annotations=tuple(
+                dataclasses.replace(a, message=redact(a.message)) for a in result.annotations
+            ),
             output_tail=redact(result.output_tail or sink.tail()),
             step_id=step.id,
             runner=step.uses,
@@ -171,7 +179,7 @@ class _Run:
             checklist=self.checklist,
             info=self.info,
             workdir=self.options.workdir or self.info.root,
-            env=context_env(self.info, self.options.env, step),
+            env=context_env(self.info, self.options.env, step, self.options.workdir),
             cancel=self.cancel.event,
             sink=sink,
             results=dict(self.results),

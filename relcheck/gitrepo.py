@@ -86,6 +86,7 @@ def head(root: str) -> Head:
     """HEAD's commit and branch, or Nones outside a repository or before a first commit."""
     if not os.path.exists(os.path.join(root, ".git")):
         return Head(None, None)
+    # Not --verify: it takes a single revision, so with two it printed nothing at all.
     out = git(root, "rev-parse", "HEAD", "--abbrev-ref", "HEAD", check=False)
     lines = out.splitlines()
     if len(lines) < 2 or len(lines[0]) < 40:  # no commit yet: git echoes "HEAD"
@@ -119,6 +120,21 @@ def tracked(root: str, paths: list[str]) -> set[str]:
         if out.strip("\0"):
             found.add(path)
     return found
+
+
+def show_file(root: str, rev: str, path: str) -> bytes | None:
+    """The content of ``path`` (relative to the top of the tree) as committed in ``rev``,
+    or None when it has no such file."""
+    proc = subprocess.run(
+        ["git", "show", f"{rev}:{path}"],
+        cwd=root,
+        capture_output=True,
+        env=without_git_hook_env(os.environ),
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        check=False,
+    )
+    return proc.stdout if proc.returncode == 0 else None
 
 
 # -- working tree and branch ----------------------------------------------------------
@@ -317,18 +333,6 @@ def read_tag(root: str, tag: str) -> TagObject | None:
     message, _, signature = obj.message.partition("-----BEGIN ")
     tagger = f"{obj.tagger.name} <{obj.tagger.email}>" if obj.tagger else ""
     return TagObject(tag, ref.commit, tagger, float(obj.tagged_date), message, bool(signature))
-
-
-def file_at(root: str, commit: str, path: str) -> bytes | None:
-    """The content of ``path`` as committed in ``commit``, or None if it is not there."""
-    import git as gitpython
-
-    try:
-        tree = gitpython.Repo(root).commit(commit).tree
-        blob = tree / path
-        return bytes(blob.data_stream.read())
-    except (KeyError, gitpython.exc.GitError, ValueError):
-        return None
 
 
 # -- the network: every call bounded by a timeout, never prompting --------------------

@@ -111,6 +111,7 @@ class CommandResult:
     timed_out: bool = False
     cancelled: bool = False
     stdout: bytes = b""  # only when asked to capture
+    stderr: bytes = b""  # only when asked to capture (a tool's error message)
 
     @property
     def signal(self) -> int | None:
@@ -187,9 +188,10 @@ def run(
     with _active_lock:
         _active_groups.add(proc.pid)
     captured: list[bytes] = []
+    captured_err: list[bytes] = []
     readers = [_reader(proc.stdout, captured if capture_stdout else None, sink)]
     if capture_stdout:
-        readers.append(_reader(proc.stderr, None, sink))
+        readers.append(_reader(proc.stderr, captured_err, sink))
     timed_out = cancelled = False
     deadline = start + timeout
     try:
@@ -225,6 +227,7 @@ def run(
         timed_out=timed_out,
         cancelled=cancelled,
         stdout=b"".join(captured),
+        stderr=b"".join(captured_err),
     )
 
 

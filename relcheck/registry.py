@@ -92,7 +92,7 @@ class StepContext:
         """Run a command under the step's timeout, cancellation and log.
 
         Output goes to the step's log (secrets masked); ``capture=True`` also returns
-        stdout separately (for machine-readable tool output).
+        stdout and stderr separately (machine-readable output, a tool's error message).
         """
         from relcheck import process
 

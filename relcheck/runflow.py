@@ -38,6 +38,11 @@ class RunRequest:
     use_cache: bool = True
     verbose: bool = False
     prior: Mapping[str, StepResult] = field(default_factory=dict)  # see engine.RunOptions
+    # Hook mode checks a pushed commit, maybe in a temporary worktree of it: the checklist
+    # and the steps come from ``workdir``; records and the lock stay in ``root``.
+    workdir: str | None = None
+    commit: str | None = None
+    branch: str | None = None
 
 
 def tool_env(environ: Mapping[str, str]) -> dict[str, str]:
@@ -53,7 +58,14 @@ def tool_env(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def load(request: RunRequest) -> Checklist:
-    path = checklist_mod.find_checklist(request.root, request.checklist)
+    source = request.workdir or request.root
+    explicit = request.checklist
+    if explicit and request.workdir:
+        # The same file, as it is in the checked-out commit.
+        inside = os.path.relpath(os.path.abspath(explicit), request.root)
+        if not inside.startswith(".."):
+            explicit = os.path.join(request.workdir, inside)
+    path = checklist_mod.find_checklist(source, explicit)
     return checklist_mod.load_checklist(path)
 
 
@@ -76,13 +88,18 @@ def execute(
     _check_selection(checklist, request)
     info = build_run_info(
         checklist,
-        request.root,
+        request.workdir or request.root,
         cli_version=request.cli_version,
         dry_run=request.dry_run,
         only=request.only,
         skipped=dict(request.skip),
         mode=request.mode,
+        commit=request.commit,
     )
+    if request.workdir:
+        info = dataclasses.replace(info, root=request.root, branch=request.branch or info.branch)
+    elif request.branch:
+        info = dataclasses.replace(info, branch=request.branch)
     directory = request.record_dir or record.runs_dir(request.root)
     record.check_writable(directory)
     state_dir = os.path.join(request.root, record.STATE_DIR)
@@ -102,6 +119,7 @@ def execute(
             only=request.only,
             skip=request.skip,
             log_dir=record.log_dir(directory, info.run_id),
+            workdir=request.workdir,
             env=env,
             redactor=Redactor.from_environ(os.environ, checklist.secrets),
             on_event=reporter.on_event,

@@ -99,7 +99,7 @@ def _check_steps(verdict: Verdict, summary: TagSummary) -> None:
 def _check_checklist(verdict: Verdict, root: str, summary: TagSummary, commit: str) -> None:
     path = summary.checklist
     carried = summary.checklist_sha256
-    committed = gitrepo.file_at(root, commit, path) if path and not os.path.isabs(path) else None
+    committed = gitrepo.show_file(root, commit, path) if path and not os.path.isabs(path) else None
     current_path = os.path.join(root, path)
     current: bytes | None = None
     if os.path.isfile(current_path):

@@ -128,12 +128,12 @@ def test_previous_tag_and_commits_since_it(git_repo: Path) -> None:
     assert gitrepo.previous_tag(root, "v*", "v1.1.0") is None
 
 
-def test_file_at_reads_the_committed_content_not_the_working_copy(git_repo: Path) -> None:
+def test_show_file_reads_the_committed_content_not_the_working_copy(git_repo: Path) -> None:
     head = git(git_repo, "rev-parse", "HEAD")
     write(git_repo / "pyproject.toml", "changed")
-    committed = gitrepo.file_at(str(git_repo), head, "pyproject.toml")
+    committed = gitrepo.show_file(str(git_repo), head, "pyproject.toml")
     assert committed is not None and b'version = "1.2.0"' in committed
-    assert gitrepo.file_at(str(git_repo), head, "missing.txt") is None
+    assert gitrepo.show_file(str(git_repo), head, "missing.txt") is None
 
 
 def test_git_never_sees_hook_variables(git_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
