@@ -253,14 +253,16 @@ def history(limit: int, record_dir: str | None) -> None:
 @boundary
 def show(ref: str, record_dir: str | None, fmt: str) -> None:
     """Show one recorded run (default: the latest), or the run a release tag carries."""
-    from relcheck import gitrepo, record
+    from relcheck import record
 
-    if ref != "latest" and gitrepo.local_tag(_root(), ref) is not None:
-        from relcheck.report.tag import show_tag
-        from relcheck.verify import read
+    if ref != "latest":
+        from relcheck.verify import names_tag, read
 
-        show_tag(read(_root(), ref), fmt)
-        return
+        if names_tag(_root(), ref):
+            from relcheck.report.tag import show_tag
+
+            show_tag(read(_root(), ref), fmt)
+            return
     directory = record_dir or record.runs_dir(_root())
     path = record.find(directory, ref)
     run_result = record.read(path)

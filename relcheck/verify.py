@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, field
 
 from relcheck import gitrepo
-from relcheck.errors import UsageError
+from relcheck.errors import RepoStateError, UsageError
 from relcheck.tagmessage import TagSummary, parse
 
 
@@ -33,6 +33,14 @@ class Verdict:
 
     def add(self, ok: bool, text: str) -> None:
         self.checks.append((ok, text))
+
+
+def names_tag(root: str, ref: str) -> bool:
+    """Whether ``ref`` is a tag here (False outside a repository)."""
+    try:
+        return gitrepo.local_tag(root, ref) is not None
+    except RepoStateError:
+        return False
 
 
 def read(root: str, tag: str) -> TagRecord:

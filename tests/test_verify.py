@@ -193,3 +193,18 @@ def test_a_run_with_only_the_release_step_makes_a_tag_that_verifies(git_repo: Pa
     proc = _verify(git_repo)
     assert proc.returncode == 0, proc.stdout
     assert "ok    steps: the run had no steps before the release step" in proc.stdout
+
+
+def test_show_of_a_run_id_still_works_outside_a_repository(git_repo: Path, tmp_path: Path) -> None:
+    write(git_repo / "relcheck.yaml", "version: 1\nsteps:\n  - id: hello\n    run: 'true'\n")
+    commit_all(git_repo, "checklist")
+    records = tmp_path / "records"
+    assert (
+        run_relcheck("run", "--dry-run", "--record-dir", str(records), cwd=git_repo).returncode == 0
+    )
+    (record,) = records.glob("*.toml")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    proc = run_relcheck("show", record.stem, "--record-dir", str(records), cwd=elsewhere)
+    assert proc.returncode == 0, proc.stderr
+    assert f"run {record.stem}" in proc.stdout
