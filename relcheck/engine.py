@@ -7,6 +7,7 @@ passed or was served from cache. Nothing a runner does can open that gate.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import threading
@@ -17,7 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from relcheck import registry
+from relcheck import registry, service
 from relcheck.errors import PluginError, RunnerError
 from relcheck.interrupts import Cancellation
 from relcheck.models import Checklist, Outcome, RunInfo, RunResult, Status, Step, StepResult
@@ -101,6 +102,13 @@ class _Run:
         self.lock = threading.Lock()
         self.stop_reason: str | None = None  # set by --fail-fast or a failed precondition
         self.blocked = False
+        self.shared = service.SharedServices(
+            (),
+            workdir=options.workdir or info.root,
+            cancel=cancel.event,
+            log_dir=options.log_dir,
+            redactor=options.redactor,
+        )
         self.settled: str | None = None  # a precondition found the release already made
 
     # -- events ---------------------------------------------------------------------
@@ -121,6 +129,7 @@ class _Run:
         )
         with self.lock:
             self.results[step.id] = result
+        self.shared.finished(step.id)
         self.emit("finish", step, result)
 
     def skip(self, step: Step, reason: str) -> None:
@@ -174,22 +183,47 @@ class _Run:
         )
 
     def _attempt(self, step: Step, sink: OutputSink) -> StepResult:
-        ctx = registry.StepContext(
-            step=step,
-            checklist=self.checklist,
-            info=self.info,
-            workdir=self.options.workdir or self.info.root,
-            env=context_env(self.info, self.options.env, step, self.options.workdir),
-            cancel=self.cancel.event,
-            sink=sink,
-            results=dict(self.results),
-            interactive=self.options.interactive,
-            confirmations=self.options.confirmations,
-            deadline=time.monotonic() + step.timeout,
-        )
+        deadline = time.monotonic() + step.timeout
+        env = context_env(self.info, self.options.env, step, self.options.workdir)
+        workdir = self.options.workdir or self.info.root
         try:
-            runner = registry.load(step.uses)()
-            result = runner.run(step.params, ctx)
+            with contextlib.ExitStack() as services:
+                if step.service is not None and step.service.name is not None:
+                    env.update(
+                        self.shared.acquire(
+                            step.service.name, env=env, sink=sink, deadline=deadline
+                        )
+                    )
+                elif step.service is not None:  # started per attempt, stopped however it ends
+                    env.update(
+                        services.enter_context(
+                            service.running(
+                                step.service,
+                                workdir=workdir,
+                                env=env,
+                                cancel=self.cancel.event,
+                                sink=sink,
+                                deadline=deadline,
+                            )
+                        )
+                    )
+                ctx = registry.StepContext(
+                    step=step,
+                    checklist=self.checklist,
+                    info=self.info,
+                    workdir=workdir,
+                    env=env,
+                    cancel=self.cancel.event,
+                    sink=sink,
+                    results=dict(self.results),
+                    interactive=self.options.interactive,
+                    confirmations=self.options.confirmations,
+                    deadline=deadline,
+                )
+                runner = registry.load(step.uses)()
+                result = runner.run(step.params, ctx)
+        except service.ServiceFailed as exc:
+            return exc.result
         except (RunnerError, PluginError) as exc:
             sink.note(f"error: {exc}")
             return StepResult(Status.ERROR, str(exc))
@@ -311,11 +345,21 @@ def run(
     if options.only:
         checks = [s for s in checks if s.id in options.only]
         releases = []
-    for step in checks:
-        if step.id in options.prior:
-            state.emit("start", step, None)
-            state.finish(step, options.prior[step.id])
-    state.run_checks([s for s in checks if s.id not in options.prior])
+    state.shared = service.SharedServices(
+        checks,
+        workdir=options.workdir or info.root,
+        cancel=cancel.event,
+        log_dir=options.log_dir,
+        redactor=options.redactor,
+    )
+    try:
+        for step in checks:
+            if step.id in options.prior:
+                state.emit("start", step, None)
+                state.finish(step, options.prior[step.id])
+        state.run_checks([s for s in checks if s.id not in options.prior])
+    finally:
+        state.shared.stop_all()
 
     message: str | None = None
     if cancel.cancelled:
