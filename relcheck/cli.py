@@ -287,7 +287,7 @@ def history(limit: int, step_id: str | None, record_dir: str | None, color: str)
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("ref", default="latest", metavar="[RUN_ID|latest]")
+@click.argument("ref", default="latest", metavar="[RUN_ID|latest|TAG]")
 @click.option("--record-dir", metavar="DIR", help="Where records are [default: .relcheck/runs].")
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
@@ -295,9 +295,18 @@ def history(limit: int, step_id: str | None, record_dir: str | None, color: str)
 @color_option
 @boundary
 def show(ref: str, record_dir: str | None, fmt: str, color: str) -> None:
-    """Show one recorded run (default: the latest), as the run's own summary did."""
+    """Show one recorded run (default: the latest) as its summary looked, or the run a
+    release tag carries."""
     from relcheck import record
 
+    if ref != "latest":
+        from relcheck.verify import names_tag, read
+
+        if names_tag(_root(), ref):
+            from relcheck.report.tag import show_tag
+
+            show_tag(read(_root(), ref), fmt)
+            return
     directory = record_dir or record.runs_dir(_root())
     path = record.find(directory, ref)
     run_result = record.read(path)
@@ -591,3 +600,17 @@ def hook_status(name: str) -> None:
     )
     if state.backup:
         click.echo(f"  runs first: {os.path.relpath(state.backup)} (the hook it replaced)")
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("tag")
+@boundary
+def verify(tag: str) -> None:
+    """Check that release TAG was made by a run in which every required step passed, on
+    the commit it points at, with the checklist whose hash it carries (exit 0, else 1)."""
+    from relcheck.report.tag import print_verdict
+    from relcheck.verify import verify as verify_tag
+
+    verdict = verify_tag(_root(), tag)
+    print_verdict(verdict)
+    sys.exit(0 if verdict.ok else 1)

@@ -109,6 +109,7 @@ class _Run:
             log_dir=options.log_dir,
             redactor=options.redactor,
         )
+        self.settled: str | None = None  # a precondition found the release already made
 
     # -- events ---------------------------------------------------------------------
     def emit(self, kind: str, step: Step, result: StepResult | None) -> None:
@@ -307,6 +308,12 @@ class _Run:
     def after(self, step: Step, result: StepResult) -> None:
         if result.status is Status.PASSED and self.options.cache is not None:
             self.options.cache.store(step, result)
+        released = result.metrics.get("already_released") if is_precondition(step) else None
+        if result.status.ok and released and self.options.release and self.settled is None:
+            # The release tag already points at this commit: nothing would change, so
+            # the checks need not run again and the run passes (an idempotent release).
+            self.settled = result.summary
+            self.stop_reason = f"not run: {released} is already released at this commit"
         if result.status.ok or step.optional:
             return
         if is_precondition(step):
@@ -360,6 +367,10 @@ def run(
         message = "interrupted: no release step was run"
         for step in releases:
             state.skip(step, "not run: the run was interrupted")
+    elif state.settled is not None and not state.blocked:
+        outcome, message = Outcome.PASSED, state.settled
+        for step in releases:
+            state.skip(step, state.stop_reason or "not run: already released")
     else:
         blocker = state.gate(checks)
         if state.blocked:
@@ -374,6 +385,7 @@ def run(
                 state.skip(step, "not run: release steps do not run in this mode")
             elif options.dry_run:
                 state.skip(step, _dry_run_text(step, checklist, info))
+                message = "; ".join(filter(None, [message, state.results[step.id].summary]))
             elif cancel.cancelled:
                 state.skip(step, "not run: the run was interrupted")
             else:
@@ -384,6 +396,7 @@ def run(
                     message = f"release step {step.id!r} {_verb(result.status)}: {result.summary}"
                     state.stop_reason = f"not run: release step {step.id!r} failed"
                     break
+                message = "; ".join(filter(None, [message, result.summary]))
         for step in releases:
             if step.id not in state.results:
                 state.skip(step, state.stop_reason or "not run")

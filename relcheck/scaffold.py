@@ -40,6 +40,7 @@ def detect(root: str) -> Project:
         changelog=next((n for n in _CHANGELOGS if os.path.isfile(os.path.join(root, n))), None),
         branch=_default_branch(root, remote),
         remote=remote,
+        in_git=_in_git(root),
     )
 
 

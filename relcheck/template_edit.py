@@ -21,6 +21,7 @@ from relcheck.errors import UsageError
 
 SCHEMA_PATH = ".relcheck/schema.json"  # relative to the checklist, for editors
 MODELINE = "# yaml-language-server: $schema="
+_GIT_RUNNERS = ("git", "git-tag")  # relcheck's own runners that need a repository
 # A relative path to a configuration file, as a runner parameter (config-drift's sides).
 _CONFIG_FILE = re.compile(r"^[\w.-]+(/[\w.-]+)*\.(toml|ya?ml|json|env|ini|cfg)$")
 PLACEHOLDER_STEP = """\
@@ -42,6 +43,7 @@ class Project:
     changelog: str | None
     branch: str
     remote: str | None
+    in_git: bool = True  # the project is a git repository
 
 
 @dataclass
@@ -49,7 +51,7 @@ class Rendered:
     """A template adapted to a project, and what was changed, for the person to read."""
 
     text: str
-    kept: list[str] = field(default_factory=list)
+    kept: dict[str, str] = field(default_factory=dict)  # step id -> runner
     dropped: dict[str, str] = field(default_factory=dict)  # step id -> why
 
 
@@ -67,8 +69,9 @@ def render(text: str, project: Project, schema_path: str | None = SCHEMA_PATH) -
     steps = _value(root, "steps")
     if isinstance(steps, yaml.SequenceNode):
         _step_edits(steps, project, edits, rendered)
-        if not rendered.kept:
-            edits.insert_line(_line_after(steps), PLACEHOLDER_STEP)
+        if not any(_is_check(uses) for uses in rendered.kept.values()):
+            # Preconditions and a tag with nothing checked in between is no checklist.
+            edits.insert_line(_before_release(steps, rendered), PLACEHOLDER_STEP)
     rendered.text = _modeline(edits.apply(), schema_path)
     return rendered
 
@@ -129,7 +132,7 @@ def _step_edits(steps: Any, project: Project, edits: _Edits, rendered: Rendered)
             end = items[index + 1].start_mark.line if index + 1 < len(items) else _line_after(steps)
             edits.delete_lines(item.start_mark.line, end)
             continue
-        rendered.kept.append(step_id)
+        rendered.kept[step_id] = _plain(_value(item, "uses")) or "command"
         _retarget_tests(item, project, edits)
         needs = _value(item, "needs")
         if isinstance(needs, yaml.SequenceNode):
@@ -152,17 +155,48 @@ def _step_edits(steps: Any, project: Project, edits: _Edits, rendered: Rendered)
 
 def _missing_prerequisite(item: Any, project: Project) -> str | None:
     """Why a step cannot work in this project, or None."""
-    words = set(_words(item))
+    # What the step runs, not what its notes say (a rollback note may mention git).
+    words = set(_words(_value(item, "run"))) | set(_words(_value(item, "with")))
     uses = _plain(_value(item, "uses"))
     if (uses == "ruff" or "ruff" in words) and project.ruff_config is None:
         return "no ruff configuration (ruff.toml, .ruff.toml or [tool.ruff])"
     if (uses == "pytest" or "pytest" in words) and project.tests_dir is None:
         return "no tests folder (tests/ or test/)"
+    if (uses in _GIT_RUNNERS or "git" in words) and not project.in_git:
+        return "not a git repository"
     for node in _scalars(_value(item, "with")):
         value = str(node.value)
         if _CONFIG_FILE.match(value) and not os.path.exists(os.path.join(project.root, value)):
             return f"{value} is not in the project"
     return None
+
+
+def _before_release(steps: Any, rendered: Rendered) -> int:
+    """The line of the first kept release step (the tag), else the line after the steps."""
+    from relcheck import registry
+    from relcheck.errors import PluginError
+
+    for item in steps.value:
+        uses = rendered.kept.get(_plain(_value(item, "id")) or "")
+        try:
+            release = uses is not None and registry.runner_attr(registry.load(uses), "release")
+        except PluginError:
+            release = False
+        if release:
+            return int(item.start_mark.line)
+    return _line_after(steps)
+
+
+def _is_check(uses: str) -> bool:
+    """True unless the runner is a precondition or a release step (by its class)."""
+    from relcheck import registry
+    from relcheck.errors import PluginError
+
+    try:
+        cls = registry.load(uses)
+    except PluginError:
+        return True  # unknown here; validation will say so
+    return not (registry.runner_attr(cls, "precondition") or registry.runner_attr(cls, "release"))
 
 
 def _retarget_tests(item: Any, project: Project, edits: _Edits) -> None:

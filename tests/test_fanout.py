@@ -220,3 +220,39 @@ def test_the_example_gitlab_job_is_valid_yaml_with_the_same_commands() -> None:
     pipeline = yaml.safe_load((root / "docs" / "ci" / "gitlab-fanout.yml").read_text())
     assert pipeline["check"]["script"] == ["relcheck run $ONLY --record-dir records"]
     assert "relcheck release --from-records records" in pipeline["release"]["script"]
+
+
+def test_fanned_out_release_tags_with_the_jobs_runs_in_the_message(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    (git_repo / "relcheck.yaml").write_text(
+        "version: 1\n"
+        "steps:\n"
+        "  - id: repo\n    uses: git\n"
+        "  - id: lint\n    run: 'true'\n"
+        "  - id: unit\n    run: 'true'\n"
+        "  - id: tag\n    uses: git-tag\n"
+    )
+    git(git_repo, "add", "-A")
+    git(git_repo, "commit", "-q", "-m", "checklist")
+    git(git_repo, "push", "-q", "origin", "main")
+    records = tmp_path / "records"
+    job_runs = {}
+    for step in ("lint", "unit"):
+        clone = tmp_path / f"job-{step}"
+        git(tmp_path, "clone", "-q", str(tmp_path / "remote.git"), str(clone))
+        proc = run_relcheck("run", "--only", step, "--record-dir", "out", cwd=clone)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        (record_file,) = (clone / "out").glob("*.toml")
+        job_runs[step] = record_file.stem
+        shutil.copytree(clone / "out", records / step, ignore=shutil.ignore_patterns("*.log"))
+
+    proc = run_relcheck("release", "--from-records", str(records), cwd=git_repo)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    message = git(git_repo, "cat-file", "tag", "v1.2.0")
+    assert "Relcheck-Step: repo passed required" in message  # run by the release job
+    for step, run_id in job_runs.items():
+        assert f"Relcheck-Step: {step} passed required" in message
+        assert f"[from {run_id}]" in message
+    verified = run_relcheck("verify", "v1.2.0", cwd=git_repo)
+    assert verified.returncode == 0, verified.stdout

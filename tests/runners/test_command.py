@@ -42,14 +42,15 @@ def test_context_reaches_the_command_only_as_environment(git_repo: Path, checkli
             env: {EXTRA: extra-value}
         """
     )
-    proc, record = _run(git_repo, "--version", "$(touch PWNED)")
+    # A version that is not a version is refused before anything runs.
+    refused = run_relcheck("run", "--dry-run", "--version", "$(touch PWNED)", cwd=git_repo)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "--version '$(touch PWNED)': version" in refused.stderr
+    assert not (git_repo / "PWNED").exists()
+    proc, record = _run(git_repo, "--version", "1.3.0-rc.1")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     tail = step_record(record, "ctx")["output_tail"]
-    assert (
-        f"$(touch PWNED) v$(touch PWNED) main {record['commit']} {record['run_id']} extra-value"
-        in tail
-    )
-    assert not (git_repo / "PWNED").exists()
+    assert f"1.3.0-rc.1 v1.3.0-rc.1 main {record['commit']} {record['run_id']} extra-value" in tail
 
 
 def test_cwd_and_accepted_exit_codes(git_repo: Path, checklist) -> None:
