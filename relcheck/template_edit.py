@@ -126,11 +126,11 @@ def _step_edits(steps: Any, project: Project, edits: _Edits, rendered: Rendered)
         why = _missing_prerequisite(item, project)
         if why:
             dropped[step_id] = why
-    for index, item in enumerate(items):
+    for item in items:
         step_id = _plain(_value(item, "id")) or "?"
         if step_id in dropped:
-            end = items[index + 1].start_mark.line if index + 1 < len(items) else _line_after(steps)
-            edits.delete_lines(item.start_mark.line, end)
+            # To its last line: a comment above the next step belongs to that step.
+            edits.delete_lines(item.start_mark.line, _line_after(item))
             continue
         rendered.kept[step_id] = _plain(_value(item, "uses")) or "command"
         _retarget_tests(item, project, edits)

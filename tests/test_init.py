@@ -233,6 +233,7 @@ steps:
   - id: style
     uses: ruff
     with: {args: [check, .]}
+  # The unit tests, against the staging settings.
   - id: tests
     uses: pytest
     with:
@@ -272,6 +273,7 @@ def test_render_adapts_steps_that_use_dedicated_runners() -> None:
         "style": "no ruff configuration (ruff.toml, .ruff.toml or [tool.ruff])"
     }
     assert list(steps) == ["tests", "smoke", "docs", "tag"]
+    assert "  # The unit tests, against the staging settings.\n  - id: tests" in rendered.text
     assert steps["docs"]["needs"] == []
     assert steps["tests"]["with"]["args"] == ["-q", "test/unit"]
     assert steps["smoke"]["needs"] == ["tests"]
