@@ -46,6 +46,7 @@ class LiveReporter:
         self._live: Live | None = None
         self._partial: dict[str, str] = {}
         self._stack = ExitStack()
+        self._closed = False
 
     # -- the reporter protocol ---------------------------------------------------------
     def begin(self, checklist: Checklist, info: RunInfo) -> None:
@@ -100,6 +101,7 @@ class LiveReporter:
 
     def close(self) -> None:
         """Stop the live display (idempotent); the cursor comes back."""
+        self._closed = True
         self._stack.close()
         if self._live is not None:
             self._live.stop()
@@ -140,4 +142,5 @@ class LiveReporter:
         finally:
             # A new Live: a restarted one would first erase as many lines as it last
             # drew, taking the question and its answer with them.
-            self._live = self._start_live()
+            if not self._closed:
+                self._live = self._start_live()
