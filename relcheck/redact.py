@@ -27,7 +27,8 @@ _URL_USERINFO = re.compile(rb"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s:@]+:[^
 
 def looks_secret(name: str) -> bool:
     """True when a variable or key name suggests its value is a secret."""
-    upper = name.upper()
+    # "AUTHOR" is not "AUTH": GIT_AUTHOR_NAME is who commits, not a credential.
+    upper = name.upper().replace("AUTHOR", "")
     return any(fnmatch.fnmatchcase(upper, pattern) for pattern in SECRET_NAME_PATTERNS)
 
 

@@ -71,7 +71,12 @@ def load(request: RunRequest) -> Checklist:
 
 def _check_selection(checklist: Checklist, request: RunRequest) -> None:
     known = {s.id for s in checklist.steps}
-    for flag, ids in (("--only", request.only), ("--skip", tuple(request.skip))):
+    selections = (
+        ("--only", request.only),
+        ("--skip", tuple(request.skip)),
+        ("--confirm", tuple(request.confirmations)),
+    )
+    for flag, ids in selections:
         unknown = [i for i in ids if i not in known]
         if unknown:
             raise UsageError(
@@ -128,6 +133,9 @@ def execute(
             confirmations=request.confirmations,
             prior=request.prior,
         )
+        begin = getattr(reporter, "begin", None)  # optional for older reporters
+        if begin is not None:
+            begin(checklist, info)
         try:
             result = engine.run(checklist, info, options, cancellation)
         except BaseException as exc:
