@@ -21,8 +21,12 @@ SECRET_NAME_PATTERNS = (
     "*AUTH*",
 )
 _MIN_SECRET_LEN = 4  # shorter values would mask ordinary words and digits
-# user:password@ in URLs
-_URL_USERINFO = re.compile(rb"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@")
+# user:password@ in URLs. Every repetition is bounded: an unbounded scheme or userinfo
+# made matching quadratic in the length of a line, so a step printing a few megabytes
+# without a newline stalled relcheck for hours.
+_URL_USERINFO = re.compile(
+    rb"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]{0,31}://)[^/\s:@]{1,256}:[^/\s@]{1,256}@"
+)
 
 
 def looks_secret(name: str) -> bool:
@@ -61,6 +65,8 @@ class Redactor:
         """``data`` with every secret masked."""
         if self._pattern is not None:
             data = self._pattern.sub(MASK.encode(), data)
+        if b"://" not in data:
+            return data
         return _URL_USERINFO.sub(rb"\g<scheme>" + MASK.encode() + b"@", data)
 
     def text(self, text: str) -> str:
