@@ -20,6 +20,7 @@ from relcheck.redact import Redactor, StreamRedactor
 
 TAIL_BYTES = 8192
 KILL_GRACE = 2.0  # seconds between SIGINT, SIGTERM and SIGKILL
+KILL_GRACE_ENV = "RELCHECK_KILL_GRACE"  # overrides KILL_GRACE (seconds, 0 to 60)
 _CAPTURE_LIMIT = 64 * 1024 * 1024  # tool output parsed by a runner (ruff JSON, ...)
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[@-Z\\-_]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -145,6 +146,15 @@ class CommandResult:
                 name = "unknown"
             return f"killed by signal {self.signal} ({name})"
         return f"exit {self.returncode}"
+
+
+def kill_grace() -> float:
+    """Seconds to wait between stop signals: KILL_GRACE, or RELCHECK_KILL_GRACE if valid."""
+    try:
+        value = float(os.environ.get(KILL_GRACE_ENV, ""))
+    except ValueError:
+        return KILL_GRACE
+    return value if 0 <= value <= 60 else KILL_GRACE
 
 
 def which(program: str, env: Mapping[str, str]) -> str | None:
@@ -338,7 +348,9 @@ def _reader(
 
 
 def _stop_group(
-    proc: subprocess.Popen[bytes], signals: tuple[signal.Signals, ...], grace: float = KILL_GRACE
+    proc: subprocess.Popen[bytes],
+    signals: tuple[signal.Signals, ...],
+    grace: float | None = None,
 ) -> None:
     """Send each signal to the group in turn, waiting a grace period between them."""
     for sig in signals:
@@ -350,7 +362,7 @@ def _stop_group(
             proc.wait()
             return
         try:
-            proc.wait(timeout=grace)
+            proc.wait(timeout=kill_grace() if grace is None else grace)
             return
         except subprocess.TimeoutExpired:
             continue
