@@ -89,7 +89,9 @@ class OutputSink:
         while self._tail_size - len(self._tail[0]) >= TAIL_BYTES:
             self._tail_size -= len(self._tail.popleft())
         if self._live is not None:
-            self._live(data.decode("utf-8", errors="replace"))
+            # -v streams output to the terminal: the same cleaning as tails and records,
+            # so a step cannot move the cursor, retitle the window or ring the bell.
+            self._live(clean_text(data))
 
     def flush(self) -> None:
         """Emit what the redactor held back."""
