@@ -180,6 +180,9 @@ class _Run:
             duration=time.monotonic() - t0,
             log_path=log_path,
             attempts=attempts,
+            # How much the step printed, over all attempts: the tail alone cannot say
+            # whether 2 KiB or 200 MB came before it.
+            output_bytes=sink.bytes_seen,
         )
 
     def _attempt(self, step: Step, sink: OutputSink) -> StepResult:

@@ -76,8 +76,10 @@ class OutputSink:
             self._emit(self._redactor.feed(held))
 
     def note(self, text: str) -> None:
-        """Add a line of relcheck's own (what it ran, why it stopped)."""
-        self.write(f"[relcheck] {text}\n".encode())
+        """Add a line of relcheck's own (what it ran, why it stopped); not counted in
+        ``bytes_seen``, which measures the step's own output."""
+        with self._lock:
+            self._emit(self._redactor.feed(f"[relcheck] {text}\n".encode()))
 
     def _emit(self, data: bytes) -> None:
         if not data:
