@@ -161,6 +161,13 @@ def _runner_and_params(
 ) -> tuple[str | None, dict[str, Any]]:
     given = raw.get("with") if isinstance(raw.get("with"), dict) else {}
     uses, run = raw.get("uses"), raw.get("run")
+    for key in ("uses", "run"):
+        # `run:` left empty, or a value already refused (an unsupported YAML tag).
+        if key in raw and raw[key] is None:
+            where = source.locate((*loc, key))
+            if not any(p.location == where for p in problems):
+                problems.append(Problem(where, f"`{key}:` is empty"))
+            return None, given
     if uses is not None and run is not None:
         problems.append(
             Problem(
