@@ -53,6 +53,7 @@ class OutputSink:
         self._live = live
         self._file: BinaryIO | None = None
         self.bytes_seen = 0
+        self.log_error: str | None = None  # why the log stopped being written, if it did
         if log_path:
             os.makedirs(os.path.dirname(log_path), exist_ok=True)
             fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -85,7 +86,14 @@ class OutputSink:
         if not data:
             return
         if self._file is not None:
-            self._file.write(data)
+            try:
+                self._file.write(data)
+            except OSError as exc:
+                # A full disk must not stop relcheck from draining the step's pipe (the
+                # step would block on it until its timeout): give up on the log, say so
+                # in the tail, and go on keeping the tail.
+                self._give_up_log(exc)
+                data = data + f"\n[relcheck] log incomplete: {self.log_error}\n".encode()
         self._tail.append(data)
         self._tail_size += len(data)
         while self._tail_size - len(self._tail[0]) >= TAIL_BYTES:
@@ -95,12 +103,22 @@ class OutputSink:
             # so a step cannot move the cursor, retitle the window or ring the bell.
             self._live(clean_text(data))
 
+    def _give_up_log(self, exc: OSError) -> None:
+        self.log_error = exc.strerror or str(exc)
+        file, self._file = self._file, None
+        if file is not None:
+            with contextlib.suppress(OSError):
+                file.close()
+
     def flush(self) -> None:
         """Emit what the redactor held back."""
         with self._lock:
             self._emit(self._redactor.flush())
             if self._file is not None:
-                self._file.flush()
+                try:
+                    self._file.flush()
+                except OSError as exc:
+                    self._give_up_log(exc)
 
     def tail(self, max_lines: int = 40) -> str:
         """The last lines of output, cleaned for display."""
@@ -114,7 +132,10 @@ class OutputSink:
         self.flush()
         with self._lock:
             if self._file is not None:
-                self._file.close()
+                try:
+                    self._file.close()
+                except OSError as exc:
+                    self.log_error = exc.strerror or str(exc)
                 self._file = None
 
 
