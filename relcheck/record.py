@@ -179,12 +179,15 @@ def write(directory: str, run: RunResult) -> str:
     """Write ``run``'s record atomically (temp file, fsync, rename); return its path."""
     import tomli_w
 
-    os.makedirs(directory, mode=0o700, exist_ok=True)
     path = record_path(directory, run.info.run_id)
     data = to_dict(run)
     data["digest"] = digest(data)
     payload = tomli_w.dumps(data).encode()
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".toml")
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".toml")
+    except OSError as exc:
+        raise _cannot_write(path, exc) from exc
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
@@ -192,9 +195,13 @@ def write(directory: str, run: RunResult) -> str:
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            # A full disk or a vanished folder is the machine's state, not a bug: say
+            # what happened; the previous content of ``path`` is untouched.
+            raise _cannot_write(path, exc) from exc
         raise
     with contextlib.suppress(OSError):
         dir_fd = os.open(directory, os.O_RDONLY)
@@ -203,6 +210,13 @@ def write(directory: str, run: RunResult) -> str:
         finally:
             os.close(dir_fd)
     return path
+
+
+def _cannot_write(path: str, exc: OSError) -> UsageError:
+    return UsageError(
+        f"cannot write the run record {path}: {exc.strerror or exc}",
+        hint="free some space or make the folder writable, or pass --record-dir",
+    )
 
 
 def check_writable(directory: str) -> None:
