@@ -132,6 +132,9 @@ def execute(
             interactive=request.interactive,
             confirmations=request.confirmations,
             prior=request.prior,
+            # The checks' results are on disk before a tag exists: a tag is never made
+            # by a run whose record could not be kept (a full disk, say).
+            before_release=lambda partial: record.write(directory, partial),
         )
         begin = getattr(reporter, "begin", None)  # optional for older reporters
         if begin is not None:
