@@ -15,7 +15,7 @@ from relcheck.context import build_run_info
 from relcheck.errors import UsageError
 from relcheck.interrupts import Cancellation
 from relcheck.models import Checklist, Outcome, RunResult, StepResult
-from relcheck.redact import Redactor
+from relcheck.redact import Redactor, looks_secret
 from relcheck.report import Reporter
 
 
@@ -85,6 +85,16 @@ def _check_selection(checklist: Checklist, request: RunRequest) -> None:
             )
 
 
+def _redactor(checklist: Checklist) -> Redactor:
+    """Masks the secret-looking variables of relcheck's environment and of every step's
+    ``env:`` (a token written into the checklist is as secret as one exported), and the
+    variables the checklist lists under ``secrets:``."""
+    environ = dict(os.environ)
+    extra = [v for s in checklist.steps for k, v in s.env.items() if k in checklist.secrets]
+    extra += [v for s in checklist.steps for k, v in s.env.items() if looks_secret(k)]
+    return Redactor.from_environ(environ, checklist.secrets, extra)
+
+
 def execute(
     request: RunRequest, reporter: Reporter, cancellation: Cancellation
 ) -> tuple[RunResult, str]:
@@ -126,7 +136,7 @@ def execute(
             log_dir=record.log_dir(directory, info.run_id),
             workdir=request.workdir,
             env=env,
-            redactor=Redactor.from_environ(os.environ, checklist.secrets),
+            redactor=_redactor(checklist),
             on_event=reporter.on_event,
             on_output=reporter.on_output if request.verbose else None,
             interactive=request.interactive,
