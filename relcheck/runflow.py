@@ -85,6 +85,24 @@ def _check_selection(checklist: Checklist, request: RunRequest) -> None:
             )
 
 
+def _check_tag(tag: str | None, version: str | None, request: RunRequest) -> None:
+    """Refuse, before any step runs, a version that makes an invalid or unsafe tag name
+    (``1;rm -rf ~``, ``--upload-pack=x``, ``1..0``) when the checklist has a release
+    step: it could not make the tag, and such a value should never reach git, even as an
+    argument. Without a release step the version is only data for the steps."""
+    from relcheck.refname import tag_name_problem
+
+    if request.mode not in ("run", "release") or tag is None:
+        return
+    problem = tag_name_problem(tag)
+    if problem:
+        source = "--version" if request.cli_version else "the version"
+        raise UsageError(
+            f"{source} {version!r} makes the tag {tag!r}, which git cannot take: {problem}",
+            hint="pass a plain version such as --version 1.2.3",
+        )
+
+
 def _redactor(checklist: Checklist) -> Redactor:
     """Masks the secret-looking variables of relcheck's environment and of every step's
     ``env:`` (a token written into the checklist is as secret as one exported), and the
@@ -115,6 +133,8 @@ def execute(
         info = dataclasses.replace(info, root=request.root, branch=request.branch or info.branch)
     elif request.branch:
         info = dataclasses.replace(info, branch=request.branch)
+    if any(engine.is_release(s) for s in checklist.steps):
+        _check_tag(info.tag, info.version, request)
     directory = request.record_dir or record.runs_dir(request.root)
     record.check_writable(directory)
     state_dir = os.path.join(request.root, record.STATE_DIR)
