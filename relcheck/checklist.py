@@ -363,6 +363,14 @@ def _problems(exc: Any, prefix: Any, source: SourceMap, keys_at: Any) -> list[Pr
                     f"or '.', got {err.get('input')!r}",
                 )
             )
+        elif kind == "string_pattern_mismatch" and loc == ("release", "remote"):
+            out.append(
+                Problem(
+                    source.locate(loc),
+                    f"{lead}expected a remote name (no spaces, not starting with '-'), "
+                    f"got {err.get('input')!r}",
+                )
+            )
         elif len(errors) > 1 and all(e["type"].endswith("_type") for e in errors):
             words = []
             for e in errors:
