@@ -166,7 +166,9 @@ class _Run:
         if result.status is Status.PASSED and attempts > 1:
             result = dataclasses.replace(
                 result,
-                summary=f"{result.summary} (flaky, {attempts} attempts)",
+                # Said first, so a late pass reads as flaky wherever the summary goes:
+                # the terminal, the record, JSON and JUnit.
+                summary=f"passed (flaky, {attempts} attempts): {result.summary}",
                 metrics={**result.metrics, "flaky": True},
             )
         return dataclasses.replace(
