@@ -412,7 +412,12 @@ def run(
         for step in releases:
             if step.id not in state.results:
                 state.skip(step, state.stop_reason or "not run")
-        if cancel.cancelled and outcome is Outcome.PASSED:
+        # A Ctrl-C that lands after every release step passed cannot undo the release:
+        # the tag exists, so the run passed (and exits 0), however late the signal came.
+        released = bool(releases) and all(
+            s.id in state.results and state.results[s.id].status.ok for s in releases
+        )
+        if cancel.cancelled and outcome is Outcome.PASSED and not released:
             outcome = Outcome.TERMINATED if cancel.signal == 15 else Outcome.INTERRUPTED
     ordered = tuple(state.results[s.id] for s in checklist.steps if s.id in state.results)
     return RunResult(info, outcome, started, time.time(), ordered, message)
