@@ -1,0 +1,129 @@
+"""Hostile tag, branch, version and remote values are refused before any step runs, or
+reach steps and git only as environment variables and arguments: nothing is ever
+evaluated by a shell (no PWNED file appears)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import commit_all, git, run_relcheck, tags, write
+from tests.reliability.support import FIGURES, check_run, with_release
+
+STEP = """
+    version: 1
+    release: {{tag: "{template}"}}
+    steps:
+      - id: show
+        run: |
+          touch {started}
+          printf 'tag=%s version=%s branch=%s\\n' "$RELCHECK_TAG" "$RELCHECK_VERSION" \\
+            "$RELCHECK_BRANCH"
+    """
+
+# (version given with --version, tag template, is the rendered tag acceptable to git)
+VERSIONS = [
+    ("1;rm -rf ~", "v{version}", False),
+    ("1;touch PWNED", "v{version}", False),
+    ("$(touch PWNED)", "v{version}", False),
+    ("$(touch${IFS}PWNED)", "v{version}", True),
+    ("`touch${IFS}PWNED`", "v{version}", True),
+    ("1;touch${IFS}PWNED", "v{version}", True),
+    ("--upload-pack=touch${IFS}PWNED", "{version}", False),
+    ("-n", "{version}", False),
+    ("1..0", "v{version}", False),
+    ("1.lock", "v{version}", False),
+    ("1.0\nPWNED", "v{version}", False),
+    ("1.0/../../x", "v{version}", False),
+    ("1.0@{-1}", "v{version}", False),
+]
+
+
+def _pwned(*folders: Path) -> list[Path]:
+    return [p for folder in folders for p in folder.rglob("PWNED")]
+
+
+@pytest.mark.parametrize(("version", "template", "valid"), VERSIONS)
+def test_a_hostile_version_is_refused_or_used_only_as_data(
+    git_repo: Path,
+    checklist,
+    run_env: dict[str, str],
+    tmp_path: Path,
+    version: str,
+    template: str,
+    valid: bool,
+) -> None:
+    started, sentinel, home = tmp_path / "STARTED", tmp_path / "released", tmp_path / "home"
+    home.mkdir()
+    checklist(with_release(STEP.format(template=template, started=started), sentinel))
+    # HOME is a scratch folder: were `rm -rf ~` ever run, it would only empty that.
+    env = {**run_env, "HOME": str(home)}
+    proc = run_relcheck("run", "--version", version, cwd=git_repo, env=env)
+    output = proc.stdout + proc.stderr
+    FIGURES.add("hostile values tried")
+    check_run(proc.returncode, output, git_repo)
+    assert not _pwned(git_repo, tmp_path)
+    tag = template.replace("{version}", version)
+    if valid:
+        assert proc.returncode == 0, output
+        assert (
+            f"tag={tag} version={version}"
+            in (git_repo / ".relcheck")
+            .joinpath(
+                "runs",
+                next(p.name for p in (git_repo / ".relcheck" / "runs").iterdir() if p.is_dir()),
+                "show.log",
+            )
+            .read_text()
+        )
+        assert tags(git_repo) == [tag]
+    else:
+        assert proc.returncode == 2, output
+        assert "git cannot take" in proc.stderr
+        assert not started.exists()
+        assert not sentinel.exists()
+        assert not tags(git_repo)
+
+
+def test_a_hostile_version_in_pyproject_reaches_steps_only_as_data(
+    git_repo: Path, checklist, run_env: dict[str, str], tmp_path: Path
+) -> None:
+    started, sentinel = tmp_path / "STARTED", tmp_path / "released"
+    write(git_repo / "pyproject.toml", '[project]\nname = "demo"\nversion = "1;touch${IFS}PWNED"\n')
+    checklist(with_release(STEP.format(template="v{version}", started=started), sentinel))
+    proc = run_relcheck("run", "-v", cwd=git_repo, env=run_env)
+    check_run(proc.returncode, proc.stdout + proc.stderr, git_repo)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "tag=v1;touch${IFS}PWNED version=1;touch${IFS}PWNED" in proc.stdout
+    assert not _pwned(git_repo, tmp_path)
+
+
+def test_a_hostile_branch_name_reaches_steps_only_as_data(
+    git_repo: Path, checklist, run_env: dict[str, str], tmp_path: Path
+) -> None:
+    started = tmp_path / "STARTED"
+    checklist(STEP.format(template="v{version}", started=started))
+    branch = "rel;touch${IFS}PWNED;$(touch${IFS}PWNED)"
+    git(git_repo, "checkout", "-q", "-b", branch)
+    commit_all(git_repo, "on a strange branch")
+    proc = run_relcheck("run", "--dry-run", "-v", cwd=git_repo, env=run_env)
+    check_run(proc.returncode, proc.stdout + proc.stderr, git_repo)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"branch={branch}" in proc.stdout
+    assert not _pwned(git_repo, tmp_path)
+
+
+@pytest.mark.parametrize("remote", ["--upload-pack=touch PWNED", "-oProxyCommand=x", "a b"])
+def test_a_remote_that_would_read_as_an_option_is_refused(
+    git_repo: Path, checklist, run_env: dict[str, str], tmp_path: Path, remote: str
+) -> None:
+    started = tmp_path / "STARTED"
+    text = STEP.format(template="v{version}", started=started)
+    checklist(text.replace("release: {", f"release: {{remote: '{remote}', "))
+    proc = run_relcheck("run", cwd=git_repo, env=run_env)
+    check_run(proc.returncode, proc.stdout + proc.stderr, git_repo)
+    assert proc.returncode == 2
+    assert "relcheck.yaml:2:" in proc.stderr
+    assert "expected a remote name" in proc.stderr
+    assert not started.exists()
