@@ -127,3 +127,42 @@ def test_a_remote_that_would_read_as_an_option_is_refused(
     assert "relcheck.yaml:2:" in proc.stderr
     assert "expected a remote name" in proc.stderr
     assert not started.exists()
+
+
+def _shell_calls(path: Path) -> list[str]:
+    """Places in ``path`` that would hand a string to a shell."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        owner = getattr(getattr(func, "value", None), "id", "")
+        if owner == "os" and (name in ("system", "popen") or name.startswith("spawn")):
+            found.append(f"{path}:{node.lineno}: os.{name}")
+        for kw in node.keywords:
+            if kw.arg == "shell" and isinstance(kw.value, ast.Constant) and kw.value.value:
+                found.append(f"{path}:{node.lineno}: shell=True")
+        if (
+            owner == "subprocess"
+            and node.args
+            and isinstance(node.args[0], ast.Constant | ast.JoinedStr)
+        ):
+            found.append(f"{path}:{node.lineno}: subprocess.{name} with a command string")
+    return found
+
+
+def test_relcheck_never_hands_a_string_to_a_shell_except_a_run_string() -> None:
+    # The one shell in relcheck is process.run's `sh -c` for a checklist's `run:` string,
+    # which the checklist's author wrote; git and every tool run as argv.
+    package = Path(__file__).resolve().parents[2] / "relcheck"
+    found = [hit for path in sorted(package.rglob("*.py")) for hit in _shell_calls(path)]
+    assert not found
+    shells = [
+        str(p.relative_to(package))
+        for p in sorted(package.rglob("*.py"))
+        if '"/bin/sh"' in p.read_text()
+    ]
+    assert shells == ["process.py"]
