@@ -103,6 +103,27 @@ class TagRunner(Runner):
         if params.interrupt_after:
             os.kill(os.getpid(), signal.SIGINT)
         return StepResult(Status.PASSED, f"tagged {ctx.info.tag}")
+
+
+@dataclass(frozen=True)
+class StuckParams:
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
+    started: str
+
+
+class StuckRunner(Runner):
+    """A badly written check: loops in Python and never looks at ctx.cancel."""
+
+    name = "reltest-stuck"
+    Params = StuckParams
+
+    def run(self, params: StuckParams, ctx: Any) -> StepResult:
+        import time
+
+        with open(params.started, "w") as fh:
+            fh.write("started")
+        while True:
+            time.sleep(0.05)
 '''
 
 
@@ -114,6 +135,7 @@ def write_test_plugin(folder: Path) -> Path:
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: reltest\nVersion: 0.1\n")
     (info / "entry_points.txt").write_text(
         "[relcheck.runners]\nreltest-tag = reltest_plugin:TagRunner\n"
+        "reltest-stuck = reltest_plugin:StuckRunner\n"
     )
     return folder
 
