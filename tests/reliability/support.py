@@ -172,6 +172,16 @@ def start_relcheck(
     )
 
 
+def communicate(proc: subprocess.Popen[str], timeout: float = 60) -> tuple[str, str]:
+    """Wait for ``proc``'s output; a process that hangs fails the test and is killed."""
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        raise AssertionError(f"relcheck did not end within {timeout}s:\n{out}{err}") from None
+
+
 def wait_for(path: Path, timeout: float = 30) -> None:
     """Wait until ``path`` exists and is not empty."""
     deadline = time.monotonic() + timeout

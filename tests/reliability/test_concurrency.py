@@ -12,7 +12,14 @@ import time
 from pathlib import Path
 
 from tests.helpers import latest_record, run_relcheck
-from tests.reliability.support import FIGURES, check_run, start_relcheck, survivors, wait_for
+from tests.reliability.support import (
+    FIGURES,
+    check_run,
+    communicate,
+    start_relcheck,
+    survivors,
+    wait_for,
+)
 
 
 def _waiting_step(tmp_path: Path) -> str:
@@ -37,7 +44,7 @@ def test_a_second_run_in_the_same_repository_says_which_pid_holds_the_lock(
         second = run_relcheck("run", "--dry-run", cwd=git_repo, env=run_env)
     finally:
         (tmp_path / "go").touch()
-        out, err = first.communicate(timeout=60)
+        out, err = communicate(first)
     FIGURES.add("concurrent runs")
     assert second.returncode == 3, second.stdout + second.stderr
     assert f"locked by pid {first.pid}" in second.stderr
@@ -68,7 +75,7 @@ def test_the_lock_of_a_run_killed_with_sigkill_is_reclaimed(
     first = start_relcheck("run", "--dry-run", cwd=git_repo, env=run_env)
     wait_for(tmp_path / "pids" / "hold.pid")
     first.kill()
-    first.communicate(timeout=30)
+    communicate(first, 30)
     # SIGKILL gives relcheck no chance to stop its step: stop it here, as a CI runner
     # tearing down the job's process tree would.
     step_pid = int((tmp_path / "pids" / "hold.pid").read_text())

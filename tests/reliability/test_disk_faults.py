@@ -20,6 +20,7 @@ from tests.helpers import run_relcheck
 from tests.reliability.support import (
     FIGURES,
     check_run,
+    communicate,
     read_records,
     record_problems,
     start_relcheck,
@@ -218,7 +219,7 @@ def test_kill_9_of_relcheck_at_random_moments_leaves_only_complete_records(
         proc = start_relcheck("run", "--dry-run", cwd=git_repo, env=run_env)
         time.sleep(rng.uniform(0.1, 0.6))
         proc.kill()
-        proc.communicate(timeout=30)
+        communicate(proc, 30)
         FIGURES.add("kill -9 during record writes")
         for name, content in read_records(git_repo).items():
             assert record_problems(content) is None, name

@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import latest_record, run_relcheck, tags
-from tests.reliability.support import FIGURES, TRACEBACK, check_run, start_relcheck, with_release
+from tests.reliability.support import (
+    FIGURES,
+    TRACEBACK,
+    check_run,
+    communicate,
+    start_relcheck,
+    with_release,
+)
 
 
 def test_ctrl_c_after_the_tag_was_made_still_exits_zero(
@@ -63,7 +70,7 @@ def test_ctrl_c_at_random_moments_exits_130_or_finishes_without_a_traceback(
         proc = start_relcheck("run", "--dry-run", cwd=git_repo, env=run_env)
         time.sleep(rng.uniform(0.02, 0.6))
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
+        out, err = communicate(proc)
         FIGURES.add("signal/timeout runs")
         if TRACEBACK in err and not _frames_in_relcheck(err):
             # The signal landed while the Python interpreter itself was starting (site,

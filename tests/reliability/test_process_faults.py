@@ -16,6 +16,7 @@ from tests.helpers import latest_record, run_relcheck, step_record, tags
 from tests.reliability.support import (
     FIGURES,
     check_run,
+    communicate,
     read_records,
     start_relcheck,
     wait_for,
@@ -98,7 +99,7 @@ def test_a_signal_to_relcheck_stops_a_step_that_ignores_it_with_int_term_then_ki
     proc = start_relcheck("run", cwd=git_repo, env=run_env)
     wait_for(pids / "step.pid")
     proc.send_signal(signum)
-    out, err = proc.communicate(timeout=60)
+    out, err = communicate(proc)
     FIGURES.add("signal/timeout runs")
     assert proc.returncode == code, out + err
     check_run(proc.returncode, out + err, git_repo, before=before, pid_dir=pids)
@@ -122,7 +123,7 @@ def test_a_second_ctrl_c_kills_the_steps_at_once(
     proc.send_signal(signal.SIGINT)
     wait_for(pids / "signals")
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    out, err = communicate(proc, 30)
     FIGURES.add("signal/timeout runs")
     assert proc.returncode == 130, out + err
     assert (pids / "signals").read_text().split() == ["INT"]  # never reached SIGTERM
@@ -149,10 +150,7 @@ def test_a_third_ctrl_c_exits_even_when_a_runner_is_stuck_in_python(
     for _ in range(3):
         proc.send_signal(signal.SIGINT)
         time.sleep(0.3)
-    try:
-        out, err = proc.communicate(timeout=30)
-    finally:
-        proc.kill()  # whatever happened, leave nothing behind
+    out, err = communicate(proc, 30)
     FIGURES.add("signal/timeout runs")
     assert proc.returncode == 130, out + err
     assert "stopped at once" in err
@@ -211,7 +209,7 @@ def test_200_mb_of_output_without_newlines_keeps_memory_bounded_and_the_tail(
     watcher = threading.Thread(target=_peak_rss_mib, args=(proc.pid, done, peak))
     watcher.start()
     try:
-        out, err = proc.communicate(timeout=300)
+        out, err = communicate(proc, 300)
     finally:
         done.set()
         watcher.join()
@@ -277,7 +275,7 @@ def test_a_step_reading_stdin_gets_end_of_file(
     )
     # relcheck's own stdin is a terminal-like open pipe that never ends.
     proc = start_relcheck("run", "--dry-run", "-v", cwd=git_repo, env=run_env)
-    out, err = proc.communicate(timeout=60)
+    out, err = communicate(proc)
     assert proc.returncode == 0, out + err
     assert "read 0 bytes" in out
     check_run(proc.returncode, out + err, git_repo)
