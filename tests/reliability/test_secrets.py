@@ -178,3 +178,23 @@ def test_installed_hook_files_are_executable_and_not_writable_by_others(
     assert proc.returncode == 0, proc.stdout + proc.stderr
     hook = git_repo / ".git" / "hooks" / "pre-push"
     assert stat.S_IMODE(hook.stat().st_mode) == 0o755
+
+
+def test_masking_leaves_ordinary_values_readable(
+    git_repo: Path, checklist, run_env: dict[str, str]
+) -> None:
+    # Names that look secret but are not (the commit author, a library flag) must not
+    # turn every "false" or the author's name into ***.
+    checklist(
+        """
+        version: 1
+        steps:
+          - id: plain
+            run: echo "author=$GIT_AUTHOR_NAME parallel=$TOKENIZERS_PARALLELISM done=false"
+        """
+    )
+    env = {**run_env, "GIT_AUTHOR_NAME": "Rel Check", "TOKENIZERS_PARALLELISM": "false"}
+    proc = run_relcheck("run", "--dry-run", "-v", cwd=git_repo, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    check_run(proc.returncode, proc.stdout + proc.stderr, git_repo)
+    assert "author=Rel Check parallel=false done=false" in proc.stdout
