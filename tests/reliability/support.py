@@ -221,7 +221,7 @@ def survivors(pid_dir: Path, settle: float = 2.0) -> list[int]:
 
 
 def remote_tags(repo: Path) -> list[str]:
-    out = git(repo, "ls-remote", "--tags", "origin", check=False)
+    out = git(repo, "ls-remote", "--tags", "--refs", "origin", check=False)
     return [line.split("refs/tags/")[1] for line in out.splitlines() if "refs/tags/" in line]
 
 

@@ -1,12 +1,15 @@
-"""Retries: a step that passes on a later attempt is shown and recorded as flaky, with
-its attempts; one that never passes fails after its last attempt and blocks the tag."""
+"""The release gate: a late pass is shown and recorded as flaky with its attempts; a
+step failing every attempt, or timing out, blocks the tag (the test plugin's release
+step and the real git-tag step, locally and on the remote); a passing run tags once."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import latest_record, run_relcheck, step_record, tags
-from tests.reliability.support import FIGURES, check_run, with_release
+from tests.reliability.support import FIGURES, check_run, remote_tags, with_release
 
 
 def test_a_late_pass_shows_as_flaky_in_output_and_record(
@@ -91,3 +94,47 @@ def test_a_passing_release_run_makes_exactly_one_tag(
     check_run(proc.returncode, proc.stdout + proc.stderr, git_repo)
     assert tags(git_repo) == ["v1.2.0"]
     assert sentinel.read_text() == "v1.2.0\n"
+
+
+@pytest.mark.parametrize("check", ["exit 1", "sleep 5"])
+def test_the_real_git_tag_step_makes_no_tag_locally_or_remotely_after_a_failure(
+    git_repo: Path, checklist, run_env: dict[str, str], check: str
+) -> None:
+    checklist(
+        f"""
+        version: 1
+        release: {{tag: "v{{version}}", push: true, remote: origin}}
+        steps:
+          - id: check
+            run: {check}
+            timeout: 1s
+          - id: tag
+            uses: git-tag
+        """
+    )
+    proc = run_relcheck("run", cwd=git_repo, env=run_env)
+    FIGURES.add("runs with the git-tag step")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    check_run(proc.returncode, proc.stdout + proc.stderr, git_repo)
+    assert step_record(latest_record(git_repo), "tag")["status"] == "skipped"
+
+
+def test_the_real_git_tag_step_tags_and_pushes_when_every_check_passed(
+    git_repo: Path, checklist, run_env: dict[str, str]
+) -> None:
+    checklist(
+        """
+        version: 1
+        release: {tag: "v{version}", push: true, remote: origin}
+        steps:
+          - id: check
+            run: 'true'
+          - id: tag
+            uses: git-tag
+        """
+    )
+    proc = run_relcheck("run", cwd=git_repo, env=run_env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    check_run(proc.returncode, proc.stdout + proc.stderr, git_repo)
+    assert tags(git_repo) == ["v1.2.0"]
+    assert remote_tags(git_repo) == ["v1.2.0"]
