@@ -124,3 +124,43 @@ def test_a_password_in_a_url_is_masked_in_output_and_record(
     leaks = [w for w, text in (("output", output), ("files", files)) if "canary-urlpw" in text]
     FIGURES.add("secret leaks", len(leaks))
     assert not leaks
+
+
+@pytest.mark.parametrize(
+    "header", ["Authorization: Bearer", "X-Api-Key:", "X-Auth-Token:", "Cookie: session="]
+)
+def test_the_http_runner_never_sends_credentials_to_another_origin_on_a_redirect(
+    git_repo: Path, checklist, run_env: dict[str, str], two_hosts, header: str
+) -> None:
+    # Both servers are 127.0.0.1: the second differs by port, so it is another origin,
+    # and allow_hosts lists its host, so relcheck follows the redirect. The credentials
+    # must stay behind all the same.
+    a, a_url, b, _ = two_hosts
+    name, prefix = header.split(":", 1)
+    value = f"{prefix.strip()} ${{RELTEST_TOKEN}}".strip()
+    checklist(
+        f"""
+        version: 1
+        steps:
+          - id: integration
+            uses: http
+            with:
+              url: "{a_url}/config"
+              headers: {{"{name}": "{value}"}}
+              follow_redirects: true
+              allow_hosts: ["127.0.0.1"]
+        """
+    )
+    proc = run_relcheck(
+        "run", "--dry-run", "-v", cwd=git_repo, env={**run_env, "RELTEST_TOKEN": TOKEN}
+    )
+    output = proc.stdout + proc.stderr
+    check_run(proc.returncode, output, git_repo)
+    assert any(TOKEN in str(h) for h in a.seen), a.seen  # type: ignore[attr-defined]
+    carried = [h for h in b.seen if TOKEN in str(h)]  # type: ignore[attr-defined]
+    files = "".join(p.read_text() for p in (git_repo / ".relcheck").rglob("*") if p.is_file())
+    leaks = [w for w, text in (("output", output), ("files", files)) if TOKEN in text]
+    FIGURES.add("secret canaries", 1)
+    FIGURES.add("secret leaks", len(leaks) + len(carried))
+    assert not carried, f"credentials sent to the other origin: {carried}"
+    assert not leaks
