@@ -252,12 +252,14 @@ def check_run(
     *,
     before: dict[str, bytes] | None = None,
     pid_dir: Path | None = None,
+    tags_before: frozenset[str] = frozenset(),
 ) -> None:
     """What every scenario must show; counts each breach in the figures, then asserts."""
     FIGURES.add("fault scenarios")
     tracebacks = output.count(TRACEBACK)
     FIGURES.add("tracebacks", tracebacks)
-    made = [] if returncode == 0 else sorted(set(tags(repo)) | set(remote_tags(repo)))
+    found = set(tags(repo)) | set(remote_tags(repo))
+    made = [] if returncode == 0 else sorted(found - tags_before)
     FIGURES.add("tags made after a failure", len(made))
     after = read_records(repo)
     broken = {n: why for n, c in after.items() if (why := record_problems(c))}

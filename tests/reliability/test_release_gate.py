@@ -4,12 +4,19 @@ step and the real git-tag step, locally and on the remote); a passing run tags o
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import latest_record, run_relcheck, step_record, tags
-from tests.reliability.support import FIGURES, check_run, remote_tags, with_release
+from tests.helpers import git, latest_record, run_relcheck, step_record, tags
+from tests.reliability.support import (
+    FIGURES,
+    check_run,
+    read_records,
+    remote_tags,
+    with_release,
+)
 
 
 def test_a_late_pass_shows_as_flaky_in_output_and_record(
@@ -138,3 +145,62 @@ def test_the_real_git_tag_step_tags_and_pushes_when_every_check_passed(
     check_run(proc.returncode, proc.stdout + proc.stderr, git_repo)
     assert tags(git_repo) == ["v1.2.0"]
     assert remote_tags(git_repo) == ["v1.2.0"]
+
+
+GIT_TAG_CHECKLIST = """
+version: 1
+release: {tag: "v{version}", push: true, remote: origin}
+hook: {branches: ["main", "refs/tags/v*"]}
+steps:
+  - id: check
+    run: echo checked
+  - id: tag
+    uses: git-tag
+"""
+
+
+def test_pushing_the_tag_does_not_run_the_pre_push_hook_again(
+    git_repo: Path, checklist, run_env: dict[str, str]
+) -> None:
+    checklist(GIT_TAG_CHECKLIST)
+    installed = run_relcheck("hook", "install", cwd=git_repo, env=run_env)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    proc = run_relcheck("run", cwd=git_repo, env=run_env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    check_run(proc.returncode, proc.stdout + proc.stderr, git_repo)
+    assert remote_tags(git_repo) == ["v1.2.0"]
+    modes = [tomllib.loads(c.decode())["mode"] for c in read_records(git_repo).values()]
+    assert modes == ["run"], "the tag push ran the pre-push hook (a run inside the run)"
+
+
+def test_a_shallow_clone_without_tags_keeps_no_tag_the_remote_refused(
+    git_repo: Path, checklist, run_env: dict[str, str], tmp_path: Path
+) -> None:
+    # The release was already tagged and pushed elsewhere; a shallow CI clone without
+    # tags does not know, builds the same version again, and must end with no tag.
+    checklist(GIT_TAG_CHECKLIST)
+    git(git_repo, "push", "-q", "origin", "main")
+    git(git_repo, "tag", "-a", "-m", "released", "v1.2.0")
+    git(git_repo, "push", "-q", "origin", "v1.2.0")
+    pushed = git(git_repo, "ls-remote", "--tags", "origin")
+    clone = tmp_path / "ci-clone"
+    git(
+        tmp_path,
+        "clone",
+        "-q",
+        "--depth",
+        "1",
+        "--no-tags",
+        f"file://{tmp_path / 'remote.git'}",
+        str(clone),
+    )
+    git(clone, "commit", "-q", "--allow-empty", "-m", "another build")
+    assert tags(clone) == []
+    proc = run_relcheck("run", cwd=clone, env=run_env)
+    FIGURES.add("runs with the git-tag step")
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 1, output
+    assert "local tag was removed" in output or "already exists" in output
+    assert tags(clone) == []
+    assert git(git_repo, "ls-remote", "--tags", "origin") == pushed
+    check_run(proc.returncode, output, clone, tags_before=frozenset({"v1.2.0"}))
