@@ -21,6 +21,7 @@ ENV_CANARIES = {
     "DB_PASSWORD": "canary-password-9c1d",
     "SIGNING_KEY": "canary-key-4e8f",
     "LISTED_NAME": "canary-listed-2a6b",  # an ordinary name, listed under `secrets:`
+    "HTTP_AUTHORIZATION": "canary-authz-0b9a",  # holds AUTHOR, and is a credential
 }
 STEP_ENV_CANARY = "canary-stepenv-5d0c"  # written into the checklist as API_TOKEN
 URL_CANARY = "canary-urlpass-8e3f"  # a password inside a URL
@@ -49,6 +50,7 @@ def _checklist(split_script: Path) -> str:
             env: {{API_TOKEN: {STEP_ENV_CANARY}}}
             run: |
               echo "$RELTEST_TOKEN $DEPLOY_SECRET $DB_PASSWORD $SIGNING_KEY $LISTED_NAME"
+              echo "$HTTP_AUTHORIZATION"
               echo "token=$API_TOKEN url=https://deploy:{URL_CANARY}@example.invalid/repo.git"
               echo "$RELTEST_TOKEN" >&2
               exit 1
