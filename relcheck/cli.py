@@ -199,15 +199,17 @@ def run(
 
         sys.exit(run_hook(hook_name, request, reporter_factory, sys.stdin, os.environ))
     reporter = reporter_factory()
-    try:
-        with handle_signals(Cancellation()) as cancellation:
+    with handle_signals(Cancellation()) as cancellation:
+        try:
             result, record_path = execute(request, reporter, cancellation)
-    finally:
-        close = getattr(reporter, "close", None)  # give the terminal back, even on a crash
-        if close is not None:
-            close()
-    reporter.finish(result, record_path)
-    sys.exit(EXIT_CODES[result.outcome])
+        finally:
+            close = getattr(reporter, "close", None)  # give the terminal back, even on a crash
+            if close is not None:
+                close()
+        # Still inside: a late Ctrl-C must not turn a finished run into exit 130.
+        reporter.finish(result, record_path)
+        code = EXIT_CODES[result.outcome]
+    sys.exit(code)
 
 
 @main.command(context_settings=CONTEXT)
@@ -517,8 +519,10 @@ def release(
     )
     with handle_signals(Cancellation()) as cancellation:
         result, record_path = execute(request, reporter, cancellation)
-    reporter.finish(result, record_path)
-    sys.exit(EXIT_CODES[result.outcome])
+        # Still inside: a late Ctrl-C must not turn a finished run into exit 130.
+        reporter.finish(result, record_path)
+        code = EXIT_CODES[result.outcome]
+    sys.exit(code)
 
 
 @main.group(context_settings=CONTEXT)
