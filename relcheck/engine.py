@@ -381,6 +381,9 @@ def run(
         for step in releases:
             if blocker is not None:
                 state.skip(step, f"not run: {blocker}")
+            elif step.id in options.skip:  # the command line refuses this; a library may not
+                state.skip(step, f"skipped on request: {options.skip[step.id]}; nothing released")
+                message = "; ".join(filter(None, [message, state.results[step.id].summary]))
             elif not options.release:
                 state.skip(step, "not run: release steps do not run in this mode")
             elif options.dry_run:

@@ -71,6 +71,7 @@ def load(request: RunRequest) -> Checklist:
 
 def _check_selection(checklist: Checklist, request: RunRequest) -> None:
     known = {s.id for s in checklist.steps}
+    releases = {s.id for s in checklist.steps if engine.is_release(s)}
     selections = (
         ("--only", request.only),
         ("--skip", tuple(request.skip)),
@@ -82,6 +83,14 @@ def _check_selection(checklist: Checklist, request: RunRequest) -> None:
             raise UsageError(
                 f"{flag} names unknown step(s): {', '.join(unknown)}",
                 hint=f"steps are: {', '.join(sorted(known))}",
+            )
+    # A skipped release step would still leave a run that passed, looking like a
+    # release: running the checks without releasing is what --dry-run is for.
+    for step_id in request.skip:
+        if step_id in releases:
+            raise UsageError(
+                f"--skip cannot skip release step {step_id!r}: "
+                "use --dry-run to run the checks without releasing"
             )
 
 
