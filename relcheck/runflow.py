@@ -86,6 +86,12 @@ def _check_selection(checklist: Checklist, request: RunRequest) -> None:
             )
     # A skipped release step would still leave a run that passed, looking like a
     # release: running the checks without releasing is what --dry-run is for.
+    for step_id in request.only:
+        if step_id in releases:
+            raise UsageError(
+                f"--only cannot select release step {step_id!r}: release steps run only "
+                "in a full run (`relcheck run`) or `relcheck release --from-records`"
+            )
     for step_id in request.skip:
         if step_id in releases:
             raise UsageError(

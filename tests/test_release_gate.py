@@ -31,3 +31,13 @@ def test_skipping_a_release_step_is_refused_and_no_tag_is_made(git_repo: Path) -
     assert "--dry-run" in proc.stderr
     assert tags(git_repo) == []
     assert_no_traceback(proc)
+
+
+def test_only_naming_a_release_step_is_refused_with_exit_2(git_repo: Path) -> None:
+    _tag_checklist(git_repo)
+    proc = run_relcheck("run", "--only", "tag", cwd=git_repo)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "--only cannot select release step 'tag'" in proc.stderr
+    assert "relcheck release --from-records" in proc.stderr
+    assert tags(git_repo) == []
+    assert_no_traceback(proc)
