@@ -403,7 +403,8 @@ def run(
         for step in releases:
             if step.id not in state.results:
                 state.skip(step, state.stop_reason or "not run")
-        if cancel.cancelled and outcome is Outcome.PASSED:
+        if cancel.cancelled and outcome is not Outcome.BLOCKED:
+            # An interrupted release step fails; the interruption is why, and wins.
             outcome = Outcome.TERMINATED if cancel.signal == 15 else Outcome.INTERRUPTED
     ordered = tuple(state.results[s.id] for s in checklist.steps if s.id in state.results)
     return RunResult(info, outcome, started, time.time(), ordered, message)

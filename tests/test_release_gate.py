@@ -3,9 +3,23 @@ release steps, through real `relcheck` processes on real repositories."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import time
 from pathlib import Path
 
-from tests.helpers import assert_no_traceback, commit_all, run_relcheck, tags, write
+from tests.helpers import (
+    RELCHECK,
+    assert_no_traceback,
+    commit_all,
+    git,
+    latest_record,
+    run_relcheck,
+    step_record,
+    tags,
+    write,
+)
 
 
 def _tag_checklist(repo: Path, extra: str = "") -> None:
@@ -41,3 +55,59 @@ def test_only_naming_a_release_step_is_refused_with_exit_2(git_repo: Path) -> No
     assert "relcheck release --from-records" in proc.stderr
     assert tags(git_repo) == []
     assert_no_traceback(proc)
+
+
+def _interrupt_tag_push(repo: Path, tmp_path: Path, sig: int):  # type: ignore[no-untyped-def]
+    """Run with a tag push that hangs (an ssh that never answers); signal it there."""
+    write(
+        repo / "relcheck.yaml",
+        """
+        version: 1
+        release:
+          push: true
+        steps:
+          - id: unit
+            run: "true"
+          - id: tag
+            uses: git-tag
+            with: {push_timeout: 60s}
+        """,
+    )
+    commit_all(repo, "checklist")
+    git(repo, "remote", "set-url", "origin", "ssh://git@example.invalid/repo.git")
+    pushing = tmp_path / "pushing"
+    proc = subprocess.Popen(
+        [*RELCHECK, "run", "--no-progress"],
+        cwd=repo,
+        env={**os.environ, "GIT_SSH_COMMAND": f"touch {pushing}; sleep 60 #"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not pushing.exists():
+        assert time.monotonic() < deadline and proc.poll() is None, "the push never started"
+        time.sleep(0.05)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    return proc.returncode, out + err
+
+
+def test_sigint_during_the_tag_push_exits_130_and_removes_the_tag(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    code, output = _interrupt_tag_push(git_repo, tmp_path, signal.SIGINT)
+    assert code == 130, output
+    record = latest_record(git_repo)
+    assert record["outcome"] == "interrupted"
+    assert step_record(record, "tag")["status"] != "passed"
+    assert tags(git_repo) == []
+    assert "Traceback" not in output
+
+
+def test_sigterm_during_the_tag_push_exits_143(git_repo: Path, tmp_path: Path) -> None:
+    code, output = _interrupt_tag_push(git_repo, tmp_path, signal.SIGTERM)
+    assert code == 143, output
+    assert latest_record(git_repo)["outcome"] == "terminated"
+    assert tags(git_repo) == []
