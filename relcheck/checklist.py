@@ -203,7 +203,8 @@ def _unknown_runner(name: str, installed: Mapping[str, Any]) -> str:
 def _graph_problems(
     raw_steps: list[Any], runners: dict[int, type], source: SourceMap
 ) -> list[Problem]:
-    """Duplicate ids, unknown needs, needs on release steps, cycles."""
+    """Duplicate ids, unknown needs, needs on release steps or from preconditions on
+    checks, cycles."""
     problems: list[Problem] = []
     ids: dict[str, int] = {}
     for index, raw in enumerate(raw_steps):
@@ -225,6 +226,11 @@ def _graph_problems(
         for index, raw in enumerate(raw_steps)
         if index in runners and getattr(runners[index], "release", False)
     }
+    precondition_ids = {
+        raw["id"]
+        for index, raw in enumerate(raw_steps)
+        if index in runners and getattr(runners[index], "precondition", False)
+    }
     graph: dict[str, list[str]] = {}
     for index, raw in enumerate(raw_steps):
         if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
@@ -244,6 +250,14 @@ def _graph_problems(
             elif need in release_ids:
                 problems.append(
                     Problem(where, f"cannot need release step {need!r}: release steps run last")
+                )
+            elif raw["id"] in precondition_ids and need not in precondition_ids:
+                # Every check waits for the preconditions: this could never start.
+                problems.append(
+                    Problem(
+                        where,
+                        f"a precondition cannot need check {need!r}: preconditions run first",
+                    )
                 )
             else:
                 graph[raw["id"]].append(need)

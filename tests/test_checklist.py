@@ -73,6 +73,12 @@ BAD_CHECKLISTS = [
         id="needs-cycle",
     ),
     pytest.param(
+        "version: 1\nsteps:\n  - id: repo\n    uses: git\n    needs: [unit]\n"
+        "  - id: unit\n    run: x\n",
+        ["5:13: a precondition cannot need check 'unit': preconditions run first"],
+        id="precondition-needs-a-check",
+    ),
+    pytest.param(
         "version: 1\nsteps:\n  - id: a\n    run: x\n    timeout: soon\n",
         ["5:14: steps[0].timeout: expected a duration like 90s or 10m, got 'soon'"],
         id="bad-duration",
