@@ -256,3 +256,20 @@ def test_fanned_out_release_tags_with_the_jobs_runs_in_the_message(
         assert f"[from {run_id}]" in message
     verified = run_relcheck("verify", "v1.2.0", cwd=git_repo)
     assert verified.returncode == 0, verified.stdout
+
+
+def test_an_optional_check_missing_from_the_records_is_skipped_not_run(
+    fanout, tmp_path: Path
+) -> None:
+    repo, env, sentinel, run_jobs = fanout
+    records = tmp_path / "records"
+    run_jobs(records)
+    shutil.rmtree(records / "record-docs")
+    proc = _release(repo, records, env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    combined = tomllib.loads(sorted((repo / ".relcheck" / "runs").glob("*.toml"))[-1].read_text())
+    docs = next(s for s in combined["steps"] if s["id"] == "docs")
+    assert docs["status"] == "skipped"
+    assert "not in the records" in docs["summary"]
+    assert not (repo / ".relcheck" / "runs" / combined["run_id"] / "docs.log").exists()
+    assert sentinel.exists()
