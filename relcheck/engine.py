@@ -58,6 +58,8 @@ class RunOptions:
     # Results another run already produced (fan-out: each CI job's record); those steps
     # are not run again, and count toward the release gate like fresh results.
     prior: Mapping[str, StepResult] = field(default_factory=dict)
+    # Every result as it finishes: what a caller can still record if run() raises.
+    finished: list[StepResult] = field(default_factory=list)
 
 
 def is_release(step: Step) -> bool:
@@ -129,6 +131,7 @@ class _Run:
         )
         with self.lock:
             self.results[step.id] = result
+            self.options.finished.append(result)
         self.shared.finished(step.id)
         self.emit("finish", step, result)
 

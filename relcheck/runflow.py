@@ -154,8 +154,11 @@ def execute(
         try:
             result = engine.run(checklist, info, options, cancellation)
         except BaseException as exc:
+            # Keep what finished before the crash: it is evidence of what ran.
+            done = {r.step_id: r for r in options.finished}
+            steps = tuple(done[s.id] for s in checklist.steps if s.id in done)
             crashed = RunResult(
-                info, Outcome.ERROR, started, time.time(), (), f"relcheck failed: {exc!r}"
+                info, Outcome.ERROR, started, time.time(), steps, f"relcheck failed: {exc!r}"
             )
             record.write(directory, crashed)
             raise

@@ -15,6 +15,7 @@ from tests.helpers import (
     commit_all,
     git,
     latest_record,
+    make_plugin,
     run_relcheck,
     step_record,
     tags,
@@ -111,3 +112,57 @@ def test_sigterm_during_the_tag_push_exits_143(git_repo: Path, tmp_path: Path) -
     assert code == 143, output
     assert latest_record(git_repo)["outcome"] == "terminated"
     assert tags(git_repo) == []
+
+
+CRASHING_DESCRIBE = """
+from dataclasses import dataclass
+from typing import ClassVar
+
+from relcheck.models import Status, StepResult
+from relcheck.registry import Runner
+
+
+@dataclass(frozen=True)
+class Params:
+    __pydantic_config__: ClassVar[dict] = {"extra": "forbid"}
+
+
+class BrokenRelease(Runner):
+    name = "broken-release"
+    Params = Params
+    release = True
+
+    def run(self, params, ctx):
+        return StepResult(Status.PASSED, "released")
+
+    @staticmethod
+    def describe(params, checklist, info):
+        raise RuntimeError("describe is broken")
+"""
+
+
+def test_a_crash_after_steps_finished_keeps_their_results_in_the_record(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    make_plugin(
+        tmp_path / "plugins", {"broken-release": "demo_plugin:BrokenRelease"}, CRASHING_DESCRIBE
+    )
+    write(
+        git_repo / "relcheck.yaml",
+        """
+        version: 1
+        steps:
+          - id: unit
+            run: "echo unit-ran"
+          - id: tag
+            uses: broken-release
+        """,
+    )
+    commit_all(git_repo, "checklist")
+    proc = run_relcheck(
+        "run", "--dry-run", cwd=git_repo, env={"PYTHONPATH": str(tmp_path / "plugins")}
+    )
+    assert proc.returncode == 70, proc.stdout + proc.stderr
+    record = latest_record(git_repo)
+    assert record["outcome"] == "error"
+    assert step_record(record, "unit")["status"] == "passed"
