@@ -156,6 +156,12 @@ def run(
 
     if skip and not reason:
         raise UsageError("--skip needs --reason TEXT: a skipped step is recorded with why")
+    if junit_path == "-":
+        raise UsageError(
+            "--junit needs a file path; it cannot write to standard output ('-')",
+            hint="use --format json for a machine-readable result on standard output",
+        )
+    _check_version_option(release_version)
     if hook_name and (only or skip or dry_run):
         raise UsageError(
             "--hook runs the checklist's hook: steps; it takes no --only, --skip, --dry-run"
@@ -208,6 +214,14 @@ def run(
             close()
     reporter.finish(result, record_path)
     sys.exit(EXIT_CODES[result.outcome])
+
+
+def _check_version_option(version: str | None) -> None:
+    """An empty --version would silently fall back to the checklist's version source."""
+    if version is not None and not version.strip():
+        from relcheck.errors import UsageError
+
+        raise UsageError("--version must not be empty")
 
 
 @main.command(context_settings=CONTEXT)
@@ -492,6 +506,7 @@ def release(
     from relcheck.plan import kind_of
     from relcheck.runflow import EXIT_CODES, RunRequest, execute
 
+    _check_version_option(release_version)
     root = _root()
     loaded = load_checklist(find_checklist(root, checklist))
     head = gitrepo.head(root)

@@ -166,3 +166,26 @@ def test_a_crash_after_steps_finished_keeps_their_results_in_the_record(
     record = latest_record(git_repo)
     assert record["outcome"] == "error"
     assert step_record(record, "unit")["status"] == "passed"
+
+
+def test_junit_to_a_dash_is_refused_and_writes_no_file_named_dash(git_repo: Path) -> None:
+    _tag_checklist(git_repo)
+    proc = run_relcheck("run", "--dry-run", "--junit", "-", cwd=git_repo)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "--junit needs a file path" in proc.stderr
+    assert not (git_repo / "-").exists()
+    assert_no_traceback(proc)
+
+
+def test_an_empty_version_is_refused_by_run_and_release(git_repo: Path, tmp_path: Path) -> None:
+    _tag_checklist(git_repo)
+    proc = run_relcheck("run", "--version", "", cwd=git_repo)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "--version must not be empty" in proc.stderr
+    assert tags(git_repo) == []
+    (tmp_path / "records").mkdir()
+    proc = run_relcheck(
+        "release", "--from-records", str(tmp_path / "records"), "--version", " ", cwd=git_repo
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "--version must not be empty" in proc.stderr
