@@ -199,6 +199,7 @@ def run(
         verbose=verbose,
         interactive=not (ci or hook_name) and terminal.interactive(os.environ),
         confirmations=confirmations,
+        own_paths=(junit_path,) if junit_path else (),
     )
     if hook_name:
         from relcheck.hookrun import run_hook
@@ -529,6 +530,7 @@ def release(
         cli_version=release_version,
         mode="release",
         prior=prior,
+        own_paths=record_dirs,  # downloaded into the checkout, they are not changes
     )
     with handle_signals(Cancellation()) as cancellation:
         result, record_path = execute(request, reporter, cancellation)

@@ -43,6 +43,7 @@ class RunRequest:
     workdir: str | None = None
     commit: str | None = None
     branch: str | None = None
+    own_paths: tuple[str, ...] = ()  # see RunInfo.own_paths; the record folder is added
 
 
 def tool_env(environ: Mapping[str, str]) -> dict[str, str]:
@@ -121,6 +122,8 @@ def execute(
     elif request.branch:
         info = dataclasses.replace(info, branch=request.branch)
     directory = request.record_dir or record.runs_dir(request.root)
+    own = (*request.own_paths, directory)
+    info = dataclasses.replace(info, own_paths=tuple(os.path.abspath(p) for p in own))
     record.check_writable(directory)
     state_dir = os.path.join(request.root, record.STATE_DIR)
     from relcheck.lock import run_lock
