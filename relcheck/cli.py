@@ -290,9 +290,15 @@ def history(limit: int, step_id: str | None, record_dir: str | None, color: str)
     directory = record_dir or record.runs_dir(_root())
     console = make_console(color)
     # Run ids sort by the second they started in; order within a second by start time.
+    unreadable: list[str] = []
     runs = sorted(
-        islice(record.iter_runs(directory), limit), key=lambda r: r.started_at, reverse=True
+        islice(record.iter_runs(directory, unreadable), limit),
+        key=lambda r: r.started_at,
+        reverse=True,
     )
+    if unreadable:  # said once, on stderr: the table stays what scripts read
+        more = f" (and {len(unreadable) - 1} more)" if len(unreadable) > 1 else ""
+        click.echo(f"relcheck: skipped {unreadable[0]}{more}", err=True)
     if not runs:
         console.print(tables.no_runs(directory))
     elif step_id:
