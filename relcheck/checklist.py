@@ -320,18 +320,61 @@ _TYPE_WORDS = {
 }
 
 
+_TYPE_ERROR_WORDS = {
+    "string_type": "text",
+    "int_type": "a whole number",
+    "float_type": "a number",
+    "bool_type": "true/false",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "dict_type": "a mapping",
+}
+
+
+def _fold_member_tags(loc: Path, source: SourceMap) -> tuple[Path, bool]:
+    """``steps[0].run.list[str][1]`` -> ``steps[0].run[1]``: pydantic names the union
+    member it tried inside the loc; the file has no such key. True when one was dropped."""
+    parts: list[Any] = []
+    dropped = False
+    for index, part in enumerate(loc):
+        is_tag = (
+            index < len(loc) - 1
+            and isinstance(part, str)
+            and ("[" in part or part in _TYPE_WORDS)
+            and tuple(parts) in source.marks
+            and (*parts, part) not in source.marks
+        )
+        if is_tag:
+            dropped = True
+            continue
+        parts.append(part)
+    return tuple(parts), dropped
+
+
 def _problems(exc: Any, prefix: Any, source: SourceMap, keys_at: Any) -> list[Problem]:
     """Problems from a pydantic ValidationError; ``prefix`` maps an error loc to a file path."""
     to_path = prefix if callable(prefix) else (lambda loc, p=prefix: (*p, *loc))
-    grouped: dict[Path, list[dict[str, Any]]] = {}
+    located: list[tuple[Path, bool, dict[str, Any]]] = []  # (loc, from a union member, error)
     for err in exc.errors(include_url=False):
-        loc = _without_union_tags(to_path(tuple(err["loc"])))
+        loc, member = _fold_member_tags(_without_union_tags(to_path(tuple(err["loc"]))), source)
         # Union members add their type name to the loc; fold them into the data's path.
         while len(loc) > 1 and loc not in source.marks and loc[:-1] in source.marks:
             if err["type"] in ("extra_forbidden", "unexpected_keyword_argument", "missing"):
                 break
-            loc = loc[:-1]
-        grouped.setdefault(loc, []).append(err)
+            loc, member = loc[:-1], True
+        located.append((loc, member, err))
+    deeper = [loc for loc, member, _err in located if member]
+    grouped: dict[Path, list[dict[str, Any]]] = {}
+    members: set[Path] = set()
+    for loc, member, err in located:
+        if member and any(len(d) > len(loc) and d[: len(loc)] == loc for d in deeper):
+            # "[echo, 1] is not text" says less than "its item 1 is not text".
+            continue
+        if member:
+            members.add(loc)
+        same = grouped.setdefault(loc, [])
+        if not any(e["type"] == err["type"] for e in same):  # one per union member kind
+            same.append(err)
     out: list[Problem] = []
     for loc, errors in grouped.items():
         err = errors[0]
@@ -354,12 +397,26 @@ def _problems(exc: Any, prefix: Any, source: SourceMap, keys_at: Any) -> list[Pr
                 )
         elif kind == "missing":
             out.append(Problem(source.locate(loc[:-1]), f"{lead}missing required key {loc[-1]!r}"))
+        elif loc == ("version",) and isinstance(err.get("input"), str):
+            out.append(
+                Problem(
+                    source.locate(loc),
+                    f"version: expected the number 1, got the text {err.get('input')!r}",
+                )
+            )
         elif loc == ("version",):
             out.append(
                 Problem(
                     source.locate(loc),
                     f"unsupported checklist version {err.get('input')!r}; "
                     "this relcheck reads version 1",
+                )
+            )
+        elif loc in members and len(errors) == 1 and kind in _TYPE_ERROR_WORDS:
+            out.append(
+                Problem(
+                    source.locate(loc),
+                    f"{lead}expected {_TYPE_ERROR_WORDS[kind]}, got {_kind(err.get('input'))}",
                 )
             )
         elif kind == "string_pattern_mismatch" and loc[-1] == "id":
@@ -456,7 +513,9 @@ def _kind(value: object) -> str:
         dict: "a mapping",
         list: "a list",
         str: "text",
-        bool: "true/false",
+        bool: "true/false",  # before int: a bool is an int
+        int: "a whole number",
+        float: "a number",
         type(None): "nothing",
     }
     for typ, name in names.items():
