@@ -61,6 +61,8 @@ class RunOptions:
     # Called with the run so far once the gate is open, before the first release step;
     # if it raises, no release step runs (relcheck records the checks before tagging).
     before_release: Callable[[RunResult], None] | None = None
+    # Every result as it finishes: what a caller can still record if run() raises.
+    finished: list[StepResult] = field(default_factory=list)
 
 
 def is_release(step: Step) -> bool:
@@ -132,6 +134,7 @@ class _Run:
         )
         with self.lock:
             self.results[step.id] = result
+            self.options.finished.append(result)
         self.shared.finished(step.id)
         self.emit("finish", step, result)
 
@@ -393,6 +396,9 @@ def run(
         for step in releases:
             if blocker is not None:
                 state.skip(step, f"not run: {blocker}")
+            elif step.id in options.skip:  # the command line refuses this; a library may not
+                state.skip(step, f"skipped on request: {options.skip[step.id]}; nothing released")
+                message = "; ".join(filter(None, [message, state.results[step.id].summary]))
             elif not options.release:
                 state.skip(step, "not run: release steps do not run in this mode")
             elif options.dry_run:
@@ -414,10 +420,11 @@ def run(
                 state.skip(step, state.stop_reason or "not run")
         # A Ctrl-C that lands after every release step passed cannot undo the release:
         # the tag exists, so the run passed (and exits 0), however late the signal came.
+        # Otherwise an interrupted run (a release step included) ends as interrupted.
         released = bool(releases) and all(
             s.id in state.results and state.results[s.id].status.ok for s in releases
         )
-        if cancel.cancelled and outcome is Outcome.PASSED and not released:
+        if cancel.cancelled and outcome is not Outcome.BLOCKED and not released:
             outcome = Outcome.TERMINATED if cancel.signal == 15 else Outcome.INTERRUPTED
     ordered = tuple(state.results[s.id] for s in checklist.steps if s.id in state.results)
     return RunResult(info, outcome, started, time.time(), ordered, message)

@@ -178,6 +178,9 @@ class RunInfo:
     skipped: Mapping[str, str] = field(default_factory=dict)  # step id -> reason
     tree: str | None = None
     mode: str = "run"  # run | hook | partial | release
+    # Absolute paths this run reads or writes in the work tree (records it releases
+    # from, its record folder, reports): relcheck's own files, not changes to release.
+    own_paths: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -255,12 +255,15 @@ def list_records(directory: str) -> list[str]:
     return [os.path.join(directory, n) for n in sorted(names, reverse=True)]
 
 
-def iter_runs(directory: str) -> Iterator[RunResult]:
-    """Readable records, newest first; unreadable ones are passed over."""
+def iter_runs(directory: str, unreadable: list[str] | None = None) -> Iterator[RunResult]:
+    """Readable records, newest first; unreadable ones are passed over (and their
+    problems appended to ``unreadable``, when given)."""
     for path in list_records(directory):
         try:
             yield read(path)
-        except UsageError:
+        except UsageError as exc:
+            if unreadable is not None:
+                unreadable.append(exc.message)
             continue
 
 

@@ -43,6 +43,7 @@ class RunRequest:
     workdir: str | None = None
     commit: str | None = None
     branch: str | None = None
+    own_paths: tuple[str, ...] = ()  # see RunInfo.own_paths; the record folder is added
 
 
 def tool_env(environ: Mapping[str, str]) -> dict[str, str]:
@@ -71,6 +72,7 @@ def load(request: RunRequest) -> Checklist:
 
 def _check_selection(checklist: Checklist, request: RunRequest) -> None:
     known = {s.id for s in checklist.steps}
+    releases = {s.id for s in checklist.steps if engine.is_release(s)}
     selections = (
         ("--only", request.only),
         ("--skip", tuple(request.skip)),
@@ -82,6 +84,20 @@ def _check_selection(checklist: Checklist, request: RunRequest) -> None:
             raise UsageError(
                 f"{flag} names unknown step(s): {', '.join(unknown)}",
                 hint=f"steps are: {', '.join(sorted(known))}",
+            )
+    # A skipped release step would still leave a run that passed, looking like a
+    # release: running the checks without releasing is what --dry-run is for.
+    for step_id in request.only:
+        if step_id in releases:
+            raise UsageError(
+                f"--only cannot select release step {step_id!r}: release steps run only "
+                "in a full run (`relcheck run`) or `relcheck release --from-records`"
+            )
+    for step_id in request.skip:
+        if step_id in releases:
+            raise UsageError(
+                f"--skip cannot skip release step {step_id!r}: "
+                "use --dry-run to run the checks without releasing"
             )
 
 
@@ -136,6 +152,8 @@ def execute(
     if any(engine.is_release(s) for s in checklist.steps):
         _check_tag(info.tag, info.version, request)
     directory = request.record_dir or record.runs_dir(request.root)
+    own = (*request.own_paths, directory)
+    info = dataclasses.replace(info, own_paths=tuple(os.path.abspath(p) for p in own))
     record.check_writable(directory)
     state_dir = os.path.join(request.root, record.STATE_DIR)
     from relcheck.lock import run_lock
@@ -172,8 +190,11 @@ def execute(
         try:
             result = engine.run(checklist, info, options, cancellation)
         except BaseException as exc:
+            # Keep what finished before the crash: it is evidence of what ran.
+            done = {r.step_id: r for r in options.finished}
+            steps = tuple(done[s.id] for s in checklist.steps if s.id in done)
             crashed = RunResult(
-                info, Outcome.ERROR, started, time.time(), (), f"relcheck failed: {exc!r}"
+                info, Outcome.ERROR, started, time.time(), steps, f"relcheck failed: {exc!r}"
             )
             record.write(directory, crashed)
             raise

@@ -133,11 +133,16 @@ def _check_all(params: GitParams, ctx: StepContext, root: str) -> StepResult:
 def _own_paths(ctx: StepContext, root: str) -> tuple[str, ...]:
     """Where this run writes inside the repository: never a reason to stop it."""
     paths = list(_OWN_STATE)
+    mine = list(ctx.info.own_paths)  # --record-dir, --junit, --from-records folders
     log = ctx.sink.log_path  # <record dir>/<run id>/<step>.log, also with --record-dir
     if log:
-        records = os.path.relpath(os.path.dirname(os.path.dirname(log)), root)
-        if not records.startswith(".."):
-            paths.append(records)
+        mine.append(os.path.dirname(os.path.dirname(log)))
+    top = os.path.realpath(root)
+    for path in mine:
+        inside = os.path.relpath(os.path.realpath(path), top)
+        # Outside the work tree it cannot show up; the whole tree is never "ours".
+        if not inside.startswith("..") and inside != "." and inside not in paths:
+            paths.append(inside)
     return tuple(paths)
 
 

@@ -367,3 +367,17 @@ def test_records_written_inside_the_repository_do_not_make_it_dirty(
     proc = run_relcheck("run", "--dry-run", "--record-dir", "records", cwd=git_repo)
     assert proc.returncode == 3
     assert "untracked: 1 untracked file (scratch.txt)" in proc.stdout
+
+
+def test_a_junit_report_left_by_the_last_run_does_not_make_it_dirty(
+    git_repo: Path, release
+) -> None:
+    release()
+    proc = run_relcheck("run", "--dry-run", "--junit", "reports/junit.xml", cwd=git_repo)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (git_repo / "reports" / "junit.xml").is_file()
+    proc = run_relcheck("run", "--dry-run", "--junit", "reports/junit.xml", cwd=git_repo)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = run_relcheck("run", "--dry-run", cwd=git_repo)  # without it, it is the user's file
+    assert proc.returncode == 3
+    assert "untracked: 1 untracked file (reports/)" in proc.stdout, proc.stdout
