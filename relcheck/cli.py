@@ -66,6 +66,13 @@ def main() -> None:
 )
 @click.option("--reason", metavar="TEXT", help="Why steps are skipped; kept in the record.")
 @click.option(
+    "--failed",
+    is_flag=True,
+    help="Rerun the steps that did not pass in the last run (and what needs them); "
+    "reuse the other passes from the cache.",
+)
+@click.option("--no-cache", is_flag=True, help="Run every step; reuse no earlier pass.")
+@click.option(
     "--version",
     "release_version",
     metavar="VERSION",
@@ -95,6 +102,8 @@ def run(
     only: tuple[str, ...],
     skip: tuple[str, ...],
     reason: str | None,
+    failed: bool,
+    no_cache: bool,
     release_version: str | None,
     fmt: str,
     record_dir: str | None,
@@ -108,6 +117,8 @@ def run(
 
     if skip and not reason:
         raise UsageError("--skip needs --reason TEXT: a skipped step is recorded with why")
+    if failed and no_cache:
+        raise UsageError("--failed reuses earlier passes from the cache; drop --no-cache")
     if fmt == "json":
         from relcheck.report.json_report import JsonReporter
 
@@ -129,6 +140,8 @@ def run(
         cli_version=release_version,
         record_dir=record_dir,
         verbose=verbose,
+        use_cache=not no_cache,
+        failed=failed,
     )
     with handle_signals(Cancellation()) as cancellation:
         result, record_path = execute(request, reporter, cancellation)
@@ -244,3 +257,21 @@ def show(ref: str, record_dir: str | None, fmt: str) -> None:
     for step_result in run_result.steps:
         click.echo(step_line(step_result, width))
     TextReporter().finish(run_result, path)
+
+
+@main.group(context_settings=CONTEXT)
+def cache() -> None:
+    """Manage the result cache (.relcheck/cache)."""
+
+
+@cache.command("clear", context_settings=CONTEXT)
+@click.argument("step", required=False, metavar="[STEP]")
+@boundary
+def cache_clear(step: str | None) -> None:
+    """Forget cached passes: of STEP only, or all of them."""
+    from relcheck import record
+    from relcheck.cache import clear
+
+    removed = clear(os.path.join(_root(), record.STATE_DIR), step)
+    what = f"of {step!r}" if step else "of every step"
+    click.echo(f"cleared {removed} cached result{'s' * (removed != 1)} {what}")

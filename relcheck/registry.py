@@ -25,7 +25,12 @@ A runner class has:
 Optional class attributes: ``release`` (a release step, which the engine runs last and
 only when every required step passed), ``precondition`` (a repository precondition:
 run first, and its failure means exit 3), ``cacheable`` (its result depends only on the
-files, so a pass may be reused), and ``version`` (part of the cache fingerprint).
+files, so a pass may be reused; a ``cacheable_for(params) -> bool`` method may refine that
+per step), ``cache_opt_in`` (reused only when the step declares ``inputs:`` or ``cache:
+true``, as for ``command``), ``version`` (part of the cache fingerprint: bump it when the
+runner's results change meaning), and an optional ``cache_salt(params) -> str`` method
+(more fingerprint, such as a tool's version). A runner's ``Params`` validation must not
+read the environment or files: validated checklists are cached by file content.
 """
 
 from __future__ import annotations
@@ -116,6 +121,7 @@ class Runner:
     release: ClassVar[bool] = False
     precondition: ClassVar[bool] = False
     cacheable: ClassVar[bool] = False
+    cache_opt_in: ClassVar[bool] = False
     version: ClassVar[str] = "1"
     description: ClassVar[str] = ""
 

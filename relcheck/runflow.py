@@ -6,7 +6,7 @@ import dataclasses
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from relcheck import checklist as checklist_mod
@@ -14,7 +14,7 @@ from relcheck import engine, gitrepo, record
 from relcheck.context import build_run_info
 from relcheck.errors import UsageError
 from relcheck.interrupts import Cancellation
-from relcheck.models import Checklist, Outcome, RunResult
+from relcheck.models import Checklist, Outcome, RunInfo, RunResult
 from relcheck.redact import Redactor
 from relcheck.report import Reporter
 
@@ -36,6 +36,7 @@ class RunRequest:
     interactive: bool = False
     confirmations: Mapping[str, str] = field(default_factory=dict)
     use_cache: bool = True
+    failed: bool = False  # rerun what did not pass last time; reuse the rest from cache
     verbose: bool = False
 
 
@@ -83,6 +84,7 @@ def execute(
         mode=request.mode,
     )
     directory = request.record_dir or record.runs_dir(request.root)
+    fresh = _not_passed_last_time(checklist, directory) if request.failed else ()
     record.check_writable(directory)
     state_dir = os.path.join(request.root, record.STATE_DIR)
     from relcheck.lock import run_lock
@@ -107,6 +109,7 @@ def execute(
             on_output=reporter.on_output if request.verbose else None,
             interactive=request.interactive,
             confirmations=request.confirmations,
+            cache=_result_cache(request, info, state_dir, fresh),
         )
         try:
             result = engine.run(checklist, info, options, cancellation)
@@ -118,6 +121,42 @@ def execute(
             raise
         path = record.write(directory, result)
     return result, os.path.relpath(path, request.root) if path.startswith(request.root) else path
+
+
+def _result_cache(
+    request: RunRequest, info: RunInfo, state_dir: str, fresh: Collection[str]
+) -> engine.ResultCache:
+    from relcheck.cache import StepCache
+    from relcheck.inputs import workspace_or_none
+
+    return StepCache(
+        state_dir,
+        workspace_or_none(request.root, info.tree),
+        info.run_id,
+        info.relcheck_version,
+        read=request.use_cache,
+        fresh=fresh,
+    )
+
+
+def _not_passed_last_time(checklist: Checklist, directory: str) -> set[str]:
+    """Steps that did not pass in the last finished run, new steps, and what needs them."""
+    last = next((r for r in record.iter_runs(directory) if r.outcome is not Outcome.RUNNING), None)
+    if last is None:
+        raise UsageError(
+            "--failed needs an earlier run to compare with, and none is recorded",
+            hint="run `relcheck run` first",
+        )
+    passed = {r.step_id for r in last.steps if r.status.ok}
+    rerun = {s.id for s in checklist.steps if s.id not in passed}
+    grew = True
+    while grew:  # add dependents until nothing new needs a rerun step
+        grew = False
+        for step in checklist.steps:
+            if step.id not in rerun and any(n in rerun for n in step.needs):
+                rerun.add(step.id)
+                grew = True
+    return rerun
 
 
 EXIT_CODES = {

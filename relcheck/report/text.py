@@ -26,7 +26,10 @@ def step_line(result: StepResult, width: int = 12) -> str:
     if result.optional and not result.status.ok and result.status is not Status.SKIPPED:
         label += "?"  # an optional step's failure does not block
     duration = format_duration(result.duration) if result.status is not Status.SKIPPED else "-"
-    return f"{label:<8}{result.step_id:<{width}}  {duration:>7}  {result.summary}"
+    summary = result.summary
+    if result.cached_from:
+        summary += f" (passed in run {result.cached_from})"
+    return f"{label:<8}{result.step_id:<{width}}  {duration:>7}  {summary}"
 
 
 def failure_lines(result: StepResult) -> list[str]:
