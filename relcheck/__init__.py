@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("relcheck")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+# A constant, not importlib.metadata.version(): importing importlib.metadata costs ~25 ms
+# at every start, and every command needs the version (records, fingerprints, --version).
+from relcheck._version import __version__
 
 __all__ = ["__version__"]

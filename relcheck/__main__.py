@@ -1,5 +1,5 @@
 """``python -m relcheck``."""
 
-from relcheck.cli import main
+from relcheck.launcher import main
 
 main()

@@ -166,10 +166,14 @@ def validate(path: str | None) -> None:
 @boundary
 def list_steps(checklist: str | None) -> None:
     """List the steps in run order, with runner, needs and owner."""
-    from relcheck.checklist import find_checklist, load_checklist
+    from relcheck import checklist_cache
+    from relcheck.checklist import find_checklist
     from relcheck.plan import run_order
+    from relcheck.record import STATE_DIR
 
-    loaded = load_checklist(find_checklist(_root(), checklist))
+    root = _root()
+    path = find_checklist(root, checklist)
+    loaded = checklist_cache.load(path, root, os.path.join(root, STATE_DIR))
     rows = [("STEP", "RUNNER", "NEEDS", "OWNER", "")]
     for step, kind in run_order(loaded):
         rows.append((step.id, step.uses, ",".join(step.needs) or "-", step.owner or "-", kind))

@@ -196,10 +196,39 @@ def _loader(ep: EntryPoint) -> Callable[[], type[Runner]]:
     return load
 
 
+_primed: dict[str, RunnerInfo] = {}
+
+
+def prime(known: Mapping[str, tuple[str, str]]) -> None:
+    """Remember runners read from a validated-checklist cache (name -> ("module:Class",
+    distribution)), so loading them needs no entry-point scan."""
+    for name, (value, dist) in known.items():
+        _primed[name] = RunnerInfo(name, value, dist, _value_loader(name, value, dist))
+
+
+def _value_loader(name: str, value: str, dist: str) -> Callable[[], type[Runner]]:
+    def load() -> type[Runner]:
+        import importlib
+
+        module, _, attr = value.partition(":")
+        try:
+            cls = importlib.import_module(module)
+            for part in attr.split("."):
+                cls = getattr(cls, part)
+        except Exception as exc:
+            raise PluginError(
+                f"runner {name!r} ({value}, from {dist}) failed to load: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        return cls  # type: ignore[return-value]
+
+    return load
+
+
 @cache
 def load(name: str) -> type[Runner]:
     """The runner class registered under ``name``."""
-    info = installed().get(name)
+    info = _primed.get(name) or installed().get(name)
     if info is None:
         raise PluginError(f"unknown runner {name!r}")
     return info.load()
@@ -219,5 +248,6 @@ __all__ = [
     "StepContext",
     "installed",
     "load",
+    "prime",
     "runner_attr",
 ]

@@ -53,8 +53,11 @@ def tool_env(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def load(request: RunRequest) -> Checklist:
+    """The checklist, validated, or unchanged since a run that validated it."""
+    from relcheck import checklist_cache
+
     path = checklist_mod.find_checklist(request.root, request.checklist)
-    return checklist_mod.load_checklist(path)
+    return checklist_cache.load(path, request.root, os.path.join(request.root, record.STATE_DIR))
 
 
 def _check_selection(checklist: Checklist, request: RunRequest) -> None:
