@@ -96,7 +96,9 @@ def execute(
         if info.commit:
             info = dataclasses.replace(info, tree=gitrepo.tree_of(request.root, info.commit))
         started = time.time()
-        record.write(directory, RunResult(info, Outcome.RUNNING, started, started, ()))
+        record.write(
+            directory, RunResult(info, Outcome.RUNNING, started, started, ()), durable=False
+        )
         env = tool_env(os.environ)
         options = engine.RunOptions(
             jobs=request.jobs or (os.cpu_count() or 1),
