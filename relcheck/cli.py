@@ -51,7 +51,10 @@ def main() -> None:
 @checklist_option
 @click.option("--dry-run", is_flag=True, help="Run every check but no release step (no tag).")
 @click.option(
-    "-j", "--jobs", type=click.IntRange(min=1), help="Steps to run at once [default: CPUs]."
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Steps to run at once [default: 2 x CPUs, at least 8].",
 )
 @click.option("--fail-fast", is_flag=True, help="Start no new step after a required step fails.")
 @click.option(

@@ -101,7 +101,7 @@ def execute(
         )
         env = tool_env(os.environ)
         options = engine.RunOptions(
-            jobs=request.jobs or (os.cpu_count() or 1),
+            jobs=request.jobs or engine.default_jobs(),
             fail_fast=request.fail_fast,
             dry_run=request.dry_run,
             release=request.mode == "run",
