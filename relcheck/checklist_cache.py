@@ -19,7 +19,6 @@ import contextlib
 import hashlib
 import hmac
 import os
-import secrets
 import sys
 
 from relcheck import __version__, registry
@@ -28,6 +27,7 @@ from relcheck.models import Checklist
 FORMAT = b"relcheck-checklist-1"
 _KEY_NAME = "relcheck-cache-key"
 _MAC_SIZE = 32
+_KEEP = 8  # entries kept: one per checklist version recently run
 
 
 def load(path: str, root: str, state_dir: str) -> Checklist:
@@ -107,7 +107,7 @@ def _hmac_key(root: str) -> bytes | None:
     with contextlib.suppress(OSError):
         fd = os.open(path + f".{os.getpid()}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(secrets.token_bytes(32))
+            fh.write(os.urandom(32))
         os.replace(path + f".{os.getpid()}", path)
         with open(path, "rb") as fh:
             return fh.read()
@@ -167,6 +167,14 @@ def _write(entry_path: str, key: bytes, checklist: Checklist) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    entries = []
+    for item in os.scandir(directory):
+        if item.name.endswith(".pickle"):
+            with contextlib.suppress(OSError):
+                entries.append((item.stat().st_mtime_ns, item.path))
+    for _, old in sorted(entries, reverse=True)[_KEEP:]:
+        with contextlib.suppress(OSError):
+            os.unlink(old)
 
 
 def _read(entry_path: str, key: bytes) -> Checklist | None:

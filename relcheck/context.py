@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import time
 
 from relcheck import __version__, gitrepo
@@ -18,7 +17,7 @@ def new_run_id() -> str:
     # The suffix starts with the milliseconds (3 hex digits), so ids of runs made in the
     # same second still sort in order: `--failed` and `latest` rely on that order.
     millis = int(now % 1 * 1000)
-    return f"{stamp}-{millis:03x}{secrets.token_hex(1)[0]}"
+    return f"{stamp}-{millis:03x}{os.urandom(1).hex()[0]}"
 
 
 def project_version(root: str) -> str | None:
