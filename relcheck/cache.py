@@ -25,7 +25,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from relcheck import registry
@@ -88,6 +88,12 @@ class StepCache:
         self.read = read
         self.fresh = frozenset(fresh)
         self._fingerprints: dict[str, str | None] = {}
+
+    def prepare(self, steps: Iterable[Step]) -> None:
+        """Fingerprint every step now, before any runs: a step that edits files (a
+        formatter) must not change what the steps after it are matched against."""
+        for step in steps:
+            self.fingerprint(step)
 
     def fingerprint(self, step: Step) -> str | None:
         """The step's fingerprint, or None when it cannot be cached."""

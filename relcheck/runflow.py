@@ -114,7 +114,7 @@ def execute(
             on_output=reporter.on_output if request.verbose else None,
             interactive=request.interactive,
             confirmations=request.confirmations,
-            cache=_result_cache(request, info, state_dir, fresh),
+            cache=_result_cache(request, checklist, info, state_dir, fresh),
         )
         try:
             result = engine.run(checklist, info, options, cancellation)
@@ -129,12 +129,16 @@ def execute(
 
 
 def _result_cache(
-    request: RunRequest, info: RunInfo, state_dir: str, fresh: Collection[str]
+    request: RunRequest,
+    checklist: Checklist,
+    info: RunInfo,
+    state_dir: str,
+    fresh: Collection[str],
 ) -> engine.ResultCache:
     from relcheck.cache import StepCache
     from relcheck.inputs import workspace_or_none
 
-    return StepCache(
+    cache = StepCache(
         state_dir,
         workspace_or_none(request.root, info.tree),
         info.run_id,
@@ -142,6 +146,8 @@ def _result_cache(
         read=request.use_cache,
         fresh=fresh,
     )
+    cache.prepare(checklist.steps)
+    return cache
 
 
 def _not_passed_last_time(checklist: Checklist, directory: str) -> set[str]:
