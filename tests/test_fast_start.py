@@ -126,3 +126,15 @@ def test_the_version_constant_is_the_installed_version() -> None:
     from importlib.metadata import version
 
     assert version("relcheck") == __version__
+
+
+def test_the_checklist_cache_works_in_a_linked_worktree(git_repo: Path, checklist) -> None:
+    from tests.helpers import git
+
+    checklist(SIMPLE)
+    linked = git_repo.parent / "linked"
+    git(git_repo, "worktree", "add", "-q", "-b", "side", str(linked))
+    assert (linked / ".git").is_file()
+    assert "pydantic" in loaded_after(["run", "--dry-run"], linked)
+    assert loaded_after(["run", "--dry-run"], linked) == []
+    assert latest_record(linked)["outcome"] == "passed"
