@@ -303,3 +303,43 @@ def test_inputs_globs_select_files_as_documented(pattern: str, path: str, select
     from relcheck.inputs import glob_regex
 
     assert bool(glob_regex(pattern).fullmatch(path)) is selected
+
+
+def test_concurrent_writers_and_readers_never_see_a_partial_entry(lint_repo: Path) -> None:
+    import threading
+
+    from relcheck.cache import StepCache
+    from relcheck.checklist import load_checklist
+    from relcheck.inputs import Workspace
+    from relcheck.models import Status, StepResult
+
+    step = load_checklist(str(lint_repo / "relcheck.yaml")).step("lint")
+    state = str(lint_repo / ".relcheck")
+    seen: list[str | None] = []
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        cache = StepCache(state, Workspace(str(lint_repo), None), f"run-{n}", "0.1.0")
+        for _ in range(20):
+            cache.store(step, StepResult(Status.PASSED, "x" * 5000, exit_code=0))
+
+    def reader() -> None:
+        cache = StepCache(state, Workspace(str(lint_repo), None), "reader", "0.1.0")
+        try:
+            for _ in range(60):
+                found = cache.lookup(step)
+                seen.append(found.cached_from if found else None)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    threads += [threading.Thread(target=reader) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert {s for s in seen if s is not None} <= {f"run-{n}" for n in range(4)}
+    final = StepCache(state, Workspace(str(lint_repo), None), "after", "0.1.0").lookup(step)
+    assert final is not None
+    assert not list((lint_repo / ".relcheck/cache/results/lint").glob(".tmp-*"))
