@@ -78,7 +78,8 @@ def head(root: str) -> Head:
     """HEAD's commit and branch, or Nones outside a repository or before a first commit."""
     if not os.path.exists(os.path.join(root, ".git")):
         return Head(None, None)
-    out = git(root, "rev-parse", "--verify", "-q", "HEAD", "--abbrev-ref", "HEAD", check=False)
+    # No --verify: with two revisions it fails, and HEAD would always read as unknown.
+    out = git(root, "rev-parse", "HEAD", "--abbrev-ref", "HEAD", check=False)
     lines = out.splitlines()
     if len(lines) < 2:
         return Head(None, None)
