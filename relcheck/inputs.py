@@ -17,59 +17,60 @@ STATE_PREFIX = ".relcheck/"  # relcheck's own records and cache never count as i
 
 
 class Workspace:
-    """Content digests of one repository's work tree, taken lazily and at most once."""
+    """Content digests of one repository's work tree, taken lazily and at most once.
+
+    Every file is named by its git blob id and mode, whether git read it from the index
+    (unchanged files) or relcheck hashed it from the disk (changed and untracked files),
+    so committing a change does not change the digest: a pass before ``git commit``
+    still counts in the pre-push hook after it.
+    """
 
     def __init__(self, root: str, tree: str | None) -> None:
         self.root = root
-        self.tree = tree
-        self._changed: dict[str, str] | None = None
+        self.tree = tree  # kept for records; the digests name content, not commits
         self._files: dict[str, str] | None = None
         self._default: str | None = None
 
-    def _changes(self) -> dict[str, str]:
-        """Each path that differs from HEAD (or is untracked) -> an id of its content."""
-        if self._changed is None:
-            paths = gitrepo.changed_paths(self.root)
-            self._changed = {
-                p: _content_id(os.path.join(self.root, p))
-                for p in paths
-                if not p.startswith(STATE_PREFIX)
-            }
-        return self._changed
-
-    def default_digest(self) -> str:
-        """The commit's tree plus every uncommitted change, tracked or untracked."""
-        if self._default is None:
-            digest = hashlib.sha256(f"tree {self.tree or '-'}\0".encode())
-            for path, content in sorted(self._changes().items()):
-                digest.update(f"{path}\0{content}\0".encode(errors="surrogateescape"))
-            self._default = digest.hexdigest()
-        return self._default
-
     def files(self) -> dict[str, str]:
-        """Every tracked or untracked-not-ignored file -> an id of its current content."""
+        """Every tracked or untracked-not-ignored file -> ``<mode> <blob id>``."""
         if self._files is None:
             files = {
-                p: f"git {v}"
+                p: v
                 for p, v in gitrepo.indexed_files(self.root).items()
                 if not p.startswith(STATE_PREFIX)
             }
-            for path, content in self._changes().items():
-                if content == "deleted":
+            for path in gitrepo.changed_paths(self.root):
+                if path.startswith(STATE_PREFIX):
+                    continue
+                content = _content_id(os.path.join(self.root, path))
+                if content is None:
                     files.pop(path, None)
                 else:
                     files[path] = content
             self._files = files
         return self._files
 
+    def default_digest(self) -> str:
+        """Every file's path and content: the commit's tree plus uncommitted changes."""
+        if self._default is None:
+            self._default = _digest(sorted(self.files().items()))
+        return self._default
+
     def inputs_digest(self, patterns: Iterable[str]) -> str:
         """A digest of the files matched by ``patterns`` (paths and contents)."""
         matchers = [glob_regex(p) for p in patterns]
-        digest = hashlib.sha256()
-        for path, content in sorted(self.files().items()):
-            if any(m.fullmatch(path) for m in matchers):
-                digest.update(f"{path}\0{content}\0".encode(errors="surrogateescape"))
-        return digest.hexdigest()
+        return _digest(
+            (path, content)
+            for path, content in sorted(self.files().items())
+            if any(m.fullmatch(path) for m in matchers)
+        )
+
+
+def _digest(items: Iterable[tuple[str, str]]) -> str:
+    digest = hashlib.sha256()
+    for path, content in items:
+        digest.update(f"{path}\0{content}\0".encode(errors="surrogateescape"))
+    return digest.hexdigest()
 
 
 def workspace_or_none(root: str, tree: str | None) -> Workspace | None:
@@ -79,25 +80,28 @@ def workspace_or_none(root: str, tree: str | None) -> Workspace | None:
     return Workspace(root, tree)
 
 
-def _content_id(path: str) -> str:
-    """``w <sha256> <x|->`` for a file, the target for a link, ``deleted`` when gone."""
+def _content_id(path: str) -> str | None:
+    """``<mode> <blob id>`` as git would store the file now; None when it is gone."""
     try:
         info = os.lstat(path)
     except OSError:
-        return "deleted"
+        return None
     if stat.S_ISLNK(info.st_mode):
-        return f"link {os.readlink(path)}"
+        return f"120000 {_blob_id(os.fsencode(os.readlink(path)))}"
     if stat.S_ISDIR(info.st_mode):
-        return "dir"  # a submodule or nested repository: its own commit is not read
-    digest = hashlib.sha256()
+        return "160000 dir"  # a submodule or nested repository: its commit is not read
     try:
         with open(path, "rb") as fh:
-            while chunk := fh.read(1 << 20):
-                digest.update(chunk)
+            data = fh.read()
     except OSError as exc:
         raise RepoStateError(f"cannot read {path} to fingerprint it: {exc.strerror}") from exc
-    executable = "x" if info.st_mode & stat.S_IXUSR else "-"
-    return f"w {digest.hexdigest()} {executable}"
+    mode = "100755" if info.st_mode & stat.S_IXUSR else "100644"
+    return f"{mode} {_blob_id(data)}"
+
+
+def _blob_id(data: bytes) -> str:
+    """git's object id for a blob holding ``data`` (SHA-1 repositories)."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
 @cache

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import commit_all, latest_record, records, step_record, write
+from tests.helpers import commit_all, git, latest_record, records, step_record, write
 
 LINT = """
 version: 1
@@ -207,6 +207,16 @@ def test_without_inputs_the_whole_work_tree_is_the_input(
     write(git_repo / ".relcheck/scratch.txt", "relcheck's own folder never counts\n")
     cli_invoke("run", "--dry-run", cwd=git_repo)
     assert statuses(git_repo) == {"build": "cached"}
+    commit_all(git_repo, "commit the edits")  # the same content, now committed
+    cli_invoke("run", "--dry-run", cwd=git_repo)
+    assert statuses(git_repo) == {"build": "cached"}
+    write(git_repo / "CHANGELOG.md", "# Changelog\n\nanother edit\n")
+    commit_all(git_repo, "a committed change, clean tree after it")
+    cli_invoke("run", "--dry-run", cwd=git_repo)
+    assert statuses(git_repo) == {"build": "passed"}
+    cli_invoke("run", "--dry-run", cwd=git_repo)
+    assert statuses(git_repo) == {"build": "cached"}
+    assert latest_record(git_repo)["commit"] == git(git_repo, "rev-parse", "HEAD")
 
 
 @pytest.mark.parametrize(
