@@ -7,12 +7,15 @@ import hashlib
 import os
 import re
 import stat
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from functools import cache
+from typing import TypeVar
 
 from relcheck import gitrepo
 from relcheck.errors import RepoStateError
 
+T = TypeVar("T")
 STATE_PREFIX = ".relcheck/"  # relcheck's own records and cache never count as inputs
 
 
@@ -34,12 +37,13 @@ class Workspace:
     def files(self) -> dict[str, str]:
         """Every tracked or untracked-not-ignored file -> ``<mode> <blob id>``."""
         if self._files is None:
+            changed = _in_background(gitrepo.changed_paths, self.root)  # both git calls at once
             files = {
                 p: v
                 for p, v in gitrepo.indexed_files(self.root).items()
                 if not p.startswith(STATE_PREFIX)
             }
-            for path in gitrepo.changed_paths(self.root):
+            for path in changed():
                 if path.startswith(STATE_PREFIX):
                     continue
                 content = _content_id(os.path.join(self.root, path))
@@ -64,6 +68,29 @@ class Workspace:
             for path, content in sorted(self.files().items())
             if any(m.fullmatch(path) for m in matchers)
         )
+
+
+def _in_background(func: Callable[[str], T], arg: str) -> Callable[[], T]:
+    """Start ``func(arg)`` in a thread; the returned function waits for its result."""
+    result: list[T] = []
+    error: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            result.append(func(arg))
+        except BaseException as exc:
+            error.append(exc)
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+
+    def wait() -> T:
+        thread.join()
+        if error:
+            raise error[0]
+        return result[0]
+
+    return wait
 
 
 def _digest(items: Iterable[tuple[str, str]]) -> str:
