@@ -87,7 +87,7 @@ def execute(
         mode=request.mode,
     )
     directory = request.record_dir or record.runs_dir(request.root)
-    fresh = _not_passed_last_time(checklist, directory) if request.failed else ()
+    fresh = _not_passed_last_time(info, checklist, directory) if request.failed else ()
     record.check_writable(directory)
     state_dir = os.path.join(request.root, record.STATE_DIR)
     from relcheck.lock import run_lock
@@ -150,12 +150,21 @@ def _result_cache(
     return cache
 
 
-def _not_passed_last_time(checklist: Checklist, directory: str) -> set[str]:
-    """Steps that did not pass in the last finished run, new steps, and what needs them."""
-    last = next((r for r in record.iter_runs(directory) if r.outcome is not Outcome.RUNNING), None)
+def _not_passed_last_time(info: RunInfo, checklist: Checklist, directory: str) -> set[str]:
+    """Steps that did not pass in the last finished run of this checklist, steps new
+    since, and what needs them."""
+    last = next(
+        (
+            r
+            for r in record.iter_runs(directory)
+            if r.outcome is not Outcome.RUNNING and r.info.checklist_path == info.checklist_path
+        ),
+        None,
+    )
     if last is None:
         raise UsageError(
-            "--failed needs an earlier run to compare with, and none is recorded",
+            f"--failed needs an earlier run of {info.checklist_path} to compare with, "
+            "and none is recorded",
             hint="run `relcheck run` first",
         )
     passed = {r.step_id for r in last.steps if r.status.ok}

@@ -286,6 +286,17 @@ def test_failed_without_an_earlier_run_says_so(lint_repo: Path, cli_invoke) -> N
     assert records(lint_repo) == []
 
 
+def test_failed_compares_with_the_last_run_of_the_same_checklist(
+    lint_repo: Path, cli_invoke
+) -> None:
+    write(lint_repo / "other.yaml", "version: 1\nsteps:\n  - {id: lint, run: 'false'}\n")
+    cli_invoke("run", "--dry-run", cwd=lint_repo)
+    assert cli_invoke("run", "--dry-run", "-c", "other.yaml", cwd=lint_repo).exit_code == 1
+    result = cli_invoke("run", "--dry-run", "--failed", cwd=lint_repo)
+    assert result.exit_code == 0
+    assert statuses(lint_repo) == {"lint": "cached"}
+
+
 def test_failed_and_no_cache_together_are_refused(lint_repo: Path, cli_invoke) -> None:
     result = cli_invoke("run", "--failed", "--no-cache", cwd=lint_repo)
     assert result.exit_code == 2
