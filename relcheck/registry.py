@@ -29,7 +29,7 @@ files, so a pass may be reused; a ``cacheable_for(params) -> bool`` method may r
 per step), ``cache_opt_in`` (reused only when the step declares ``inputs:`` or ``cache:
 true``, as for ``command``), ``version`` (part of the cache fingerprint: bump it when the
 runner's results change meaning), and an optional ``cache_salt(params) -> str`` method
-(more fingerprint, such as a tool's version). A runner's ``Params`` validation must not
+(more fingerprint, such as a tool's version; it runs on every run, so keep it cheap). A runner's ``Params`` validation must not
 read the environment or files: validated checklists are cached by file content.
 """
 
