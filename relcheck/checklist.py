@@ -14,7 +14,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from relcheck.errors import ChecklistError, PluginError, Problem, SourceLocation, UsageError
-from relcheck.models import Checklist, HookConfig, ReleaseConfig, Step
+from relcheck.models import Checklist, HookConfig, ReleaseConfig, ServiceConfig, Step
 
 if TYPE_CHECKING:  # PyYAML loads only when a file is read, not for find_checklist
     from relcheck.yamlsource import Path, SourceMap
@@ -97,6 +97,7 @@ def _validate(
     raw_steps = data.get("steps") if isinstance(data.get("steps"), list) else []
     params, runners = _validate_params(raw_steps, source, problems)
     problems.extend(_graph_problems(raw_steps, runners, source))
+    problems.extend(_service_problems(raw_steps, data.get("services"), source))
     release = data.get("release")
     if isinstance(release, dict) and isinstance(release.get("tag"), str):
         from relcheck.refname import template_problem
@@ -262,6 +263,24 @@ def _graph_problems(
     return problems
 
 
+def _service_problems(raw_steps: list[Any], services: Any, source: SourceMap) -> list[Problem]:
+    """Steps that name a service the checklist does not declare."""
+    declared = sorted(services) if isinstance(services, dict) else []
+    problems = []
+    for index, raw in enumerate(raw_steps):
+        name = raw.get("service") if isinstance(raw, dict) else None
+        if isinstance(name, str) and name not in declared:
+            known = f"services: {', '.join(declared)}" if declared else "no `services:` declared"
+            close = _close_matches(name, declared, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f" ({known})"
+            problems.append(
+                Problem(
+                    source.locate(("steps", index, "service")), f"unknown service {name!r}{hint}"
+                )
+            )
+    return problems
+
+
 def _find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
     state: dict[str, int] = {}  # 1 visiting, 2 done
     stack: list[str] = []
@@ -301,7 +320,7 @@ def _problems(exc: Any, prefix: Any, source: SourceMap, keys_at: Any) -> list[Pr
     to_path = prefix if callable(prefix) else (lambda loc, p=prefix: (*p, *loc))
     grouped: dict[Path, list[dict[str, Any]]] = {}
     for err in exc.errors(include_url=False):
-        loc = to_path(tuple(err["loc"]))
+        loc = _without_union_tags(to_path(tuple(err["loc"])))
         # Union members add their type name to the loc; fold them into the data's path.
         while len(loc) > 1 and loc not in source.marks and loc[:-1] in source.marks:
             if err["type"] in ("extra_forbidden", "unexpected_keyword_argument", "missing"):
@@ -367,6 +386,31 @@ def _problems(exc: Any, prefix: Any, source: SourceMap, keys_at: Any) -> list[Pr
     return out
 
 
+def _service(spec: Any, name: str | None) -> ServiceConfig | None:
+    if spec is None:
+        return None
+    return ServiceConfig(
+        run=spec.run if isinstance(spec.run, str) else tuple(spec.run),
+        ready=spec.ready,
+        ready_timeout=float(spec.ready_timeout),
+        cwd=spec.cwd,
+        env=dict(spec.env),
+        name=name,
+        stop_grace=float(spec.stop_grace),
+    )
+
+
+def _without_union_tags(loc: Path) -> Path:
+    """``steps[0].service.inline.ready`` -> ``steps[0].service.ready``."""
+    from relcheck.schema import SERVICE_UNION_TAGS
+
+    return tuple(
+        part
+        for i, part in enumerate(loc)
+        if not (i > 0 and loc[i - 1] == "service" and part in SERVICE_UNION_TAGS)
+    )
+
+
 def _spec_keys(loc: Path) -> list[str]:
     """The keys allowed at ``loc`` of the file, for "did you mean" hints."""
     from relcheck import schema
@@ -378,6 +422,10 @@ def _spec_keys(loc: Path) -> list[str]:
         ("hook",): schema.HookSpec,
     }
     model = schema.StepSpec if len(loc) == 2 and loc[0] == "steps" else sections.get(loc)
+    if (len(loc) == 3 and loc[0] == "steps" and loc[2] == "service") or (
+        len(loc) == 2 and loc[0] == "services"
+    ):
+        model = schema.ServiceSpec
     if model is None:
         return []
     return [f.alias or name for name, f in model.model_fields.items()]
@@ -450,6 +498,10 @@ def _build(
                 cache=s.cache,
                 inputs=tuple(s.inputs),
                 location=source.locate(("steps", index)),
+                service=_service(
+                    spec.services[s.service] if isinstance(s.service, str) else s.service,
+                    s.service if isinstance(s.service, str) else None,
+                ),
             )
         )
     r = spec.release

@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from relcheck import __version__
 from relcheck.errorhandler import boundary
 
+if TYPE_CHECKING:
+    from relcheck.report import Reporter
+
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+HOOK_NAMES = ("pre-push", "pre-commit", "pre-merge-commit")  # as relcheck.hooks.HOOK_NAMES
 
 checklist_option = click.option(
     "-c",
@@ -96,6 +101,20 @@ def main() -> None:
 @click.option(
     "-v", "--verbose", is_flag=True, help="Stream each step's output, prefixed with its id."
 )
+@click.option(
+    "--ci",
+    "ci_flag",
+    is_flag=True,
+    help="CI mode (also when CI=true): never prompt, plain timestamped lines.",
+)
+@click.option("--junit", "junit_path", metavar="PATH", help="Also write a JUnit XML report.")
+@click.option(
+    "--hook",
+    "hook_name",
+    type=click.Choice(HOOK_NAMES),
+    help="Hook mode, as the installed git hook calls it: check what is pushed (git's "
+    "pre-push lines on stdin), never run release steps.",
+)
 @boundary
 def run(
     checklist: str | None,
@@ -112,26 +131,36 @@ def run(
     record_dir: str | None,
     quiet: bool,
     verbose: bool,
+    ci_flag: bool,
+    junit_path: str | None,
+    hook_name: str | None,
 ) -> None:
     """Run the checklist; tag the release when every required step passed."""
+    from relcheck.cienv import is_ci
     from relcheck.errors import UsageError
     from relcheck.interrupts import Cancellation, handle_signals
+    from relcheck.report.select import make_reporter
     from relcheck.runflow import EXIT_CODES, RunRequest, execute
 
     if skip and not reason:
         raise UsageError("--skip needs --reason TEXT: a skipped step is recorded with why")
     if failed and no_cache:
         raise UsageError("--failed reuses earlier passes from the cache; drop --no-cache")
-    if fmt == "json":
-        from relcheck.report.json_report import JsonReporter
+    if hook_name and (only or skip or dry_run):
+        raise UsageError(
+            "--hook runs the checklist's hook: steps; it takes no --only, --skip, --dry-run"
+        )
 
-        reporter = JsonReporter()
-        if verbose or not quiet:
-            pass
-    else:
-        from relcheck.report.text import TextReporter
+    def reporter_factory() -> Reporter:
+        return make_reporter(
+            fmt=fmt,
+            quiet=quiet,
+            verbose=verbose,
+            ci=is_ci(os.environ, ci_flag),
+            junit_path=junit_path,
+            environ=os.environ,
+        )
 
-        reporter = TextReporter(quiet=quiet, verbose=verbose)
     request = RunRequest(
         root=_root(),
         checklist=checklist,
@@ -145,7 +174,13 @@ def run(
         verbose=verbose,
         use_cache=not no_cache,
         failed=failed,
+        interactive=False,  # CI and hooks never prompt
     )
+    if hook_name:
+        from relcheck.hookrun import run_hook
+
+        sys.exit(run_hook(hook_name, request, reporter_factory, sys.stdin, os.environ))
+    reporter = reporter_factory()
     with handle_signals(Cancellation()) as cancellation:
         result, record_path = execute(request, reporter, cancellation)
     reporter.finish(result, record_path)
@@ -230,16 +265,24 @@ def history(limit: int, record_dir: str | None) -> None:
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("ref", default="latest", metavar="[RUN_ID|latest]")
+@click.argument("ref", default="latest", metavar="[RUN_ID|latest|TAG]")
 @click.option("--record-dir", metavar="DIR", help="Where records are [default: .relcheck/runs].")
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @boundary
 def show(ref: str, record_dir: str | None, fmt: str) -> None:
-    """Show one recorded run (default: the latest)."""
+    """Show one recorded run (default: the latest), or the run a release tag carries."""
     from relcheck import record
 
+    if ref != "latest":
+        from relcheck.verify import names_tag, read
+
+        if names_tag(_root(), ref):
+            from relcheck.report.tag import show_tag
+
+            show_tag(read(_root(), ref), fmt)
+            return
     directory = record_dir or record.runs_dir(_root())
     path = record.find(directory, ref)
     run_result = record.read(path)
@@ -264,6 +307,232 @@ def show(ref: str, record_dir: str | None, fmt: str) -> None:
     for step_result in run_result.steps:
         click.echo(step_line(step_result, width))
     TextReporter().finish(run_result, path)
+
+
+@main.command(context_settings=CONTEXT)
+@checklist_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github-matrix"]),
+    default="text",
+    show_default=True,
+    help="text for people; json or github-matrix to fan the checks out over CI jobs.",
+)
+@click.option(
+    "--group-by",
+    type=click.Choice(["component", "wave", "step"]),
+    default="component",
+    show_default=True,
+    help="component: steps linked by needs share a job; wave: one group per parallel "
+    "wave; step: a job per step.",
+)
+@click.option(
+    "--jobs-per-group",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Split a group of independent steps over up to N jobs.",
+)
+@boundary
+def plan(checklist: str | None, fmt: str, group_by: str, jobs_per_group: int) -> None:
+    """Show the step graph: order, parallel waves, and CI jobs for a fan-out."""
+    import json
+
+    from relcheck.checklist import find_checklist, load_checklist
+    from relcheck.plan import kind_of, levels, matrix
+
+    loaded = load_checklist(find_checklist(_root(), checklist))
+    jobs = matrix(loaded, group_by=group_by, jobs_per_group=jobs_per_group)
+    if fmt == "github-matrix":
+        click.echo(json.dumps({"include": jobs}))
+        return
+    waves = levels(loaded)
+    if fmt == "json":
+        steps = [
+            {
+                "id": s.id,
+                "runner": s.uses,
+                "kind": kind_of(s),
+                "needs": list(s.needs),
+                "optional": s.optional,
+                "wave": number,
+            }
+            for number, wave in enumerate(waves, start=1)
+            for s in wave
+        ]
+        click.echo(
+            json.dumps({"checklist_sha256": loaded.sha256, "steps": steps, "jobs": jobs}, indent=2)
+        )
+        return
+    for number, wave in enumerate(waves, start=1):
+        kind = kind_of(wave[0])
+        label = {"precondition": "preconditions", "release": "release"}.get(kind, "parallel")
+        click.echo(f"wave {number} ({label}):")
+        for s in wave:
+            needs = f"  needs {', '.join(s.needs)}" if s.needs else ""
+            optional = "  (optional)" if s.optional else ""
+            click.echo(f"  {s.id:<20} {s.uses:<14}{needs}{optional}")
+    click.echo("")
+    click.echo(f"CI jobs (--group-by {group_by}):")
+    for job in jobs:
+        click.echo(f"  {job['name']}: relcheck run {job['only']} --record-dir records")
+    click.echo("  release: relcheck release --from-records records")
+
+
+@main.command(context_settings=CONTEXT)
+@checklist_option
+@click.option(
+    "--from-records",
+    "record_dirs",
+    multiple=True,
+    required=True,
+    metavar="DIR",
+    help="Folder of the jobs' run records (repeatable; searched recursively).",
+)
+@click.option("--dry-run", is_flag=True, help="Verify the records; do not tag.")
+@click.option("--version", "release_version", metavar="VERSION", help="Release version.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@boundary
+def release(
+    checklist: str | None,
+    record_dirs: tuple[str, ...],
+    dry_run: bool,
+    release_version: str | None,
+    fmt: str,
+) -> None:
+    """Release from the records of fanned-out CI jobs: every check must have passed
+    exactly once, on this commit and checklist; then the release steps run."""
+    from relcheck import fanout, gitrepo
+    from relcheck.checklist import find_checklist, load_checklist
+    from relcheck.interrupts import Cancellation, handle_signals
+    from relcheck.plan import kind_of
+    from relcheck.runflow import EXIT_CODES, RunRequest, execute
+
+    root = _root()
+    loaded = load_checklist(find_checklist(root, checklist))
+    head = gitrepo.head(root)
+    tree = gitrepo.tree_of(root, head.commit) if head.commit else None
+    prior = fanout.gather(
+        loaded,
+        fanout.find_records(record_dirs),
+        head=head.commit,
+        tree=tree,
+        check_ids=[s.id for s in loaded.steps if kind_of(s) == "check"],
+    )
+    from relcheck.cienv import is_ci
+    from relcheck.report.select import make_reporter
+
+    reporter = make_reporter(fmt=fmt, ci=is_ci(os.environ), environ=os.environ)
+    request = RunRequest(
+        root=root,
+        checklist=checklist,
+        dry_run=dry_run,
+        cli_version=release_version,
+        mode="release",
+        prior=prior,
+    )
+    with handle_signals(Cancellation()) as cancellation:
+        result, record_path = execute(request, reporter, cancellation)
+    reporter.finish(result, record_path)
+    sys.exit(EXIT_CODES[result.outcome])
+
+
+@main.group(context_settings=CONTEXT)
+def hook() -> None:
+    """Install, remove or describe the git hook that runs the checklist's checks.
+
+    \b
+    The pre-push hook runs `relcheck run --hook pre-push`: the checks (never release
+    steps) on exactly the commit being pushed, when it goes to a branch or tag chosen
+    under `hook:` in the checklist (default: the release branch and release tags).
+    Skip it once with `git push --no-verify` or RELCHECK_SKIP=1.
+    """
+
+
+hook_name_option = click.option(
+    "--hook",
+    "name",
+    default="pre-push",
+    show_default=True,
+    type=click.Choice(HOOK_NAMES),
+    help="Which git hook.",
+)
+
+
+@hook.command(context_settings=CONTEXT)
+@hook_name_option
+@click.option(
+    "-f", "--force", is_flag=True, help="Keep a hook relcheck did not write, and run it first."
+)
+@boundary
+def install(name: str, force: bool) -> None:
+    """Write the hook into the repository's hooks folder (core.hooksPath honoured)."""
+    from relcheck import hooks
+
+    state = hooks.install(_root(), name, force=force)
+    click.echo(
+        f"installed the {name} hook: {os.path.relpath(state.path)} -> {state.python} -m relcheck"
+    )
+    if state.backup:
+        click.echo(f"the previous hook runs first: {os.path.relpath(state.backup)}")
+
+
+@hook.command(context_settings=CONTEXT)
+@hook_name_option
+@boundary
+def uninstall(name: str) -> None:
+    """Remove relcheck's hook, and put back the hook it replaced."""
+    from relcheck import hooks
+
+    state, restored = hooks.uninstall(_root(), name)
+    if not state.exists:
+        click.echo(f"no {name} hook installed at {os.path.relpath(state.path)}")
+        return
+    click.echo(f"removed the {name} hook {os.path.relpath(state.path)}")
+    if restored:
+        click.echo(f"restored the previous {name} hook")
+
+
+@hook.command("status", context_settings=CONTEXT)
+@hook_name_option
+@boundary
+def hook_status(name: str) -> None:
+    """Say what is installed as the hook; exit 1 when it is not relcheck's."""
+    from relcheck import hooks
+
+    state = hooks.status(_root(), name)
+    where = os.path.relpath(state.path)
+    if not state.exists:
+        click.echo(f"{name}: not installed ({where} does not exist); run `relcheck hook install`")
+        sys.exit(1)
+    if not state.ours:
+        click.echo(f"{name}: {where} is a hook relcheck did not write")
+        sys.exit(1)
+    works = state.python is not None and os.access(state.python, os.X_OK)
+    click.echo(f"{name}: installed at {where}")
+    click.echo(
+        f"  runs: {state.python} -m relcheck run --hook {name}"
+        + ("" if works else "  (missing: falls back to relcheck on PATH)")
+    )
+    if state.backup:
+        click.echo(f"  runs first: {os.path.relpath(state.backup)} (the hook it replaced)")
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("tag")
+@boundary
+def verify(tag: str) -> None:
+    """Check that release TAG was made by a run in which every required step passed, on
+    the commit it points at, with the checklist whose hash it carries (exit 0, else 1)."""
+    from relcheck.report.tag import print_verdict
+    from relcheck.verify import verify as verify_tag
+
+    verdict = verify_tag(_root(), tag)
+    print_verdict(verdict)
+    sys.exit(0 if verdict.ok else 1)
 
 
 @main.group(context_settings=CONTEXT)

@@ -39,6 +39,12 @@ def project_version(root: str) -> str | None:
 def resolve_version(checklist: Checklist, root: str, cli_version: str | None) -> str | None:
     """The release version, from the command line, pyproject.toml or git describe."""
     if cli_version:
+        from relcheck.refname import tag_name_problem, version_problem
+
+        tag = render_tag(checklist.release.tag, cli_version) or ""
+        problem = version_problem(cli_version) or tag_name_problem(tag)
+        if problem:
+            raise UsageError(f"--version {cli_version!r}: {problem}")
         return cli_version
     source = checklist.release.version_from
     if source == "pyproject":

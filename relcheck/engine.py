@@ -7,6 +7,7 @@ passed or was served from cache. Nothing a runner does can open that gate.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import threading
@@ -17,7 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from relcheck import registry
+from relcheck import registry, service
 from relcheck.errors import PluginError, RunnerError
 from relcheck.interrupts import Cancellation
 from relcheck.models import Checklist, Outcome, RunInfo, RunResult, Status, Step, StepResult
@@ -61,6 +62,9 @@ class RunOptions:
     cache: ResultCache | None = None
     interactive: bool = False
     confirmations: Mapping[str, str] = field(default_factory=dict)
+    # Results another run already produced (fan-out: each CI job's record); those steps
+    # are not run again, and count toward the release gate like fresh results.
+    prior: Mapping[str, StepResult] = field(default_factory=dict)
 
 
 def is_release(step: Step) -> bool:
@@ -71,8 +75,13 @@ def is_precondition(step: Step) -> bool:
     return bool(registry.runner_attr(registry.load(step.uses), "precondition"))
 
 
-def context_env(info: RunInfo, base: Mapping[str, str], step: Step) -> dict[str, str]:
-    """The environment of a step: base, RELCHECK_* context values, then the step's env."""
+def context_env(
+    info: RunInfo, base: Mapping[str, str], step: Step, workdir: str | None = None
+) -> dict[str, str]:
+    """The environment of a step: base, RELCHECK_* context values, then the step's env.
+
+    ``RELCHECK_ROOT`` is where the step runs: ``workdir`` (a clean checkout of the commit
+    being checked, in hook mode) when given, else the repository."""
     env = dict(base)
     values = {
         "RELCHECK_VERSION": info.version,
@@ -81,7 +90,7 @@ def context_env(info: RunInfo, base: Mapping[str, str], step: Step) -> dict[str,
         "RELCHECK_COMMIT": info.commit,
         "RELCHECK_RUN_ID": info.run_id,
         "RELCHECK_STEP": step.id,
-        "RELCHECK_ROOT": info.root,
+        "RELCHECK_ROOT": workdir or info.root,
     }
     env.update({k: v for k, v in values.items() if v is not None})
     env.update(step.env)
@@ -100,6 +109,14 @@ class _Run:
         self.lock = threading.Lock()
         self.stop_reason: str | None = None  # set by --fail-fast or a failed precondition
         self.blocked = False
+        self.shared = service.SharedServices(
+            (),
+            workdir=options.workdir or info.root,
+            cancel=cancel.event,
+            log_dir=options.log_dir,
+            redactor=options.redactor,
+        )
+        self.settled: str | None = None  # a precondition found the release already made
 
     # -- events ---------------------------------------------------------------------
     def emit(self, kind: str, step: Step, result: StepResult | None) -> None:
@@ -119,6 +136,7 @@ class _Run:
         )
         with self.lock:
             self.results[step.id] = result
+        self.shared.finished(step.id)
         self.emit("finish", step, result)
 
     def skip(self, step: Step, reason: str) -> None:
@@ -159,6 +177,9 @@ class _Run:
             result,
             summary=redact(result.summary),
             details=tuple(redact(d) for d in result.details),
+            annotations=tuple(
+                dataclasses.replace(a, message=redact(a.message)) for a in result.annotations
+            ),
             output_tail=redact(result.output_tail or sink.tail()),
             step_id=step.id,
             runner=step.uses,
@@ -169,22 +190,47 @@ class _Run:
         )
 
     def _attempt(self, step: Step, sink: OutputSink) -> StepResult:
-        ctx = registry.StepContext(
-            step=step,
-            checklist=self.checklist,
-            info=self.info,
-            workdir=self.options.workdir or self.info.root,
-            env=context_env(self.info, self.options.env, step),
-            cancel=self.cancel.event,
-            sink=sink,
-            results=dict(self.results),
-            interactive=self.options.interactive,
-            confirmations=self.options.confirmations,
-            deadline=time.monotonic() + step.timeout,
-        )
+        deadline = time.monotonic() + step.timeout
+        env = context_env(self.info, self.options.env, step, self.options.workdir)
+        workdir = self.options.workdir or self.info.root
         try:
-            runner = registry.load(step.uses)()
-            result = runner.run(step.params, ctx)
+            with contextlib.ExitStack() as services:
+                if step.service is not None and step.service.name is not None:
+                    env.update(
+                        self.shared.acquire(
+                            step.service.name, env=env, sink=sink, deadline=deadline
+                        )
+                    )
+                elif step.service is not None:  # started per attempt, stopped however it ends
+                    env.update(
+                        services.enter_context(
+                            service.running(
+                                step.service,
+                                workdir=workdir,
+                                env=env,
+                                cancel=self.cancel.event,
+                                sink=sink,
+                                deadline=deadline,
+                            )
+                        )
+                    )
+                ctx = registry.StepContext(
+                    step=step,
+                    checklist=self.checklist,
+                    info=self.info,
+                    workdir=workdir,
+                    env=env,
+                    cancel=self.cancel.event,
+                    sink=sink,
+                    results=dict(self.results),
+                    interactive=self.options.interactive,
+                    confirmations=self.options.confirmations,
+                    deadline=deadline,
+                )
+                runner = registry.load(step.uses)()
+                result = runner.run(step.params, ctx)
+        except service.ServiceFailed as exc:
+            return exc.result
         except (RunnerError, PluginError) as exc:
             sink.note(f"error: {exc}")
             return StepResult(Status.ERROR, str(exc))
@@ -269,6 +315,12 @@ class _Run:
     def after(self, step: Step, result: StepResult) -> None:
         if result.status is Status.PASSED and self.options.cache is not None:
             self.options.cache.store(step, result)
+        released = result.metrics.get("already_released") if is_precondition(step) else None
+        if result.status.ok and released and self.options.release and self.settled is None:
+            # The release tag already points at this commit: nothing would change, so
+            # the checks need not run again and the run passes (an idempotent release).
+            self.settled = result.summary
+            self.stop_reason = f"not run: {released} is already released at this commit"
         if result.status.ok or step.optional:
             return
         if is_precondition(step):
@@ -300,7 +352,21 @@ def run(
     if options.only:
         checks = [s for s in checks if s.id in options.only]
         releases = []
-    state.run_checks(checks)
+    state.shared = service.SharedServices(
+        checks,
+        workdir=options.workdir or info.root,
+        cancel=cancel.event,
+        log_dir=options.log_dir,
+        redactor=options.redactor,
+    )
+    try:
+        for step in checks:
+            if step.id in options.prior:
+                state.emit("start", step, None)
+                state.finish(step, options.prior[step.id])
+        state.run_checks([s for s in checks if s.id not in options.prior])
+    finally:
+        state.shared.stop_all()
 
     message: str | None = None
     if cancel.cancelled:
@@ -308,6 +374,10 @@ def run(
         message = "interrupted: no release step was run"
         for step in releases:
             state.skip(step, "not run: the run was interrupted")
+    elif state.settled is not None and not state.blocked:
+        outcome, message = Outcome.PASSED, state.settled
+        for step in releases:
+            state.skip(step, state.stop_reason or "not run: already released")
     else:
         blocker = state.gate(checks)
         if state.blocked:
@@ -322,6 +392,7 @@ def run(
                 state.skip(step, "not run: release steps do not run in this mode")
             elif options.dry_run:
                 state.skip(step, _dry_run_text(step, checklist, info))
+                message = "; ".join(filter(None, [message, state.results[step.id].summary]))
             elif cancel.cancelled:
                 state.skip(step, "not run: the run was interrupted")
             else:
@@ -332,6 +403,7 @@ def run(
                     message = f"release step {step.id!r} {_verb(result.status)}: {result.summary}"
                     state.stop_reason = f"not run: release step {step.id!r} failed"
                     break
+                message = "; ".join(filter(None, [message, result.summary]))
         for step in releases:
             if step.id not in state.results:
                 state.skip(step, state.stop_reason or "not run")

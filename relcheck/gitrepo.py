@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from relcheck.errors import RepoStateError
+from relcheck.errors import RepoStateError, RunnerError
+
+if TYPE_CHECKING:
+    from relcheck.process import OutputSink
 
 # Variables git sets inside hooks; a step that runs git in another directory must not
 # inherit them (pre-commit does the same).
@@ -43,7 +48,9 @@ def find_root(start: str | None = None) -> str:
         probe = parent
 
 
-def git(root: str, *args: str, check: bool = True) -> str:
+def git(
+    root: str, *args: str, check: bool = True, input: str | None = None, strip: bool = True
+) -> str:
     """Run ``git args`` in ``root`` (argv, never a shell) and return its stdout."""
     try:
         proc = subprocess.run(
@@ -53,7 +60,8 @@ def git(root: str, *args: str, check: bool = True) -> str:
             text=True,
             errors="replace",
             env=without_git_hook_env(os.environ),
-            stdin=subprocess.DEVNULL,
+            input=input,
+            stdin=subprocess.DEVNULL if input is None else None,
             timeout=60,
             check=False,
         )
@@ -63,7 +71,7 @@ def git(root: str, *args: str, check: bool = True) -> str:
         raise RepoStateError(f"`git {' '.join(args)}` did not answer within 60s") from None
     if check and proc.returncode != 0:
         raise RepoStateError(f"`git {' '.join(args)}` failed: {proc.stderr.strip()}")
-    return proc.stdout.strip()
+    return proc.stdout.strip() if strip else proc.stdout
 
 
 @dataclass(frozen=True)
@@ -78,10 +86,10 @@ def head(root: str) -> Head:
     """HEAD's commit and branch, or Nones outside a repository or before a first commit."""
     if not os.path.exists(os.path.join(root, ".git")):
         return Head(None, None)
-    # No --verify: with two revisions it fails, and HEAD would always read as unknown.
+    # Not --verify: it takes a single revision, so with two it printed nothing at all.
     out = git(root, "rev-parse", "HEAD", "--abbrev-ref", "HEAD", check=False)
     lines = out.splitlines()
-    if len(lines) < 2:
+    if len(lines) < 2 or len(lines[0]) < 40:  # no commit yet: git echoes "HEAD"
         return Head(None, None)
     branch = lines[1] if lines[1] != "HEAD" else None
     return Head(lines[0], branch)
@@ -153,3 +161,348 @@ def _git_bytes(root: str, *args: str) -> bytes:
         err = proc.stderr.decode(errors="replace").strip()
         raise RepoStateError(f"`git {' '.join(args)}` failed: {err}")
     return proc.stdout
+
+
+def tracked(root: str, paths: list[str]) -> set[str]:
+    """Those of ``paths`` (absolute) that git tracks in the work tree at ``root``.
+
+    Outside a repository, or when git cannot answer, nothing is tracked.
+    """
+    if not paths or not os.path.exists(os.path.join(root, ".git")):
+        return set()
+    found = set()
+    for path in paths:  # one call each: a path outside the work tree fails only itself
+        out = git(root, "ls-files", "-z", "--", path, check=False)
+        if out.strip("\0"):
+            found.add(path)
+    return found
+
+
+def show_file(root: str, rev: str, path: str) -> bytes | None:
+    """The content of ``path`` (relative to the top of the tree) as committed in ``rev``,
+    or None when it has no such file."""
+    proc = subprocess.run(
+        ["git", "show", f"{rev}:{path}"],
+        cwd=root,
+        capture_output=True,
+        env=without_git_hook_env(os.environ),
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        check=False,
+    )
+    return proc.stdout if proc.returncode == 0 else None
+
+
+# -- working tree and branch ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry of ``git status``: a two-letter code and a path."""
+
+    code: str
+    path: str
+
+    @property
+    def tracked(self) -> bool:
+        return self.code != "??"
+
+
+def changes(root: str, *, untracked: bool, exclude: tuple[str, ...] = ()) -> list[Change]:
+    """Uncommitted changes (and untracked files when asked), less the ``exclude`` folders."""
+    args = [
+        "status",
+        "--porcelain=v1",
+        "-z",
+        f"--untracked-files={'normal' if untracked else 'no'}",
+    ]
+    args += ["--", ".", *(f":(exclude){path}" for path in exclude)]
+    out = git(root, *args, strip=False)  # the status code may start with a space
+    found: list[Change] = []
+    entries = iter(out.split("\0"))
+    for entry in entries:
+        if len(entry) < 4:
+            continue
+        code, path = entry[:2], entry[3:]
+        if "R" in code or "C" in code:
+            next(entries, None)  # a rename is followed by its old path
+        found.append(Change(code, path))
+    return found
+
+
+def upstream_of(root: str) -> str | None:
+    """The upstream of the current branch (``origin/main``), or None when it has none."""
+    out = git(root, "rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}", check=False)
+    return out or None
+
+
+def ahead_behind(root: str, upstream: str) -> tuple[int, int]:
+    """How many commits HEAD is ahead of and behind ``upstream`` (local tracking refs)."""
+    out = git(root, "rev-list", "--left-right", "--count", f"HEAD...{upstream}", "--")
+    ahead, behind = out.split()
+    return int(ahead), int(behind)
+
+
+def remote_of(root: str, branch: str) -> str | None:
+    """The remote the upstream of ``branch`` comes from (``origin``)."""
+    out = git(root, "config", "--get", f"branch.{branch}.remote", check=False)
+    return out or None
+
+
+def remotes(root: str) -> list[str]:
+    """The configured remote names."""
+    out = git(root, "remote", check=False)
+    return out.split() if out else []
+
+
+# -- tags -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TagRef:
+    """A tag: the tag object (or the commit, for a lightweight tag) and the commit."""
+
+    name: str
+    object: str
+    commit: str
+    annotated: bool
+
+
+def local_tag(root: str, tag: str) -> TagRef | None:
+    """The local tag named ``tag``, or None."""
+    fmt = "%(refname)%00%(objectname)%00%(objecttype)%00%(*objectname)"
+    out = git(root, "for-each-ref", f"--format={fmt}", f"refs/tags/{tag}")
+    for line in out.splitlines():
+        ref, obj, kind, peeled = line.split("\0")
+        if ref == f"refs/tags/{tag}":
+            annotated = kind == "tag"
+            return TagRef(tag, obj, peeled if annotated else obj, annotated)
+    return None
+
+
+def previous_tag(root: str, match: str, exclude: str) -> str | None:
+    """The newest tag matching the glob ``match`` reachable from HEAD, except ``exclude``."""
+    out = git(
+        root,
+        "describe",
+        "--tags",
+        "--abbrev=0",
+        f"--match={match}",
+        f"--exclude={exclude}",
+        "HEAD",
+        check=False,
+    )
+    return out or None
+
+
+def count_commits(root: str, since: str, until: str = "HEAD") -> int:
+    """Commits in ``until`` that are not in ``since``."""
+    return int(git(root, "rev-list", "--count", f"{since}..{until}", "--"))
+
+
+def create_tag(root: str, tag: str, commit: str, message: str, *, sign: bool) -> TagRef:
+    """Create the annotated (or signed) tag ``tag`` on ``commit``; never moves a tag."""
+    # --cleanup=verbatim keeps lines that start with '#' (a step summary may).
+    git(
+        root,
+        "tag",
+        "-s" if sign else "-a",
+        "--cleanup=verbatim",
+        "-F",
+        "-",
+        "--",
+        tag,
+        commit,
+        input=message,
+    )
+    made = local_tag(root, tag)
+    if made is None:  # pragma: no cover - git said it made it
+        raise RepoStateError(f"git tag reported success but {tag} does not exist")
+    if sign:
+        # Some git versions (2.39) report success when ssh-keygen could not sign, and
+        # store its error message where the signature belongs: check, and undo.
+        body = git(root, "cat-file", "tag", made.object)
+        if "-----BEGIN" not in body.split(message.rstrip("\n"), 1)[-1]:
+            said = body.split(message.rstrip("\n"), 1)[-1].strip() or "no signature"
+            delete_tag(root, made)
+            raise RepoStateError(f"git tag -s made no signature ({said})")
+    return made
+
+
+def delete_tag(root: str, tag: TagRef) -> str | None:
+    """Delete ``tag`` only if it still is the object we made; None, or why it failed."""
+    try:
+        git(root, "update-ref", "-d", f"refs/tags/{tag.name}", tag.object)
+    except RepoStateError as exc:
+        return exc.message
+    return None
+
+
+def verify_tag(root: str, tag: str) -> tuple[bool, str]:
+    """``git tag -v``: whether the tag's signature is good, and what git said."""
+    proc = subprocess.run(
+        ["git", "tag", "-v", "--", tag],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        env=without_git_hook_env(os.environ),
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        check=False,
+    )
+    # git prints the tag on stdout and its verdict on stderr; when the signature is sound
+    # but its signer is not trusted, the last line says so ("No principal matched.").
+    said = [line.strip() for line in proc.stderr.splitlines() if line.strip()]
+    if proc.returncode == 0:
+        good = [line for line in said if line.startswith("Good")]
+        return True, (good or said or ["signature verified"])[0]
+    return False, "; ".join(said[-2:]) or f"git tag -v exited {proc.returncode}"
+
+
+@dataclass(frozen=True)
+class TagObject:
+    """An annotated tag read back: what it points at, who made it, and its message."""
+
+    name: str
+    commit: str
+    tagger: str
+    tagged_at: float
+    message: str  # without the signature
+    signed: bool
+
+
+def read_tag(root: str, tag: str) -> TagObject | None:
+    """The annotated tag ``tag``; None when there is no such tag or it is lightweight."""
+    ref = local_tag(root, tag)
+    if ref is None or not ref.annotated:
+        return None
+    import git as gitpython  # parses tag objects (tagger, dates, message) for us
+
+    try:
+        repo = gitpython.Repo(root)
+        obj = repo.tags[tag].tag
+    except (gitpython.exc.GitError, IndexError, ValueError) as exc:
+        raise RepoStateError(f"cannot read tag {tag}: {exc}") from exc
+    if obj is None:
+        return None
+    message, _, signature = obj.message.partition("-----BEGIN ")
+    tagger = f"{obj.tagger.name} <{obj.tagger.email}>" if obj.tagger else ""
+    return TagObject(tag, ref.commit, tagger, float(obj.tagged_date), message, bool(signature))
+
+
+# -- the network: every call bounded by a timeout, never prompting --------------------
+
+
+@dataclass(frozen=True)
+class NetworkResult:
+    """How a git command that talks to a remote ended."""
+
+    ok: bool
+    stdout: str
+    error: str  # git's own words, or why it was stopped
+
+
+def network(
+    root: str,
+    args: list[str],
+    *,
+    timeout: float,
+    cancel: threading.Event | None = None,
+    log: OutputSink | None = None,
+) -> NetworkResult:
+    """Run a git command that talks to a remote, so it can neither hang nor prompt.
+
+    The whole process group (git and its ssh or credential helpers) is stopped after
+    ``timeout`` seconds; git is told never to ask for a password.
+    """
+    from relcheck import process
+
+    env = without_git_hook_env(os.environ)
+    # No prompts: git's own are off, ssh gets no askpass program, and process.run starts
+    # git in a new session, without a terminal ssh could open to ask for a passphrase.
+    # (GIT_SSH_COMMAND is left alone: it would override the user's core.sshCommand.)
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    env["SSH_ASKPASS_REQUIRE"] = "never"
+    own = process.OutputSink(None)
+    try:
+        result = process.run(
+            ["git", *args],
+            cwd=root,
+            env=env,
+            timeout=timeout,
+            cancel=cancel or threading.Event(),
+            sink=own,
+            capture_stdout=True,
+        )
+    except RunnerError as exc:
+        return NetworkResult(False, "", str(exc))
+    said = "\n".join(
+        line for line in own.tail().splitlines() if line and not line.startswith("[relcheck]")
+    )
+    if log is not None:
+        log.write(own.tail().encode() + b"\n")
+    stdout = result.stdout.decode("utf-8", errors="replace")
+    if result.timed_out:
+        return NetworkResult(False, stdout, f"no answer within {timeout:g}s")
+    if result.cancelled:
+        return NetworkResult(False, stdout, "interrupted")
+    if result.returncode != 0:
+        return NetworkResult(False, stdout, said or result.describe())
+    return NetworkResult(True, stdout, said)
+
+
+def fetch(
+    root: str,
+    remote: str,
+    *,
+    timeout: float,
+    cancel: threading.Event | None = None,
+    log: OutputSink | None = None,
+) -> NetworkResult:
+    """``git fetch`` the remote's branches (not its tags), bounded by ``timeout``."""
+    args = ["fetch", "--quiet", "--no-tags", "--", remote]
+    return network(root, args, timeout=timeout, cancel=cancel, log=log)
+
+
+def remote_tag_commit(
+    root: str,
+    remote: str,
+    tag: str,
+    *,
+    timeout: float,
+    cancel: threading.Event | None = None,
+    log: OutputSink | None = None,
+) -> tuple[str | None, NetworkResult]:
+    """The commit ``tag`` points at on ``remote`` (None if it has no such tag)."""
+    ref = f"refs/tags/{tag}"
+    args = ["ls-remote", "--tags", "--", remote, ref, f"{ref}^{{}}"]
+    result = network(root, args, timeout=timeout, cancel=cancel, log=log)
+    if not result.ok:
+        return None, result
+    found: dict[str, str] = {}
+    for line in result.stdout.splitlines():
+        sha, _, name = line.partition("\t")
+        found[name.strip()] = sha.strip()
+    # An annotated tag is listed twice: the tag object, then ``^{}``, the commit.
+    return found.get(f"{ref}^{{}}") or found.get(ref), result
+
+
+def push_tag(
+    root: str,
+    remote: str,
+    tag: str,
+    *,
+    timeout: float,
+    cancel: threading.Event | None = None,
+    log: OutputSink | None = None,
+) -> NetworkResult:
+    """Push ``tag`` (only that ref) to ``remote``; a tag already there is never overwritten."""
+    ref = f"refs/tags/{tag}"
+    return network(
+        root,
+        ["push", "--porcelain", "--no-verify", "--", remote, f"{ref}:{ref}"],
+        timeout=timeout,
+        cancel=cancel,
+        log=log,
+    )

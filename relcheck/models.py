@@ -82,6 +82,19 @@ class StepResult:
 
 
 @dataclass(frozen=True)
+class ServiceConfig:
+    """A process a step starts before it runs and stops after (``service:``)."""
+
+    run: str | tuple[str, ...]  # `{port}` is replaced by a free port
+    ready: str  # a URL that answers below 400 once the service is up
+    ready_timeout: float = 30.0
+    cwd: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    name: str | None = None  # set for a checklist-level service, shared by its steps
+    stop_grace: float = 5.0  # seconds between SIGTERM and SIGKILL
+
+
+@dataclass(frozen=True)
 class Step:
     """One validated step of a checklist."""
 
@@ -101,6 +114,7 @@ class Step:
     cache: bool | None = None  # None: the runner decides
     inputs: tuple[str, ...] = ()
     location: SourceLocation | None = None
+    service: ServiceConfig | None = None
 
 
 @dataclass(frozen=True)

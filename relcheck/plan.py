@@ -39,3 +39,60 @@ def levels(checklist: Checklist) -> list[list[Step]]:
 def run_order(checklist: Checklist) -> list[tuple[Step, str]]:
     """Every step, in the order it would start, with its kind."""
     return [(s, kind_of(s)) for wave in levels(checklist) for s in wave]
+
+
+def matrix(
+    checklist: Checklist, *, group_by: str = "component", jobs_per_group: int = 1
+) -> list[dict[str, object]]:
+    """CI jobs for a fan-out: each job lists the check steps it runs with ``--only``.
+
+    Preconditions and release steps are left to the release job. ``group_by``:
+    ``component`` keeps steps linked by ``needs`` in one job (so needs are honoured),
+    ``wave`` makes a group of each parallel wave, ``step`` a job of each step.
+    ``jobs_per_group`` splits a group of independent steps over up to N jobs.
+    """
+    checks = [s for wave in levels(checklist) for s in wave if kind_of(s) == "check"]
+    ids = {s.id for s in checks}
+    if group_by == "step":
+        groups = [[s] for s in checks]
+    elif group_by == "wave":
+        groups = [[s for s in wave if s.id in ids] for wave in levels(checklist)]
+        groups = [g for g in groups if g]
+    else:
+        groups = _components(checks)
+    jobs: list[dict[str, object]] = []
+    for number, group in enumerate(groups, start=1):
+        independent = all(not (set(s.needs) & {g.id for g in group}) for s in group)
+        parts = min(jobs_per_group, len(group)) if independent else 1
+        for index in range(parts):
+            chunk = group[index::parts]
+            names = [s.id for s in chunk]
+            jobs.append(
+                {
+                    "name": "-".join(names) if len(names) <= 3 else f"group{number}-{index + 1}",
+                    "group": number,
+                    "steps": names,
+                    "only": " ".join(f"--only {n}" for n in names),
+                }
+            )
+    return jobs
+
+
+def _components(checks: list[Step]) -> list[list[Step]]:
+    """Check steps grouped by `needs` links, in run order."""
+    parent = {s.id: s.id for s in checks}
+
+    def root(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for step in checks:
+        for need in step.needs:
+            if need in parent:
+                parent[root(step.id)] = root(need)
+    groups: dict[str, list[Step]] = {}
+    for step in checks:
+        groups.setdefault(root(step.id), []).append(step)
+    return list(groups.values())

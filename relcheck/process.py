@@ -12,7 +12,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -45,7 +45,8 @@ class OutputSink:
         live: Callable[[str], None] | None = None,
     ) -> None:
         self.log_path = log_path
-        self._redactor = StreamRedactor(redactor or Redactor())
+        self._base = redactor or Redactor()
+        self._redactor = StreamRedactor(self._base)
         self._tail: collections.deque[bytes] = collections.deque()
         self._tail_size = 0
         self._lock = threading.Lock()
@@ -62,6 +63,17 @@ class OutputSink:
         with self._lock:
             self.bytes_seen += len(chunk)
             self._emit(self._redactor.feed(chunk))
+
+    def add_secrets(self, values: Iterable[str]) -> None:
+        """Mask ``values`` too from now on (secrets a runner learns while it runs)."""
+        values = [v for v in values if v]
+        if not values:
+            return
+        with self._lock:
+            held = self._redactor.flush()
+            self._base = self._base.with_values(values)
+            self._redactor = StreamRedactor(self._base)
+            self._emit(self._redactor.feed(held))
 
     def note(self, text: str) -> None:
         """Add a line of relcheck's own (what it ran, why it stopped)."""
@@ -112,6 +124,7 @@ class CommandResult:
     timed_out: bool = False
     cancelled: bool = False
     stdout: bytes = b""  # only when asked to capture
+    stderr: bytes = b""  # only when asked to capture (a tool's error message)
 
     @property
     def signal(self) -> int | None:
@@ -156,41 +169,18 @@ def run(
     A string with ``shell=True`` runs through ``sh -c``; anything else runs as argv with
     no shell. Standard input is closed so a process that reads it gets end-of-file.
     """
-    if not os.path.isdir(cwd):
-        raise RunnerError(f"working directory {cwd} does not exist")
-    if shell:
-        if not isinstance(argv, str):
-            raise RunnerError("a shell command must be a string")
-        popen_argv: list[str] = ["/bin/sh", "-c", argv]
-    else:
-        popen_argv = [argv] if isinstance(argv, str) else list(argv)
-        if not popen_argv:
-            raise RunnerError("empty command")
-        if os.sep not in popen_argv[0] and which(popen_argv[0], env) is None:
-            raise RunnerError(f"{popen_argv[0]} not found on PATH")
-    sink.note(f"$ {argv if isinstance(argv, str) else _join(popen_argv)}")
     start = time.monotonic()
     if cancel.is_set():
+        _check_argv(argv, cwd, env, shell)
         return CommandResult(argv, None, 0.0, cancelled=True)
-    try:
-        proc = subprocess.Popen(
-            popen_argv,
-            cwd=cwd,
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE if capture_stdout else subprocess.STDOUT,
-            start_new_session=True,
-            close_fds=True,
-        )
-    except OSError as exc:
-        raise RunnerError(f"cannot start {popen_argv[0]}: {exc.strerror or exc}") from exc
+    proc = _spawn(argv, cwd=cwd, env=env, sink=sink, shell=shell, capture_stdout=capture_stdout)
     with _active_lock:
         _active_groups.add(proc.pid)
     captured: list[bytes] = []
+    captured_err: list[bytes] = []
     readers = [_reader(proc.stdout, captured if capture_stdout else None, sink)]
     if capture_stdout:
-        readers.append(_reader(proc.stderr, None, sink))
+        readers.append(_reader(proc.stderr, captured_err, sink))
     timed_out = cancelled = False
     deadline = start + timeout
     exited = _ExitWaiter(proc)
@@ -225,6 +215,7 @@ def run(
         timed_out=timed_out,
         cancelled=cancelled,
         stdout=b"".join(captured),
+        stderr=b"".join(captured_err),
     )
 
 
@@ -261,6 +252,91 @@ class _ExitWaiter:
             self.pidfd = None
 
 
+def _check_argv(argv: list[str] | str, cwd: str, env: Mapping[str, str], shell: bool) -> list[str]:
+    """The argv to start (``sh -c`` for a shell string); RunnerError when it cannot start."""
+    if not os.path.isdir(cwd):
+        raise RunnerError(f"working directory {cwd} does not exist")
+    if shell:
+        if not isinstance(argv, str):
+            raise RunnerError("a shell command must be a string")
+        return ["/bin/sh", "-c", argv]
+    popen_argv = [argv] if isinstance(argv, str) else list(argv)
+    if not popen_argv:
+        raise RunnerError("empty command")
+    if os.sep not in popen_argv[0] and which(popen_argv[0], env) is None:
+        raise RunnerError(f"{popen_argv[0]} not found on PATH")
+    return popen_argv
+
+
+def _spawn(
+    argv: list[str] | str,
+    *,
+    cwd: str,
+    env: Mapping[str, str],
+    sink: OutputSink,
+    shell: bool,
+    capture_stdout: bool = False,
+) -> subprocess.Popen[bytes]:
+    """Start ``argv`` in a new process group, stdin closed, output piped."""
+    popen_argv = _check_argv(argv, cwd, env, shell)
+    sink.note(f"$ {argv if isinstance(argv, str) else _join(popen_argv)}")
+    try:
+        return subprocess.Popen(
+            popen_argv,
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE if capture_stdout else subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
+        )
+    except OSError as exc:
+        raise RunnerError(f"cannot start {popen_argv[0]}: {exc.strerror or exc}") from exc
+
+
+@dataclass
+class Background:
+    """A process left running while a step works with it (a service for a check)."""
+
+    proc: subprocess.Popen[bytes]
+    readers: list[threading.Thread]
+
+    @property
+    def exited(self) -> bool:
+        return self.proc.poll() is not None
+
+
+def start(
+    argv: list[str] | str,
+    *,
+    cwd: str,
+    env: Mapping[str, str],
+    sink: OutputSink,
+    shell: bool = False,
+) -> Background:
+    """Start ``argv`` in its own process group and leave it running; its output goes to
+    ``sink``. Always pair with :func:`stop`; a second Ctrl-C kills it with the rest."""
+    proc = _spawn(argv, cwd=cwd, env=env, sink=sink, shell=shell)
+    with _active_lock:
+        _active_groups.add(proc.pid)
+    return Background(proc, [_reader(proc.stdout, None, sink)])  # type: ignore[arg-type]
+
+
+def stop(process: Background, grace: float = KILL_GRACE) -> None:
+    """Stop a background process's whole group: SIGTERM, then SIGKILL after ``grace``."""
+    try:
+        if process.proc.poll() is None:
+            _stop_group(process.proc, (signal.SIGTERM, signal.SIGKILL), grace)
+    finally:
+        _kill_leftovers(process.proc.pid)
+        process.proc.wait()
+        for reader in process.readers:
+            reader.join(timeout=5)
+        with _active_lock:
+            _active_groups.discard(process.proc.pid)
+
+
 def kill_all() -> None:
     """SIGKILL every running step's process group at once (the second Ctrl-C)."""
     with _active_lock:
@@ -294,7 +370,9 @@ def _reader(
     return thread
 
 
-def _stop_group(proc: subprocess.Popen[bytes], signals: tuple[signal.Signals, ...]) -> None:
+def _stop_group(
+    proc: subprocess.Popen[bytes], signals: tuple[signal.Signals, ...], grace: float = KILL_GRACE
+) -> None:
     """Send each signal to the group in turn, waiting a grace period between them."""
     for sig in signals:
         try:
@@ -305,7 +383,7 @@ def _stop_group(proc: subprocess.Popen[bytes], signals: tuple[signal.Signals, ..
             proc.wait()
             return
         try:
-            proc.wait(timeout=KILL_GRACE)
+            proc.wait(timeout=grace)
             return
         except subprocess.TimeoutExpired:
             continue

@@ -154,6 +154,25 @@ def from_dict(data: Mapping[str, Any]) -> RunResult:
     )
 
 
+def digest(data: Mapping[str, Any]) -> str:
+    """A digest of a record's content (all but its ``digest`` field).
+
+    It makes a hand-edited record detectable. With ``RELCHECK_RECORD_KEY`` set (a CI
+    secret shared by the jobs of a fan-out), it is an HMAC, which cannot be recomputed
+    without the key.
+    """
+    import hashlib
+    import hmac
+    import json
+
+    body = {k: v for k, v in data.items() if k != "digest"}
+    payload = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
+    key = os.environ.get("RELCHECK_RECORD_KEY")
+    if key:
+        return "hmac-sha256:" + hmac.new(key.encode(), payload, hashlib.sha256).hexdigest()
+    return "sha256:" + hashlib.sha256(payload).hexdigest()
+
+
 def write(directory: str, run: RunResult, *, durable: bool = True) -> str:
     """Write ``run``'s record atomically (temp file, fsync, rename); return its path.
 
@@ -164,7 +183,9 @@ def write(directory: str, run: RunResult, *, durable: bool = True) -> str:
 
     os.makedirs(directory, mode=0o700, exist_ok=True)
     path = record_path(directory, run.info.run_id)
-    payload = tomli_w.dumps(to_dict(run)).encode()
+    data = to_dict(run)
+    data["digest"] = digest(data)
+    payload = tomli_w.dumps(data).encode()
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".toml")
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -44,3 +44,24 @@ def template_problem(template: str) -> str | None:
         return "the only placeholder a tag may use is {version}"
     problem = tag_name_problem(template.replace("{version}", "1.0.0"))
     return f"release.tag {template!r}: {problem}" if problem else None
+
+
+def version_problem(version: str) -> str | None:
+    """Why ``version`` cannot be a release version, or None when it can.
+
+    A version becomes part of a tag name and an argument to git, so only the characters
+    versions use are accepted (PEP 440 and SemVer: letters, digits, ``.``, ``+``, ``-``,
+    ``_``), starting with a letter or a digit.
+    """
+    import re
+
+    if not version:
+        return "the version is empty"
+    if not re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z.+_-]*", version):
+        return (
+            f"version {version!r} is not a version: use letters, digits, '.', '+', '-' "
+            "and '_', starting with a letter or a digit"
+        )
+    if ".." in version or version.endswith((".", ".lock")):
+        return f"version {version!r} cannot be part of a tag name"
+    return None

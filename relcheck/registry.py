@@ -29,8 +29,9 @@ files, so a pass may be reused; a ``cacheable_for(params) -> bool`` method may r
 per step), ``cache_opt_in`` (reused only when the step declares ``inputs:`` or ``cache:
 true``, as for ``command``), ``version`` (part of the cache fingerprint: bump it when the
 runner's results change meaning), and an optional ``cache_salt(params) -> str`` method
-(more fingerprint, such as a tool's version; it runs on every run, so keep it cheap). A runner's ``Params`` validation must not
-read the environment or files: validated checklists are cached by file content.
+(more fingerprint, such as a tool's version; it runs on every run, so keep it cheap).
+A runner's ``Params`` validation must not read the environment or files: validated
+checklists are cached by file content.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ class StepContext:
         """Run a command under the step's timeout, cancellation and log.
 
         Output goes to the step's log (secrets masked); ``capture=True`` also returns
-        stdout separately (for machine-readable tool output).
+        stdout and stderr separately (machine-readable output, a tool's error message).
         """
         from relcheck import process
 

@@ -14,7 +14,7 @@ from relcheck import engine, gitrepo, record
 from relcheck.context import build_run_info
 from relcheck.errors import UsageError
 from relcheck.interrupts import Cancellation
-from relcheck.models import Checklist, Outcome, RunInfo, RunResult
+from relcheck.models import Checklist, Outcome, RunInfo, RunResult, StepResult
 from relcheck.redact import Redactor
 from relcheck.report import Reporter
 
@@ -38,6 +38,12 @@ class RunRequest:
     use_cache: bool = True
     failed: bool = False  # rerun what did not pass last time; reuse the rest from cache
     verbose: bool = False
+    prior: Mapping[str, StepResult] = field(default_factory=dict)  # see engine.RunOptions
+    # Hook mode checks a pushed commit, maybe in a temporary worktree of it: the checklist
+    # and the steps come from ``workdir``; records and the lock stay in ``root``.
+    workdir: str | None = None
+    commit: str | None = None
+    branch: str | None = None
 
 
 def tool_env(environ: Mapping[str, str]) -> dict[str, str]:
@@ -56,8 +62,16 @@ def load(request: RunRequest) -> Checklist:
     """The checklist, validated, or unchanged since a run that validated it."""
     from relcheck import checklist_cache
 
-    path = checklist_mod.find_checklist(request.root, request.checklist)
-    return checklist_cache.load(path, request.root, os.path.join(request.root, record.STATE_DIR))
+    source = request.workdir or request.root
+    explicit = request.checklist
+    if explicit and request.workdir:
+        # The same file, as it is in the checked-out commit.
+        inside = os.path.relpath(os.path.abspath(explicit), request.root)
+        if not inside.startswith(".."):
+            explicit = os.path.join(request.workdir, inside)
+    path = checklist_mod.find_checklist(source, explicit)
+    state_dir = os.path.join(request.root, record.STATE_DIR)
+    return checklist_cache.load(path, request.root, state_dir)
 
 
 def _check_selection(checklist: Checklist, request: RunRequest) -> None:
@@ -79,13 +93,18 @@ def execute(
     _check_selection(checklist, request)
     info = build_run_info(
         checklist,
-        request.root,
+        request.workdir or request.root,
         cli_version=request.cli_version,
         dry_run=request.dry_run,
         only=request.only,
         skipped=dict(request.skip),
         mode=request.mode,
+        commit=request.commit,
     )
+    if request.workdir:
+        info = dataclasses.replace(info, root=request.root, branch=request.branch or info.branch)
+    elif request.branch:
+        info = dataclasses.replace(info, branch=request.branch)
     directory = request.record_dir or record.runs_dir(request.root)
     fresh = _not_passed_last_time(info, checklist, directory) if request.failed else ()
     record.check_writable(directory)
@@ -104,10 +123,11 @@ def execute(
             jobs=request.jobs or engine.default_jobs(),
             fail_fast=request.fail_fast,
             dry_run=request.dry_run,
-            release=request.mode == "run",
+            release=request.mode in ("run", "release"),
             only=request.only,
             skip=request.skip,
             log_dir=record.log_dir(directory, info.run_id),
+            workdir=request.workdir,
             env=env,
             redactor=Redactor.from_environ(os.environ, checklist.secrets),
             on_event=reporter.on_event,
@@ -115,6 +135,7 @@ def execute(
             interactive=request.interactive,
             confirmations=request.confirmations,
             cache=_result_cache(request, checklist, info, state_dir, fresh),
+            prior=request.prior,
         )
         try:
             result = engine.run(checklist, info, options, cancellation)
@@ -140,7 +161,7 @@ def _result_cache(
 
     cache = StepCache(
         state_dir,
-        workspace_or_none(request.root, info.tree),
+        workspace_or_none(request.workdir or request.root, info.tree),
         info.run_id,
         info.relcheck_version,
         read=request.use_cache,

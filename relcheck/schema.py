@@ -6,9 +6,9 @@ the frozen dataclasses of ``relcheck.models``.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
 from relcheck.durations import Duration
 
@@ -54,6 +54,43 @@ class HookSpec(_Strict):
     )
 
 
+class ServiceSpec(_Strict):
+    """A service a step starts before it runs and stops afterwards."""
+
+    run: str | list[str] = Field(
+        min_length=1, description="The command; `{port}` becomes a free port (also $PORT)."
+    )
+    ready: str = Field(
+        description="URL polled until it answers below 400, e.g. http://127.0.0.1:{port}/health."
+    )
+    ready_timeout: Duration = Field(Duration(30), description="How long to wait for `ready`.")
+    stop_grace: Duration = Field(
+        Duration(5), description="How long it may take to stop after SIGTERM before SIGKILL."
+    )
+    cwd: str | None = Field(None, description="Where to run it, relative to the repository.")
+    env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
+
+    @field_validator("ready")
+    @classmethod
+    def _ready_is_a_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"expected a URL starting with http:// or https://, got {value!r}")
+        return value
+
+
+def _service_kind(value: Any) -> str:
+    return "named" if isinstance(value, str) else "inline"
+
+
+# A mapping is a service of the step's own; a string names one under `services:`. The
+# discriminator keeps a mistake in a mapping from also being reported as "not a string".
+ServiceRef = Annotated[
+    Annotated[ServiceSpec, Tag("inline")] | Annotated[str, Tag("named")],
+    Discriminator(_service_kind),
+]
+SERVICE_UNION_TAGS = ("inline", "named")
+
+
 class StepSpec(_Strict):
     """One step of the checklist."""
 
@@ -78,6 +115,11 @@ class StepSpec(_Strict):
     inputs: list[str] = Field(
         default_factory=list, description="Globs of the files the result depends on."
     )
+    service: ServiceRef | None = Field(
+        None,
+        description="A process to start before the step and stop after it, or the name "
+        "of one under the checklist's `services:`.",
+    )
 
 
 class ChecklistSpec(_Strict):
@@ -87,6 +129,10 @@ class ChecklistSpec(_Strict):
     release: ReleaseSpec = Field(default_factory=ReleaseSpec)  # type: ignore[arg-type]
     defaults: DefaultsSpec = Field(default_factory=DefaultsSpec)  # type: ignore[arg-type]
     hook: HookSpec = Field(default_factory=HookSpec)
+    services: dict[str, ServiceSpec] = Field(
+        default_factory=dict,
+        description="Services shared by the steps that name them under `service:`.",
+    )
     secrets: list[str] = Field(
         default_factory=list, description="Environment variables whose values are masked."
     )

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from click.testing import CliRunner, Result
@@ -108,9 +109,12 @@ def cli_invoke(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
 
 
 class _Handler(BaseHTTPRequestHandler):
-    """Routes for HTTP tests: /ok, /json, /status/N, /slow?ms=N, /badjson, /headers."""
+    """Routes for HTTP tests: /ok, /json, /status/N, /slow?ms=N, /badjson, /headers,
+    /flaky?key=K&fail=N (503 N times per key, then 200), /redirect?to=URL, POST /echo."""
 
     protocol_version = "HTTP/1.1"
+    flaky_counts: ClassVar[dict[str, int]] = {}
+    flaky_lock = threading.Lock()
 
     def log_message(self, format: str, *args: object) -> None:  # quiet
         return None
@@ -142,6 +146,16 @@ class _Handler(BaseHTTPRequestHandler):
         elif url.path == "/slow":
             time.sleep(int(query.get("ms", ["500"])[0]) / 1000)
             self._send(200, b'{"status": "ok"}')
+        elif url.path == "/flaky":
+            key, fail = query["key"][0], int(query.get("fail", ["2"])[0])
+            with self.flaky_lock:
+                seen = self.flaky_counts[key] = self.flaky_counts.get(key, 0) + 1
+            if seen <= fail:
+                self._send(503, b'{"status": "starting"}')
+            else:
+                self._send(200, json.dumps({"status": "ok", "attempt": seen}).encode())
+        elif url.path == "/redirect":
+            self._send(302, b"", headers={"Location": query["to"][0]})
         elif url.path == "/badjson":
             self._send(200, b"{not json")
         elif url.path == "/headers":
@@ -155,6 +169,21 @@ class _Handler(BaseHTTPRequestHandler):
             )
         else:
             self._send(404, b'{"error": "not found"}')
+
+    def do_POST(self) -> None:
+        from urllib.parse import parse_qs, urlparse
+
+        url = urlparse(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode()
+        answer = {
+            "method": self.command,
+            "path": url.path,
+            "query": {k: v[0] for k, v in parse_qs(url.query).items()},
+            "body": body,
+            "content_type": self.headers.get("Content-Type"),
+        }
+        self._send(201 if url.path == "/echo" else 404, json.dumps(answer).encode())
 
 
 @pytest.fixture(scope="session")

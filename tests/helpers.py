@@ -72,7 +72,9 @@ def latest_record(repo: Path) -> dict[str, Any]:
     """The newest record of ``repo`` as data."""
     found = records(repo)
     assert found, f"no run record in {repo}"
-    return tomllib.loads(found[-1].read_text())
+    # Run ids order runs by the second only; two runs in one second order by start time.
+    loaded = [tomllib.loads(path.read_text()) for path in found]
+    return max(loaded, key=lambda record: record["started_at"])
 
 
 def step_record(record: dict[str, Any], step_id: str) -> dict[str, Any]:
@@ -89,3 +91,88 @@ def tags(repo: Path) -> list[str]:
 
 def assert_no_traceback(proc: subprocess.CompletedProcess[str]) -> None:
     assert "Traceback (most recent call last)" not in proc.stdout + proc.stderr, proc.stderr
+
+
+def make_plugin(
+    where: Path, runners: dict[str, str], source: str, dist: str = "demo_plugin"
+) -> Path:
+    """Write a real installed distribution (module + dist-info with entry points).
+
+    ``runners`` maps runner names to ``module:Class``. Put ``where`` on PYTHONPATH (or
+    sys.path) and importlib.metadata finds it like any installed package.
+    """
+    where.mkdir(parents=True, exist_ok=True)
+    module = dist.replace("-", "_")
+    (where / f"{module}.py").write_text(textwrap.dedent(source).lstrip("\n"))
+    info = where / f"{module}-0.1.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.1\n")
+    lines = "\n".join(f"{name} = {target}" for name, target in runners.items())
+    (info / "entry_points.txt").write_text(f"[relcheck.runners]\n{lines}\n")
+    return where
+
+
+RELEASE_PLUGIN = '''
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from relcheck.models import Status, StepResult
+from relcheck.registry import Runner
+
+
+@dataclass(frozen=True)
+class Params:
+    __pydantic_config__: ClassVar[dict] = {"extra": "forbid"}
+    sentinel: str
+
+
+class SentinelRelease(Runner):
+    """A release step that proves it ran by writing a file."""
+
+    name = "sentinel-release"
+    Params = Params
+    release = True
+
+    def run(self, params, ctx):
+        Path(params.sentinel).write_text(ctx.info.run_id)
+        return StepResult(Status.PASSED, "released")
+
+    @staticmethod
+    def describe(params, checklist, info):
+        return f"would write {params.sentinel}"
+'''
+
+
+def release_plugin(where: Path) -> dict[str, str]:
+    """A plugin with a `sentinel-release` release step; returns env for relcheck."""
+    make_plugin(where, {"sentinel-release": "demo_plugin:SentinelRelease"}, RELEASE_PLUGIN)
+    return {"PYTHONPATH": str(where)}
+
+
+def push(
+    repo: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """A real ``git push`` (hooks and all); the result, whatever it is."""
+    return subprocess.run(
+        ["git", "push", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+        check=False,
+    )
+
+
+def write_plugin(folder: Path, module: str, source: str, runners: dict[str, str]) -> Path:
+    """A real installed distribution in ``folder``: ``module.py`` plus a dist-info whose
+    entry points register ``runners`` (name -> ``module:Class``). Put ``folder`` on
+    sys.path (or PYTHONPATH) and clear ``relcheck.registry``'s caches to use it."""
+    write(folder / f"{module}.py", source)
+    info = folder / f"{module}-0.1.dist-info"
+    write(info / "METADATA", f"Metadata-Version: 2.1\nName: {module}\nVersion: 0.1\n")
+    lines = "".join(f"{name} = {target}\n" for name, target in runners.items())
+    write(info / "entry_points.txt", f"[relcheck.runners]\n{lines}")
+    return folder

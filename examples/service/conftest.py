@@ -1,0 +1,1 @@
+"""Lets the example's tests import ``app`` from this folder."""

@@ -1,0 +1,202 @@
+"""Hook mode: ``relcheck run --hook pre-push``, as the installed hook calls it.
+
+It checks what is pushed: for each pushed commit that lands on a branch (or tag) chosen
+by the checklist's ``hook:`` section, the checks (never release steps) run on exactly that
+commit, in a temporary worktree when the working tree is not that commit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from typing import TextIO
+
+import click
+
+from relcheck import checkout, prepush, runflow
+from relcheck.cienv import flag
+from relcheck.errors import UsageError
+from relcheck.interrupts import Cancellation, handle_signals
+from relcheck.models import Checklist, Outcome
+from relcheck.report import Reporter
+
+
+def _note(text: str) -> None:
+    click.echo(f"relcheck: {text}", err=True)
+
+
+def pushed_refs(
+    hook: str, root: str, stdin: TextIO, environ: Mapping[str, str]
+) -> list[prepush.PushedRef]:
+    """What is pushed: pre-commit's variables, else git's lines on stdin; HEAD's branch
+    when there is no push input (another hook, or a run by hand at a terminal)."""
+    if hook == "pre-push":
+        from_env = prepush.from_pre_commit(environ)
+        if from_env is not None:
+            return from_env
+        if not stdin.isatty():
+            return prepush.parse_lines(stdin.read())
+        _note("no pre-push input on stdin: checking HEAD as if it were pushed")
+    from relcheck import gitrepo
+
+    head = gitrepo.head(root)
+    if head.commit is None:
+        return []
+    ref = f"refs/heads/{head.branch}" if head.branch else "HEAD"
+    return [prepush.PushedRef(ref, head.commit, ref, prepush.ZERO_SHA)]
+
+
+def _checklist_path_in_commit(request: runflow.RunRequest, sha: str) -> str | None:
+    """Where the checklist is, relative to the top of the tree, in commit ``sha``."""
+    import tomllib
+
+    from relcheck import gitrepo
+    from relcheck.checklist import DEFAULT_NAME
+
+    if request.checklist:
+        inside = os.path.relpath(os.path.abspath(request.checklist), request.root)
+        return None if inside.startswith("..") else inside
+    pyproject = gitrepo.show_file(request.root, sha, "pyproject.toml")
+    if pyproject:
+        try:
+            configured = tomllib.loads(pyproject.decode("utf-8", errors="replace"))
+        except tomllib.TOMLDecodeError:
+            return DEFAULT_NAME
+        path = configured.get("tool", {}).get("relcheck", {}).get("checklist")
+        if isinstance(path, str):
+            return os.path.normpath(path)
+    return DEFAULT_NAME
+
+
+def committed_checklist(request: runflow.RunRequest, sha: str) -> Checklist | None:
+    """The checklist as committed in ``sha``, read without checking the commit out; None
+    when it cannot be read or is not valid (the run itself then reports why)."""
+    from relcheck import gitrepo
+    from relcheck.checklist import load_checklist
+    from relcheck.errors import RelcheckError
+
+    relpath = _checklist_path_in_commit(request, sha)
+    content = gitrepo.show_file(request.root, sha, relpath) if relpath else None
+    if content is None or relpath is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="relcheck-hook-") as folder:
+        path = os.path.join(folder, os.path.basename(relpath))
+        with open(path, "wb") as fh:
+            fh.write(content)
+        try:
+            return load_checklist(path)
+        except RelcheckError:
+            return None
+
+
+def _hook_steps(checklist: Checklist, tree: str) -> tuple[str, ...]:
+    known = {s.id for s in checklist.steps}
+    unknown = [s for s in checklist.hook.steps if s not in known]
+    if unknown:
+        where = os.path.relpath(checklist.path, tree)  # as in the repository
+        raise UsageError(
+            f"{where}: hook.steps names unknown step(s): {', '.join(unknown)}",
+            hint=f"steps are: {', '.join(sorted(known))}",
+        )
+    return checklist.hook.steps
+
+
+def run_hook(
+    hook: str,
+    request: runflow.RunRequest,
+    make_reporter: Callable[[], Reporter],
+    stdin: TextIO,
+    environ: Mapping[str, str],
+) -> int:
+    """Run the hook's checks; return the exit code (non-zero refuses the push)."""
+    if flag(environ, "RELCHECK_SKIP"):
+        _note(f"RELCHECK_SKIP is set: the {hook} checks are skipped")
+        return 0
+    if environ.get("RELCHECK_RUN_ID"):
+        # A step of a relcheck run (the release step pushing its tag) is pushing: that
+        # run has checked this commit already, and holds the lock a second run would need.
+        _note(f"pushed by a step of relcheck run {environ['RELCHECK_RUN_ID']}: nothing to check")
+        return 0
+    refs = pushed_refs(hook, request.root, stdin, environ)
+    if not refs:
+        _note("nothing to check: the push sends no commits")
+        return 0
+    if all(ref.deletes for ref in refs):
+        _note("nothing to check: the push only deletes refs")
+        return 0
+    targets: list[prepush.Target] = []
+    unselected: list[str] = []
+    by_sha: dict[str, list[prepush.PushedRef]] = {}
+    for ref in refs:
+        if not ref.deletes:
+            by_sha.setdefault(ref.local_sha, []).append(ref)
+    for sha, pushed in by_sha.items():
+        # The pushed commit's own checklist says which refs its hook checks.
+        chosen = committed_checklist(request, sha) or runflow.load(request)
+        found = prepush.targets(chosen, pushed)
+        targets.extend(found)
+        if not found:
+            patterns = chosen.hook.branches or prepush.default_patterns(chosen)
+            unselected.append(
+                f"{', '.join(r.remote_ref for r in pushed)} not selected by hook.branches "
+                f"({', '.join(patterns)})"
+            )
+    if not targets:
+        _note(f"nothing to check: {'; '.join(unselected)}")
+        return 0
+    code = 0
+    for target in targets:
+        code = max(code, _check(hook, target, request, make_reporter))
+        if code >= 130:
+            break
+    return code
+
+
+def _check(
+    hook: str,
+    target: prepush.Target,
+    request: runflow.RunRequest,
+    make_reporter: Callable[[], Reporter],
+) -> int:
+    root = request.root
+    sha = checkout.resolve_commit(root, target.sha)
+    with handle_signals(Cancellation()) as cancellation:
+        if hook != "pre-push":
+            # Before a commit or merge, what will be committed is the working tree itself.
+            place: contextlib.AbstractContextManager[str] = contextlib.nullcontext(root)
+        else:
+            needed = checkout.needs_worktree(root, sha)
+            place = checkout.checkout(root, sha, needed)
+            if needed:
+                _note(
+                    f"checking {sha[:12]} ({', '.join(target.refs)}) in a clean temporary "
+                    "worktree: the working tree is not exactly that commit"
+                )
+        with place as tree:
+            reporter = make_reporter()
+            loaded = runflow.load(dataclasses.replace(request, workdir=tree))
+            run_request = dataclasses.replace(
+                request,
+                mode="hook",
+                workdir=None if tree == root else tree,
+                commit=sha,
+                branch=target.branch,
+                only=_hook_steps(loaded, tree),
+                dry_run=False,
+                interactive=False,
+            )
+            result, record_path = runflow.execute(run_request, reporter, cancellation)
+    reporter.finish(result, record_path)
+    code = runflow.EXIT_CODES[result.outcome]
+    if result.outcome is not Outcome.PASSED:
+        verb = "refused" if hook == "pre-push" else "stopped"
+        _note(
+            f"{hook} {verb}: {result.message or result.outcome}. "
+            f"Full record: relcheck show {result.info.run_id}"
+        )
+        if hook == "pre-push":
+            _note("fix and push again; `git push --no-verify` skips the checks once")
+    return code

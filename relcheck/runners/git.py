@@ -1,0 +1,370 @@
+"""The ``git`` runner: is the repository in a state to release? Every check at once."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+from relcheck import gitrepo
+from relcheck.durations import Duration
+from relcheck.errors import RepoStateError, RunnerError
+from relcheck.models import Status, StepResult
+from relcheck.refname import tag_name_problem, version_problem
+from relcheck.registry import Runner, StepContext
+
+# relcheck writes its records here before this check runs; they are never a reason to stop.
+_OWN_STATE = (".relcheck",)
+_SHOWN = 5  # paths listed per problem
+
+_NETWORK_TIMEOUT = Duration(10)
+
+
+@dataclass(frozen=True)
+class GitParams:
+    """Which release preconditions to check; each is on unless switched off."""
+
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
+
+    clean: bool = True  # no uncommitted changes to tracked files
+    untracked: Literal["fail", "allow"] = "fail"  # untracked (not ignored) files
+    branch: bool = True  # HEAD on `release.branch`, not detached
+    upstream: bool = True  # HEAD not behind its upstream
+    fetch: bool = False  # fetch the upstream's remote first
+    tag: bool = True  # the release tag does not exist yet (locally)
+    remote_tag: bool = True  # ... nor on `release.remote`
+    version: bool = True  # the version is valid and agrees with pyproject.toml
+    changelog: bool = True  # `release.changelog` has a section for the version
+    new_commits: bool = True  # at least one commit since the previous release tag
+    network_timeout: Duration = _NETWORK_TIMEOUT  # fetch and ls-remote give up after this
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The outcome of one check: what was found and, for a problem, how to fix it."""
+
+    check: str
+    ok: bool
+    text: str
+    fix: str = ""
+
+    def line(self) -> str:
+        return f"{self.check}: {self.text}" + (f"; fix: {self.fix}" if self.fix else "")
+
+
+class GitRunner(Runner):
+    """Checks that the repository is fit to release, before any other step runs."""
+
+    name = "git"
+    Params = GitParams
+    precondition = True
+    description = (
+        "Release preconditions: clean tree, release branch, up to date, tag is new, "
+        "version and changelog agree, commits since the last release."
+    )
+
+    def run(self, params: GitParams, ctx: StepContext) -> StepResult:
+        root = ctx.workdir
+        if ctx.info.mode == "hook":
+            # A push is not a release: a changelog without the next version's section,
+            # or the last release's tag, must not block everyday pushes to main.
+            return StepResult(
+                Status.PASSED,
+                "release preconditions are checked by release runs, not for a push",
+                metrics={"checks": 0, "failed": []},
+            )
+        if ctx.info.commit is None:
+            raise RunnerError(f"{root} is not a git repository with a commit")
+        try:
+            return _check_all(params, ctx, root)
+        except RepoStateError as exc:
+            raise RunnerError(exc.message) from exc
+
+
+def _check_all(params: GitParams, ctx: StepContext, root: str) -> StepResult:
+    findings: list[Finding] = []
+    released: str | None = None
+    if params.clean:
+        findings.extend(_clean(root, params.untracked == "fail", _own_paths(ctx, root)))
+    if params.branch:
+        findings.append(_branch(ctx))
+    if params.upstream:
+        findings.append(_upstream(root, ctx, params))
+    if params.tag:
+        tag_findings, released = _tag(root, ctx, params)
+        findings.extend(tag_findings)
+    if params.version:
+        findings.append(_version(root, ctx))
+    if params.changelog and ctx.checklist.release.changelog:
+        findings.append(_changelog(root, ctx))
+    if params.new_commits and released is None:
+        finding = _new_commits(root, ctx)
+        if finding is not None:
+            findings.append(finding)
+    for finding in findings:
+        ctx.sink.note(("ok   " if finding.ok else "FAIL ") + finding.line())
+    failed = [f for f in findings if not f.ok]
+    metrics: dict[str, Any] = {
+        "checks": len(findings),
+        "failed": [f.check for f in failed],
+    }
+    if released is not None:
+        # Nothing will be tagged, so the other checks cannot stop anything: report them
+        # in the log, and let the engine end the run as already released.
+        metrics["already_released"] = ctx.info.tag
+        return StepResult(Status.PASSED, released, metrics=metrics)
+    if failed:
+        names = ", ".join(f.check for f in failed)
+        return StepResult(
+            Status.FAILED,
+            f"{len(failed)} of {len(findings)} release preconditions failed: {names}",
+            metrics=metrics,
+            details=tuple(f.line() for f in failed),
+        )
+    return StepResult(
+        Status.PASSED,
+        f"{len(findings)} release preconditions hold",
+        metrics=metrics,
+        details=tuple(f.line() for f in findings),
+    )
+
+
+def _own_paths(ctx: StepContext, root: str) -> tuple[str, ...]:
+    """Where this run writes inside the repository: never a reason to stop it."""
+    paths = list(_OWN_STATE)
+    log = ctx.sink.log_path  # <record dir>/<run id>/<step>.log, also with --record-dir
+    if log:
+        records = os.path.relpath(os.path.dirname(os.path.dirname(log)), root)
+        if not records.startswith(".."):
+            paths.append(records)
+    return tuple(paths)
+
+
+def _clean(root: str, untracked: bool, own: tuple[str, ...]) -> list[Finding]:
+    changes = gitrepo.changes(root, untracked=untracked, exclude=own)
+    tracked = [c.path for c in changes if c.tracked]
+    loose = [c.path for c in changes if not c.tracked]
+    found: list[Finding] = []
+    if tracked:
+        found.append(
+            Finding(
+                "clean",
+                False,
+                f"{_count(tracked, 'tracked file')} changed and not committed ({_few(tracked)})",
+                "commit the changes, or set them aside with `git stash`",
+            )
+        )
+    if loose:
+        found.append(
+            Finding(
+                "untracked",
+                False,
+                f"{_count(loose, 'untracked file')} ({_few(loose)})",
+                "commit them, add them to .gitignore, set them aside with `git stash -u`, "
+                "or set `untracked: allow`",
+            )
+        )
+    if not found:
+        found.append(Finding("clean", True, "no uncommitted changes"))
+    return found
+
+
+def _branch(ctx: StepContext) -> Finding:
+    wanted = ctx.checklist.release.branch
+    shown = " or ".join(wanted)
+    branch = ctx.info.branch
+    if branch is None:
+        commit = (ctx.info.commit or "")[:9]
+        return Finding(
+            "branch",
+            False,
+            f"HEAD is detached at {commit}; releases are made from {shown}",
+            f"check out the release branch: `git switch {wanted[0]}`",
+        )
+    if not any(fnmatch.fnmatchcase(branch, pattern) for pattern in wanted):
+        return Finding(
+            "branch",
+            False,
+            f"on branch {branch!r}, but releases are made from {shown}",
+            f"`git switch {wanted[0]}` (or change `release.branch`)",
+        )
+    return Finding("branch", True, f"on {branch}")
+
+
+def _upstream(root: str, ctx: StepContext, params: GitParams) -> Finding:
+    upstream = gitrepo.upstream_of(root)
+    if upstream is None:
+        return Finding("upstream", True, "the branch has no upstream to compare with")
+    if params.fetch:
+        remote = gitrepo.remote_of(root, ctx.info.branch or "") or upstream.split("/")[0]
+        fetched = gitrepo.fetch(
+            root, remote, timeout=params.network_timeout, cancel=ctx.cancel, log=ctx.sink
+        )
+        if not fetched.ok:
+            return Finding(
+                "upstream",
+                False,
+                f"could not fetch {remote!r}: {fetched.error}",
+                "check the network and `git remote -v`, or set `fetch: false`",
+            )
+    ahead, behind = gitrepo.ahead_behind(root, upstream)
+    if behind and ahead:
+        return Finding(
+            "upstream",
+            False,
+            f"the branch and {upstream} have diverged ({ahead} commits here, {behind} there)",
+            "`git pull --rebase`, then run relcheck again",
+        )
+    if behind:
+        return Finding(
+            "upstream",
+            False,
+            f"{_count(behind, 'commit')} behind {upstream}",
+            "`git pull --ff-only`, then run relcheck again",
+        )
+    note = f", {_count(ahead, 'commit')} not pushed yet" if ahead else ""
+    return Finding("upstream", True, f"up to date with {upstream}{note}")
+
+
+def _tag(root: str, ctx: StepContext, params: GitParams) -> tuple[list[Finding], str | None]:
+    """Findings about the release tag, and the "already released" text when it is."""
+    tag, commit = ctx.info.tag, ctx.info.commit or ""
+    if tag is None:
+        return [], None  # the version check says why there is no tag name
+    problem = tag_name_problem(tag)
+    if problem:
+        return [Finding("tag", False, f"{tag!r}: {problem}", "fix the version")], None
+    existing = gitrepo.local_tag(root, tag)
+    if existing is not None:
+        if existing.commit == commit:
+            return [], f"{tag} is already released at {commit[:9]}: nothing to do"
+        return [_tag_elsewhere(tag, existing.commit, commit, "")], None
+    remote = ctx.checklist.release.remote
+    if not params.remote_tag:
+        return [Finding("tag", True, f"{tag} is new here (remote not asked)")], None
+    if remote not in gitrepo.remotes(root) and not _looks_like_url(remote):
+        if ctx.checklist.release.push:
+            fix = f"`git remote add {remote} URL`, or change `release.remote`"
+            return [Finding("tag", False, f"there is no remote {remote!r} to push to", fix)], None
+        return [Finding("tag", True, f"{tag} is new (no remote {remote!r} to ask)")], None
+    there, answer = gitrepo.remote_tag_commit(
+        root, remote, tag, timeout=params.network_timeout, cancel=ctx.cancel, log=ctx.sink
+    )
+    if not answer.ok:
+        return [
+            Finding(
+                "tag",
+                False,
+                f"could not ask {remote!r} whether {tag} exists there: {answer.error}",
+                "check the network and `git remote -v`, or set `remote_tag: false`",
+            )
+        ], None
+    if there is None:
+        return [Finding("tag", True, f"{tag} is new, here and on {remote}")], None
+    if there == commit:
+        return [], (
+            f"{tag} is already released on {remote} at {commit[:9]}: nothing to do "
+            "(`git fetch --tags` brings the tag here)"
+        )
+    return [_tag_elsewhere(tag, there, commit, f" on {remote}")], None
+
+
+def _tag_elsewhere(tag: str, tagged: str, commit: str, where: str) -> Finding:
+    return Finding(
+        "tag",
+        False,
+        f"{tag} already exists{where} at {tagged[:9]}, not at the checked commit {commit[:9]}; "
+        "an existing tag is never moved",
+        "bump the version for a new release (a tag made by mistake can be deleted with "
+        f"`git tag -d {tag}`)",
+    )
+
+
+def _version(root: str, ctx: StepContext) -> Finding:
+    from relcheck.context import project_version
+
+    version, source = ctx.info.version, ctx.checklist.release.version_from
+    if version is None:
+        fix = {
+            "pyproject": "set `version` under [project] in pyproject.toml, or pass --version",
+            "git-describe": "no tag to describe: pass --version",
+            "cli": "pass --version",
+        }[source]
+        return Finding("version", False, "no release version is known", fix)
+    problem = version_problem(version)
+    if problem:
+        return Finding("version", False, problem, "pass a version such as 1.2.0")
+    declared = project_version(root)
+    if declared is not None and declared != version:
+        return Finding(
+            "version",
+            False,
+            f"the release version is {version} but pyproject.toml says {declared}",
+            f"bump the version in pyproject.toml to {version} and commit it "
+            f"(or release {declared} instead)",
+        )
+    return Finding("version", True, f"version {version}")
+
+
+def _changelog(root: str, ctx: StepContext) -> Finding:
+    from relcheck.changelog import section_line
+
+    path = ctx.checklist.release.changelog or ""
+    version = ctx.info.version
+    if version is None:
+        return Finding("changelog", True, "no version to look for")
+    heading = f"## [{version}] - YYYY-MM-DD"
+    try:
+        with open(os.path.join(root, path), encoding="utf-8", errors="replace") as fh:
+            text = fh.read()
+    except FileNotFoundError:
+        return Finding(
+            "changelog",
+            False,
+            f"{path} does not exist",
+            f"create it with a section `{heading}`, or set `release.changelog: null`",
+        )
+    except OSError as exc:
+        return Finding("changelog", False, f"cannot read {path}: {exc.strerror}")
+    line = section_line(text, version)
+    if line is None:
+        return Finding(
+            "changelog",
+            False,
+            f"{path} has no section for {version}",
+            f"add a heading `{heading}` with the changes of this release",
+        )
+    return Finding("changelog", True, f"{path}:{line} is the section for {version}")
+
+
+def _new_commits(root: str, ctx: StepContext) -> Finding | None:
+    tag, template = ctx.info.tag, ctx.checklist.release.tag
+    if tag is None:
+        return None
+    previous = gitrepo.previous_tag(root, template.replace("{version}", "*"), tag)
+    if previous is None:
+        return Finding("new-commits", True, "first release: no earlier release tag")
+    count = gitrepo.count_commits(root, previous, ctx.info.commit or "HEAD")
+    if count == 0:
+        return Finding(
+            "new-commits",
+            False,
+            f"no commits since {previous}: nothing new to release",
+            "commit the changes this release should carry",
+        )
+    return Finding("new-commits", True, f"{_count(count, 'commit')} since {previous}")
+
+
+def _looks_like_url(remote: str) -> bool:
+    return "://" in remote or remote.startswith(("/", "./", "../")) or ":" in remote
+
+
+def _count(items: list[str] | int, noun: str) -> str:
+    n = items if isinstance(items, int) else len(items)
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
+def _few(paths: list[str]) -> str:
+    shown = ", ".join(paths[:_SHOWN])
+    return shown + (f" and {len(paths) - _SHOWN} more" if len(paths) > _SHOWN else "")

@@ -1,0 +1,136 @@
+"""The ``git-tag`` release step: tag the checked commit, push it, or leave nothing behind."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from relcheck import gitrepo
+from relcheck.durations import Duration
+from relcheck.errors import RepoStateError, RunnerError
+from relcheck.models import Checklist, RunInfo, Status, StepResult
+from relcheck.refname import tag_name_problem, version_problem
+from relcheck.registry import Runner, StepContext
+
+_PUSH_TIMEOUT = Duration(60)
+
+
+@dataclass(frozen=True)
+class GitTagParams:
+    """How the tag is made; its name, signing, push and remote come from `release:`."""
+
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
+
+    title: str | None = None  # first line of the tag message (default: "Release <tag>")
+    push_timeout: Duration = _PUSH_TIMEOUT  # the push gives up (and the tag is removed) after
+
+
+class GitTagRunner(Runner):
+    """Creates the annotated release tag on the checked commit, with the run's summary."""
+
+    name = "git-tag"
+    Params = GitTagParams
+    release = True
+    description = (
+        "The release step: an annotated (or signed) tag on the checked commit carrying the "
+        "run summary, pushed when `release.push` is true; a failed push removes it again."
+    )
+
+    @staticmethod
+    def describe(params: GitTagParams, checklist: Checklist, info: RunInfo) -> str:
+        """What a real run would do, for ``--dry-run``."""
+        release = checklist.release
+        text = f"would tag {info.tag or '(no version)'} at {(info.commit or '-')[:7]}"
+        text += " (signed)" if release.sign else ""
+        return text + (f" and push to {release.remote}" if release.push else "")
+
+    def run(self, params: GitTagParams, ctx: StepContext) -> StepResult:
+        try:
+            return _release(params, ctx)
+        except RepoStateError as exc:
+            raise RunnerError(exc.message) from exc
+
+
+def _release(params: GitTagParams, ctx: StepContext) -> StepResult:
+    from relcheck import tagmessage
+
+    info, release, root = ctx.info, ctx.checklist.release, ctx.workdir
+    tag, commit = info.tag, info.commit
+    if tag is None or commit is None:
+        return StepResult(Status.FAILED, "no release version or no commit: nothing to tag")
+    problem = tag_name_problem(tag) or (version_problem(info.version) if info.version else None)
+    if problem:
+        return StepResult(Status.FAILED, f"refusing to tag {tag!r}: {problem}")
+    existing = gitrepo.local_tag(root, tag)
+    if existing is not None:
+        if existing.commit == commit:
+            return StepResult(
+                Status.PASSED,
+                f"{tag} is already released at {commit[:9]}: nothing changed",
+                metrics={"already_released": tag},
+            )
+        return StepResult(
+            Status.FAILED,
+            f"{tag} already exists at {existing.commit[:9]}, not at the checked commit "
+            f"{commit[:9]}; an existing tag is never moved",
+        )
+    head = gitrepo.head(root).commit
+    if head != commit:
+        return StepResult(
+            Status.FAILED,
+            f"HEAD moved from {commit[:9]} to {(head or '-')[:9]} while the checks ran; "
+            "no tag was made: run relcheck again on the new commit",
+            details=(f"checked {commit}", f"HEAD is now {head}"),
+        )
+    done = [ctx.results[s.id] for s in ctx.checklist.steps if s.id in ctx.results]
+    message = tagmessage.compose(info, done, params.title)
+    ctx.sink.note(f"creating {'signed ' if release.sign else ''}tag {tag} at {commit}")
+    try:
+        made = gitrepo.create_tag(root, tag, commit, message, sign=release.sign)
+    except RepoStateError as exc:
+        return StepResult(Status.FAILED, f"could not create {tag}: {exc.message}")
+    metrics: dict[str, Any] = {
+        "tag": tag,
+        "commit": commit,
+        "tag_object": made.object,
+        "signed": release.sign,
+        "pushed": False,
+    }
+    what = f"{'signed tag' if release.sign else 'tag'} {tag} at {commit[:9]}"
+    if not release.push:
+        return StepResult(Status.PASSED, f"created {what}", metrics=metrics)
+    timeout = min(params.push_timeout, max(1.0, ctx.remaining()))
+    pushed = gitrepo.push_tag(
+        root, release.remote, tag, timeout=timeout, cancel=ctx.cancel, log=ctx.sink
+    )
+    if pushed.ok:
+        return StepResult(
+            Status.PASSED,
+            f"created {what} and pushed it to {release.remote}",
+            metrics={**metrics, "pushed": True},
+        )
+    # Never a half release: without the push, the local tag goes too, so a rerun starts
+    # clean. (If the remote did take it before the timeout, the rerun sees it there at
+    # this commit and reports the release as made.)
+    left = gitrepo.delete_tag(root, made)
+    removal = (
+        "the local tag was removed, so a rerun starts clean"
+        if left is None
+        else f"the local tag could not be removed ({left}): delete it with `git tag -d {tag}`"
+    )
+    status = Status.INTERRUPTED if ctx.cancel.is_set() else Status.FAILED
+    return StepResult(
+        status,
+        f"pushing {tag} to {release.remote} failed ({_push_reason(pushed)}); {removal}",
+        details=tuple(line for line in pushed.error.splitlines() if line.strip()),
+        metrics={**metrics, "tag_removed": left is None},
+    )
+
+
+def _push_reason(pushed: gitrepo.NetworkResult) -> str:
+    """git's reason for refusing a ref (``[rejected] (already exists)``), else its last word."""
+    for line in pushed.stdout.splitlines():
+        if line.startswith("!"):
+            return line.split("\t")[-1].strip()
+    lines = [line for line in pushed.error.splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "no reason given"

@@ -1,0 +1,208 @@
+"""The ``ruff`` runner: lint (and optionally format-check) with the ruff relcheck ships with."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from relcheck.errors import RunnerError
+from relcheck.models import Annotation, Status, StepResult
+from relcheck.process import CommandResult, clean_text
+from relcheck.registry import Runner, StepContext
+from relcheck.runners._support import interrupted_or_timed_out
+
+MAX_DETAILS = 20  # failure lines shown and recorded; the log has every finding
+_TAIL_LINES = 40
+
+
+@dataclass(frozen=True)
+class RuffParams:
+    """``paths`` to check (default: the project), ``format`` adds ``ruff format --check``."""
+
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
+
+    paths: tuple[str, ...] = ()  # relative to the repository root
+    format: bool = False
+    max_findings: int = 0
+    select: tuple[str, ...] = ()  # rule codes or prefixes, passed as --select
+    extra_args: tuple[str, ...] = ()  # passed to `ruff check` before the paths
+
+    def __post_init__(self) -> None:
+        if self.max_findings < 0:
+            raise ValueError("`max_findings` must be 0 or more")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One lint finding, or one file `ruff format` would change."""
+
+    path: str
+    line: int
+    column: int
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column} {self.code} {self.message}"
+
+
+class RuffRunner(Runner):
+    """Runs ``ruff check`` (and ``ruff format --check``); passes within ``max_findings``."""
+
+    name = "ruff"
+    Params = RuffParams
+    cacheable = True
+    description = "Lint with ruff (and check formatting); findings by rule, file and line."
+
+    def run(self, params: RuffParams, ctx: StepContext) -> StepResult:
+        ruff = _ruff_binary()
+        check = [ruff, "check", "--output-format", "json", "--force-exclude"]
+        if params.select:
+            check += ["--select", ",".join(params.select)]
+        check += [*params.extra_args, *params.paths]
+        result, findings, stop = _run_ruff(check, ctx)
+        if stop is not None:
+            return stop
+        # A pass over no files at all is most likely a wrong `paths`; say so.
+        no_files = b"No Python files found" in result.stderr
+        if params.format:
+            fmt = [ruff, "format", "--check", "--output-format", "json", "--force-exclude"]
+            _, unformatted, stop = _run_ruff([*fmt, *params.paths], ctx)
+            if stop is not None:
+                return stop
+            findings += unformatted
+        outcome = _result(findings, params)
+        if no_files:
+            summary = f"{outcome.summary} (ruff found no Python files to check)"
+            return dataclasses.replace(outcome, summary=summary)
+        return outcome
+
+
+def _ruff_binary() -> str:
+    """The ruff executable of the ruff package installed with relcheck (not PATH's)."""
+    try:
+        from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
+    except ImportError as exc:
+        raise RunnerError(
+            "the ruff package is not installed in relcheck's environment; "
+            "install it with `pip install ruff` beside relcheck"
+        ) from exc
+    try:
+        return os.fsdecode(find_ruff_bin())
+    except FileNotFoundError as exc:
+        raise RunnerError(
+            f"the ruff package is installed but its binary is missing: {exc}"
+        ) from exc
+
+
+def _run_ruff(
+    argv: list[str], ctx: StepContext
+) -> tuple[CommandResult, list[Finding], StepResult | None]:
+    """Run one ruff command; its findings, or the result that ends the step (error, stop)."""
+    result = ctx.run_command(argv, capture=True)
+    unfinished = interrupted_or_timed_out(result, ctx.step.timeout)
+    if unfinished is not None:
+        return result, [], unfinished
+    if result.returncode not in (0, 1):
+        # Exit 2: ruff could not run (bad configuration, bad arguments). Say ruff's words.
+        return result, [], _ruff_failed(result, ctx.workdir)
+    try:
+        data = json.loads(result.stdout or b"[]")
+    except ValueError as exc:
+        return (
+            result,
+            [],
+            StepResult(
+                Status.ERROR,
+                f"ruff printed something that is not JSON ({exc}); see the log",
+                exit_code=result.returncode,
+            ),
+        )
+    return result, [_finding(item, ctx.workdir) for item in data], None
+
+
+def _finding(item: dict[str, Any], root: str) -> Finding:
+    location = item.get("location") or {}
+    filename = item.get("filename") or ""
+    path = os.path.relpath(filename, root) if os.path.isabs(filename) else filename
+    return Finding(
+        path=path.replace(os.sep, "/"),
+        line=int(location.get("row") or 1),
+        column=int(location.get("column") or 1),
+        # Syntax errors have no rule code in some ruff versions.
+        code=item.get("code") or item.get("name") or "syntax-error",
+        message=str(item.get("message", "")).strip(),
+    )
+
+
+def _ruff_failed(result: CommandResult, root: str) -> StepResult:
+    text = clean_text(result.stderr or result.stdout).replace(root + os.sep, "")
+    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+    causes = [line.strip().removeprefix("Cause:").strip() for line in lines if "Cause:" in line]
+    last = lines[-1].strip() if lines else ""
+    gutter = last.startswith("|") or last.split("|")[0].strip().isdigit()
+    if last and not gutter and last not in causes and not last.startswith("ruff failed"):
+        causes.append(last)
+    reason = "; ".join(causes) or (last or result.describe())
+    return StepResult(
+        Status.ERROR,
+        f"ruff failed ({result.describe()}): {reason}",
+        exit_code=result.returncode,
+        details=tuple(lines[:MAX_DETAILS]),
+    )
+
+
+def _result(findings: list[Finding], params: RuffParams) -> StepResult:
+    by_rule = Counter(f.code for f in findings)
+    files = sorted({f.path for f in findings})
+    metrics: dict[str, Any] = {
+        "findings": len(findings),
+        "files": len(files),
+        "by_rule": dict(sorted(by_rule.items())),
+    }
+    if params.format:
+        metrics["unformatted_files"] = by_rule.get("unformatted", 0)
+    findings.sort(key=lambda f: (f.path, f.line, f.column, f.code))
+    listing = [str(f) for f in findings]
+    tail = "\n".join(listing[:_TAIL_LINES])
+    if not findings:
+        what = "no findings" + (", every file formatted" if params.format else "")
+        return StepResult(Status.PASSED, what, exit_code=0, metrics=metrics, output_tail=tail)
+    noun = "finding" if len(findings) == 1 else "findings"
+    rules = ", ".join(
+        f"{code} ×{n}" for code, n in sorted(by_rule.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
+    file_noun = "file" if len(files) == 1 else "files"
+    summary = f"{len(findings)} {noun} in {len(files)} {file_noun}: {rules}"
+    annotations = tuple(
+        Annotation(f"{f.code} {f.message}", path=f.path, line=f.line, column=f.column)
+        for f in findings
+    )
+    if len(findings) <= params.max_findings:
+        return StepResult(
+            Status.PASSED,
+            f"{summary} (within max_findings {params.max_findings})",
+            exit_code=1,
+            metrics=metrics,
+            annotations=tuple(
+                Annotation(a.message, a.path, a.line, a.column, level="warning")
+                for a in annotations
+            ),
+            output_tail=tail,
+        )
+    details = listing[:MAX_DETAILS]
+    if len(listing) > MAX_DETAILS:
+        details = [*listing[: MAX_DETAILS - 1], f"... and {len(listing) - MAX_DETAILS + 1} more"]
+    return StepResult(
+        Status.FAILED,
+        summary,
+        exit_code=1,
+        metrics=metrics,
+        details=tuple(details),
+        annotations=annotations,
+        output_tail=tail,
+    )
