@@ -364,3 +364,28 @@ def test_concurrent_writers_and_readers_never_see_a_partial_entry(lint_repo: Pat
     final = StepCache(state, Workspace(str(lint_repo), None), "after", "0.1.0").lookup(step)
     assert final is not None
     assert not list((lint_repo / ".relcheck/cache/results/lint").glob(".tmp-*"))
+
+
+def test_the_release_tag_message_names_the_steps_served_from_cache(
+    git_repo: Path, checklist
+) -> None:
+    from tests.helpers import run_relcheck, tags
+
+    write(git_repo / "src/a.txt", "alpha\n")
+    checklist(
+        """
+        version: 1
+        steps:
+          - {id: unit, run: cat src/a.txt, inputs: [src]}
+          - {id: tag, uses: git-tag}
+        """
+    )
+    dry = run_relcheck("run", "--dry-run", cwd=git_repo)
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    passed_in = run_id(git_repo)
+    real = run_relcheck("run", cwd=git_repo)
+    assert real.returncode == 0, real.stdout + real.stderr
+    assert step_record(latest_record(git_repo), "unit")["status"] == "cached"
+    assert tags(git_repo) == ["v1.2.0"]
+    message = git(git_repo, "tag", "-l", "--format=%(contents)", "v1.2.0")
+    assert f"(cached from run {passed_in})" in message
