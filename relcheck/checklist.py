@@ -164,6 +164,13 @@ def _runner_and_params(
 ) -> tuple[str | None, dict[str, Any]]:
     given = raw.get("with") if isinstance(raw.get("with"), dict) else {}
     uses, run = raw.get("uses"), raw.get("run")
+    for key in ("uses", "run"):
+        # `run:` left empty, or a value already refused (an unsupported YAML tag).
+        if key in raw and raw[key] is None:
+            where = source.locate((*loc, key))
+            if not any(p.location == where for p in problems):
+                problems.append(Problem(where, f"`{key}:` is empty"))
+            return None, given
     if uses is not None and run is not None:
         problems.append(
             Problem(
@@ -363,6 +370,14 @@ def _problems(exc: Any, prefix: Any, source: SourceMap, keys_at: Any) -> list[Pr
                     source.locate(loc),
                     f"{lead}expected a step id of lowercase letters, digits, '-', '_' "
                     f"or '.', got {err.get('input')!r}",
+                )
+            )
+        elif kind == "string_pattern_mismatch" and loc == ("release", "remote"):
+            out.append(
+                Problem(
+                    source.locate(loc),
+                    f"{lead}expected a remote name (no spaces, not starting with '-'), "
+                    f"got {err.get('input')!r}",
                 )
             )
         elif len(errors) > 1 and all(e["type"].endswith("_type") for e in errors):

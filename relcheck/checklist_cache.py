@@ -47,8 +47,20 @@ def load(path: str, root: str, state_dir: str) -> Checklist:
         return cached
     checklist = _validate(path)
     with contextlib.suppress(Exception):  # a cache that cannot be written is only slower
-        _write(_entry_path(state_dir, path, checklist.sha256), key, checklist)
+        same_file = hashlib.sha256(raw).hexdigest() == checklist.sha256
+        if same_file and not _holds_secrets(raw, checklist):
+            _write(_entry_path(state_dir, path, checklist.sha256), key, checklist)
     return checklist
+
+
+def _holds_secrets(raw: bytes, checklist: Checklist) -> bool:
+    """Whether the file holds a value relcheck masks (a token under a step's ``env:``, a
+    password in a URL): nothing relcheck writes may hold one, so such a file is not
+    cached and is validated on every run."""
+    from relcheck.runflow import _redactor  # the masking every run applies
+
+    text = raw.decode("utf-8", errors="replace")
+    return _redactor(checklist).text(text) != text
 
 
 def _validate(path: str) -> Checklist:

@@ -29,6 +29,15 @@ checklist_option = click.option(
 )
 
 
+color_option = click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour output (auto: at a terminal, unless NO_COLOR is set).",
+)
+
+
 def _root() -> str:
     from relcheck.gitrepo import find_root
 
@@ -115,6 +124,17 @@ def main() -> None:
     help="Hook mode, as the installed git hook calls it: check what is pushed (git's "
     "pre-push lines on stdin), never run release steps.",
 )
+@click.option(
+    "--no-progress", is_flag=True, help="Plain lines instead of the live view at a terminal."
+)
+@color_option
+@click.option(
+    "--confirm",
+    "confirm",
+    multiple=True,
+    metavar="ID",
+    help="Confirm this manual step without a prompt (repeatable); recorded with your git name.",
+)
 @boundary
 def run(
     checklist: str | None,
@@ -134,8 +154,12 @@ def run(
     ci_flag: bool,
     junit_path: str | None,
     hook_name: str | None,
+    no_progress: bool,
+    color: str,
+    confirm: tuple[str, ...],
 ) -> None:
     """Run the checklist; tag the release when every required step passed."""
+    from relcheck import terminal
     from relcheck.cienv import is_ci
     from relcheck.errors import UsageError
     from relcheck.interrupts import Cancellation, handle_signals
@@ -150,19 +174,28 @@ def run(
         raise UsageError(
             "--hook runs the checklist's hook: steps; it takes no --only, --skip, --dry-run"
         )
+    root = _root()
+    ci = is_ci(os.environ, ci_flag)
 
     def reporter_factory() -> Reporter:
         return make_reporter(
             fmt=fmt,
             quiet=quiet,
             verbose=verbose,
-            ci=is_ci(os.environ, ci_flag),
+            ci=ci,
             junit_path=junit_path,
             environ=os.environ,
+            progress=not (no_progress or hook_name),  # a hook's output mixes with git's
+            color=color,
         )
 
+    confirmations: dict[str, str] = {}
+    if confirm:
+        from relcheck.gitrepo import user_identity
+
+        confirmations = dict.fromkeys(confirm, user_identity(root))
     request = RunRequest(
-        root=_root(),
+        root=root,
         checklist=checklist,
         jobs=jobs,
         fail_fast=fail_fast,
@@ -174,7 +207,8 @@ def run(
         verbose=verbose,
         use_cache=not no_cache,
         failed=failed,
-        interactive=False,  # CI and hooks never prompt
+        interactive=not (ci or hook_name) and terminal.interactive(os.environ),
+        confirmations=confirmations,
     )
     if hook_name:
         from relcheck.hookrun import run_hook
@@ -182,9 +216,16 @@ def run(
         sys.exit(run_hook(hook_name, request, reporter_factory, sys.stdin, os.environ))
     reporter = reporter_factory()
     with handle_signals(Cancellation()) as cancellation:
-        result, record_path = execute(request, reporter, cancellation)
-    reporter.finish(result, record_path)
-    sys.exit(EXIT_CODES[result.outcome])
+        try:
+            result, record_path = execute(request, reporter, cancellation)
+        finally:
+            close = getattr(reporter, "close", None)  # give the terminal back, even on a crash
+            if close is not None:
+                close()
+        # Still inside: a late Ctrl-C must not turn a finished run into exit 130.
+        reporter.finish(result, record_path)
+        code = EXIT_CODES[result.outcome]
+    sys.exit(code)
 
 
 @main.command(context_settings=CONTEXT)
@@ -240,28 +281,31 @@ def runners() -> None:
 
 @main.command(context_settings=CONTEXT)
 @click.option("-n", "--limit", default=20, show_default=True, help="How many runs to list.")
+@click.option("--step", "step_id", metavar="ID", help="One step across runs: durations, outcomes.")
 @click.option("--record-dir", metavar="DIR", help="Where records are [default: .relcheck/runs].")
+@color_option
 @boundary
-def history(limit: int, record_dir: str | None) -> None:
-    """List recent runs, newest first."""
+def history(limit: int, step_id: str | None, record_dir: str | None, color: str) -> None:
+    """List recent runs, newest first; with --step, how one step fared across them."""
     from itertools import islice
 
     from relcheck import record
-    from relcheck.durations import format_duration
+    from relcheck.report import history as tables
+    from relcheck.report.console import make_console
+    from relcheck.report.summary import unicode_ok
 
     directory = record_dir or record.runs_dir(_root())
-    shown = 0
-    for run_result in islice(record.iter_runs(directory), limit):
-        failed = [r.step_id for r in run_result.steps if not r.status.ok and not r.optional]
-        when = record.to_dict(run_result)["started_at"][:19].replace("T", " ")
-        click.echo(
-            f"{run_result.info.run_id}  {when}  {(run_result.info.commit or '-')[:9]:<9}  "
-            f"{run_result.info.version or '-':<10}  {run_result.outcome!s:<11}  "
-            f"{format_duration(run_result.duration):>7}  {','.join(failed)}"
-        )
-        shown += 1
-    if not shown:
-        click.echo(f"no runs recorded in {directory}")
+    console = make_console(color)
+    # Run ids sort by the second they started in; order within a second by start time.
+    runs = sorted(
+        islice(record.iter_runs(directory), limit), key=lambda r: r.started_at, reverse=True
+    )
+    if not runs:
+        console.print(tables.no_runs(directory))
+    elif step_id:
+        console.print(tables.step_history(step_id, runs, unicode=unicode_ok(console)))
+    else:
+        console.print(tables.runs_table(runs, unicode=unicode_ok(console)))
 
 
 @main.command(context_settings=CONTEXT)
@@ -270,9 +314,11 @@ def history(limit: int, record_dir: str | None) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@color_option
 @boundary
-def show(ref: str, record_dir: str | None, fmt: str) -> None:
-    """Show one recorded run (default: the latest), or the run a release tag carries."""
+def show(ref: str, record_dir: str | None, fmt: str, color: str) -> None:
+    """Show one recorded run (default: the latest) as its summary looked, or the run a
+    release tag carries."""
     from relcheck import record
 
     if ref != "latest":
@@ -291,22 +337,79 @@ def show(ref: str, record_dir: str | None, fmt: str) -> None:
 
         JsonReporter().finish(run_result, path)
         return
-    from relcheck.report.text import TextReporter, step_line
+    from relcheck.report.console import make_console
+    from relcheck.report.summary import local_time, render_run, run_header, unicode_ok
 
+    console = make_console(color)
     info = run_result.info
-    click.echo(f"run {info.run_id}  ({info.mode}{', dry run' if info.dry_run else ''})")
-    click.echo(f"  checklist {info.checklist_path}  sha256 {info.checklist_sha256[:12]}")
-    click.echo(
-        f"  commit {info.commit or '-'}  branch {info.branch or '-'}  "
-        f"version {info.version or '-'}  tag {info.tag or '-'}"
+    console.print(run_header(info))
+    console.print(
+        f"run {info.run_id}  {info.mode}  started {local_time(run_result.started_at)}  "
+        f"checklist sha256 {info.checklist_sha256[:12]}",
+        style="dim",
     )
-    for reason_id, why in info.skipped.items():
-        click.echo(f"  skipped on request: {reason_id}: {why}")
-    click.echo("")
-    width = max([12, *(len(r.step_id) for r in run_result.steps)])
-    for step_result in run_result.steps:
-        click.echo(step_line(step_result, width))
-    TextReporter().finish(run_result, path)
+    for skipped_id, why in info.skipped.items():
+        console.print(f"skipped on request: {skipped_id}: {why}", style="yellow")
+    console.print(render_run(run_result, os.path.relpath(path), unicode=unicode_ok(console)))
+
+
+@main.command(context_settings=CONTEXT)
+@click.option("--markdown", is_flag=True, help="The reference page (Markdown) instead.")
+@click.option(
+    "--builtin-only", is_flag=True, help="Only relcheck's own runners, not installed plugins."
+)
+@click.option("-o", "--output", metavar="PATH", help="Write to PATH instead of standard output.")
+@boundary
+def schema(markdown: bool, builtin_only: bool, output: str | None) -> None:
+    """Print the JSON Schema of the checklist format, with every installed runner's
+    `with:` parameters (for editors: see the README)."""
+    from relcheck.schema_export import runner_classes, schema_text
+
+    runners = runner_classes(builtin_only=builtin_only)
+    if markdown:
+        from relcheck.reference import reference_markdown
+
+        text = reference_markdown(runners)
+    else:
+        text = schema_text(runners)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from relcheck.fileio import write_text
+
+    write_text(output, text)
+    click.echo(f"wrote {output}", err=True)
+
+
+@main.command(context_settings=CONTEXT)
+@click.option(
+    "-t",
+    "--template",
+    metavar="NAME",
+    help="Template to start from (see --list), or a template file's path [default: library].",
+)
+@click.option("--list", "list_templates", is_flag=True, help="List the templates and exit.")
+@click.option("--force", is_flag=True, help="Overwrite an existing checklist.")
+@checklist_option
+@boundary
+def init(template: str | None, list_templates: bool, force: bool, checklist: str | None) -> None:
+    """Write a relcheck.yaml for this project from a template, adapted to what the
+    project has (version source, ruff configuration, tests folder, changelog, default
+    branch and remote), and the JSON Schema editors use beside it."""
+    from relcheck import scaffold
+
+    if list_templates:
+        available = scaffold.templates()
+        width = max(len(name) for name in available)
+        for name, text in available.items():
+            click.echo(f"{name:<{width}}  {scaffold.describe(text)}")
+        return
+    root = _root()
+    result = scaffold.write_checklist(
+        root, template or scaffold.DEFAULT_TEMPLATE, checklist=checklist, force=force
+    )
+    for line in result:
+        click.echo(line)
 
 
 @main.command(context_settings=CONTEXT)
@@ -436,8 +539,10 @@ def release(
     )
     with handle_signals(Cancellation()) as cancellation:
         result, record_path = execute(request, reporter, cancellation)
-    reporter.finish(result, record_path)
-    sys.exit(EXIT_CODES[result.outcome])
+        # Still inside: a late Ctrl-C must not turn a finished run into exit 130.
+        reporter.finish(result, record_path)
+        code = EXIT_CODES[result.outcome]
+    sys.exit(code)
 
 
 @main.group(context_settings=CONTEXT)

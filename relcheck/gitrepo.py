@@ -506,3 +506,17 @@ def push_tag(
         cancel=cancel,
         log=log,
     )
+
+
+def user_identity(root: str) -> str:
+    """``Name <email>`` as git would sign a commit here (user.name/user.email, or the
+    GIT_AUTHOR_* variables); the login name when git knows nobody."""
+    ident = git(root, "var", "GIT_AUTHOR_IDENT", check=False)
+    if ">" in ident:
+        return ident.rsplit(">", 1)[0] + ">"
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

@@ -68,6 +68,7 @@ class StepResult:
     duration: float = 0.0
     log_path: str | None = None
     attempts: int = 1
+    output_bytes: int = 0  # bytes the step's processes printed, over all attempts
     cached_from: str | None = None  # run id that produced the reused pass
     reason: str | None = None  # why a step was skipped
     # Copied from the step, so a result read back from a record stands on its own.

@@ -15,7 +15,7 @@ from relcheck.context import build_run_info
 from relcheck.errors import UsageError
 from relcheck.interrupts import Cancellation
 from relcheck.models import Checklist, Outcome, RunInfo, RunResult, StepResult
-from relcheck.redact import Redactor
+from relcheck.redact import Redactor, looks_secret
 from relcheck.report import Reporter
 
 
@@ -76,13 +76,46 @@ def load(request: RunRequest) -> Checklist:
 
 def _check_selection(checklist: Checklist, request: RunRequest) -> None:
     known = {s.id for s in checklist.steps}
-    for flag, ids in (("--only", request.only), ("--skip", tuple(request.skip))):
+    selections = (
+        ("--only", request.only),
+        ("--skip", tuple(request.skip)),
+        ("--confirm", tuple(request.confirmations)),
+    )
+    for flag, ids in selections:
         unknown = [i for i in ids if i not in known]
         if unknown:
             raise UsageError(
                 f"{flag} names unknown step(s): {', '.join(unknown)}",
                 hint=f"steps are: {', '.join(sorted(known))}",
             )
+
+
+def _check_tag(tag: str | None, version: str | None, request: RunRequest) -> None:
+    """Refuse, before any step runs, a version that makes an invalid or unsafe tag name
+    (``1;rm -rf ~``, ``--upload-pack=x``, ``1..0``) when the checklist has a release
+    step: it could not make the tag, and such a value should never reach git, even as an
+    argument. Without a release step the version is only data for the steps."""
+    from relcheck.refname import tag_name_problem
+
+    if request.mode not in ("run", "release") or tag is None:
+        return
+    problem = tag_name_problem(tag)
+    if problem:
+        source = "--version" if request.cli_version else "the version"
+        raise UsageError(
+            f"{source} {version!r} makes the tag {tag!r}, which git cannot take: {problem}",
+            hint="pass a plain version such as --version 1.2.3",
+        )
+
+
+def _redactor(checklist: Checklist) -> Redactor:
+    """Masks the secret-looking variables of relcheck's environment and of every step's
+    ``env:`` (a token written into the checklist is as secret as one exported), and the
+    variables the checklist lists under ``secrets:``."""
+    environ = dict(os.environ)
+    extra = [v for s in checklist.steps for k, v in s.env.items() if k in checklist.secrets]
+    extra += [v for s in checklist.steps for k, v in s.env.items() if looks_secret(k)]
+    return Redactor.from_environ(environ, checklist.secrets, extra)
 
 
 def execute(
@@ -105,6 +138,8 @@ def execute(
         info = dataclasses.replace(info, root=request.root, branch=request.branch or info.branch)
     elif request.branch:
         info = dataclasses.replace(info, branch=request.branch)
+    if any(engine.is_release(s) for s in checklist.steps):
+        _check_tag(info.tag, info.version, request)
     directory = request.record_dir or record.runs_dir(request.root)
     fresh = _not_passed_last_time(info, checklist, directory) if request.failed else ()
     record.check_writable(directory)
@@ -129,14 +164,20 @@ def execute(
             log_dir=record.log_dir(directory, info.run_id),
             workdir=request.workdir,
             env=env,
-            redactor=Redactor.from_environ(os.environ, checklist.secrets),
+            redactor=_redactor(checklist),
             on_event=reporter.on_event,
             on_output=reporter.on_output if request.verbose else None,
             interactive=request.interactive,
             confirmations=request.confirmations,
             cache=_result_cache(request, checklist, info, state_dir, fresh),
             prior=request.prior,
+            # The checks' results are on disk before a tag exists: a tag is never made
+            # by a run whose record could not be kept (a full disk, say).
+            before_release=lambda partial: record.write(directory, partial),
         )
+        begin = getattr(reporter, "begin", None)  # optional for older reporters
+        if begin is not None:
+            begin(checklist, info)
         try:
             result = engine.run(checklist, info, options, cancellation)
         except BaseException as exc:

@@ -176,3 +176,45 @@ def write_plugin(folder: Path, module: str, source: str, runners: dict[str, str]
     lines = "".join(f"{name} = {target}\n" for name, target in runners.items())
     write(info / "entry_points.txt", f"[relcheck.runners]\n{lines}")
     return folder
+
+
+def spawn_relcheck(
+    *args: str,
+    cwd: Path | str,
+    env: dict[str, str] | None = None,
+    rows: int = 30,
+    columns: int = 100,
+    timeout: float = 60,
+) -> Any:
+    """Run relcheck in a real pseudo-terminal (pexpect), as a person at a terminal would."""
+    import io
+
+    import pexpect
+
+    child = pexpect.spawn(
+        RELCHECK[0],
+        [*RELCHECK[1:], *args],
+        cwd=str(cwd),
+        env={**os.environ, "TERM": "xterm-256color", **(env or {})},
+        dimensions=(rows, columns),
+        encoding="utf-8",
+        codec_errors="replace",
+        timeout=timeout,
+    )
+    # Every byte read, once: `before` repeats what a timed-out expect already returned.
+    child.logfile_read = io.StringIO()
+    return child
+
+
+def transcript(child: Any) -> str:
+    """Everything a spawned relcheck has written so far."""
+    return str(child.logfile_read.getvalue())
+
+
+def screen_of(output: str, rows: int = 30, columns: int = 100) -> list[str]:
+    """What a terminal would show after ``output``: its lines, right-stripped."""
+    import pyte
+
+    screen = pyte.Screen(columns, rows)
+    pyte.Stream(screen).feed(output)
+    return [line.rstrip() for line in screen.display]

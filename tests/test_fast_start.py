@@ -19,7 +19,7 @@ HEAVY = ("git", "httpx", "rich", "pydantic", "yaml")
 PROBE = """
 import json, sys
 sys.argv = ["relcheck", *json.loads(sys.argv[1])]
-from relcheck.launcher import main
+from relcheck.__main__ import entry as main
 try:
     main()
 except SystemExit:
@@ -138,3 +138,13 @@ def test_the_checklist_cache_works_in_a_linked_worktree(git_repo: Path, checklis
     assert "pydantic" in loaded_after(["run", "--dry-run"], linked)
     assert loaded_after(["run", "--dry-run"], linked) == []
     assert latest_record(linked)["outcome"] == "passed"
+
+
+def test_a_checklist_holding_a_secret_is_never_kept_in_the_cache(git_repo: Path, checklist) -> None:
+    checklist(SIMPLE + "    env: {API_TOKEN: canary-0f3c9a}\n")
+    assert run_relcheck("run", "--dry-run", cwd=git_repo).returncode == 0
+    assert run_relcheck("run", "--dry-run", cwd=git_repo).returncode == 0
+    cached = list((git_repo / ".relcheck").rglob("*.pickle"))
+    assert cached == []
+    written = b"".join(p.read_bytes() for p in (git_repo / ".relcheck").rglob("*") if p.is_file())
+    assert b"canary-0f3c9a" not in written

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -122,7 +123,7 @@ def test_record_has_every_field_and_show_renders_it(git_repo: Path, checklist) -
     shown = run_relcheck("show", "latest", cwd=git_repo)
     assert shown.returncode == 0, shown.stderr
     assert f"run {record['run_id']}" in shown.stdout
-    assert "FAIL    unit" in shown.stdout
+    assert re.search(r"^unit\s+│ ✗ failed", shown.stdout, re.MULTILINE)  # the summary table
     assert "owner: service-team" in shown.stdout
     assert "rollback: revert the merge" in shown.stdout
     by_id = run_relcheck("show", record["run_id"][:18], "--format", "json", cwd=git_repo)

@@ -9,7 +9,13 @@ if TYPE_CHECKING:
 
 
 class Reporter(Protocol):
-    """Receives a run's events from the engine (under a lock) and its final result."""
+    """Receives a run's events from the engine (under a lock) and its final result.
+
+    Two methods are optional, looked up with getattr: ``begin(checklist, info)``, called
+    once before the first event with every step of the run (the live view draws them
+    all up front), and ``close()``, called even when the run crashed (the live view
+    gives the terminal back).
+    """
 
     def on_event(self, kind: str, step: Step, result: StepResult | None) -> None: ...
 

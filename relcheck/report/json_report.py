@@ -7,7 +7,7 @@ import sys
 from typing import TextIO
 
 from relcheck import record
-from relcheck.models import RunResult, Step, StepResult
+from relcheck.models import Checklist, RunInfo, RunResult, Step, StepResult
 
 
 class JsonReporter:
@@ -15,6 +15,9 @@ class JsonReporter:
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdout
+
+    def begin(self, checklist: Checklist, info: RunInfo) -> None:
+        return None
 
     def on_event(self, kind: str, step: Step, result: StepResult | None) -> None:
         return None

@@ -18,9 +18,13 @@ def make_reporter(
     junit_path: str | None = None,
     environ: Mapping[str, str],
     stdout: TextIO | None = None,
+    progress: bool = False,
+    color: str = "auto",
 ) -> Reporter:
-    """The terminal reporter (JSON or lines, timestamped in CI), plus a JUnit file and
-    GitHub Actions output when asked for; one reporter, fanning out when there are more."""
+    """The terminal reporter (JSON; the live view at a terminal when ``progress``; else
+    lines, timestamped in CI), plus a JUnit file and GitHub Actions output when asked
+    for; one reporter, fanning out when there are more."""
+    from relcheck import terminal
     from relcheck.cienv import on_github
 
     out = stdout or sys.stdout
@@ -29,6 +33,11 @@ def make_reporter(
         from relcheck.report.json_report import JsonReporter
 
         reporters.append(JsonReporter(out))
+    elif not (quiet or ci) and terminal.want_live(out, environ, no_progress=not progress):
+        from relcheck.report.console import make_console
+        from relcheck.report.live import LiveReporter
+
+        reporters.append(LiveReporter(make_console(color, out, environ), verbose=verbose))
     else:
         from relcheck.report.text import TextReporter
 
@@ -37,7 +46,10 @@ def make_reporter(
             from relcheck.report.stamps import TimestampedStream
 
             stream = TimestampedStream(out)  # type: ignore[assignment]
-        reporters.append(TextReporter(stream, quiet=quiet, verbose=verbose))
+        # Plain lines are for logs and pipes: coloured only when asked for by --color always.
+        reporters.append(
+            TextReporter(stream, quiet=quiet, verbose=verbose, color=color == "always")
+        )
     if junit_path:
         from relcheck.report.junit import JunitReporter, check_writable
 

@@ -6,7 +6,7 @@ import sys
 from typing import TextIO
 
 from relcheck.durations import format_duration
-from relcheck.models import Outcome, RunResult, Status, Step, StepResult
+from relcheck.models import Checklist, Outcome, RunInfo, RunResult, Status, Step, StepResult
 
 LABELS = {
     Status.PASSED: "PASS",
@@ -18,18 +18,31 @@ LABELS = {
     Status.INTERRUPTED: "STOPPED",
 }
 _TAIL_LINES = 15
+# ANSI colours for the status label, used only when colour was asked for or detected.
+_COLORS = {
+    Status.PASSED: "32",
+    Status.FAILED: "31;1",
+    Status.ERROR: "31;1",
+    Status.TIMED_OUT: "31;1",
+    Status.SKIPPED: "33",
+    Status.CACHED: "36",
+    Status.INTERRUPTED: "33",
+}
 
 
-def step_line(result: StepResult, width: int = 12) -> str:
+def step_line(result: StepResult, width: int = 12, *, color: bool = False) -> str:
     """``PASS  lint          0.21s  3 files clean``."""
     label = LABELS[result.status]
     if result.optional and not result.status.ok and result.status is not Status.SKIPPED:
         label += "?"  # an optional step's failure does not block
     duration = format_duration(result.duration) if result.status is not Status.SKIPPED else "-"
+    padded = f"{label:<8}"
+    if color:
+        padded = f"\x1b[{_COLORS[result.status]}m{label}\x1b[0m{' ' * (8 - len(label))}"
     summary = result.summary
     if result.cached_from:
         summary += f" (passed in run {result.cached_from})"
-    return f"{label:<8}{result.step_id:<{width}}  {duration:>7}  {summary}"
+    return f"{padded}{result.step_id:<{width}}  {duration:>7}  {summary}"
 
 
 def failure_lines(result: StepResult) -> list[str]:
@@ -78,15 +91,26 @@ def result_line(run: RunResult) -> str:
 class TextReporter:
     """Line-by-line output, safe for logs and pipes (no escape codes)."""
 
-    def __init__(self, stream: TextIO | None = None, *, quiet: bool = False, verbose: bool = False):
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        *,
+        quiet: bool = False,
+        verbose: bool = False,
+        color: bool = False,
+    ):
         self.stream = stream or sys.stdout
         self.quiet = quiet
         self.verbose = verbose
+        self.color = color
         self.width = 12
         self._partial: dict[str, str] = {}
 
     def _print(self, text: str) -> None:
         print(text, file=self.stream, flush=True)
+
+    def begin(self, checklist: Checklist, info: RunInfo) -> None:
+        self.width = max([self.width, *(len(s.id) for s in checklist.steps)])
 
     def on_event(self, kind: str, step: Step, result: StepResult | None) -> None:
         self.width = max(self.width, len(step.id))
@@ -96,7 +120,7 @@ class TextReporter:
             return
         if self.quiet and (result.status.ok or result.status is Status.SKIPPED):
             return
-        self._print(step_line(result, self.width))
+        self._print(step_line(result, self.width, color=self.color))
 
     def on_output(self, step_id: str, text: str) -> None:
         if not self.verbose:

@@ -109,7 +109,12 @@ class ConfigDriftParams(_Strict):
     secret_references: tuple[str, ...] = ()
     lockfiles: tuple[LockPair, ...] = ()
 
-    @field_validator("require", mode="before")
+    # The JSON Schema (for editors) must accept the shorthand too: a plain value.
+    @field_validator(
+        "require",
+        mode="before",
+        json_schema_input_type=dict[str, RuleParams | str | int | float | bool | None],
+    )
     @classmethod
     def _shorthand(cls, value: Any) -> Any:
         if isinstance(value, dict):

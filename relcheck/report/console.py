@@ -1,0 +1,32 @@
+"""A rich Console for relcheck's tables and live view, with colour as asked for."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from typing import Any, TextIO
+
+from relcheck import terminal
+
+
+def make_console(
+    color: str, stream: TextIO | None = None, environ: Mapping[str, str] | None = None
+) -> Any:
+    """A rich Console for ``stream`` with colour as ``--color`` and NO_COLOR say."""
+    from rich.console import Console
+
+    stream = stream or sys.stdout
+    environ = os.environ if environ is None else environ
+    use_color = terminal.want_color(color, stream, environ)
+    # Piped output has no width to ask; rich would assume 80 and fold the tables.
+    width = None if terminal.isatty(stream) else int(environ.get("COLUMNS", "") or 120)
+    return Console(
+        file=stream,
+        width=width,
+        color_system="auto" if use_color else None,
+        force_terminal=True if color == "always" else None,
+        no_color=not use_color,
+        highlight=False,
+        emoji=False,
+    )
