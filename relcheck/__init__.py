@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
+# A constant, not importlib.metadata.version(): importing importlib.metadata costs ~25 ms,
+# and every command needs the version (records, fingerprints, --version). Importing this
+# tiny module keeps the package instant to import (see relcheck.__main__.entry).
+from relcheck._version import __version__
+
 __all__ = ["__version__"]
-
-
-def __getattr__(name: str) -> str:
-    # Looked up on first use, not at import: importing the package stays instant, so
-    # nothing runs before `relcheck` can handle a Ctrl-C (relcheck.__main__.entry).
-    if name == "__version__":
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            value = version("relcheck")
-        except PackageNotFoundError:  # a source tree that was never installed
-            value = "0+unknown"
-        globals()["__version__"] = value
-        return value
-    raise AttributeError(f"module 'relcheck' has no attribute {name!r}")

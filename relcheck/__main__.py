@@ -11,6 +11,13 @@ def entry() -> None:
     importing relcheck or click is parsing arguments, exits 130 without a traceback
     (click alone would print 'Aborted!' and exit 1, which means a failed step)."""
     try:
+        if sys.argv[1:] in (["--version"], ["-V"]):
+            # Answered before click loads (~30 ms): scripts and hooks call this to check
+            # an installation. The same line click's version option prints.
+            from relcheck import __version__
+
+            sys.stdout.write(f"relcheck, version {__version__}\n")
+            return
         import click
 
         from relcheck.cli import main

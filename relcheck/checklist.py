@@ -7,16 +7,17 @@ node (``relcheck.yamlsource``), then the data is validated (pydantic, and each r
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import os
 from collections.abc import Mapping
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from relcheck.errors import ChecklistError, PluginError, Problem, SourceLocation, UsageError
 from relcheck.models import Checklist, HookConfig, ReleaseConfig, ServiceConfig, Step
-from relcheck.yamlsource import Path, SourceMap, load_yaml
+
+if TYPE_CHECKING:  # PyYAML loads only when a file is read, not for find_checklist
+    from relcheck.yamlsource import Path, SourceMap
 
 DEFAULT_NAME = "relcheck.yaml"
 MAX_BYTES = 2 * 1024 * 1024  # a checklist is a page of YAML; refuse what cannot be one
@@ -64,6 +65,8 @@ def load_checklist(path: str) -> Checklist:
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         where = SourceLocation(display, line, column)
         raise ChecklistError([Problem(where, "file is not valid UTF-8")]) from None
+    from relcheck.yamlsource import load_yaml
+
     data, source, problems = load_yaml(text, display)
     if data is None and not problems:
         problems.append(
@@ -200,9 +203,15 @@ def _adapter(params_cls: type) -> Any:
     return TypeAdapter(params_cls)
 
 
+def _close_matches(word: str, candidates: list[str], n: int) -> list[str]:
+    import difflib  # only for error hints
+
+    return difflib.get_close_matches(word, candidates, n=n)
+
+
 def _unknown_runner(name: str, installed: Mapping[str, Any]) -> str:
     names = sorted(installed)
-    close = difflib.get_close_matches(name, names, n=1)
+    close = _close_matches(name, names, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return f"unknown runner {name!r}{hint} (installed: {', '.join(names)})"
 
@@ -251,7 +260,7 @@ def _graph_problems(
             if not isinstance(need, str):
                 continue
             if need not in ids:
-                close = difflib.get_close_matches(need, list(ids), n=1)
+                close = _close_matches(need, list(ids), n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 problems.append(Problem(where, f"needs unknown step {need!r}{hint}"))
             elif need in release_ids:
@@ -283,7 +292,7 @@ def _service_problems(raw_steps: list[Any], services: Any, source: SourceMap) ->
         name = raw.get("service") if isinstance(raw, dict) else None
         if isinstance(name, str) and name not in declared:
             known = f"services: {', '.join(declared)}" if declared else "no `services:` declared"
-            close = difflib.get_close_matches(name, declared, n=1)
+            close = _close_matches(name, declared, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f" ({known})"
             problems.append(
                 Problem(
@@ -396,7 +405,7 @@ def _problems(exc: Any, prefix: Any, source: SourceMap, keys_at: Any) -> list[Pr
             for e in errors:
                 key = str(to_path(tuple(e["loc"]))[-1])
                 allowed = keys_at(loc[:-1])
-                close = difflib.get_close_matches(key, allowed, n=1)
+                close = _close_matches(key, allowed, n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 valid = f" (valid keys: {', '.join(allowed)})" if allowed and not close else ""
                 out.append(

@@ -65,7 +65,10 @@ def main() -> None:
 @checklist_option
 @click.option("--dry-run", is_flag=True, help="Run every check but no release step (no tag).")
 @click.option(
-    "-j", "--jobs", type=click.IntRange(min=1), help="Steps to run at once [default: CPUs]."
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Steps to run at once [default: 2 x CPUs, at least 8].",
 )
 @click.option("--fail-fast", is_flag=True, help="Start no new step after a required step fails.")
 @click.option(
@@ -79,6 +82,13 @@ def main() -> None:
     help="Skip this step (repeatable); needs --reason.",
 )
 @click.option("--reason", metavar="TEXT", help="Why steps are skipped; kept in the record.")
+@click.option(
+    "--failed",
+    is_flag=True,
+    help="Rerun the steps that did not pass in the last run (and what needs them); "
+    "reuse the other passes from the cache.",
+)
+@click.option("--no-cache", is_flag=True, help="Run every step; reuse no earlier pass.")
 @click.option(
     "--version",
     "release_version",
@@ -134,6 +144,8 @@ def run(
     only: tuple[str, ...],
     skip: tuple[str, ...],
     reason: str | None,
+    failed: bool,
+    no_cache: bool,
     release_version: str | None,
     fmt: str,
     record_dir: str | None,
@@ -162,6 +174,8 @@ def run(
             hint="use --format json for a machine-readable result on standard output",
         )
     _check_version_option(release_version)
+    if failed and no_cache:
+        raise UsageError("--failed reuses earlier passes from the cache; drop --no-cache")
     if hook_name and (only or skip or dry_run):
         raise UsageError(
             "--hook runs the checklist's hook: steps; it takes no --only, --skip, --dry-run"
@@ -197,6 +211,8 @@ def run(
         cli_version=release_version,
         record_dir=record_dir,
         verbose=verbose,
+        use_cache=not no_cache,
+        failed=failed,
         interactive=not (ci or hook_name) and terminal.interactive(os.environ),
         confirmations=confirmations,
         own_paths=(junit_path,) if junit_path else (),
@@ -244,10 +260,14 @@ def validate(path: str | None) -> None:
 @boundary
 def list_steps(checklist: str | None) -> None:
     """List the steps in run order, with runner, needs and owner."""
-    from relcheck.checklist import find_checklist, load_checklist
+    from relcheck import checklist_cache
+    from relcheck.checklist import find_checklist
     from relcheck.plan import run_order
+    from relcheck.record import STATE_DIR
 
-    loaded = load_checklist(find_checklist(_root(), checklist))
+    root = _root()
+    path = find_checklist(root, checklist)
+    loaded = checklist_cache.load(path, root, os.path.join(root, STATE_DIR))
     rows = [("STEP", "RUNNER", "NEEDS", "OWNER", "")]
     for step, kind in run_order(loaded):
         rows.append((step.id, step.uses, ",".join(step.needs) or "-", step.owner or "-", kind))
@@ -641,3 +661,21 @@ def verify(tag: str) -> None:
     verdict = verify_tag(_root(), tag)
     print_verdict(verdict)
     sys.exit(0 if verdict.ok else 1)
+
+
+@main.group(context_settings=CONTEXT)
+def cache() -> None:
+    """Manage the result cache (.relcheck/cache)."""
+
+
+@cache.command("clear", context_settings=CONTEXT)
+@click.argument("step", required=False, metavar="[STEP]")
+@boundary
+def cache_clear(step: str | None) -> None:
+    """Forget cached passes: of STEP only, or all of them."""
+    from relcheck import record
+    from relcheck.cache import clear
+
+    removed = clear(os.path.join(_root(), record.STATE_DIR), step)
+    what = f"of {step!r}" if step else "of every step"
+    click.echo(f"cleared {removed} cached result{'s' * (removed != 1)} {what}")

@@ -10,15 +10,16 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from relcheck import registry, service
+from relcheck import registry
 from relcheck.errors import PluginError, RelcheckError, RunnerError
 from relcheck.interrupts import Cancellation
 from relcheck.models import Checklist, Outcome, RunInfo, RunResult, Status, Step, StepResult
@@ -36,11 +37,18 @@ class ResultCache(Protocol):
     def store(self, step: Step, result: StepResult) -> None: ...
 
 
+def default_jobs() -> int:
+    """Steps run at once by default: 2 x CPUs, at least 8. A step mostly waits on its
+    process, a server or a timer (4 x `sleep 0.5` took 1.0 s, not 0.5 s, with one job per
+    CPU on 2 CPUs); ``--jobs`` caps it for checklists of heavy steps."""
+    return max(8, 2 * (os.cpu_count() or 1))
+
+
 @dataclass
 class RunOptions:
     """How to run: parallelism, selection, where logs go, what to tell the reporters."""
 
-    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    jobs: int = field(default_factory=default_jobs)
     fail_fast: bool = False
     dry_run: bool = False
     release: bool = True  # False for hook and partial runs: never run release steps
@@ -107,13 +115,7 @@ class _Run:
         self.lock = threading.Lock()
         self.stop_reason: str | None = None  # set by --fail-fast or a failed precondition
         self.blocked = False
-        self.shared = service.SharedServices(
-            (),
-            workdir=options.workdir or info.root,
-            cancel=cancel.event,
-            log_dir=options.log_dir,
-            redactor=options.redactor,
-        )
+        self.shared: _Services = _NoServices()  # run() puts the checklist's services here
         self.settled: str | None = None  # a precondition found the release already made
 
     # -- events ---------------------------------------------------------------------
@@ -206,6 +208,8 @@ class _Run:
                         )
                     )
                 elif step.service is not None:  # started per attempt, stopped however it ends
+                    from relcheck import service
+
                     env.update(
                         services.enter_context(
                             service.running(
@@ -233,8 +237,8 @@ class _Run:
                 )
                 runner = registry.load(step.uses)()
                 result = runner.run(step.params, ctx)
-        except service.ServiceFailed as exc:
-            return exc.result
+        except _service_failed() as exc:
+            return exc.result  # type: ignore[attr-defined]
         except (RunnerError, PluginError) as exc:
             sink.note(f"error: {exc}")
             return StepResult(Status.ERROR, str(exc))
@@ -345,6 +349,64 @@ class _Run:
         return None
 
 
+class _Services(Protocol):
+    def acquire(
+        self, name: str, *, env: Mapping[str, str], sink: OutputSink, deadline: float
+    ) -> dict[str, str]: ...
+
+    def finished(self, step_id: str) -> None: ...
+
+    def stop_all(self) -> None: ...
+
+
+class _NoServices:
+    """Stands in for SharedServices when no step declares a service."""
+
+    def acquire(
+        self, name: str, *, env: Mapping[str, str], sink: OutputSink, deadline: float
+    ) -> dict[str, str]:
+        raise RunnerError(f"no shared service {name!r}")  # no step declared one
+
+    def finished(self, step_id: str) -> None:
+        return None
+
+    def stop_all(self) -> None:
+        return None
+
+
+class _NeverRaised(Exception):
+    pass
+
+
+def _shared_services(
+    steps: Iterable[Step],
+    info: RunInfo,
+    options: RunOptions,
+    cancel: Cancellation,
+    *,
+    needed: bool = True,
+) -> _Services:
+    """relcheck.service (and socket, which it needs) loads only when a checklist declares
+    a service: ~5 ms of every run's start-up otherwise."""
+    if not needed:
+        return _NoServices()
+    from relcheck import service
+
+    return service.SharedServices(
+        steps,
+        workdir=options.workdir or info.root,
+        cancel=cancel.event,
+        log_dir=options.log_dir,
+        redactor=options.redactor,
+    )
+
+
+def _service_failed() -> type[Exception]:
+    """ServiceFailed when relcheck.service is loaded; else no service could have raised it."""
+    module = sys.modules.get("relcheck.service")
+    return module.ServiceFailed if module is not None else _NeverRaised  # type: ignore[no-any-return]
+
+
 def run(
     checklist: Checklist, info: RunInfo, options: RunOptions, cancel: Cancellation
 ) -> RunResult:
@@ -356,12 +418,8 @@ def run(
     if options.only:
         checks = [s for s in checks if s.id in options.only]
         releases = []
-    state.shared = service.SharedServices(
-        checks,
-        workdir=options.workdir or info.root,
-        cancel=cancel.event,
-        log_dir=options.log_dir,
-        redactor=options.redactor,
+    state.shared = _shared_services(
+        checks, info, options, cancel, needed=any(s.service for s in checklist.steps)
     )
     try:
         for step in checks:

@@ -5,9 +5,6 @@ from __future__ import annotations
 import functools
 import os
 import sys
-import tempfile
-import time
-import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -25,6 +22,10 @@ def _mask(text: str) -> str:
 
 def _crash_log() -> str:
     """Write the current traceback to a log file and return its path."""
+    import tempfile  # only after a crash: every command imports this module
+    import time
+    import traceback
+
     from relcheck import __version__
 
     # The shared temporary folder is readable by every user: the folder and the file

@@ -107,6 +107,62 @@ def describe_version(root: str) -> str | None:
     return out.removeprefix("v") if out else None
 
 
+def changed_paths(root: str) -> list[str]:
+    """Paths that differ from HEAD in the index or the work tree, and untracked files not
+    ignored (renames give both names). One ``git status`` call."""
+    out = _git_bytes(
+        root, "--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=all"
+    )
+    paths: list[str] = []
+    fields = out.split(b"\0")
+    i = 0
+    while i < len(fields):
+        entry = fields[i]
+        i += 1
+        if len(entry) < 4:
+            continue
+        paths.append(os.fsdecode(entry[3:]))
+        if entry[:1] in (b"R", b"C"):  # the source of a rename follows as its own field
+            paths.append(os.fsdecode(fields[i]))
+            i += 1
+    return paths
+
+
+def indexed_files(root: str) -> dict[str, str]:
+    """Every path in the index with its mode and blob id (``100644 <sha>``)."""
+    out = _git_bytes(root, "ls-files", "-z", "-s")
+    files: dict[str, str] = {}
+    for entry in out.split(b"\0"):
+        if not entry:
+            continue
+        meta, _, path = entry.partition(b"\t")
+        mode, sha, _stage = meta.split(b" ")
+        files[os.fsdecode(path)] = f"{mode.decode()} {sha.decode()}"
+    return files
+
+
+def _git_bytes(root: str, *args: str) -> bytes:
+    """Like :func:`git`, for output with NUL separators and file names in any encoding."""
+    try:
+        proc = subprocess.run(
+            ["git", *args],
+            cwd=root,
+            capture_output=True,
+            env=without_git_hook_env(os.environ),
+            stdin=subprocess.DEVNULL,
+            timeout=60,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise RepoStateError("git is not installed or not on PATH") from None
+    except subprocess.TimeoutExpired:
+        raise RepoStateError(f"`git {' '.join(args)}` did not answer within 60s") from None
+    if proc.returncode != 0:
+        err = proc.stderr.decode(errors="replace").strip()
+        raise RepoStateError(f"`git {' '.join(args)}` failed: {err}")
+    return proc.stdout
+
+
 def tracked(root: str, paths: list[str]) -> set[str]:
     """Those of ``paths`` (absolute) that git tracks in the work tree at ``root``.
 

@@ -6,6 +6,7 @@ import collections
 import contextlib
 import os
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -217,13 +218,11 @@ def run(
         readers.append(_reader(proc.stderr, captured_err, sink))
     timed_out = cancelled = False
     deadline = start + timeout
+    exited = _ExitWaiter(proc)
     try:
         while True:
-            try:
-                proc.wait(timeout=max(0.0, min(0.1, deadline - time.monotonic())))
+            if exited(max(0.0, min(0.1, deadline - time.monotonic()))):
                 break
-            except subprocess.TimeoutExpired:
-                pass
             if cancel.is_set():
                 cancelled = True
                 _stop_group(proc, (signal.SIGINT, signal.SIGTERM, signal.SIGKILL))
@@ -233,6 +232,7 @@ def run(
                 _stop_group(proc, (signal.SIGTERM, signal.SIGKILL))
                 break
     finally:
+        exited.close()
         _kill_leftovers(proc.pid)
         for reader in readers:
             reader.join(timeout=5)
@@ -252,6 +252,39 @@ def run(
         stdout=b"".join(captured),
         stderr=b"".join(captured_err),
     )
+
+
+class _ExitWaiter:
+    """Waits up to N seconds for a process to exit and says whether it did.
+
+    On Linux it sleeps on a pidfd and wakes the moment the process exits; Popen.wait with
+    a timeout polls with sleeps of up to 50 ms, which every step would pay at its end.
+    """
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+        try:
+            self.pidfd: int | None = os.pidfd_open(proc.pid)
+        except (AttributeError, OSError):  # not Linux, or an old kernel
+            self.pidfd = None
+
+    def __call__(self, seconds: float) -> bool:
+        if self.pidfd is not None:
+            ready, _, _ = select.select([self.pidfd], [], [], seconds)
+            if not ready:
+                return False
+            self.proc.wait()
+            return True
+        try:
+            self.proc.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+    def close(self) -> None:
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
 
 
 def _check_argv(argv: list[str] | str, cwd: str, env: Mapping[str, str], shell: bool) -> list[str]:

@@ -25,7 +25,13 @@ A runner class has:
 Optional class attributes: ``release`` (a release step, which the engine runs last and
 only when every required step passed), ``precondition`` (a repository precondition:
 run first, and its failure means exit 3), ``cacheable`` (its result depends only on the
-files, so a pass may be reused), and ``version`` (part of the cache fingerprint).
+files, so a pass may be reused; a ``cacheable_for(params) -> bool`` method may refine that
+per step), ``cache_opt_in`` (reused only when the step declares ``inputs:`` or ``cache:
+true``, as for ``command``), ``version`` (part of the cache fingerprint: bump it when the
+runner's results change meaning), and an optional ``cache_salt(params) -> str`` method
+(more fingerprint, such as a tool's version; it runs on every run, so keep it cheap).
+A runner's ``Params`` validation must not read the environment or files: validated
+checklists are cached by file content.
 """
 
 from __future__ import annotations
@@ -116,6 +122,7 @@ class Runner:
     release: ClassVar[bool] = False
     precondition: ClassVar[bool] = False
     cacheable: ClassVar[bool] = False
+    cache_opt_in: ClassVar[bool] = False
     version: ClassVar[str] = "1"
     description: ClassVar[str] = ""
 
@@ -190,10 +197,39 @@ def _loader(ep: EntryPoint) -> Callable[[], type[Runner]]:
     return load
 
 
+_primed: dict[str, RunnerInfo] = {}
+
+
+def prime(known: Mapping[str, tuple[str, str]]) -> None:
+    """Remember runners read from a validated-checklist cache (name -> ("module:Class",
+    distribution)), so loading them needs no entry-point scan."""
+    for name, (value, dist) in known.items():
+        _primed[name] = RunnerInfo(name, value, dist, _value_loader(name, value, dist))
+
+
+def _value_loader(name: str, value: str, dist: str) -> Callable[[], type[Runner]]:
+    def load() -> type[Runner]:
+        import importlib
+
+        module, _, attr = value.partition(":")
+        try:
+            cls = importlib.import_module(module)
+            for part in attr.split("."):
+                cls = getattr(cls, part)
+        except Exception as exc:
+            raise PluginError(
+                f"runner {name!r} ({value}, from {dist}) failed to load: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        return cls  # type: ignore[return-value]
+
+    return load
+
+
 @cache
 def load(name: str) -> type[Runner]:
     """The runner class registered under ``name``."""
-    info = installed().get(name)
+    info = _primed.get(name) or installed().get(name)
     if info is None:
         raise PluginError(f"unknown runner {name!r}")
     return info.load()
@@ -213,5 +249,6 @@ __all__ = [
     "StepContext",
     "installed",
     "load",
+    "prime",
     "runner_attr",
 ]

@@ -6,7 +6,7 @@ import dataclasses
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from relcheck import checklist as checklist_mod
@@ -14,7 +14,7 @@ from relcheck import engine, gitrepo, record
 from relcheck.context import build_run_info
 from relcheck.errors import UsageError
 from relcheck.interrupts import Cancellation
-from relcheck.models import Checklist, Outcome, RunResult, StepResult
+from relcheck.models import Checklist, Outcome, RunInfo, RunResult, StepResult
 from relcheck.redact import Redactor, looks_secret
 from relcheck.report import Reporter
 
@@ -36,6 +36,7 @@ class RunRequest:
     interactive: bool = False
     confirmations: Mapping[str, str] = field(default_factory=dict)
     use_cache: bool = True
+    failed: bool = False  # rerun what did not pass last time; reuse the rest from cache
     verbose: bool = False
     prior: Mapping[str, StepResult] = field(default_factory=dict)  # see engine.RunOptions
     # Hook mode checks a pushed commit, maybe in a temporary worktree of it: the checklist
@@ -59,6 +60,9 @@ def tool_env(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def load(request: RunRequest) -> Checklist:
+    """The checklist, validated, or unchanged since a run that validated it."""
+    from relcheck import checklist_cache
+
     source = request.workdir or request.root
     explicit = request.checklist
     if explicit and request.workdir:
@@ -67,7 +71,8 @@ def load(request: RunRequest) -> Checklist:
         if not inside.startswith(".."):
             explicit = os.path.join(request.workdir, inside)
     path = checklist_mod.find_checklist(source, explicit)
-    return checklist_mod.load_checklist(path)
+    state_dir = os.path.join(request.root, record.STATE_DIR)
+    return checklist_cache.load(path, request.root, state_dir)
 
 
 def _check_selection(checklist: Checklist, request: RunRequest) -> None:
@@ -154,6 +159,7 @@ def execute(
     directory = request.record_dir or record.runs_dir(request.root)
     own = (*request.own_paths, directory)
     info = dataclasses.replace(info, own_paths=tuple(os.path.abspath(p) for p in own))
+    fresh = _not_passed_last_time(info, checklist, directory) if request.failed else ()
     record.check_writable(directory)
     state_dir = os.path.join(request.root, record.STATE_DIR)
     from relcheck.lock import run_lock
@@ -162,10 +168,12 @@ def execute(
         if info.commit:
             info = dataclasses.replace(info, tree=gitrepo.tree_of(request.root, info.commit))
         started = time.time()
-        record.write(directory, RunResult(info, Outcome.RUNNING, started, started, ()))
+        record.write(
+            directory, RunResult(info, Outcome.RUNNING, started, started, ()), durable=False
+        )
         env = tool_env(os.environ)
         options = engine.RunOptions(
-            jobs=request.jobs or (os.cpu_count() or 1),
+            jobs=request.jobs or engine.default_jobs(),
             fail_fast=request.fail_fast,
             dry_run=request.dry_run,
             release=request.mode in ("run", "release"),
@@ -179,6 +187,7 @@ def execute(
             on_output=reporter.on_output if request.verbose else None,
             interactive=request.interactive,
             confirmations=request.confirmations,
+            cache=_result_cache(request, checklist, info, state_dir, fresh),
             prior=request.prior,
             # The checks' results are on disk before a tag exists: a tag is never made
             # by a run whose record could not be kept (a full disk, say).
@@ -200,6 +209,57 @@ def execute(
             raise
         path = record.write(directory, result)
     return result, os.path.relpath(path, request.root) if path.startswith(request.root) else path
+
+
+def _result_cache(
+    request: RunRequest,
+    checklist: Checklist,
+    info: RunInfo,
+    state_dir: str,
+    fresh: Collection[str],
+) -> engine.ResultCache:
+    from relcheck.cache import StepCache
+    from relcheck.inputs import workspace_or_none
+
+    cache = StepCache(
+        state_dir,
+        workspace_or_none(request.workdir or request.root, info.tree),
+        info.run_id,
+        info.relcheck_version,
+        read=request.use_cache,
+        fresh=fresh,
+    )
+    cache.prepare(checklist.steps)
+    return cache
+
+
+def _not_passed_last_time(info: RunInfo, checklist: Checklist, directory: str) -> set[str]:
+    """Steps that did not pass in the last finished run of this checklist, steps new
+    since, and what needs them."""
+    last = next(
+        (
+            r
+            for r in record.iter_runs(directory)
+            if r.outcome is not Outcome.RUNNING and r.info.checklist_path == info.checklist_path
+        ),
+        None,
+    )
+    if last is None:
+        raise UsageError(
+            f"--failed needs an earlier run of {info.checklist_path} to compare with, "
+            "and none is recorded",
+            hint="run `relcheck run` first",
+        )
+    passed = {r.step_id for r in last.steps if r.status.ok}
+    rerun = {s.id for s in checklist.steps if s.id not in passed}
+    grew = True
+    while grew:  # add dependents until nothing new needs a rerun step
+        grew = False
+        for step in checklist.steps:
+            if step.id not in rerun and any(n in rerun for n in step.needs):
+                rerun.add(step.id)
+                grew = True
+    return rerun
 
 
 EXIT_CODES = {

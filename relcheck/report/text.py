@@ -39,7 +39,10 @@ def step_line(result: StepResult, width: int = 12, *, color: bool = False) -> st
     padded = f"{label:<8}"
     if color:
         padded = f"\x1b[{_COLORS[result.status]}m{label}\x1b[0m{' ' * (8 - len(label))}"
-    return f"{padded}{result.step_id:<{width}}  {duration:>7}  {result.summary}"
+    summary = result.summary
+    if result.cached_from:
+        summary += f" (passed in run {result.cached_from})"
+    return f"{padded}{result.step_id:<{width}}  {duration:>7}  {summary}"
 
 
 def failure_lines(result: StepResult) -> list[str]:

@@ -32,6 +32,7 @@ class CommandRunner(Runner):
 
     name = "command"
     Params = CommandParams
+    cache_opt_in = True  # a command may look at the outside world: cached only on request
     description = "Run a shell command (a string) or a program (an argv list)."
 
     def run(self, params: CommandParams, ctx: StepContext) -> Any:

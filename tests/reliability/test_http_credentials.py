@@ -94,7 +94,9 @@ def test_a_redirect_to_another_host_never_receives_the_credentials(
     step = step_record(latest_record(git_repo), "staging-config")
     assert step["status"] in ("failed", "error")
     assert "another origin" in step["summary"] + step["output_tail"] + "".join(step["details"])
-    files = "".join(p.read_text() for p in (git_repo / ".relcheck").rglob("*") if p.is_file())
+    files = "".join(
+        p.read_text(errors="replace") for p in (git_repo / ".relcheck").rglob("*") if p.is_file()
+    )
     leaks = [where for where, text in (("output", output), ("files", files)) if TOKEN in text]
     FIGURES.add("secret canaries", 1)
     FIGURES.add("secret leaks", len(leaks))
@@ -119,7 +121,9 @@ def test_a_password_in_a_url_is_masked_in_output_and_record(
     proc = run_relcheck("run", "--dry-run", "-v", cwd=git_repo, env=run_env)
     output = proc.stdout + proc.stderr
     check_run(proc.returncode, output, git_repo)
-    files = "".join(p.read_text() for p in (git_repo / ".relcheck").rglob("*") if p.is_file())
+    files = "".join(
+        p.read_text(errors="replace") for p in (git_repo / ".relcheck").rglob("*") if p.is_file()
+    )
     FIGURES.add("secret canaries", 1)
     leaks = [w for w, text in (("output", output), ("files", files)) if "canary-urlpw" in text]
     FIGURES.add("secret leaks", len(leaks))
@@ -158,7 +162,9 @@ def test_the_http_runner_never_sends_credentials_to_another_origin_on_a_redirect
     check_run(proc.returncode, output, git_repo)
     assert any(TOKEN in str(h) for h in a.seen), a.seen  # type: ignore[attr-defined]
     carried = [h for h in b.seen if TOKEN in str(h)]  # type: ignore[attr-defined]
-    files = "".join(p.read_text() for p in (git_repo / ".relcheck").rglob("*") if p.is_file())
+    files = "".join(
+        p.read_text(errors="replace") for p in (git_repo / ".relcheck").rglob("*") if p.is_file()
+    )
     leaks = [w for w, text in (("output", output), ("files", files)) if TOKEN in text]
     FIGURES.add("secret canaries", 1)
     FIGURES.add("secret leaks", len(leaks) + len(carried))

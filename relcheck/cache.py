@@ -1,0 +1,256 @@
+"""The result cache: a step that passed on identical inputs is not run again.
+
+A pass is stored under ``.relcheck/cache/results/<step id>/<fingerprint>.json``. The
+fingerprint covers the runner (name, class, ``version``), the step's parameters and
+environment, relcheck's version, the Python running it, and the content of the step's
+inputs: the commit's tree plus every uncommitted change by default, or only the files
+its ``inputs:`` globs select. A later run with the same fingerprint reports the step as
+``cached``, naming the run that passed it.
+
+Which steps may be cached: a runner with ``cacheable = True`` (its result depends only on
+the files; ``cacheable_for(params)`` may refine that per step); a runner with
+``cache_opt_in = True`` (``command``) only when the step declares ``inputs:`` or
+``cache: true``, since a command may look at the outside world. Never: release steps,
+preconditions, ``cache: false``, and any result that is not a plain pass.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Collection, Iterable
+from typing import Any
+
+from relcheck import registry
+from relcheck.errors import PluginError, RepoStateError, UsageError
+from relcheck.inputs import Workspace
+from relcheck.models import Annotation, Status, Step, StepResult
+
+FORMAT = 1
+KEEP_PER_STEP = 16  # older entries of a step are pruned when a new pass is stored
+
+
+def cache_dir(state_dir: str) -> str:
+    """Where the caches live: ``.relcheck/cache``."""
+    return os.path.join(state_dir, "cache")
+
+
+def results_dir(state_dir: str) -> str:
+    return os.path.join(cache_dir(state_dir), "results")
+
+
+def is_cacheable(step: Step) -> bool:
+    """Whether a pass of ``step`` may be reused (see the module docstring)."""
+    if step.cache is False:
+        return False
+    try:
+        cls = registry.load(step.uses)
+    except PluginError:
+        return False
+    if registry.runner_attr(cls, "release") or registry.runner_attr(cls, "precondition"):
+        return False
+    if registry.runner_attr(cls, "cache_opt_in"):
+        return bool(step.inputs) or step.cache is True
+    if not registry.runner_attr(cls, "cacheable"):
+        return False
+    decide = getattr(cls, "cacheable_for", None)
+    return bool(decide(step.params)) if callable(decide) else True
+
+
+class StepCache:
+    """The engine's ResultCache for one run.
+
+    ``read=False`` (``--no-cache``) runs every step but still stores fresh passes.
+    ``fresh`` names steps that must run whatever the cache holds (``--failed``).
+    """
+
+    def __init__(
+        self,
+        state_dir: str,
+        workspace: Workspace | None,
+        run_id: str,
+        relcheck_version: str,
+        *,
+        read: bool = True,
+        fresh: Collection[str] = (),
+    ) -> None:
+        self.directory = results_dir(state_dir)
+        self.workspace = workspace
+        self.run_id = run_id
+        self.relcheck_version = relcheck_version
+        self.read = read
+        self.fresh = frozenset(fresh)
+        self._fingerprints: dict[str, str | None] = {}
+
+    def prepare(self, steps: Iterable[Step]) -> None:
+        """Fingerprint every step now, before any runs: a step that edits files (a
+        formatter) must not change what the steps after it are matched against."""
+        for step in steps:
+            self.fingerprint(step)
+
+    def fingerprint(self, step: Step) -> str | None:
+        """The step's fingerprint, or None when it cannot be cached."""
+        if step.id not in self._fingerprints:
+            self._fingerprints[step.id] = self._compute(step)
+        return self._fingerprints[step.id]
+
+    def _compute(self, step: Step) -> str | None:
+        if self.workspace is None or not is_cacheable(step):
+            return None
+        cls = registry.load(step.uses)
+        try:
+            if step.inputs:
+                inputs = self.workspace.inputs_digest(step.inputs)
+            else:
+                inputs = self.workspace.default_digest()
+        except RepoStateError:
+            return None  # a work tree git cannot read is simply not cached
+        salt = getattr(cls, "cache_salt", None)
+        parts = {
+            "format": FORMAT,
+            "relcheck": self.relcheck_version,
+            "python": f"{sys.executable} {sys.version}",
+            "runner": [step.uses, f"{cls.__module__}:{cls.__qualname__}", str(cls.version)],
+            "salt": str(salt(step.params)) if callable(salt) else None,
+            "params": step.raw_params,
+            "env": dict(sorted(step.env.items())),
+            "inputs": [list(step.inputs), inputs],
+        }
+        text = json.dumps(parts, sort_keys=True, default=repr)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def _path(self, step: Step, fingerprint: str) -> str:
+        return os.path.join(self.directory, step.id, f"{fingerprint}.json")
+
+    def lookup(self, step: Step) -> StepResult | None:
+        """The stored pass of an identical step, as a CACHED result; else None."""
+        if not self.read or step.id in self.fresh:
+            return None
+        started = time.time()
+        fingerprint = self.fingerprint(step)
+        if fingerprint is None:
+            return None
+        entry = _read_entry(self._path(step, fingerprint), fingerprint)
+        if entry is None:
+            return None
+        saved = entry["result"]
+        return StepResult(
+            Status.CACHED,
+            str(saved.get("summary", "")),
+            exit_code=saved.get("exit_code"),
+            metrics=saved.get("metrics") or {},
+            details=tuple(saved.get("details") or ()),
+            annotations=tuple(Annotation(**a) for a in saved.get("annotations") or ()),
+            started_at=started,
+            duration=time.time() - started,
+            cached_from=entry["run_id"],
+        )
+
+    def store(self, step: Step, result: StepResult) -> None:
+        """Keep a plain pass of ``step`` for later runs; anything else is not kept."""
+        if result.status is not Status.PASSED:
+            return
+        fingerprint = self.fingerprint(step)
+        if fingerprint is None:
+            return
+        entry = {
+            "format": FORMAT,
+            "fingerprint": fingerprint,
+            "step": step.id,
+            "run_id": self.run_id,
+            "stored_at": time.time(),
+            "result": {
+                "summary": result.summary,
+                "exit_code": result.exit_code,
+                "duration": result.duration,
+                "metrics": dict(result.metrics),
+                "details": list(result.details),
+                "annotations": [vars(a) for a in result.annotations],
+            },
+        }
+        path = self._path(step, fingerprint)
+        with contextlib.suppress(OSError, TypeError, ValueError):  # a cache never fails a run
+            _write_atomic(path, json.dumps(entry, default=str).encode())
+            _prune(os.path.dirname(path))
+
+
+def _read_entry(path: str, fingerprint: str) -> dict[str, Any] | None:
+    """The entry at ``path`` when it is whole and says what it should; else None."""
+    try:
+        with open(path, "rb") as fh:
+            entry = json.loads(fh.read())
+    except (OSError, ValueError):
+        return None  # missing, or corrupt: ignored here and rewritten by the next pass
+    if (
+        not isinstance(entry, dict)
+        or entry.get("format") != FORMAT
+        or entry.get("fingerprint") != fingerprint
+        or not isinstance(entry.get("run_id"), str)
+        or not isinstance(entry.get("result"), dict)
+    ):
+        return None
+    try:
+        for a in entry["result"].get("annotations") or ():
+            Annotation(**a)
+    except TypeError:
+        return None
+    return entry
+
+
+def _write_atomic(path: str, payload: bytes) -> None:
+    """Write through a temporary file and a rename, so readers see all or nothing."""
+    directory = os.path.dirname(path)
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _prune(directory: str) -> None:
+    """Keep the newest KEEP_PER_STEP entries of one step."""
+    entries = []
+    with os.scandir(directory) as it:
+        for item in it:
+            if item.name.endswith(".json"):
+                with contextlib.suppress(OSError):
+                    entries.append((item.stat().st_mtime, item.path))
+    for _, path in sorted(entries, reverse=True)[KEEP_PER_STEP:]:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def clear(state_dir: str, step_id: str | None = None) -> int:
+    """Remove cached results (of one step, or all, with the checklist cache); return how
+    many results were removed."""
+    if step_id is not None and not re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,62}", step_id):
+        raise UsageError(f"{step_id!r} is not a step id")
+    base = results_dir(state_dir)
+    targets = [os.path.join(base, step_id)] if step_id else _subdirs(base)
+    removed = 0
+    for target in targets:
+        with contextlib.suppress(OSError):
+            removed += sum(1 for n in os.listdir(target) if n.endswith(".json"))
+        shutil.rmtree(target, ignore_errors=True)
+    if step_id is None:
+        shutil.rmtree(cache_dir(state_dir), ignore_errors=True)
+    return removed
+
+
+def _subdirs(directory: str) -> list[str]:
+    try:
+        return [e.path for e in os.scandir(directory) if e.is_dir()]
+    except OSError:
+        return []

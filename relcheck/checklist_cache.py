@@ -1,0 +1,214 @@
+"""Validated checklists kept between runs, so an unchanged file loads without PyYAML,
+pydantic or an entry-point scan.
+
+An entry is keyed by the file's sha256, its path, relcheck's version and the installed
+distributions (names and change times of every ``*.dist-info`` on ``sys.path``, which is
+where runner entry points are declared). It holds the frozen Checklist, pickled (runner
+``Params`` are stdlib dataclasses), and the entry points of the runners it uses. It is
+also tied to the source files it was built from: a change to relcheck's own modules or
+to a runner's module (an editable install) invalidates it.
+
+Unpickling runs code named in the data, so an entry is only read when it carries a valid
+HMAC made with a key kept in the repository's git directory: that directory is never
+cloned, so a ``.relcheck/`` folder committed or copied from elsewhere is never trusted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import os
+import sys
+
+from relcheck import __version__, registry
+from relcheck.models import Checklist
+
+FORMAT = b"relcheck-checklist-1"
+_KEY_NAME = "relcheck-cache-key"
+_MAC_SIZE = 32
+_KEEP = 8  # entries kept: one per checklist version recently run
+
+
+def load(path: str, root: str, state_dir: str) -> Checklist:
+    """The checklist at ``path``: from the cache when the file is unchanged, else read,
+    validated and stored for next time."""
+    key = _hmac_key(root)
+    if key is None:
+        return _validate(path)
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError:
+        return _validate(path)  # reports the problem as usual
+    entry_path = _entry_path(state_dir, path, hashlib.sha256(raw).hexdigest())
+    cached = _read(entry_path, key)
+    if cached is not None:
+        return cached
+    checklist = _validate(path)
+    with contextlib.suppress(Exception):  # a cache that cannot be written is only slower
+        same_file = hashlib.sha256(raw).hexdigest() == checklist.sha256
+        if same_file and not _holds_secrets(raw, checklist):
+            _write(_entry_path(state_dir, path, checklist.sha256), key, checklist)
+    return checklist
+
+
+def _holds_secrets(raw: bytes, checklist: Checklist) -> bool:
+    """Whether the file holds a value relcheck masks (a token under a step's ``env:``, a
+    password in a URL): nothing relcheck writes may hold one, so such a file is not
+    cached and is validated on every run."""
+    from relcheck.runflow import _redactor  # the masking every run applies
+
+    text = raw.decode("utf-8", errors="replace")
+    return _redactor(checklist).text(text) != text
+
+
+def _validate(path: str) -> Checklist:
+    from relcheck.checklist import load_checklist
+
+    return load_checklist(path)
+
+
+def _entry_path(state_dir: str, path: str, sha256: str) -> str:
+    parts = "\0".join(
+        [sha256, os.path.abspath(path), path, os.getcwd(), __version__, sys.version, _plugins()]
+    )
+    name = hashlib.sha256(parts.encode(errors="surrogateescape")).hexdigest()
+    return os.path.join(state_dir, "cache", "checklists", f"{name}.pickle")
+
+
+def _plugins() -> str:
+    """Which distributions are installed (and when each changed), and which are blocked."""
+    seen: list[str] = [os.environ.get("RELCHECK_DISABLE_PLUGINS", "")]
+    for entry in sys.path:
+        try:
+            items = os.scandir(entry or ".")
+        except OSError:
+            continue
+        with items:
+            for item in items:
+                if item.name.endswith((".dist-info", ".egg-info", ".egg-link", ".pth")):
+                    with contextlib.suppress(OSError):
+                        seen.append(f"{entry}/{item.name}:{item.stat().st_mtime_ns}")
+    return "\n".join(sorted(seen))
+
+
+def _git_dir(root: str) -> str | None:
+    """The repository's own git directory (a worktree's ``.git`` file points to it)."""
+    dot_git = os.path.join(root, ".git")
+    if os.path.isdir(dot_git):
+        return dot_git
+    with contextlib.suppress(OSError, ValueError):
+        with open(dot_git) as fh:
+            first = fh.readline().strip()
+        if first.startswith("gitdir:"):
+            return os.path.join(root, first.removeprefix("gitdir:").strip())
+    return None
+
+
+def _hmac_key(root: str) -> bytes | None:
+    git_dir = _git_dir(root)
+    if git_dir is None:
+        return None
+    path = os.path.join(git_dir, _KEY_NAME)
+    with contextlib.suppress(OSError):
+        with open(path, "rb") as fh:
+            key = fh.read()
+        if len(key) >= 32:
+            return key
+    with contextlib.suppress(OSError):
+        fd = os.open(path + f".{os.getpid()}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(os.urandom(32))
+        os.replace(path + f".{os.getpid()}", path)
+        with open(path, "rb") as fh:
+            return fh.read()
+    return None
+
+
+def _sources(checklist: Checklist) -> list[tuple[str, int, int]]:
+    """The source files the entry depends on, with their change times and sizes."""
+    files = set()
+    package = os.path.dirname(os.path.abspath(__file__))
+    for name in os.listdir(package):
+        if name.endswith(".py"):
+            files.add(os.path.join(package, name))
+    for step in checklist.steps:
+        for cls in (registry.load(step.uses), type(step.params)):
+            module = sys.modules.get(cls.__module__)
+            if module is not None and getattr(module, "__file__", None):
+                files.add(os.path.abspath(module.__file__))  # type: ignore[arg-type]
+    out = []
+    for path in sorted(files):
+        info = os.stat(path)
+        out.append((path, info.st_mtime_ns, info.st_size))
+    return out
+
+
+def _unchanged(sources: list[tuple[str, int, int]]) -> bool:
+    for path, mtime, size in sources:
+        try:
+            info = os.stat(path)
+        except OSError:
+            return False
+        if (info.st_mtime_ns, info.st_size) != (mtime, size):
+            return False
+    return True
+
+
+def _write(entry_path: str, key: bytes, checklist: Checklist) -> None:
+    import pickle
+    import tempfile
+
+    runners = {}
+    for step in checklist.steps:
+        info = registry.installed()[step.uses]
+        runners[step.uses] = (info.value, info.distribution)
+    header = pickle.dumps((FORMAT, _sources(checklist)), protocol=pickle.HIGHEST_PROTOCOL)
+    body = pickle.dumps((checklist, runners), protocol=pickle.HIGHEST_PROTOCOL)
+    payload = len(header).to_bytes(4, "big") + header + body
+    mac = hmac.new(key, payload, hashlib.sha256).digest()
+    directory = os.path.dirname(entry_path)
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(mac + payload)
+        os.replace(tmp, entry_path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    entries = []
+    for item in os.scandir(directory):
+        if item.name.endswith(".pickle"):
+            with contextlib.suppress(OSError):
+                entries.append((item.stat().st_mtime_ns, item.path))
+    for _, old in sorted(entries, reverse=True)[_KEEP:]:
+        with contextlib.suppress(OSError):
+            os.unlink(old)
+
+
+def _read(entry_path: str, key: bytes) -> Checklist | None:
+    try:
+        with open(entry_path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    mac, payload = data[:_MAC_SIZE], data[_MAC_SIZE:]
+    if not hmac.compare_digest(mac, hmac.new(key, payload, hashlib.sha256).digest()):
+        return None  # not made here (or damaged): never unpickled
+    import pickle
+
+    try:
+        size = int.from_bytes(payload[:4], "big")
+        fmt, sources = pickle.loads(payload[4 : 4 + size])
+        if fmt != FORMAT or not _unchanged(sources):
+            return None
+        checklist, runners = pickle.loads(payload[4 + size :])
+    except Exception:  # a stale class layout, a moved module: validate afresh
+        return None
+    if not isinstance(checklist, Checklist):
+        return None
+    registry.prime(runners)
+    return checklist

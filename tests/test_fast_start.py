@@ -1,0 +1,150 @@
+"""Commands load only what they use: start-up stays fast, and an unchanged checklist is
+not validated again."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from relcheck import __version__
+from tests.helpers import latest_record, run_relcheck, write
+
+HEAVY = ("git", "httpx", "rich", "pydantic", "yaml")
+
+PROBE = """
+import json, sys
+sys.argv = ["relcheck", *json.loads(sys.argv[1])]
+from relcheck.__main__ import entry as main
+try:
+    main()
+except SystemExit:
+    pass
+names = ("git", "httpx", "rich", "pydantic", "yaml", "importlib.metadata", "relcheck.service")
+sys.stderr.write("LOADED " + json.dumps([n for n in names if n in sys.modules]) + "\\n")
+"""
+
+
+def loaded_after(args: list[str], cwd: Path) -> list[str]:
+    """Which heavy modules are imported once ``relcheck ARGS`` has run (a real process)."""
+    import json
+
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=dict(os.environ),
+    )
+    line = next(x for x in proc.stderr.splitlines() if x.startswith("LOADED "))
+    return list(json.loads(line.removeprefix("LOADED ")))
+
+
+SIMPLE = """
+version: 1
+steps:
+  - id: hello
+    run: "true"
+"""
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["-V"], ["run", "--help"]])
+def test_help_and_version_import_nothing_heavy(tmp_path: Path, args: list[str]) -> None:
+    assert loaded_after(args, tmp_path) == []
+
+
+@pytest.mark.parametrize("command", ["validate", "list"])
+def test_validate_and_list_import_neither_git_nor_httpx_nor_rich(
+    git_repo: Path, checklist, command: str
+) -> None:
+    checklist(SIMPLE)
+    loaded = loaded_after([command], git_repo)
+    assert not {"git", "httpx", "rich"} & set(loaded), loaded
+
+
+def test_list_of_an_unchanged_checklist_skips_yaml_and_validation(
+    git_repo: Path, checklist
+) -> None:
+    checklist(SIMPLE)
+    assert run_relcheck("list", cwd=git_repo).returncode == 0
+    assert loaded_after(["list"], git_repo) == []
+    assert "hello" in run_relcheck("list", cwd=git_repo).stdout
+
+
+def test_a_run_of_an_unchanged_checklist_skips_yaml_and_validation(
+    git_repo: Path, checklist
+) -> None:
+    checklist(SIMPLE)
+    first = loaded_after(["run", "--dry-run"], git_repo)
+    assert "pydantic" in first  # the first run validates the file
+    again = loaded_after(["run", "--dry-run"], git_repo)
+    assert again == []
+    assert latest_record(git_repo)["outcome"] == "passed"
+
+
+def test_an_edited_checklist_is_validated_again(git_repo: Path, checklist) -> None:
+    checklist(SIMPLE)
+    assert run_relcheck("run", "--dry-run", cwd=git_repo).returncode == 0
+    write(git_repo / "relcheck.yaml", SIMPLE.replace("run:", "rnu:"))
+    proc = run_relcheck("run", "--dry-run", cwd=git_repo)
+    assert proc.returncode == 2
+    assert "relcheck.yaml:4:5: steps[0]: unknown key 'rnu'; did you mean 'run'?" in proc.stderr
+
+
+def test_a_checklist_cache_entry_not_made_here_is_never_unpickled(
+    git_repo: Path, checklist, tmp_path: Path
+) -> None:
+    checklist(SIMPLE)
+    assert run_relcheck("run", "--dry-run", cwd=git_repo).returncode == 0
+    [entry] = (git_repo / ".relcheck/cache/checklists").glob("*.pickle")
+    marker = tmp_path / "unpickled"
+
+    class Exploit:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (os.mkdir, (str(marker),))
+
+    # A forged entry, as a committed or copied .relcheck/ folder could hold: no valid MAC.
+    entry.write_bytes(b"\0" * 32 + pickle.dumps(Exploit()))
+    proc = run_relcheck("run", "--dry-run", cwd=git_repo)
+    assert proc.returncode == 0, proc.stderr
+    assert not marker.exists()
+
+
+def test_the_fast_version_line_matches_the_full_command_line(cli_invoke, tmp_path: Path) -> None:
+    fast = run_relcheck("--version", cwd=tmp_path)
+    assert fast.returncode == 0
+    assert fast.stdout == cli_invoke("--version", cwd=tmp_path).output
+    assert fast.stdout == f"relcheck, version {__version__}\n"
+
+
+def test_the_version_constant_is_the_installed_version() -> None:
+    from importlib.metadata import version
+
+    assert version("relcheck") == __version__
+
+
+def test_the_checklist_cache_works_in_a_linked_worktree(git_repo: Path, checklist) -> None:
+    from tests.helpers import git
+
+    checklist(SIMPLE)
+    linked = git_repo.parent / "linked"
+    git(git_repo, "worktree", "add", "-q", "-b", "side", str(linked))
+    assert (linked / ".git").is_file()
+    assert "pydantic" in loaded_after(["run", "--dry-run"], linked)
+    assert loaded_after(["run", "--dry-run"], linked) == []
+    assert latest_record(linked)["outcome"] == "passed"
+
+
+def test_a_checklist_holding_a_secret_is_never_kept_in_the_cache(git_repo: Path, checklist) -> None:
+    checklist(SIMPLE + "    env: {API_TOKEN: canary-0f3c9a}\n")
+    assert run_relcheck("run", "--dry-run", cwd=git_repo).returncode == 0
+    assert run_relcheck("run", "--dry-run", cwd=git_repo).returncode == 0
+    cached = list((git_repo / ".relcheck").rglob("*.pickle"))
+    assert cached == []
+    written = b"".join(p.read_bytes() for p in (git_repo / ".relcheck").rglob("*") if p.is_file())
+    assert b"canary-0f3c9a" not in written
