@@ -254,3 +254,22 @@ def _subdirs(directory: str) -> list[str]:
         return [e.path for e in os.scandir(directory) if e.is_dir()]
     except OSError:
         return []
+
+
+def cached_passes(steps: Iterable[Step], root: str) -> dict[str, str]:
+    """Steps a run started now would serve from the cache, with the run that passed each."""
+    from relcheck import __version__, gitrepo
+    from relcheck.inputs import workspace_or_none
+    from relcheck.record import STATE_DIR
+
+    head = gitrepo.head(root)
+    tree = gitrepo.tree_of(root, head.commit) if head.commit else None
+    cache = StepCache(
+        os.path.join(root, STATE_DIR), workspace_or_none(root, tree), "plan", __version__
+    )
+    found = {}
+    for step in steps:
+        hit = cache.lookup(step)
+        if hit is not None and hit.cached_from:
+            found[step.id] = hit.cached_from
+    return found

@@ -472,6 +472,9 @@ def plan(checklist: str | None, fmt: str, group_by: str, jobs_per_group: int) ->
         click.echo(json.dumps({"include": jobs}))
         return
     waves = levels(loaded)
+    from relcheck.cache import cached_passes
+
+    cached = cached_passes(loaded.steps, _root())
     if fmt == "json":
         steps = [
             {
@@ -481,6 +484,7 @@ def plan(checklist: str | None, fmt: str, group_by: str, jobs_per_group: int) ->
                 "needs": list(s.needs),
                 "optional": s.optional,
                 "wave": number,
+                "cached_from": cached.get(s.id),
             }
             for number, wave in enumerate(waves, start=1)
             for s in wave
@@ -496,7 +500,8 @@ def plan(checklist: str | None, fmt: str, group_by: str, jobs_per_group: int) ->
         for s in wave:
             needs = f"  needs {', '.join(s.needs)}" if s.needs else ""
             optional = "  (optional)" if s.optional else ""
-            click.echo(f"  {s.id:<20} {s.uses:<14}{needs}{optional}")
+            reuse = f"  (cached: passed in run {cached[s.id]})" if s.id in cached else ""
+            click.echo(f"  {s.id:<20} {s.uses:<14}{needs}{optional}{reuse}")
     click.echo("")
     click.echo(f"CI jobs (--group-by {group_by}):")
     for job in jobs:

@@ -290,3 +290,25 @@ def test_an_optional_check_missing_from_the_records_is_skipped_not_run(
     assert "not in the records" in docs["summary"]
     assert not (repo / ".relcheck" / "runs" / combined["run_id"] / "docs.log").exists()
     assert sentinel.exists()
+
+
+def test_plan_says_which_steps_the_cache_would_serve(git_repo: Path, checklist) -> None:
+    checklist(
+        """
+        version: 1
+        steps:
+          - id: lint
+            run: "true"
+            cache: true
+          - id: smoke
+            run: "true"
+        """
+    )
+    first = run_relcheck("run", "--dry-run", cwd=git_repo)
+    assert first.returncode == 0, first.stdout + first.stderr
+    run_id = json.loads(run_relcheck("show", "--format", "json", cwd=git_repo).stdout)["run_id"]
+    proc = run_relcheck("plan", cwd=git_repo)
+    assert f"lint                 command         (cached: passed in run {run_id})" in proc.stdout
+    assert "smoke                command       \n" in proc.stdout + "\n"
+    data = json.loads(run_relcheck("plan", "--format", "json", cwd=git_repo).stdout)
+    assert {s["id"]: s["cached_from"] for s in data["steps"]} == {"lint": run_id, "smoke": None}
