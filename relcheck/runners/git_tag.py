@@ -121,16 +121,21 @@ def _release(params: GitTagParams, ctx: StepContext) -> StepResult:
     status = Status.INTERRUPTED if ctx.cancel.is_set() else Status.FAILED
     return StepResult(
         status,
-        f"pushing {tag} to {release.remote} failed ({_push_reason(pushed)}); {removal}",
+        f"pushing {tag} to {release.remote} failed: {_push_reason(pushed)}; {removal}",
         details=tuple(line for line in pushed.error.splitlines() if line.strip()),
         metrics={**metrics, "tag_removed": left is None},
     )
 
 
 def _push_reason(pushed: gitrepo.NetworkResult) -> str:
-    """git's reason for refusing a ref (``[rejected] (already exists)``), else its last word."""
+    """The line that says why git did not push: the refused ref's reason
+    (``remote rejected (pre-receive hook declined)``), else git's first ``fatal:`` or
+    ``error:`` line, else its last word."""
     for line in pushed.stdout.splitlines():
-        if line.startswith("!"):
-            return line.split("\t")[-1].strip()
-    lines = [line for line in pushed.error.splitlines() if line.strip()]
-    return lines[-1].strip() if lines else "no reason given"
+        if line.startswith("!"):  # --porcelain: "!<TAB>from:to<TAB>[rejected] (why)"
+            return line.split("\t")[-1].strip().replace("[", "", 1).replace("]", "", 1)
+    lines = [line.strip() for line in pushed.error.splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith(("fatal:", "error:")):
+            return line.split(":", 1)[1].strip()
+    return lines[-1] if lines else "no reason given"

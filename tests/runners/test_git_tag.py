@@ -130,7 +130,10 @@ def test_rejected_push_removes_the_local_tag_and_exits_1(git_repo: Path, tmp_pat
     assert proc.returncode == 1, proc.stdout
     tag = step_record(record, "tag")
     assert tag["status"] == "failed"
-    assert "pushing v1.2.0 to origin failed" in tag["summary"]
+    assert (
+        "pushing v1.2.0 to origin failed: remote rejected (pre-receive hook declined); "
+        in tag["summary"]
+    )
     assert "the local tag was removed, so a rerun starts clean" in tag["summary"]
     assert any("tags are frozen today" in d for d in tag["details"])
     assert record["outcome"] == "failed"
@@ -150,7 +153,12 @@ def test_push_to_a_remote_that_is_gone_removes_the_local_tag(
     shutil.rmtree(tmp_path / "remote.git")
     proc, record = _run(git_repo)
     assert proc.returncode == 1, proc.stdout
-    assert "the local tag was removed" in step_record(record, "tag")["summary"]
+    summary = step_record(record, "tag")["summary"]
+    assert "the local tag was removed" in summary
+    assert f"failed: '{tmp_path / 'remote.git'}' does not appear to be a git repository;" in (
+        summary
+    )
+    assert "the repository exists" not in summary
     assert tags(git_repo) == []
 
 
@@ -162,7 +170,7 @@ def test_a_push_that_gets_no_answer_is_stopped_and_the_tag_removed(git_repo: Pat
     proc, record = _run(git_repo, env={"GIT_SSH_COMMAND": "sleep 60 #"})
     assert proc.returncode == 1, proc.stdout
     summary = step_record(record, "tag")["summary"]
-    assert "pushing v1.2.0 to origin failed (no answer within 1s)" in summary
+    assert "pushing v1.2.0 to origin failed: no answer within 1s;" in summary
     assert "the local tag was removed" in summary
     assert tags(git_repo) == []
 
