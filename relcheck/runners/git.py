@@ -172,6 +172,8 @@ def _clean(root: str, untracked: bool, own: tuple[str, ...]) -> list[Finding]:
 
 def _branch(ctx: StepContext) -> Finding:
     wanted = ctx.checklist.release.branch
+    if not wanted:  # the loader refuses this; a checklist built in code may not
+        return Finding("branch", False, "release.branch names no branch", "set `release.branch`")
     shown = " or ".join(wanted)
     branch = ctx.info.branch
     if branch is None:

@@ -367,3 +367,35 @@ def test_records_written_inside_the_repository_do_not_make_it_dirty(
     proc = run_relcheck("run", "--dry-run", "--record-dir", "records", cwd=git_repo)
     assert proc.returncode == 3
     assert "untracked: 1 untracked file (scratch.txt)" in proc.stdout
+
+
+@pytest.mark.parametrize("branch", ["[]", '""'])
+def test_a_release_branch_that_names_no_branch_is_refused_at_load_time(
+    git_repo: Path, tmp_path: Path, branch: str
+) -> None:
+    sentinel = tmp_path / "unit-ran"
+    write(
+        git_repo / "relcheck.yaml",
+        f"""
+version: 1
+release:
+  branch: {branch}
+steps:
+  - id: repo
+    uses: git
+  - id: unit
+    run: [touch, "{sentinel}"]
+  - id: tag
+    uses: git-tag
+""",
+    )
+    commit_all(git_repo, "checklist")
+    proc = run_relcheck("run", cwd=git_repo)
+    assert_no_traceback(proc)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "relcheck.yaml:3:11: release.branch: give at least one branch name or glob" in (
+        proc.stderr
+    )
+    assert "IndexError" not in proc.stdout + proc.stderr
+    assert not sentinel.exists()
+    assert tags(git_repo) == []
