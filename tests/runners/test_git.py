@@ -322,11 +322,18 @@ def test_unknown_check_name_is_a_load_error_with_its_line(git_repo: Path, releas
     )
 
 
-def test_version_from_the_command_line_must_be_given(git_repo: Path, release) -> None:
+@pytest.mark.parametrize("dry_run", [(), ("--dry-run",)])
+def test_version_from_the_command_line_must_be_given_before_any_step_runs(
+    git_repo: Path, release, dry_run: tuple[str, ...]
+) -> None:
     sentinel = release(release="  version_from: cli")
-    proc, record = release.run()
-    out = _blocked(proc, record, sentinel, git_repo)
-    assert "version: no release version is known; fix: pass --version" in out
+    proc = run_relcheck("run", *dry_run, cwd=git_repo)
+    assert_no_traceback(proc)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "version_from: cli needs --version VERSION" in proc.stderr
+    assert "no version" not in proc.stdout
+    assert not sentinel.exists()
+    assert tags(git_repo) == []
 
     proc, _ = release.run("--dry-run", "--version", "1.2.0")
     assert proc.returncode == 0, proc.stdout
