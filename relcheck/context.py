@@ -56,7 +56,18 @@ def resolve_version(
             "version_from: cli needs --version VERSION", hint="relcheck run --version 1.3.0"
         )
     if source == "git-describe":
-        return gitrepo.describe_version(root)
+        # A new release has no tag yet, so git describe cannot name it: it names the
+        # previous release (for the new-commits check), and --version the new one.
+        if releasing:
+            previous = gitrepo.describe_version(root, checklist.release.tag, exact=False)
+            raise UsageError(
+                "version_from: git-describe needs --version VERSION",
+                hint=f"the previous release is {previous[0]}"
+                if previous
+                else "there is no earlier release tag",
+            )
+        at_head = gitrepo.describe_version(root, checklist.release.tag, exact=True)
+        return at_head[1] if at_head else None
     return None
 
 

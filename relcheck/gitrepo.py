@@ -101,10 +101,17 @@ def tree_of(root: str, commit: str) -> str | None:
     return out or None
 
 
-def describe_version(root: str) -> str | None:
-    """The version from the newest tag reachable from HEAD (``v1.2.0`` -> ``1.2.0``)."""
-    out = git(root, "describe", "--tags", "--abbrev=0", check=False)
-    return out.removeprefix("v") if out else None
+def describe_version(root: str, template: str, *, exact: bool) -> tuple[str, str] | None:
+    """``(tag, version)`` of the newest release tag reachable from HEAD, or, with
+    ``exact``, of a release tag on HEAD itself. Only tags the ``release.tag`` template
+    makes count (``v{version}`` matches ``v1.2.0``, not ``deploy-42``)."""
+    prefix, _, suffix = template.partition("{version}")
+    args = ["describe", "--tags", "--abbrev=0", f"--match={prefix}*{suffix}"]
+    out = git(root, *args, *(["--exact-match"] if exact else []), "HEAD", check=False)
+    if not out or not out.startswith(prefix) or not out.endswith(suffix):
+        return None
+    version = out[len(prefix) : len(out) - len(suffix)]
+    return (out, version) if version else None
 
 
 def tracked(root: str, paths: list[str]) -> set[str]:

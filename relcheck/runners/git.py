@@ -290,7 +290,7 @@ def _version(root: str, ctx: StepContext) -> Finding:
     if version is None:
         fix = {
             "pyproject": "set `version` under [project] in pyproject.toml, or pass --version",
-            "git-describe": "no tag to describe: pass --version",
+            "git-describe": "pass --version (git describe finds only the previous release)",
             "cli": "pass --version",
         }[source]
         return Finding("version", False, "no release version is known", fix)

@@ -406,3 +406,29 @@ steps:
     assert "IndexError" not in proc.stdout + proc.stderr
     assert not sentinel.exists()
     assert tags(git_repo) == []
+
+
+def test_git_describe_finds_the_previous_release_and_version_names_the_new_one(
+    git_repo: Path, release
+) -> None:
+    git(git_repo, "tag", "-a", "-m", "earlier", "v1.1.0")
+    sentinel = release(release="  version_from: git-describe\n  changelog: null")
+    git(git_repo, "tag", "deploy-2026-11-26")  # not a release tag: never a version
+    proc = run_relcheck("run", cwd=git_repo)
+    assert_no_traceback(proc)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "version_from: git-describe needs --version VERSION" in proc.stderr
+    assert "the previous release is v1.1.0" in proc.stderr
+    assert not sentinel.exists()
+
+    head = git(git_repo, "rev-parse", "HEAD")
+    proc, record = release.run("--version", "1.2.0")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "new-commits: 1 commit since v1.1.0" in step_record(record, "repo")["details"]
+    assert git(git_repo, "rev-parse", "v1.2.0^{commit}") == head
+
+    sentinel.unlink()
+    proc, record = release.run("--version", "1.2.0")  # the same release again: nothing to do
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "v1.2.0 is already released at" in proc.stdout
+    assert not sentinel.exists()
