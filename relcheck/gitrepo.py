@@ -68,10 +68,25 @@ def git(
     except FileNotFoundError:
         raise RepoStateError("git is not installed or not on PATH") from None
     except subprocess.TimeoutExpired:
-        raise RepoStateError(f"`git {' '.join(args)}` did not answer within 60s") from None
+        raise RepoStateError(f"git {args[0]} did not answer within 60s") from None
     if check and proc.returncode != 0:
-        raise RepoStateError(f"`git {' '.join(args)}` failed: {proc.stderr.strip()}")
+        raise _failure(root, args[0], proc.stderr)
     return proc.stdout.strip() if strip else proc.stdout
+
+
+def _failure(root: str, command: str, stderr: str) -> RepoStateError:
+    """What went wrong, in a sentence: git's ``fatal:``/``error:`` line without the
+    command line around it, and "not in a git repository" in those words."""
+    said = [line.strip() for line in stderr.splitlines() if line.strip()]
+    if any("not a git repository" in line for line in said):
+        return RepoStateError(
+            f"{root} is not in a git repository",
+            hint="run relcheck inside the repository's folder",
+        )
+    for line in said:
+        if line.startswith(("fatal:", "error:")):
+            return RepoStateError(f"git {command} failed: {line.split(':', 1)[1].strip()}")
+    return RepoStateError(f"git {command} failed: {said[-1] if said else 'no reason given'}")
 
 
 @dataclass(frozen=True)

@@ -272,6 +272,21 @@ def test_signing_that_cannot_work_fails_the_step_and_leaves_no_tag(git_repo: Pat
     assert tags(git_repo) == []
 
 
+def test_a_git_error_while_tagging_is_said_without_the_raw_command_line(git_repo: Path) -> None:
+    _checklist(git_repo, '  - id: unit\n    run: "true"\n')
+    lock = git_repo / ".git" / "refs" / "tags" / "v1.2.0.lock"  # another git holds the ref
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.write_text("")
+    proc, record = _run(git_repo)
+    assert proc.returncode == 1, proc.stdout
+    summary = step_record(record, "tag")["summary"]
+    assert summary.startswith(
+        "could not create v1.2.0: git tag failed: cannot lock ref 'refs/tags/v1.2.0'"
+    ), summary
+    assert "--cleanup=verbatim" not in summary and "fatal:" not in summary
+    assert tags(git_repo) == []
+
+
 def test_describe_names_the_tag_the_commit_signing_and_the_remote() -> None:
     info = RunInfo(
         "r",
