@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import os
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -13,10 +12,8 @@ from relcheck.errors import RepoStateError, RunnerError
 from relcheck.models import Status, StepResult
 from relcheck.refname import tag_name_problem, version_problem
 from relcheck.registry import Runner, StepContext
-
-# relcheck writes its records here before this check runs; they are never a reason to stop.
-_OWN_STATE = (".relcheck",)
-_SHOWN = 5  # paths listed per problem
+from relcheck.runners import _release_state as state
+from relcheck.runners._release_state import Finding
 
 _NETWORK_TIMEOUT = Duration(10)
 
@@ -38,19 +35,6 @@ class GitParams:
     changelog: bool = True  # `release.changelog` has a section for the version
     new_commits: bool = True  # at least one commit since the previous release tag
     network_timeout: Duration = _NETWORK_TIMEOUT  # fetch and ls-remote give up after this
-
-
-@dataclass(frozen=True)
-class Finding:
-    """The outcome of one check: what was found and, for a problem, how to fix it."""
-
-    check: str
-    ok: bool
-    text: str
-    fix: str = ""
-
-    def line(self) -> str:
-        return f"{self.check}: {self.text}" + (f"; fix: {self.fix}" if self.fix else "")
 
 
 class GitRunner(Runner):
@@ -86,9 +70,12 @@ def _check_all(params: GitParams, ctx: StepContext, root: str) -> StepResult:
     findings: list[Finding] = []
     released: str | None = None
     if params.clean:
-        findings.extend(_clean(root, params.untracked == "fail", _own_paths(ctx, root)))
+        own = state.own_paths(root, ctx.sink.log_path)
+        findings.extend(state.clean(root, params.untracked == "fail", own))
     if params.branch:
-        findings.append(_branch(ctx))
+        findings.append(
+            state.branch(ctx.checklist.release.branch, ctx.info.branch, ctx.info.commit)
+        )
     if params.upstream:
         findings.append(_upstream(root, ctx, params))
     if params.tag:
@@ -130,70 +117,6 @@ def _check_all(params: GitParams, ctx: StepContext, root: str) -> StepResult:
     )
 
 
-def _own_paths(ctx: StepContext, root: str) -> tuple[str, ...]:
-    """Where this run writes inside the repository: never a reason to stop it."""
-    paths = list(_OWN_STATE)
-    log = ctx.sink.log_path  # <record dir>/<run id>/<step>.log, also with --record-dir
-    if log:
-        records = os.path.relpath(os.path.dirname(os.path.dirname(log)), root)
-        if not records.startswith(".."):
-            paths.append(records)
-    return tuple(paths)
-
-
-def _clean(root: str, untracked: bool, own: tuple[str, ...]) -> list[Finding]:
-    changes = gitrepo.changes(root, untracked=untracked, exclude=own)
-    tracked = [c.path for c in changes if c.tracked]
-    loose = [c.path for c in changes if not c.tracked]
-    found: list[Finding] = []
-    if tracked:
-        found.append(
-            Finding(
-                "clean",
-                False,
-                f"{_count(tracked, 'tracked file')} changed and not committed ({_few(tracked)})",
-                "commit the changes, or set them aside with `git stash`",
-            )
-        )
-    if loose:
-        found.append(
-            Finding(
-                "untracked",
-                False,
-                f"{_count(loose, 'untracked file')} ({_few(loose)})",
-                "commit them, add them to .gitignore, set them aside with `git stash -u`, "
-                "or set `untracked: allow`",
-            )
-        )
-    if not found:
-        found.append(Finding("clean", True, "no uncommitted changes"))
-    return found
-
-
-def _branch(ctx: StepContext) -> Finding:
-    wanted = ctx.checklist.release.branch
-    if not wanted:  # the loader refuses this; a checklist built in code may not
-        return Finding("branch", False, "release.branch names no branch", "set `release.branch`")
-    shown = " or ".join(wanted)
-    branch = ctx.info.branch
-    if branch is None:
-        commit = (ctx.info.commit or "")[:9]
-        return Finding(
-            "branch",
-            False,
-            f"HEAD is detached at {commit}; releases are made from {shown}",
-            f"check out the release branch: `git switch {wanted[0]}`",
-        )
-    if not any(fnmatch.fnmatchcase(branch, pattern) for pattern in wanted):
-        return Finding(
-            "branch",
-            False,
-            f"on branch {branch!r}, but releases are made from {shown}",
-            f"`git switch {wanted[0]}` (or change `release.branch`)",
-        )
-    return Finding("branch", True, f"on {branch}")
-
-
 def _upstream(root: str, ctx: StepContext, params: GitParams) -> Finding:
     upstream = gitrepo.upstream_of(root)
     if upstream is None:
@@ -222,10 +145,10 @@ def _upstream(root: str, ctx: StepContext, params: GitParams) -> Finding:
         return Finding(
             "upstream",
             False,
-            f"{_count(behind, 'commit')} behind {upstream}",
+            f"{state.count(behind, 'commit')} behind {upstream}",
             "`git pull --ff-only`, then run relcheck again",
         )
-    note = f", {_count(ahead, 'commit')} not pushed yet" if ahead else ""
+    note = f", {state.count(ahead, 'commit')} not pushed yet" if ahead else ""
     return Finding("upstream", True, f"up to date with {upstream}{note}")
 
 
@@ -297,12 +220,17 @@ def _version(root: str, ctx: StepContext) -> Finding:
     problem = version_problem(version)
     if problem:
         return Finding("version", False, problem, "pass a version such as 1.2.0")
-    declared = project_version(root)
+    # The tag names a commit, so the version that counts is the one committed there (the
+    # release step asks the same); a pyproject.toml no commit has yet: the work tree's.
+    has_file, declared = state.committed_version(root, ctx.info.commit or "HEAD")
+    if not has_file:
+        declared = project_version(root)
     if declared is not None and declared != version:
+        where = f" (as committed in {(ctx.info.commit or '')[:9]})" if has_file else ""
         return Finding(
             "version",
             False,
-            f"the release version is {version} but pyproject.toml says {declared}",
+            f"the release version is {version} but pyproject.toml says {declared}{where}",
             f"bump the version in pyproject.toml to {version} and commit it "
             f"(or release {declared} instead)",
         )
@@ -355,18 +283,8 @@ def _new_commits(root: str, ctx: StepContext) -> Finding | None:
             f"no commits since {previous}: nothing new to release",
             "commit the changes this release should carry",
         )
-    return Finding("new-commits", True, f"{_count(count, 'commit')} since {previous}")
+    return Finding("new-commits", True, f"{state.count(count, 'commit')} since {previous}")
 
 
 def _looks_like_url(remote: str) -> bool:
     return "://" in remote or remote.startswith(("/", "./", "../")) or ":" in remote
-
-
-def _count(items: list[str] | int, noun: str) -> str:
-    n = items if isinstance(items, int) else len(items)
-    return f"{n} {noun}{'s' * (n != 1)}"
-
-
-def _few(paths: list[str]) -> str:
-    shown = ", ".join(paths[:_SHOWN])
-    return shown + (f" and {len(paths) - _SHOWN} more" if len(paths) > _SHOWN else "")

@@ -11,6 +11,7 @@ from relcheck.errors import RepoStateError, RunnerError
 from relcheck.models import Checklist, RunInfo, Status, StepResult
 from relcheck.refname import tag_name_problem, version_problem
 from relcheck.registry import Runner, StepContext
+from relcheck.runners import _release_state as state
 
 _PUSH_TIMEOUT = Duration(60)
 
@@ -74,14 +75,9 @@ def _release(params: GitTagParams, ctx: StepContext) -> StepResult:
             f"{tag} already exists at {existing.commit[:9]}, not at the checked commit "
             f"{commit[:9]}; an existing tag is never moved",
         )
-    head = gitrepo.head(root).commit
-    if head != commit:
-        return StepResult(
-            Status.FAILED,
-            f"HEAD moved from {commit[:9]} to {(head or '-')[:9]} while the checks ran; "
-            "no tag was made: run relcheck again on the new commit",
-            details=(f"checked {commit}", f"HEAD is now {head}"),
-        )
+    refusal = state.tag_refusal(root, ctx.checklist, info, state.own_paths(root, ctx.sink.log_path))
+    if refusal is not None:
+        return StepResult(Status.FAILED, refusal)
     done = [ctx.results[s.id] for s in ctx.checklist.steps if s.id in ctx.results]
     message = tagmessage.compose(info, done, params.title)
     ctx.sink.note(f"creating {'signed ' if release.sign else ''}tag {tag} at {commit}")

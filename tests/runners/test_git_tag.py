@@ -308,3 +308,51 @@ def test_describe_names_the_tag_the_commit_signing_and_the_remote() -> None:
         GitTagRunner.describe(GitTagParams(), signed, info)
         == "would tag v1.2.0 at 3f2a1c9 (signed) and push to up"
     )
+
+
+def _on_feature_branch(repo: Path) -> None:
+    git(repo, "switch", "-q", "-c", "feature")
+
+
+def _detached(repo: Path) -> None:
+    git(repo, "switch", "-q", "--detach", "HEAD")
+
+
+def _dirty(repo: Path) -> None:
+    write(repo / "CHANGELOG.md", "edited, not committed\n")
+
+
+def _version_bumped_but_not_committed(repo: Path) -> None:
+    write(repo / "pyproject.toml", "[project]\nname = 'demo'\nversion = '2.0.0'\n")
+
+
+@pytest.mark.parametrize(
+    ("make_state", "args", "said"),
+    [
+        (_on_feature_branch, (), "not tagging: branch: on branch 'feature', but releases"),
+        (_detached, (), "not tagging: branch: HEAD is detached at"),
+        (_dirty, (), "not tagging: clean: 1 tracked file changed and not committed"),
+        (
+            _version_bumped_but_not_committed,
+            (),
+            "not tagging: the tag names version 2.0.0 but pyproject.toml as committed in",
+        ),
+        (
+            lambda repo: None,
+            ("--version", "9.9.9"),
+            "not tagging: the tag names version 9.9.9 but pyproject.toml as committed in",
+        ),
+    ],
+    ids=["feature-branch", "detached", "dirty", "uncommitted-version", "cli-version"],
+)
+def test_the_release_step_refuses_what_the_git_precondition_would_refuse(
+    git_repo: Path, make_state, args: tuple[str, ...], said: str
+) -> None:
+    _checklist(git_repo, '  - id: unit\n    run: "true"\n')  # no `git` step
+    make_state(git_repo)
+    proc, record = _run(git_repo, *args)
+    assert proc.returncode == 1, proc.stdout
+    tag = step_record(record, "tag")
+    assert tag["status"] == "failed"
+    assert said in tag["summary"], tag["summary"]
+    assert tags(git_repo) == []
