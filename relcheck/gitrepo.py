@@ -431,6 +431,32 @@ def fetch(
     return network(root, args, timeout=timeout, cancel=cancel, log=log)
 
 
+def remote_tag(
+    root: str,
+    remote: str,
+    tag: str,
+    *,
+    timeout: float,
+    cancel: threading.Event | None = None,
+    log: OutputSink | None = None,
+) -> tuple[TagRef | None, NetworkResult]:
+    """``tag`` as ``remote`` has it (None if it has no such tag)."""
+    ref = f"refs/tags/{tag}"
+    args = ["ls-remote", "--tags", "--", remote, ref, f"{ref}^{{}}"]
+    result = network(root, args, timeout=timeout, cancel=cancel, log=log)
+    if not result.ok:
+        return None, result
+    found: dict[str, str] = {}
+    for line in result.stdout.splitlines():
+        sha, _, name = line.partition("\t")
+        found[name.strip()] = sha.strip()
+    if ref not in found:
+        return None, result
+    # An annotated tag is listed twice: the tag object, then ``^{}``, the commit.
+    peeled = found.get(f"{ref}^{{}}")
+    return TagRef(tag, found[ref], peeled or found[ref], peeled is not None), result
+
+
 def remote_tag_commit(
     root: str,
     remote: str,
@@ -441,17 +467,29 @@ def remote_tag_commit(
     log: OutputSink | None = None,
 ) -> tuple[str | None, NetworkResult]:
     """The commit ``tag`` points at on ``remote`` (None if it has no such tag)."""
-    ref = f"refs/tags/{tag}"
-    args = ["ls-remote", "--tags", "--", remote, ref, f"{ref}^{{}}"]
-    result = network(root, args, timeout=timeout, cancel=cancel, log=log)
-    if not result.ok:
-        return None, result
-    found: dict[str, str] = {}
-    for line in result.stdout.splitlines():
-        sha, _, name = line.partition("\t")
-        found[name.strip()] = sha.strip()
-    # An annotated tag is listed twice: the tag object, then ``^{}``, the commit.
-    return found.get(f"{ref}^{{}}") or found.get(ref), result
+    there, result = remote_tag(root, remote, tag, timeout=timeout, cancel=cancel, log=log)
+    return (there.commit if there else None), result
+
+
+def fetch_tag_object(
+    root: str,
+    remote: str,
+    tag: str,
+    *,
+    timeout: float,
+    cancel: threading.Event | None = None,
+    log: OutputSink | None = None,
+) -> NetworkResult:
+    """Bring the objects of ``remote``'s ``tag`` here without making or moving any ref."""
+    args = ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--", remote]
+    args.append(f"refs/tags/{tag}")
+    return network(root, args, timeout=timeout, cancel=cancel, log=log)
+
+
+def tag_message(root: str, obj: str) -> str | None:
+    """The raw text of the annotated tag object ``obj``; None when it is not here."""
+    out = git(root, "cat-file", "tag", obj, check=False)
+    return out or None
 
 
 def push_tag(

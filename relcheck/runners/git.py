@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -153,18 +154,30 @@ def _upstream(root: str, ctx: StepContext, params: GitParams) -> Finding:
 
 
 def _tag(root: str, ctx: StepContext, params: GitParams) -> tuple[list[Finding], str | None]:
-    """Findings about the release tag, and the "already released" text when it is."""
+    """Findings about the release tag, and the "already released" text when it is.
+
+    Released means: a tag relcheck made for this commit (annotated, with its trailers),
+    and with `release.push` one the remote has too. Any other tag at the checked commit
+    is a problem, never a release."""
     tag, commit = ctx.info.tag, ctx.info.commit or ""
     if tag is None:
         return [], None  # the version check says why there is no tag name
     problem = tag_name_problem(tag)
     if problem:
         return [Finding("tag", False, f"{tag!r}: {problem}", "fix the version")], None
+    timeout, cancel, log = params.network_timeout, ctx.cancel, ctx.sink
     existing = gitrepo.local_tag(root, tag)
     if existing is not None:
-        if existing.commit == commit:
-            return [], f"{tag} is already released at {commit[:9]}: nothing to do"
-        return [_tag_elsewhere(tag, existing.commit, commit, "")], None
+        if existing.commit != commit:
+            return [state.elsewhere(tag, existing.commit, commit, "")], None
+        checklist = ctx.checklist
+        if not params.remote_tag:  # the remote is not to be asked: what is here decides
+            release = dataclasses.replace(checklist.release, push=False)
+            checklist = dataclasses.replace(checklist, release=release)
+        released, finding = state.local_release(
+            root, checklist, ctx.info, existing, timeout=timeout, cancel=cancel, log=log
+        )
+        return ([finding] if finding else []), released
     remote = ctx.checklist.release.remote
     if not params.remote_tag:
         return [Finding("tag", True, f"{tag} is new here (remote not asked)")], None
@@ -173,9 +186,7 @@ def _tag(root: str, ctx: StepContext, params: GitParams) -> tuple[list[Finding],
             fix = f"`git remote add {remote} URL`, or change `release.remote`"
             return [Finding("tag", False, f"there is no remote {remote!r} to push to", fix)], None
         return [Finding("tag", True, f"{tag} is new (no remote {remote!r} to ask)")], None
-    there, answer = gitrepo.remote_tag_commit(
-        root, remote, tag, timeout=params.network_timeout, cancel=ctx.cancel, log=ctx.sink
-    )
+    there, answer = gitrepo.remote_tag(root, remote, tag, timeout=timeout, cancel=cancel, log=log)
     if not answer.ok:
         return [
             Finding(
@@ -187,22 +198,18 @@ def _tag(root: str, ctx: StepContext, params: GitParams) -> tuple[list[Finding],
         ], None
     if there is None:
         return [Finding("tag", True, f"{tag} is new, here and on {remote}")], None
-    if there == commit:
-        return [], (
-            f"{tag} is already released on {remote} at {commit[:9]}: nothing to do "
-            "(`git fetch --tags` brings the tag here)"
-        )
-    return [_tag_elsewhere(tag, there, commit, f" on {remote}")], None
-
-
-def _tag_elsewhere(tag: str, tagged: str, commit: str, where: str) -> Finding:
-    return Finding(
-        "tag",
-        False,
-        f"{tag} already exists{where} at {tagged[:9]}, not at the checked commit {commit[:9]}; "
-        "an existing tag is never moved",
-        "bump the version for a new release (a tag made by mistake can be deleted with "
-        f"`git tag -d {tag}`)",
+    if there.commit != commit:
+        return [state.elsewhere(tag, there.commit, commit, f" on {remote}")], None
+    # At the checked commit on the remote only: read the tag object (fetched without
+    # making a ref here) to tell a release relcheck made from a hand-made tag.
+    if there.annotated and gitrepo.tag_message(root, there.object) is None:
+        gitrepo.fetch_tag_object(root, remote, tag, timeout=timeout, cancel=cancel, log=log)
+    why = state.not_made_by_relcheck(root, there)
+    if why is not None:
+        return [state.foreign(tag, why, remote)], None
+    return [], (
+        f"{tag} is already released on {remote} at {commit[:9]}: nothing to do "
+        "(`git fetch --tags` brings the tag here)"
     )
 
 

@@ -65,10 +65,20 @@ def _release(params: GitTagParams, ctx: StepContext) -> StepResult:
     existing = gitrepo.local_tag(root, tag)
     if existing is not None:
         if existing.commit == commit:
+            timeout = min(params.push_timeout, max(1.0, ctx.remaining()))
+            released, finding = state.local_release(
+                root,
+                ctx.checklist,
+                info,
+                existing,
+                timeout=timeout,
+                cancel=ctx.cancel,
+                log=ctx.sink,
+            )
+            if finding is not None:
+                return StepResult(Status.FAILED, f"refusing to tag: {finding.line()}")
             return StepResult(
-                Status.PASSED,
-                f"{tag} is already released at {commit[:9]}: nothing changed",
-                metrics={"already_released": tag},
+                Status.PASSED, released or "already released", metrics={"already_released": tag}
             )
         return StepResult(
             Status.FAILED,

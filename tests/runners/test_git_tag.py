@@ -196,13 +196,29 @@ def test_an_existing_tag_is_never_moved(git_repo: Path) -> None:
     assert git(git_repo, "rev-parse", "v1.2.0^{commit}") == old
 
 
-def test_a_tag_already_on_the_checked_commit_is_reported_as_released(git_repo: Path) -> None:
+def test_a_tag_relcheck_made_on_the_checked_commit_is_reported_as_released(
+    git_repo: Path,
+) -> None:
     _checklist(git_repo, '  - id: unit\n    run: "true"\n')  # no precondition
-    git(git_repo, "tag", "-a", "-m", "earlier", "v1.2.0")
+    proc, _ = _run(git_repo)
+    assert proc.returncode == 0, proc.stdout
     before = git(git_repo, "rev-parse", "v1.2.0")
     proc, _ = _run(git_repo)
     assert proc.returncode == 0, proc.stdout
     assert "v1.2.0 is already released at" in proc.stdout
+    assert git(git_repo, "rev-parse", "v1.2.0") == before
+
+
+def test_a_hand_made_tag_on_the_checked_commit_is_refused(git_repo: Path) -> None:
+    _checklist(git_repo, '  - id: unit\n    run: "true"\n')  # no precondition
+    git(git_repo, "tag", "v1.2.0")
+    before = git(git_repo, "rev-parse", "v1.2.0")
+    proc, record = _run(git_repo)
+    assert proc.returncode == 1, proc.stdout
+    tag = step_record(record, "tag")
+    assert tag["status"] == "failed"
+    assert "v1.2.0 is at the checked commit but is a lightweight tag" in tag["summary"]
+    assert "already released" not in proc.stdout
     assert git(git_repo, "rev-parse", "v1.2.0") == before
 
 
