@@ -113,13 +113,27 @@ def committed_version(root: str, commit: str) -> tuple[bool, str | None]:
     return True, str(version) if version is not None else None
 
 
+def switched_off(checklist: Checklist) -> frozenset[str]:
+    """The checks a `git` step of ``checklist`` switches off (``branch: false``...): a
+    choice the release step respects rather than overrules."""
+    off: set[str] = set()
+    for step in checklist.steps:
+        if step.uses == "git":
+            off.update(
+                name for name in ("branch", "clean", "version") if not getattr(step.params, name)
+            )
+    return frozenset(off)
+
+
 def tag_refusal(
     root: str, checklist: Checklist, info: RunInfo, own: tuple[str, ...] = OWN_STATE
 ) -> str | None:
     """Why the release tag must not be made on ``info.commit`` now, or None.
 
-    Asked by the release step itself, whatever the checklist's preconditions were."""
+    Asked by the release step itself, whatever the checklist's preconditions were; only
+    a check a `git` step switches off is not asked again."""
     commit, version = info.commit or "", info.version
+    off = switched_off(checklist)
     head = gitrepo.head(root)
     if head.commit != commit:
         return (
@@ -127,9 +141,10 @@ def tag_refusal(
             "ran; no tag was made: run relcheck again on the new commit"
         )
     on_branch = branch(checklist.release.branch, head.branch, commit)
-    if not on_branch.ok:
+    if not on_branch.ok and "branch" not in off:
         return f"not tagging: {on_branch.line()}"
-    if checklist.release.version_from == "pyproject" and version is not None:
+    pyproject = checklist.release.version_from == "pyproject"
+    if pyproject and version is not None and "version" not in off:
         _, committed = committed_version(root, commit)
         if committed != version:
             said = f"says {committed}" if committed else "has no [project] version"
@@ -138,7 +153,7 @@ def tag_refusal(
                 f"committed in {commit[:9]} {said}; fix: commit the version in "
                 "pyproject.toml, then run relcheck again"
             )
-    dirty = [f for f in clean(root, False, own) if not f.ok]
+    dirty = [] if "clean" in off else [f for f in clean(root, False, own) if not f.ok]
     if dirty:
         return f"not tagging: {dirty[0].line()}"
     return None

@@ -508,3 +508,15 @@ def test_git_describe_finds_the_previous_release_and_version_names_the_new_one(
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "v1.2.0 is already released at" in proc.stdout
     assert not sentinel.exists()
+
+
+def test_a_check_switched_off_in_the_git_step_is_not_asked_again_when_tagging(
+    git_repo: Path, release
+) -> None:
+    release(with_="branch: false, clean: false")
+    git(git_repo, "switch", "-q", "--detach", "HEAD")
+    write(git_repo / "CHANGELOG.md", "# Changelog\n\n## 1.2.0\n- edited\n")
+    proc, record = release.run()
+    assert proc.returncode == 0, proc.stdout
+    assert step_record(record, "tag")["status"] == "passed"
+    assert git(git_repo, "rev-parse", "v1.2.0^{commit}") == record["commit"]
