@@ -38,10 +38,18 @@ class GitTagRunner(Runner):
     )
 
     @staticmethod
-    def describe(params: GitTagParams, checklist: Checklist, info: RunInfo) -> str:
-        """What a real run would do, for ``--dry-run``."""
+    def describe(params: GitTagParams, checklist: Checklist, info: RunInfo) -> str | StepResult:
+        """What a real run would do, for ``--dry-run``: the same questions the release
+        step asks before it tags, answered without tagging. A tag that could not be made
+        is a FAILED result ("would fail: ..."), so the dry run fails as the run would."""
+        try:
+            problem = _would_fail(params, checklist, info)
+        except RepoStateError as exc:
+            problem = exc.message
+        if problem is not None:
+            return StepResult(Status.FAILED, f"would fail: {problem}")
         release = checklist.release
-        text = f"would tag {info.tag or '(no version)'} at {(info.commit or '-')[:7]}"
+        text = f"would tag {info.tag} at {(info.commit or '-')[:7]}"
         text += " (signed)" if release.sign else ""
         return text + (f" and push to {release.remote}" if release.push else "")
 
@@ -50,6 +58,25 @@ class GitTagRunner(Runner):
             return _release(params, ctx)
         except RepoStateError as exc:
             raise RunnerError(exc.message) from exc
+
+
+def _would_fail(params: GitTagParams, checklist: Checklist, info: RunInfo) -> str | None:
+    """Why a real run's release step would make no tag, or None when it would tag."""
+    tag, commit, root = info.tag, info.commit, info.root
+    if tag is None or commit is None:
+        return "no release version or no commit: nothing to tag"
+    problem = tag_name_problem(tag) or (version_problem(info.version) if info.version else None)
+    if problem:
+        return f"{tag!r}: {problem}"
+    existing = gitrepo.local_tag(root, tag)
+    if existing is not None and existing.commit != commit:
+        return f"tag {tag} exists at {existing.commit[:9]}"
+    if existing is not None:
+        _, finding = state.local_release(
+            root, checklist, info, existing, timeout=float(params.push_timeout)
+        )
+        return finding.line() if finding is not None else None  # else: already released
+    return state.tag_refusal(root, checklist, info)
 
 
 def _release(params: GitTagParams, ctx: StepContext) -> StepResult:

@@ -303,27 +303,44 @@ def test_a_git_error_while_tagging_is_said_without_the_raw_command_line(git_repo
     assert tags(git_repo) == []
 
 
-def test_describe_names_the_tag_the_commit_signing_and_the_remote() -> None:
+def test_describe_names_the_tag_the_commit_signing_and_the_remote(git_repo: Path) -> None:
+    head = git(git_repo, "rev-parse", "HEAD")
     info = RunInfo(
-        "r",
-        "/x",
-        "relcheck.yaml",
-        "0" * 64,
-        "3f2a1c9" + "0" * 33,
-        "main",
-        "1.2.0",
-        "v1.2.0",
-        "0.1.0",
+        "r", str(git_repo), "relcheck.yaml", "0" * 64, head, "main", "1.2.0", "v1.2.0", "0.1.0"
     )
     plain = Checklist("relcheck.yaml", "0" * 64, 1, ())
     signed = Checklist(
         "relcheck.yaml", "0" * 64, 1, (), release=ReleaseConfig(sign=True, push=True, remote="up")
     )
-    assert GitTagRunner.describe(GitTagParams(), plain, info) == "would tag v1.2.0 at 3f2a1c9"
+    assert GitTagRunner.describe(GitTagParams(), plain, info) == f"would tag v1.2.0 at {head[:7]}"
     assert (
         GitTagRunner.describe(GitTagParams(), signed, info)
-        == "would tag v1.2.0 at 3f2a1c9 (signed) and push to up"
+        == f"would tag v1.2.0 at {head[:7]} (signed) and push to up"
     )
+
+
+def test_dry_run_fails_when_the_tag_exists_at_another_commit(git_repo: Path) -> None:
+    old = git(git_repo, "rev-parse", "HEAD")
+    git(git_repo, "tag", "-a", "-m", "earlier", "v1.2.0")
+    _checklist(git_repo, '  - id: unit\n    run: "true"\n')  # no precondition
+    proc, record = _run(git_repo, "--dry-run")
+    assert proc.returncode == 1, proc.stdout
+    assert f"dry run: would fail: tag v1.2.0 exists at {old[:9]}" in proc.stdout
+    assert "would tag" not in proc.stdout
+    assert record["outcome"] == "failed"
+    assert step_record(record, "tag")["status"] == "failed"
+    assert git(git_repo, "rev-parse", "v1.2.0^{commit}") == old
+
+
+def test_dry_run_fails_when_head_moves_during_the_run(git_repo: Path) -> None:
+    steps = '  - id: sneaky\n    run: [git, commit, -q, --allow-empty, -m, "during the run"]\n'
+    _checklist(git_repo, steps)
+    checked = git(git_repo, "rev-parse", "HEAD")
+    proc, record = _run(git_repo, "--dry-run")
+    assert proc.returncode == 1, proc.stdout
+    assert f"dry run: would fail: HEAD moved from {checked[:9]}" in proc.stdout
+    assert record["outcome"] == "failed"
+    assert tags(git_repo) == []
 
 
 def _on_feature_branch(repo: Path) -> None:
