@@ -241,7 +241,27 @@ def _version(root: str, ctx: StepContext) -> Finding:
             f"bump the version in pyproject.toml to {version} and commit it "
             f"(or release {declared} instead)",
         )
+    if source == "git-describe":
+        previous = gitrepo.describe_version(root, ctx.checklist.release.tag, exact=False)
+        if previous and previous[0] != ctx.info.tag and not _newer(version, previous[1]):
+            return Finding(
+                "version",
+                False,
+                f"{version} is not newer than the previous release {previous[0]}",
+                "name the next version with --version",
+            )
     return Finding("version", True, f"version {version}")
+
+
+def _newer(version: str, than: str) -> bool:
+    """Whether ``version`` comes after ``than``; True when either is not plain dotted
+    numbers (1.2.0), which this check does not try to order."""
+    import re
+
+    plain = re.compile(r"\d+(\.\d+)*")
+    if not (plain.fullmatch(version) and plain.fullmatch(than)):
+        return True
+    return tuple(map(int, version.split("."))) > tuple(map(int, than.split(".")))
 
 
 def _changelog(root: str, ctx: StepContext) -> Finding:

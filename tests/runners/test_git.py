@@ -520,3 +520,13 @@ def test_a_check_switched_off_in_the_git_step_is_not_asked_again_when_tagging(
     assert proc.returncode == 0, proc.stdout
     assert step_record(record, "tag")["status"] == "passed"
     assert git(git_repo, "rev-parse", "v1.2.0^{commit}") == record["commit"]
+
+
+def test_git_describe_refuses_a_version_that_is_not_newer_than_the_previous_release(
+    git_repo: Path, release
+) -> None:
+    git(git_repo, "tag", "-a", "-m", "earlier", "v1.10.0")
+    sentinel = release(release="  version_from: git-describe\n  changelog: null")
+    proc, record = release.run("--version", "1.2.0")
+    out = _blocked(proc, record, sentinel, git_repo)
+    assert "version: 1.2.0 is not newer than the previous release v1.10.0" in out
