@@ -175,6 +175,13 @@ def _runner_and_params(
 ) -> tuple[str | None, dict[str, Any]]:
     given = raw.get("with") if isinstance(raw.get("with"), dict) else {}
     uses, run = raw.get("uses"), raw.get("run")
+    for key in ("uses", "run"):
+        # `run:` left empty, or a value already refused (an unsupported YAML tag).
+        if key in raw and raw[key] is None:
+            where = source.locate((*loc, key))
+            if not any(p.location == where for p in problems):
+                problems.append(Problem(where, f"`{key}:` is empty"))
+            return None, given
     if uses is not None and run is not None:
         problems.append(
             Problem(
@@ -217,7 +224,8 @@ def _unknown_runner(name: str, installed: Mapping[str, Any]) -> str:
 def _graph_problems(
     raw_steps: list[Any], runners: dict[int, type], source: SourceMap
 ) -> list[Problem]:
-    """Duplicate ids, unknown needs, needs on release steps, cycles."""
+    """Duplicate ids, unknown needs, needs on release steps or from preconditions on
+    checks, cycles."""
     problems: list[Problem] = []
     ids: dict[str, int] = {}
     for index, raw in enumerate(raw_steps):
@@ -239,6 +247,11 @@ def _graph_problems(
         for index, raw in enumerate(raw_steps)
         if index in runners and getattr(runners[index], "release", False)
     }
+    precondition_ids = {
+        raw["id"]
+        for index, raw in enumerate(raw_steps)
+        if index in runners and getattr(runners[index], "precondition", False)
+    }
     graph: dict[str, list[str]] = {}
     for index, raw in enumerate(raw_steps):
         if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
@@ -258,6 +271,14 @@ def _graph_problems(
             elif need in release_ids:
                 problems.append(
                     Problem(where, f"cannot need release step {need!r}: release steps run last")
+                )
+            elif raw["id"] in precondition_ids and need not in precondition_ids:
+                # Every check waits for the preconditions: this could never start.
+                problems.append(
+                    Problem(
+                        where,
+                        f"a precondition cannot need check {need!r}: preconditions run first",
+                    )
                 )
             else:
                 graph[raw["id"]].append(need)
@@ -320,18 +341,61 @@ _TYPE_WORDS = {
 }
 
 
+_TYPE_ERROR_WORDS = {
+    "string_type": "text",
+    "int_type": "a whole number",
+    "float_type": "a number",
+    "bool_type": "true/false",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "dict_type": "a mapping",
+}
+
+
+def _fold_member_tags(loc: Path, source: SourceMap) -> tuple[Path, bool]:
+    """``steps[0].run.list[str][1]`` -> ``steps[0].run[1]``: pydantic names the union
+    member it tried inside the loc; the file has no such key. True when one was dropped."""
+    parts: list[Any] = []
+    dropped = False
+    for index, part in enumerate(loc):
+        is_tag = (
+            index < len(loc) - 1
+            and isinstance(part, str)
+            and ("[" in part or part in _TYPE_WORDS)
+            and tuple(parts) in source.marks
+            and (*parts, part) not in source.marks
+        )
+        if is_tag:
+            dropped = True
+            continue
+        parts.append(part)
+    return tuple(parts), dropped
+
+
 def _problems(exc: Any, prefix: Any, source: SourceMap, keys_at: Any) -> list[Problem]:
     """Problems from a pydantic ValidationError; ``prefix`` maps an error loc to a file path."""
     to_path = prefix if callable(prefix) else (lambda loc, p=prefix: (*p, *loc))
-    grouped: dict[Path, list[dict[str, Any]]] = {}
+    located: list[tuple[Path, bool, dict[str, Any]]] = []  # (loc, from a union member, error)
     for err in exc.errors(include_url=False):
-        loc = _without_union_tags(to_path(tuple(err["loc"])))
+        loc, member = _fold_member_tags(_without_union_tags(to_path(tuple(err["loc"]))), source)
         # Union members add their type name to the loc; fold them into the data's path.
         while len(loc) > 1 and loc not in source.marks and loc[:-1] in source.marks:
             if err["type"] in ("extra_forbidden", "unexpected_keyword_argument", "missing"):
                 break
-            loc = loc[:-1]
-        grouped.setdefault(loc, []).append(err)
+            loc, member = loc[:-1], True
+        located.append((loc, member, err))
+    deeper = [loc for loc, member, _err in located if member]
+    grouped: dict[Path, list[dict[str, Any]]] = {}
+    members: set[Path] = set()
+    for loc, member, err in located:
+        if member and any(len(d) > len(loc) and d[: len(loc)] == loc for d in deeper):
+            # "[echo, 1] is not text" says less than "its item 1 is not text".
+            continue
+        if member:
+            members.add(loc)
+        same = grouped.setdefault(loc, [])
+        if not any(e["type"] == err["type"] for e in same):  # one per union member kind
+            same.append(err)
     out: list[Problem] = []
     for loc, errors in grouped.items():
         err = errors[0]
@@ -354,6 +418,13 @@ def _problems(exc: Any, prefix: Any, source: SourceMap, keys_at: Any) -> list[Pr
                 )
         elif kind == "missing":
             out.append(Problem(source.locate(loc[:-1]), f"{lead}missing required key {loc[-1]!r}"))
+        elif loc == ("version",) and isinstance(err.get("input"), str):
+            out.append(
+                Problem(
+                    source.locate(loc),
+                    f"version: expected the number 1, got the text {err.get('input')!r}",
+                )
+            )
         elif loc == ("version",):
             out.append(
                 Problem(
@@ -362,12 +433,27 @@ def _problems(exc: Any, prefix: Any, source: SourceMap, keys_at: Any) -> list[Pr
                     "this relcheck reads version 1",
                 )
             )
+        elif loc in members and len(errors) == 1 and kind in _TYPE_ERROR_WORDS:
+            out.append(
+                Problem(
+                    source.locate(loc),
+                    f"{lead}expected {_TYPE_ERROR_WORDS[kind]}, got {_kind(err.get('input'))}",
+                )
+            )
         elif kind == "string_pattern_mismatch" and loc[-1] == "id":
             out.append(
                 Problem(
                     source.locate(loc),
                     f"{lead}expected a step id of lowercase letters, digits, '-', '_' "
                     f"or '.', got {err.get('input')!r}",
+                )
+            )
+        elif kind == "string_pattern_mismatch" and loc == ("release", "remote"):
+            out.append(
+                Problem(
+                    source.locate(loc),
+                    f"{lead}expected a remote name (no spaces, not starting with '-'), "
+                    f"got {err.get('input')!r}",
                 )
             )
         elif len(errors) > 1 and all(e["type"].endswith("_type") for e in errors):
@@ -456,7 +542,9 @@ def _kind(value: object) -> str:
         dict: "a mapping",
         list: "a list",
         str: "text",
-        bool: "true/false",
+        bool: "true/false",  # before int: a bool is an int
+        int: "a whole number",
+        float: "a number",
         type(None): "nothing",
     }
     for typ, name in names.items():

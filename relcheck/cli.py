@@ -166,6 +166,12 @@ def run(
 
     if skip and not reason:
         raise UsageError("--skip needs --reason TEXT: a skipped step is recorded with why")
+    if junit_path == "-":
+        raise UsageError(
+            "--junit needs a file path; it cannot write to standard output ('-')",
+            hint="use --format json for a machine-readable result on standard output",
+        )
+    _check_version_option(release_version)
     if hook_name and (only or skip or dry_run):
         raise UsageError(
             "--hook runs the checklist's hook: steps; it takes no --only, --skip, --dry-run"
@@ -203,21 +209,32 @@ def run(
         verbose=verbose,
         interactive=not (ci or hook_name) and terminal.interactive(os.environ),
         confirmations=confirmations,
+        own_paths=(junit_path,) if junit_path else (),
     )
     if hook_name:
         from relcheck.hookrun import run_hook
 
         sys.exit(run_hook(hook_name, request, reporter_factory, sys.stdin, os.environ))
     reporter = reporter_factory()
-    try:
-        with handle_signals(Cancellation()) as cancellation:
+    with handle_signals(Cancellation()) as cancellation:
+        try:
             result, record_path = execute(request, reporter, cancellation)
-    finally:
-        close = getattr(reporter, "close", None)  # give the terminal back, even on a crash
-        if close is not None:
-            close()
-    reporter.finish(result, record_path)
-    sys.exit(EXIT_CODES[result.outcome])
+        finally:
+            close = getattr(reporter, "close", None)  # give the terminal back, even on a crash
+            if close is not None:
+                close()
+        # Still inside: a late Ctrl-C must not turn a finished run into exit 130.
+        reporter.finish(result, record_path)
+        code = EXIT_CODES[result.outcome]
+    sys.exit(code)
+
+
+def _check_version_option(version: str | None) -> None:
+    """An empty --version would silently fall back to the checklist's version source."""
+    if version is not None and not version.strip():
+        from relcheck.errors import UsageError
+
+        raise UsageError("--version must not be empty")
 
 
 @main.command(context_settings=CONTEXT)
@@ -285,9 +302,15 @@ def history(limit: int, step_id: str | None, record_dir: str | None, color: str)
     directory = record_dir or record.runs_dir(_root())
     console = make_console(color)
     # Run ids sort by the second they started in; order within a second by start time.
+    unreadable: list[str] = []
     runs = sorted(
-        islice(record.iter_runs(directory), limit), key=lambda r: r.started_at, reverse=True
+        islice(record.iter_runs(directory, unreadable), limit),
+        key=lambda r: r.started_at,
+        reverse=True,
     )
+    if unreadable:  # said once, on stderr: the table stays what scripts read
+        more = f" (and {len(unreadable) - 1} more)" if len(unreadable) > 1 else ""
+        click.echo(f"relcheck: skipped {unreadable[0]}{more}", err=True)
     if not runs:
         console.print(tables.no_runs(directory))
     elif step_id:
@@ -502,6 +525,7 @@ def release(
     from relcheck.plan import kind_of
     from relcheck.runflow import EXIT_CODES, RunRequest, execute
 
+    _check_version_option(release_version)
     root = _root()
     loaded = load_checklist(find_checklist(root, checklist))
     head = gitrepo.head(root)
@@ -524,11 +548,14 @@ def release(
         cli_version=release_version,
         mode="release",
         prior=prior,
+        own_paths=record_dirs,  # downloaded into the checkout, they are not changes
     )
     with handle_signals(Cancellation()) as cancellation:
         result, record_path = execute(request, reporter, cancellation)
-    reporter.finish(result, record_path)
-    sys.exit(EXIT_CODES[result.outcome])
+        # Still inside: a late Ctrl-C must not turn a finished run into exit 130.
+        reporter.finish(result, record_path)
+        code = EXIT_CODES[result.outcome]
+    sys.exit(code)
 
 
 @main.group(context_settings=CONTEXT)

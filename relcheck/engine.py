@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from relcheck import registry, service
-from relcheck.errors import PluginError, RunnerError
+from relcheck.errors import PluginError, RelcheckError, RunnerError
 from relcheck.interrupts import Cancellation
 from relcheck.models import Checklist, Outcome, RunInfo, RunResult, Status, Step, StepResult
 from relcheck.process import OutputSink
@@ -58,6 +58,11 @@ class RunOptions:
     # Results another run already produced (fan-out: each CI job's record); those steps
     # are not run again, and count toward the release gate like fresh results.
     prior: Mapping[str, StepResult] = field(default_factory=dict)
+    # Called with the run so far once the gate is open, before the first release step;
+    # if it raises, no release step runs (relcheck records the checks before tagging).
+    before_release: Callable[[RunResult], None] | None = None
+    # Every result as it finishes: what a caller can still record if run() raises.
+    finished: list[StepResult] = field(default_factory=list)
 
 
 def is_release(step: Step) -> bool:
@@ -129,6 +134,7 @@ class _Run:
         )
         with self.lock:
             self.results[step.id] = result
+            self.options.finished.append(result)
         self.shared.finished(step.id)
         self.emit("finish", step, result)
 
@@ -163,7 +169,9 @@ class _Run:
         if result.status is Status.PASSED and attempts > 1:
             result = dataclasses.replace(
                 result,
-                summary=f"{result.summary} (flaky, {attempts} attempts)",
+                # Said first, so a late pass reads as flaky wherever the summary goes:
+                # the terminal, the record, JSON and JUnit.
+                summary=f"passed (flaky, {attempts} attempts): {result.summary}",
                 metrics={**result.metrics, "flaky": True},
             )
         return dataclasses.replace(
@@ -180,6 +188,9 @@ class _Run:
             duration=time.monotonic() - t0,
             log_path=log_path,
             attempts=attempts,
+            # How much the step printed, over all attempts: the tail alone cannot say
+            # whether 2 KiB or 200 MB came before it.
+            output_bytes=sink.bytes_seen,
         )
 
     def _attempt(self, step: Step, sink: OutputSink) -> StepResult:
@@ -378,9 +389,16 @@ def run(
         else:
             outcome = Outcome.PASSED if blocker is None else Outcome.FAILED
         message = blocker
+        if blocker is None and releases and options.release and not options.dry_run:
+            blocker = _checkpoint(state, checklist, started)
+            if blocker is not None:
+                outcome, message = Outcome.FAILED, blocker
         for step in releases:
             if blocker is not None:
                 state.skip(step, f"not run: {blocker}")
+            elif step.id in options.skip:  # the command line refuses this; a library may not
+                state.skip(step, f"skipped on request: {options.skip[step.id]}; nothing released")
+                message = "; ".join(filter(None, [message, state.results[step.id].summary]))
             elif not options.release:
                 state.skip(step, "not run: release steps do not run in this mode")
             elif options.dry_run:
@@ -408,10 +426,30 @@ def run(
         for step in releases:
             if step.id not in state.results:
                 state.skip(step, state.stop_reason or "not run")
-        if cancel.cancelled and outcome is Outcome.PASSED:
+        # A Ctrl-C that lands after every release step passed cannot undo the release:
+        # the tag exists, so the run passed (and exits 0), however late the signal came.
+        # Otherwise an interrupted run (a release step included) ends as interrupted.
+        released = bool(releases) and all(
+            s.id in state.results and state.results[s.id].status.ok for s in releases
+        )
+        if cancel.cancelled and outcome is not Outcome.BLOCKED and not released:
             outcome = Outcome.TERMINATED if cancel.signal == 15 else Outcome.INTERRUPTED
     ordered = tuple(state.results[s.id] for s in checklist.steps if s.id in state.results)
     return RunResult(info, outcome, started, time.time(), ordered, message)
+
+
+def _checkpoint(state: _Run, checklist: Checklist, started: float) -> str | None:
+    """Let the caller record the checks before any release step; why not, if it failed."""
+    if state.options.before_release is None or state.cancel.cancelled:
+        return None
+    done = tuple(state.results[s.id] for s in checklist.steps if s.id in state.results)
+    try:
+        state.options.before_release(
+            RunResult(state.info, Outcome.RUNNING, started, time.time(), done)
+        )
+    except (RelcheckError, OSError) as exc:
+        return f"the run could not be recorded before releasing: {exc}"
+    return None
 
 
 def _dry_run_text(step: Step, checklist: Checklist, info: RunInfo) -> str | StepResult:

@@ -16,17 +16,29 @@ F = TypeVar("F", bound=Callable[..., Any])
 EX_SOFTWARE = 70
 
 
+def _mask(text: str) -> str:
+    """``text`` with the values of secret-looking environment variables masked."""
+    from relcheck.redact import Redactor
+
+    return Redactor.from_environ(os.environ).text(text)
+
+
 def _crash_log() -> str:
     """Write the current traceback to a log file and return its path."""
     from relcheck import __version__
 
-    directory = os.path.join(tempfile.gettempdir(), "relcheck-crashes")
-    os.makedirs(directory, exist_ok=True)
+    # The shared temporary folder is readable by every user: the folder and the file
+    # are private, and secrets are masked in what is written.
+    directory = os.path.join(tempfile.gettempdir(), f"relcheck-crashes-{os.getuid()}")
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    if os.lstat(directory).st_uid != os.getuid():
+        raise PermissionError(f"{directory} belongs to another user")
     path = os.path.join(directory, f"crash-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log")
-    with open(path, "w") as fh:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w") as fh:
         fh.write(f"relcheck {__version__} on Python {sys.version.split()[0]}\n")
-        fh.write(f"argv: {sys.argv!r}\n\n")
-        fh.write(traceback.format_exc())
+        fh.write(_mask(f"argv: {sys.argv!r}\n\n"))
+        fh.write(_mask(traceback.format_exc()))
     return path
 
 
@@ -43,14 +55,14 @@ def boundary(func: F) -> F:
             return func(*args, **kwargs)
         except ChecklistError as exc:
             for problem in exc.problems:
-                click.echo(str(problem), err=True)
+                click.echo(_mask(str(problem)), err=True)
             count = len(exc.problems)
             click.echo(
                 f"relcheck: error: the checklist has {count} problem{'s' * (count != 1)}", err=True
             )
             sys.exit(exc.exit_code)
         except RelcheckError as exc:
-            click.echo(f"relcheck: error: {exc}", err=True)
+            click.echo(_mask(f"relcheck: error: {exc}"), err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("relcheck: interrupted", err=True)
@@ -65,8 +77,10 @@ def boundary(func: F) -> F:
             except OSError:
                 where = "(could not write a log file)"
             click.echo(
-                f"relcheck: internal error: {type(exc).__name__}: {exc} (traceback in {where}; "
-                "please report it)",
+                _mask(
+                    f"relcheck: internal error: {type(exc).__name__}: {exc} "
+                    f"(traceback in {where}; please report it)"
+                ),
                 err=True,
             )
             sys.exit(EX_SOFTWARE)

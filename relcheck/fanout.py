@@ -16,7 +16,7 @@ from typing import Any
 
 from relcheck import record
 from relcheck.errors import RelcheckError
-from relcheck.models import Checklist, StepResult
+from relcheck.models import Checklist, Status, StepResult
 
 
 class RecordsError(RelcheckError):
@@ -65,7 +65,10 @@ def gather(
     tree: str | None,
     check_ids: list[str],
 ) -> dict[str, StepResult]:
-    """The passing result of every check, from the records; RecordsError if any is amiss.
+    """The result of every check, from the records; RecordsError if any is amiss.
+
+    An optional check no record has is SKIPPED "not in the records": the release job
+    never runs a check itself.
 
     ``check_ids`` are the steps the records must cover (neither preconditions nor release
     steps, which the release job runs itself).
@@ -104,6 +107,8 @@ def gather(
         if not found:
             if not step.optional:
                 reasons.append(f"step {step_id!r}: no record has it (missing job?)")
+            # The release job only gathers results: a check it has none for is not run.
+            prior[step_id] = _not_recorded(step_id, step.uses)
             continue
         if len(found) > 1:
             where = ", ".join(f"{n}: {r.status}" for n, r in found)
@@ -119,6 +124,11 @@ def gather(
     if reasons:
         raise RecordsError(reasons)
     return prior
+
+
+def _not_recorded(step_id: str, runner: str) -> StepResult:
+    reason = "not in the records"
+    return StepResult(Status.SKIPPED, reason, step_id=step_id, runner=runner, reason=reason)
 
 
 def _from_job(result: StepResult, run_id: str) -> StepResult:

@@ -28,10 +28,23 @@ class Cancellation:
 
 @contextmanager
 def handle_signals(cancellation: Cancellation) -> Iterator[Cancellation]:
-    """First SIGINT/SIGTERM: stop gracefully. A second one: kill every step at once."""
+    """First SIGINT/SIGTERM: stop gracefully. A second one: kill every step's processes
+    at once. A third: exit at once, even if a runner is stuck in Python code that no
+    signal can stop (the record then stays as written at the start, marked running)."""
+    import os
+    import sys
+
     from relcheck import process
 
+    signals_seen = [0]
+
     def handler(signum: int, frame: FrameType | None) -> None:
+        signals_seen[0] += 1
+        if signals_seen[0] >= 3:
+            process.kill_all()
+            sys.stderr.write("relcheck: stopped at once; this run's record says 'running'\n")
+            sys.stderr.flush()
+            os._exit(143 if signum == signal.SIGTERM else 130)
         if cancellation.cancelled:
             process.kill_all()
         cancellation.cancel(signum)

@@ -68,6 +68,7 @@ class StepResult:
     duration: float = 0.0
     log_path: str | None = None
     attempts: int = 1
+    output_bytes: int = 0  # bytes the step's processes printed, over all attempts
     cached_from: str | None = None  # run id that produced the reused pass
     reason: str | None = None  # why a step was skipped
     # Copied from the step, so a result read back from a record stands on its own.
@@ -177,6 +178,9 @@ class RunInfo:
     skipped: Mapping[str, str] = field(default_factory=dict)  # step id -> reason
     tree: str | None = None
     mode: str = "run"  # run | hook | partial | release
+    # Absolute paths this run reads or writes in the work tree (records it releases
+    # from, its record folder, reports): relcheck's own files, not changes to release.
+    own_paths: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

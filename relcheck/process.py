@@ -20,6 +20,7 @@ from relcheck.redact import Redactor, StreamRedactor
 
 TAIL_BYTES = 8192
 KILL_GRACE = 2.0  # seconds between SIGINT, SIGTERM and SIGKILL
+KILL_GRACE_ENV = "RELCHECK_KILL_GRACE"  # overrides KILL_GRACE (seconds, 0 to 60)
 _CAPTURE_LIMIT = 64 * 1024 * 1024  # tool output parsed by a runner (ruff JSON, ...)
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[@-Z\\-_]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -52,6 +53,7 @@ class OutputSink:
         self._live = live
         self._file: BinaryIO | None = None
         self.bytes_seen = 0
+        self.log_error: str | None = None  # why the log stopped being written, if it did
         if log_path:
             os.makedirs(os.path.dirname(log_path), exist_ok=True)
             fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -75,27 +77,48 @@ class OutputSink:
             self._emit(self._redactor.feed(held))
 
     def note(self, text: str) -> None:
-        """Add a line of relcheck's own (what it ran, why it stopped)."""
-        self.write(f"[relcheck] {text}\n".encode())
+        """Add a line of relcheck's own (what it ran, why it stopped); not counted in
+        ``bytes_seen``, which measures the step's own output."""
+        with self._lock:
+            self._emit(self._redactor.feed(f"[relcheck] {text}\n".encode()))
 
     def _emit(self, data: bytes) -> None:
         if not data:
             return
         if self._file is not None:
-            self._file.write(data)
+            try:
+                self._file.write(data)
+            except OSError as exc:
+                # A full disk must not stop relcheck from draining the step's pipe (the
+                # step would block on it until its timeout): give up on the log, say so
+                # in the tail, and go on keeping the tail.
+                self._give_up_log(exc)
+                data = data + f"\n[relcheck] log incomplete: {self.log_error}\n".encode()
         self._tail.append(data)
         self._tail_size += len(data)
         while self._tail_size - len(self._tail[0]) >= TAIL_BYTES:
             self._tail_size -= len(self._tail.popleft())
         if self._live is not None:
-            self._live(data.decode("utf-8", errors="replace"))
+            # -v streams output to the terminal: the same cleaning as tails and records,
+            # so a step cannot move the cursor, retitle the window or ring the bell.
+            self._live(clean_text(data))
+
+    def _give_up_log(self, exc: OSError) -> None:
+        self.log_error = exc.strerror or str(exc)
+        file, self._file = self._file, None
+        if file is not None:
+            with contextlib.suppress(OSError):
+                file.close()
 
     def flush(self) -> None:
         """Emit what the redactor held back."""
         with self._lock:
             self._emit(self._redactor.flush())
             if self._file is not None:
-                self._file.flush()
+                try:
+                    self._file.flush()
+                except OSError as exc:
+                    self._give_up_log(exc)
 
     def tail(self, max_lines: int = 40) -> str:
         """The last lines of output, cleaned for display."""
@@ -109,7 +132,10 @@ class OutputSink:
         self.flush()
         with self._lock:
             if self._file is not None:
-                self._file.close()
+                try:
+                    self._file.close()
+                except OSError as exc:
+                    self.log_error = exc.strerror or str(exc)
                 self._file = None
 
 
@@ -145,6 +171,15 @@ class CommandResult:
                 name = "unknown"
             return f"killed by signal {self.signal} ({name})"
         return f"exit {self.returncode}"
+
+
+def kill_grace() -> float:
+    """Seconds to wait between stop signals: KILL_GRACE, or RELCHECK_KILL_GRACE if valid."""
+    try:
+        value = float(os.environ.get(KILL_GRACE_ENV, ""))
+    except ValueError:
+        return KILL_GRACE
+    return value if 0 <= value <= 60 else KILL_GRACE
 
 
 def which(program: str, env: Mapping[str, str]) -> str | None:
@@ -338,7 +373,9 @@ def _reader(
 
 
 def _stop_group(
-    proc: subprocess.Popen[bytes], signals: tuple[signal.Signals, ...], grace: float = KILL_GRACE
+    proc: subprocess.Popen[bytes],
+    signals: tuple[signal.Signals, ...],
+    grace: float | None = None,
 ) -> None:
     """Send each signal to the group in turn, waiting a grace period between them."""
     for sig in signals:
@@ -350,7 +387,7 @@ def _stop_group(
             proc.wait()
             return
         try:
-            proc.wait(timeout=grace)
+            proc.wait(timeout=kill_grace() if grace is None else grace)
             return
         except subprocess.TimeoutExpired:
             continue

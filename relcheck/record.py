@@ -59,6 +59,7 @@ def step_to_dict(r: StepResult) -> dict[str, Any]:
         "duration": round(r.duration, 6),
         "exit_code": r.exit_code,
         "attempts": r.attempts,
+        "output_bytes": r.output_bytes,
         "owner": r.owner,
         "expect": r.expect,
         "rollback": r.rollback,
@@ -135,6 +136,7 @@ def from_dict(data: Mapping[str, Any]) -> RunResult:
             duration=s.get("duration", 0.0),
             log_path=s.get("log"),
             attempts=s.get("attempts", 1),
+            output_bytes=s.get("output_bytes", 0),
             cached_from=s.get("cached_from"),
             reason=s.get("reason"),
             optional=s.get("optional", False),
@@ -177,12 +179,15 @@ def write(directory: str, run: RunResult) -> str:
     """Write ``run``'s record atomically (temp file, fsync, rename); return its path."""
     import tomli_w
 
-    os.makedirs(directory, mode=0o700, exist_ok=True)
     path = record_path(directory, run.info.run_id)
     data = to_dict(run)
     data["digest"] = digest(data)
     payload = tomli_w.dumps(data).encode()
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".toml")
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".toml")
+    except OSError as exc:
+        raise _cannot_write(path, exc) from exc
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
@@ -190,9 +195,13 @@ def write(directory: str, run: RunResult) -> str:
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            # A full disk or a vanished folder is the machine's state, not a bug: say
+            # what happened; the previous content of ``path`` is untouched.
+            raise _cannot_write(path, exc) from exc
         raise
     with contextlib.suppress(OSError):
         dir_fd = os.open(directory, os.O_RDONLY)
@@ -201,6 +210,13 @@ def write(directory: str, run: RunResult) -> str:
         finally:
             os.close(dir_fd)
     return path
+
+
+def _cannot_write(path: str, exc: OSError) -> UsageError:
+    return UsageError(
+        f"cannot write the run record {path}: {exc.strerror or exc}",
+        hint="free some space or make the folder writable, or pass --record-dir",
+    )
 
 
 def check_writable(directory: str) -> None:
@@ -239,12 +255,15 @@ def list_records(directory: str) -> list[str]:
     return [os.path.join(directory, n) for n in sorted(names, reverse=True)]
 
 
-def iter_runs(directory: str) -> Iterator[RunResult]:
-    """Readable records, newest first; unreadable ones are passed over."""
+def iter_runs(directory: str, unreadable: list[str] | None = None) -> Iterator[RunResult]:
+    """Readable records, newest first; unreadable ones are passed over (and their
+    problems appended to ``unreadable``, when given)."""
     for path in list_records(directory):
         try:
             yield read(path)
-        except UsageError:
+        except UsageError as exc:
+            if unreadable is not None:
+                unreadable.append(exc.message)
             continue
 
 

@@ -20,15 +20,37 @@ SECRET_NAME_PATTERNS = (
     "*PRIVATE*",
     "*AUTH*",
 )
+# Names that match a pattern above but never hold a secret; masking their values only
+# mangles output (every "false", the commit author's name).
+NOT_SECRET_NAMES = frozenset(
+    {
+        "GIT_AUTHOR_NAME",
+        "GIT_AUTHOR_EMAIL",
+        "GIT_AUTHOR_DATE",
+        "SSH_AUTH_SOCK",
+        "TOKENIZERS_PARALLELISM",
+    }
+)
 _MIN_SECRET_LEN = 4  # shorter values would mask ordinary words and digits
-# user:password@ in URLs
-_URL_USERINFO = re.compile(rb"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@")
+# A flag is never a secret, and masking it would hide every true/false in the output.
+_NOT_SECRET_VALUES = frozenset({"true", "false", "yes", "no", "none", "null", "on", "off"})
+# user:password@ in URLs. Every repetition is bounded: an unbounded scheme or userinfo
+# made matching quadratic in the length of a line, so a step printing a few megabytes
+# without a newline stalled relcheck for hours.
+_URL_USERINFO = re.compile(
+    rb"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]{0,31}://)[^/\s:@]{1,256}:[^/\s@]{1,256}@"
+)
 
 
 def looks_secret(name: str) -> bool:
     """True when a variable or key name suggests its value is a secret."""
+    upper = name.upper()
+    if upper in NOT_SECRET_NAMES:
+        return False
+    if "AUTHORIZATION" in upper:  # HTTP_AUTHORIZATION holds a credential
+        return True
     # "AUTHOR" is not "AUTH": GIT_AUTHOR_NAME is who commits, not a credential.
-    upper = name.upper().replace("AUTHOR", "")
+    upper = upper.replace("AUTHOR", "")
     return any(fnmatch.fnmatchcase(upper, pattern) for pattern in SECRET_NAME_PATTERNS)
 
 
@@ -36,7 +58,11 @@ class Redactor:
     """Replaces known secret values (and URL passwords) with ``***``."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        values = {s for s in secrets if s and len(s) >= _MIN_SECRET_LEN}
+        values = {
+            s
+            for s in secrets
+            if s and len(s) >= _MIN_SECRET_LEN and s.lower() not in _NOT_SECRET_VALUES
+        }
         # Longest first, so a secret containing another is masked whole.
         self._values = sorted((v.encode() for v in values), key=len, reverse=True)
         self._pattern = (
@@ -61,6 +87,8 @@ class Redactor:
         """``data`` with every secret masked."""
         if self._pattern is not None:
             data = self._pattern.sub(MASK.encode(), data)
+        if b"://" not in data:
+            return data
         return _URL_USERINFO.sub(rb"\g<scheme>" + MASK.encode() + b"@", data)
 
     def text(self, text: str) -> str:

@@ -8,8 +8,9 @@ _FORBIDDEN = set(" ~^:?*[\\") | {chr(c) for c in range(32)} | {"\x7f"}
 def tag_name_problem(name: str) -> str | None:
     """Why ``name`` cannot be a tag (``refs/tags/<name>``), or None when it can.
 
-    Follows git's ref-name rules, and also refuses a leading ``-`` (it would read as
-    an option to git).
+    Follows git's ref-name rules (``git check-ref-format refs/tags/<name>``), and is
+    stricter in two cases: a leading ``-`` (it would read as an option to git) and the
+    name ``@`` (git reads ``@`` as HEAD, so the tag could never be named on its own).
     """
     if not name:
         return "a tag name cannot be empty"

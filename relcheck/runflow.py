@@ -15,7 +15,7 @@ from relcheck.context import build_run_info
 from relcheck.errors import UsageError
 from relcheck.interrupts import Cancellation
 from relcheck.models import Checklist, Outcome, RunResult, StepResult
-from relcheck.redact import Redactor
+from relcheck.redact import Redactor, looks_secret
 from relcheck.report import Reporter
 
 
@@ -43,6 +43,7 @@ class RunRequest:
     workdir: str | None = None
     commit: str | None = None
     branch: str | None = None
+    own_paths: tuple[str, ...] = ()  # see RunInfo.own_paths; the record folder is added
 
 
 def tool_env(environ: Mapping[str, str]) -> dict[str, str]:
@@ -71,6 +72,7 @@ def load(request: RunRequest) -> Checklist:
 
 def _check_selection(checklist: Checklist, request: RunRequest) -> None:
     known = {s.id for s in checklist.steps}
+    releases = {s.id for s in checklist.steps if engine.is_release(s)}
     selections = (
         ("--only", request.only),
         ("--skip", tuple(request.skip)),
@@ -83,6 +85,48 @@ def _check_selection(checklist: Checklist, request: RunRequest) -> None:
                 f"{flag} names unknown step(s): {', '.join(unknown)}",
                 hint=f"steps are: {', '.join(sorted(known))}",
             )
+    # A skipped release step would still leave a run that passed, looking like a
+    # release: running the checks without releasing is what --dry-run is for.
+    for step_id in request.only:
+        if step_id in releases:
+            raise UsageError(
+                f"--only cannot select release step {step_id!r}: release steps run only "
+                "in a full run (`relcheck run`) or `relcheck release --from-records`"
+            )
+    for step_id in request.skip:
+        if step_id in releases:
+            raise UsageError(
+                f"--skip cannot skip release step {step_id!r}: "
+                "use --dry-run to run the checks without releasing"
+            )
+
+
+def _check_tag(tag: str | None, version: str | None, request: RunRequest) -> None:
+    """Refuse, before any step runs, a version that makes an invalid or unsafe tag name
+    (``1;rm -rf ~``, ``--upload-pack=x``, ``1..0``) when the checklist has a release
+    step: it could not make the tag, and such a value should never reach git, even as an
+    argument. Without a release step the version is only data for the steps."""
+    from relcheck.refname import tag_name_problem
+
+    if request.mode not in ("run", "release") or tag is None:
+        return
+    problem = tag_name_problem(tag)
+    if problem:
+        source = "--version" if request.cli_version else "the version"
+        raise UsageError(
+            f"{source} {version!r} makes the tag {tag!r}, which git cannot take: {problem}",
+            hint="pass a plain version such as --version 1.2.3",
+        )
+
+
+def _redactor(checklist: Checklist) -> Redactor:
+    """Masks the secret-looking variables of relcheck's environment and of every step's
+    ``env:`` (a token written into the checklist is as secret as one exported), and the
+    variables the checklist lists under ``secrets:``."""
+    environ = dict(os.environ)
+    extra = [v for s in checklist.steps for k, v in s.env.items() if k in checklist.secrets]
+    extra += [v for s in checklist.steps for k, v in s.env.items() if looks_secret(k)]
+    return Redactor.from_environ(environ, checklist.secrets, extra)
 
 
 def execute(
@@ -105,7 +149,11 @@ def execute(
         info = dataclasses.replace(info, root=request.root, branch=request.branch or info.branch)
     elif request.branch:
         info = dataclasses.replace(info, branch=request.branch)
+    if any(engine.is_release(s) for s in checklist.steps):
+        _check_tag(info.tag, info.version, request)
     directory = request.record_dir or record.runs_dir(request.root)
+    own = (*request.own_paths, directory)
+    info = dataclasses.replace(info, own_paths=tuple(os.path.abspath(p) for p in own))
     record.check_writable(directory)
     state_dir = os.path.join(request.root, record.STATE_DIR)
     from relcheck.lock import run_lock
@@ -126,12 +174,15 @@ def execute(
             log_dir=record.log_dir(directory, info.run_id),
             workdir=request.workdir,
             env=env,
-            redactor=Redactor.from_environ(os.environ, checklist.secrets),
+            redactor=_redactor(checklist),
             on_event=reporter.on_event,
             on_output=reporter.on_output if request.verbose else None,
             interactive=request.interactive,
             confirmations=request.confirmations,
             prior=request.prior,
+            # The checks' results are on disk before a tag exists: a tag is never made
+            # by a run whose record could not be kept (a full disk, say).
+            before_release=lambda partial: record.write(directory, partial),
         )
         begin = getattr(reporter, "begin", None)  # optional for older reporters
         if begin is not None:
@@ -139,8 +190,11 @@ def execute(
         try:
             result = engine.run(checklist, info, options, cancellation)
         except BaseException as exc:
+            # Keep what finished before the crash: it is evidence of what ran.
+            done = {r.step_id: r for r in options.finished}
+            steps = tuple(done[s.id] for s in checklist.steps if s.id in done)
             crashed = RunResult(
-                info, Outcome.ERROR, started, time.time(), (), f"relcheck failed: {exc!r}"
+                info, Outcome.ERROR, started, time.time(), steps, f"relcheck failed: {exc!r}"
             )
             record.write(directory, crashed)
             raise

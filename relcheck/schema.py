@@ -31,7 +31,12 @@ class ReleaseSpec(_Strict):
     )
     sign: bool = Field(False, description="Sign the tag (git tag -s), SSH or GPG as configured.")
     push: bool = Field(False, description="Push the tag to `remote` after creating it.")
-    remote: str = Field("origin", description="The remote to push the tag to.")
+    remote: str = Field(
+        "origin",
+        # Never an option to git push (--upload-pack=...), never whitespace.
+        pattern=r"^[^-\s][^\s]*$",
+        description="The remote to push the tag to.",
+    )
     changelog: str | None = Field(
         "CHANGELOG.md", description="Changelog that must have a section for the version."
     )

@@ -50,9 +50,25 @@ def load_yaml(text: str, path: str) -> tuple[Any, SourceMap, list[Problem]]:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark is not None and "end of stream" in (exc.problem or ""):
+            mark = exc.context_mark  # an unclosed quote or bracket: point at its start
         where = SourceLocation(path, mark.line + 1, mark.column + 1) if mark else source.locate(())
         what = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
         return None, source, [Problem(where, f"YAML syntax error: {what}")]
+    except yaml.reader.ReaderError as exc:
+        # A character YAML forbids (NUL, other control characters): name it and its place.
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        return (
+            None,
+            source,
+            [
+                Problem(
+                    SourceLocation(path, line, column),
+                    f"character U+{exc.character:04X} is not allowed in YAML",
+                )
+            ],
+        )
     except yaml.YAMLError as exc:
         return None, source, [Problem(SourceLocation(path, 1, 1), f"YAML error: {exc}")]
     except RecursionError:

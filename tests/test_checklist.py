@@ -73,6 +73,12 @@ BAD_CHECKLISTS = [
         id="needs-cycle",
     ),
     pytest.param(
+        "version: 1\nsteps:\n  - id: repo\n    uses: git\n    needs: [unit]\n"
+        "  - id: unit\n    run: x\n",
+        ["5:13: a precondition cannot need check 'unit': preconditions run first"],
+        id="precondition-needs-a-check",
+    ),
+    pytest.param(
         "version: 1\nsteps:\n  - id: a\n    run: x\n    timeout: soon\n",
         ["5:14: steps[0].timeout: expected a duration like 90s or 10m, got 'soon'"],
         id="bad-duration",
@@ -86,6 +92,16 @@ BAD_CHECKLISTS = [
         "version: 2\nsteps:\n  - id: a\n    run: x\n",
         ["1:10: unsupported checklist version 2; this relcheck reads version 1"],
         id="unsupported-version",
+    ),
+    pytest.param(
+        'version: "1"\nsteps:\n  - id: a\n    run: x\n',
+        ["1:10: version: expected the number 1, got the text '1'"],
+        id="version-as-text",
+    ),
+    pytest.param(
+        "version: 1\nsteps:\n  - id: a\n    run: [echo, 1]\n",
+        ["4:17: steps[0].run[1]: expected text, got a whole number"],
+        id="command-list-item-not-text",
     ),
     pytest.param(
         "version: 1\nsteps:\n  - id: Lint Step\n    run: x\n",
@@ -216,3 +232,14 @@ def test_python_tag_in_yaml_has_no_side_effect(tmp_path: Path, cli_invoke) -> No
     result = cli_invoke("validate", "relcheck.yaml", cwd=tmp_path)
     assert result.exit_code == 2
     assert not sentinel.exists()
+
+
+def test_a_wrong_item_in_a_command_list_is_one_problem_without_pydantic_names(
+    tmp_path: Path, cli_invoke
+) -> None:
+    write(tmp_path / "relcheck.yaml", "version: 1\nsteps:\n  - id: a\n    run: [echo, 1]\n")
+    result = cli_invoke("validate", "relcheck.yaml", cwd=tmp_path)
+    assert result.exit_code == 2
+    problems = [line for line in result.output.splitlines() if line.startswith("relcheck.yaml:")]
+    assert problems == ["relcheck.yaml:4:17: steps[0].run[1]: expected text, got a whole number"]
+    assert "list[str]" not in result.output and "tuple[" not in result.output

@@ -177,15 +177,29 @@ def test_plan_prints_waves_and_jobs(git_repo: Path, checklist, tmp_path: Path) -
 
 def test_the_example_github_workflow_runs_in_order(fanout, tmp_path: Path) -> None:
     """The example workflow is valid YAML, and its relcheck commands, run in the order
-    the workflow runs them (plan, each matrix job in its own clone, release), tag."""
+    the workflow runs them (plan, each matrix job in its own clone, release), tag; the
+    release job's `git` precondition holds with the records downloaded into the
+    checkout, on the commit the matrix ran, on the release branch."""
     import yaml
 
     repo, env, sentinel, _ = fanout
+    text = (repo / "relcheck.yaml").read_text()
+    (repo / "relcheck.yaml").write_text(
+        text.replace("steps:\n", "steps:\n  - id: repo\n    uses: git\n", 1)
+    )
+    git(repo, "commit", "-q", "-am", "release preconditions")
+    git(repo, "push", "-q", "origin", "main")
     root = Path(__file__).resolve().parents[1]
     workflow = yaml.safe_load((root / "docs" / "ci" / "github-fanout.yml").read_text())
     jobs = workflow["jobs"]
     assert jobs["check"]["needs"] == "plan"
     assert jobs["release"]["needs"] == "check"
+    # The release job releases the commit the matrix checked, on the release branch.
+    checkout = jobs["release"]["steps"][0]
+    assert checkout["with"]["ref"] == "${{ github.sha }}"
+    assert any(
+        s.get("run", "").startswith("git checkout -B main") for s in jobs["release"]["steps"]
+    )
 
     def relcheck_lines(job: str) -> list[str]:
         return [
@@ -197,7 +211,8 @@ def test_the_example_github_workflow_runs_in_order(fanout, tmp_path: Path) -> No
     plan_cmd = relcheck_lines("plan")[0].split("$(")[1].split(")")[0].split()[1:]
     plan = run_relcheck(*plan_cmd, cwd=repo, env=env)
     matrix = json.loads(plan.stdout)
-    records = tmp_path / "downloaded"
+    # As an artifact download without a path outside the checkout would put them.
+    records = repo / "records"
     for number, entry in enumerate(matrix["include"]):
         clone = tmp_path / f"runner-{number}"
         git(tmp_path, "clone", "-q", str(tmp_path / "remote.git"), str(clone))
@@ -211,6 +226,8 @@ def test_the_example_github_workflow_runs_in_order(fanout, tmp_path: Path) -> No
     proc = run_relcheck(*release, cwd=repo, env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert sentinel.exists()
+    record = tomllib.loads(sorted((repo / ".relcheck" / "runs").glob("*.toml"))[-1].read_text())
+    assert next(s for s in record["steps"] if s["id"] == "repo")["status"] == "passed"
 
 
 def test_the_example_gitlab_job_is_valid_yaml_with_the_same_commands() -> None:
@@ -256,3 +273,20 @@ def test_fanned_out_release_tags_with_the_jobs_runs_in_the_message(
         assert f"[from {run_id}]" in message
     verified = run_relcheck("verify", "v1.2.0", cwd=git_repo)
     assert verified.returncode == 0, verified.stdout
+
+
+def test_an_optional_check_missing_from_the_records_is_skipped_not_run(
+    fanout, tmp_path: Path
+) -> None:
+    repo, env, sentinel, run_jobs = fanout
+    records = tmp_path / "records"
+    run_jobs(records)
+    shutil.rmtree(records / "record-docs")
+    proc = _release(repo, records, env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    combined = tomllib.loads(sorted((repo / ".relcheck" / "runs").glob("*.toml"))[-1].read_text())
+    docs = next(s for s in combined["steps"] if s["id"] == "docs")
+    assert docs["status"] == "skipped"
+    assert "not in the records" in docs["summary"]
+    assert not (repo / ".relcheck" / "runs" / combined["run_id"] / "docs.log").exists()
+    assert sentinel.exists()

@@ -105,7 +105,8 @@ def service_checklist(checklist, git_repo: Path, pids: Path):  # type: ignore[no
 
 
 def _started_pids(pids: Path) -> list[int]:
-    return [int(p.read_text()) for p in pids.glob("*.pid")]
+    # A service may be between creating its pid file and writing the number.
+    return [int(text) for p in pids.glob("*.pid") if (text := p.read_text().strip())]
 
 
 def test_a_service_is_started_on_a_free_port_checked_and_stopped(

@@ -137,6 +137,24 @@ def _with_retries(
         delay *= params.retry_backoff
 
 
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return (url.scheme, url.host.lower(), url.port)
+
+
+def _drop_credentials(request: httpx.Request, params: HttpParams) -> None:
+    """Remove credential headers from a redirect that leaves the origin.
+
+    httpx drops Authorization (and Cookie) by itself, but not an API key or token sent
+    in a header of its own, which would otherwise go along to another port or to a host
+    allow_hosts names only as a place the request may land.
+    """
+    from relcheck.runners._http_params import SECRET_HEADERS
+
+    secret = SECRET_HEADERS | {h.lower() for h in params.secret_headers}
+    for name in [n for n in request.headers if n.lower() in secret]:
+        del request.headers[name]
+
+
 def _send(
     http: httpx.Client, request: Prepared, params: HttpParams, timeout: float, attempt: int
 ) -> Exchange:
@@ -167,6 +185,8 @@ def _send(
             hops += 1
             if hops > MAX_REDIRECTS:
                 raise _Refused(f"more than {MAX_REDIRECTS} redirects, last to {nxt.url}")
+            if _origin(nxt.url) != _origin(response.request.url):
+                _drop_credentials(nxt, params)
             response.close()
             response = http.send(nxt, stream=True)
         body = _read(response)

@@ -36,13 +36,19 @@ class Finding:
         return f"{self.check}: {self.text}" + (f"; fix: {self.fix}" if self.fix else "")
 
 
-def own_paths(root: str, log_path: str | None) -> tuple[str, ...]:
-    """Where a run writes inside the repository: never a reason to stop it."""
+def own_paths(root: str, log_path: str | None, mine: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Where a run writes inside the repository: never a reason to stop it. ``mine``
+    are the folders the run was given (--record-dir, --junit, --from-records)."""
     paths = list(OWN_STATE)
+    found = list(mine)
     if log_path:  # <record dir>/<run id>/<step>.log, also with --record-dir
-        records = os.path.relpath(os.path.dirname(os.path.dirname(log_path)), root)
-        if not records.startswith(".."):
-            paths.append(records)
+        found.append(os.path.dirname(os.path.dirname(log_path)))
+    top = os.path.realpath(root)
+    for path in found:
+        inside = os.path.relpath(os.path.realpath(path), top)
+        # Outside the work tree it cannot show up; the whole tree is never "ours".
+        if not inside.startswith("..") and inside != "." and inside not in paths:
+            paths.append(inside)
     return tuple(paths)
 
 

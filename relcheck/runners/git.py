@@ -71,7 +71,7 @@ def _check_all(params: GitParams, ctx: StepContext, root: str) -> StepResult:
     findings: list[Finding] = []
     released: str | None = None
     if params.clean:
-        own = state.own_paths(root, ctx.sink.log_path)
+        own = state.own_paths(root, ctx.sink.log_path, ctx.info.own_paths)
         findings.extend(state.clean(root, params.untracked == "fail", own))
     if params.branch:
         findings.append(

@@ -112,7 +112,9 @@ def _release(params: GitTagParams, ctx: StepContext) -> StepResult:
             f"{tag} already exists at {existing.commit[:9]}, not at the checked commit "
             f"{commit[:9]}; an existing tag is never moved",
         )
-    refusal = state.tag_refusal(root, ctx.checklist, info, state.own_paths(root, ctx.sink.log_path))
+    refusal = state.tag_refusal(
+        root, ctx.checklist, info, state.own_paths(root, ctx.sink.log_path, info.own_paths)
+    )
     if refusal is not None:
         return StepResult(Status.FAILED, refusal)
     done = [ctx.results[s.id] for s in ctx.checklist.steps if s.id in ctx.results]

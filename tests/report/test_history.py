@@ -123,3 +123,29 @@ def test_show_looks_like_the_summary_at_the_end_of_a_live_run(git_repo: Path, ch
     live_rows = summary(screen_of(transcript(live)))
     assert summary(screen_of(transcript(shown))) == live_rows
     assert "✗ failed" in live_rows[2]
+
+
+def test_history_says_when_the_newest_record_is_unreadable(git_repo: Path, checklist) -> None:
+    checklist(CHECKLIST)
+    assert run_relcheck("run", "--dry-run", cwd=git_repo).returncode == 0
+    broken = git_repo / ".relcheck" / "runs" / "29991231T235959Z-dead.toml"
+    broken.write_text("outcome = [not toml\n")
+    proc = run_relcheck("history", cwd=git_repo)
+    assert proc.returncode == 0, proc.stderr
+    assert len(re.findall(r"\d{8}T\d{6}Z-\w+", proc.stdout)) == 1  # the readable run
+    lines = [line for line in proc.stderr.splitlines() if "29991231T235959Z-dead.toml" in line]
+    assert len(lines) == 1, proc.stderr
+    assert "not a readable run record" in lines[0]
+    assert_no_traceback(proc)
+
+
+def test_history_lists_a_dry_runs_skipped_tag_under_no_failed_steps(
+    git_repo: Path, checklist
+) -> None:
+    checklist(CHECKLIST + "  - id: tag\n    uses: git-tag\n")
+    assert run_relcheck("run", "--dry-run", cwd=git_repo).returncode == 0
+    proc = run_relcheck("history", cwd=git_repo)
+    header = next(line for line in proc.stdout.splitlines() if "when" in line)
+    assert "failed steps" in header and "outcome" in header
+    (row,) = [line for line in proc.stdout.splitlines() if re.search(r"\d{8}T\d{6}Z", line)]
+    assert "tag" not in row.split("passed (dry)")[1]

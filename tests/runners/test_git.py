@@ -530,3 +530,17 @@ def test_git_describe_refuses_a_version_that_is_not_newer_than_the_previous_rele
     proc, record = release.run("--version", "1.2.0")
     out = _blocked(proc, record, sentinel, git_repo)
     assert "version: 1.2.0 is not newer than the previous release v1.10.0" in out
+
+
+def test_a_junit_report_left_by_the_last_run_does_not_make_it_dirty(
+    git_repo: Path, release
+) -> None:
+    release()
+    proc = run_relcheck("run", "--dry-run", "--junit", "reports/junit.xml", cwd=git_repo)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (git_repo / "reports" / "junit.xml").is_file()
+    proc = run_relcheck("run", "--dry-run", "--junit", "reports/junit.xml", cwd=git_repo)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = run_relcheck("run", "--dry-run", cwd=git_repo)  # without it, it is the user's file
+    assert proc.returncode == 3
+    assert "untracked: 1 untracked file (reports/)" in proc.stdout, proc.stdout

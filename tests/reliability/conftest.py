@@ -1,0 +1,49 @@
+"""Fixtures for the reliability suite, and the figures it reports at the end of a run.
+
+Each test adds what it tried and what went wrong to ``figures``; the terminal summary
+prints the totals, which the README's "Guarantees" section quotes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.reliability.support import FIGURES, write_test_plugin
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.reliability)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not FIGURES.counts:
+        return
+    terminalreporter.section("relcheck reliability figures")
+    for line in FIGURES.lines():
+        terminalreporter.write_line(line)
+    target = os.environ.get("RELCHECK_FIGURES_FILE")
+    if target:
+        Path(target).write_text(FIGURES.to_json())
+
+
+@pytest.fixture(scope="session")
+def plugin_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real third-party runner distribution (``reltest``) on a folder for PYTHONPATH."""
+    return write_test_plugin(tmp_path_factory.mktemp("plugin"))
+
+
+@pytest.fixture
+def run_env(plugin_dir: Path) -> dict[str, str]:
+    """Environment for a relcheck process: the test plugin importable, short kill grace."""
+    return {"PYTHONPATH": str(plugin_dir), "RELCHECK_KILL_GRACE": "0.5"}
+
+
+@pytest.fixture
+def figures():  # type: ignore[no-untyped-def]
+    return FIGURES

@@ -1,0 +1,280 @@
+"""Shared parts of the reliability suite: the figures, a test plugin, and the checks
+every fault scenario must pass (no traceback, no tag after failure, no corrupt record,
+no process left running)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.helpers import RELCHECK, git, tags
+
+TRACEBACK = "Traceback (most recent call last)"
+
+
+@dataclass
+class Figures:
+    """Totals over the session: what was tried and what went wrong."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    peaks: dict[str, float] = field(default_factory=dict)
+
+    def add(self, name: str, n: int = 1) -> None:
+        self.counts[name] += n
+
+    def peak(self, name: str, value: float) -> None:
+        self.peaks[name] = max(value, self.peaks.get(name, 0.0))
+
+    # The order in which the summary prints them; anything else follows.
+    ORDER = (
+        "bad checklists tried",
+        "generated checklists loaded",
+        "tracebacks",
+        "fault scenarios",
+        "tags made after a failure",
+        "signal/timeout runs",
+        "step processes tracked",
+        "orphaned processes",
+        "secret canaries",
+        "secret leaks",
+        "kill -9 during record writes",
+        "corrupt or empty records",
+        "tag names compared with git",
+        "tag-name disagreements with git",
+    )
+
+    def lines(self) -> list[str]:
+        names = [n for n in self.ORDER if n in self.counts]
+        names += sorted(n for n in self.counts if n not in self.ORDER)
+        out = [f"{name}: {self.counts[name]}" for name in names]
+        out += [f"{name}: {value:.1f}" for name, value in sorted(self.peaks.items())]
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps({**self.counts, **self.peaks}, indent=2, sort_keys=True)
+
+
+FIGURES = Figures()
+
+_PLUGIN = '''
+"""A third-party runner package used by relcheck's reliability tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from relcheck.models import Status, StepResult
+from relcheck.registry import Runner
+
+
+@dataclass(frozen=True)
+class TagParams:
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
+    sentinel: str
+    interrupt_after: bool = False  # Ctrl-C relcheck itself right after tagging
+
+
+class TagRunner(Runner):
+    """A release step: makes the annotated tag (git argv, no shell), leaves a sentinel."""
+
+    name = "reltest-tag"
+    Params = TagParams
+    release = True
+
+    def run(self, params: TagParams, ctx: Any) -> StepResult:
+        with open(params.sentinel, "a") as fh:
+            fh.write(f"{ctx.info.tag}\\n")
+        result = ctx.run_command(["git", "tag", "-a", "-m", "release", "--", ctx.info.tag])
+        if result.returncode != 0:
+            return StepResult(Status.FAILED, result.describe())
+        if params.interrupt_after:
+            os.kill(os.getpid(), signal.SIGINT)
+        return StepResult(Status.PASSED, f"tagged {ctx.info.tag}")
+
+
+@dataclass(frozen=True)
+class StuckParams:
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
+    started: str
+
+
+class StuckRunner(Runner):
+    """A badly written check: loops in Python and never looks at ctx.cancel."""
+
+    name = "reltest-stuck"
+    Params = StuckParams
+
+    def run(self, params: StuckParams, ctx: Any) -> StepResult:
+        import time
+
+        with open(params.started, "w") as fh:
+            fh.write("started")
+        while True:
+            time.sleep(0.05)
+'''
+
+
+def write_test_plugin(folder: Path) -> Path:
+    """Write the ``reltest`` distribution (module + dist-info) into ``folder``."""
+    (folder / "reltest_plugin.py").write_text(textwrap.dedent(_PLUGIN))
+    info = folder / "reltest-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: reltest\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(
+        "[relcheck.runners]\nreltest-tag = reltest_plugin:TagRunner\n"
+        "reltest-stuck = reltest_plugin:StuckRunner\n"
+    )
+    return folder
+
+
+def release_step(sentinel: Path, *, interrupt_after: bool = False) -> str:
+    """YAML for a release step that tags and leaves ``sentinel`` behind."""
+    extra = ", interrupt_after: true" if interrupt_after else ""
+    return f"""
+  - id: tag
+    uses: reltest-tag
+    with: {{sentinel: "{sentinel}"{extra}}}
+"""
+
+
+def with_release(text: str, sentinel: Path, *, interrupt_after: bool = False) -> str:
+    """Checklist ``text`` (indented as in a test) with the release step appended."""
+    return textwrap.dedent(text).strip("\n") + release_step(
+        sentinel, interrupt_after=interrupt_after
+    )
+
+
+def start_relcheck(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """Start ``relcheck`` as a user's shell would, without waiting for it."""
+    return subprocess.Popen(
+        [*RELCHECK, *args],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def communicate(proc: subprocess.Popen[str], timeout: float = 60) -> tuple[str, str]:
+    """Wait for ``proc``'s output; a process that hangs fails the test and is killed."""
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        raise AssertionError(f"relcheck did not end within {timeout}s:\n{out}{err}") from None
+
+
+def wait_for(path: Path, timeout: float = 30) -> None:
+    """Wait until ``path`` exists and is not empty."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and path.stat().st_size > 0:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"{path} did not appear within {timeout}s")
+
+
+def pid_alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie waiting to be reaped counts as gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+def survivors(pid_dir: Path, settle: float = 2.0) -> list[int]:
+    """Pids written under ``pid_dir`` whose process still runs (after a short settle)."""
+    pids = [
+        int(text)
+        for f in sorted(pid_dir.glob("*.pid"))
+        if (text := f.read_text().strip()).isdigit()
+    ]
+    FIGURES.add("step processes tracked", len(pids))
+    deadline = time.monotonic() + settle
+    alive = [p for p in pids if pid_alive(p)]
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.05)
+        alive = [p for p in alive if pid_alive(p)]
+    for pid in alive:  # do not leave them behind for the next test
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return alive
+
+
+def remote_tags(repo: Path) -> list[str]:
+    out = git(repo, "ls-remote", "--tags", "--refs", "origin", check=False)
+    return [line.split("refs/tags/")[1] for line in out.splitlines() if "refs/tags/" in line]
+
+
+def read_records(repo: Path) -> dict[str, bytes]:
+    runs = repo / ".relcheck" / "runs"
+    found = sorted(runs.glob("[!.]*.toml")) if runs.exists() else []  # not .tmp-* files
+    return {p.name: p.read_bytes() for p in found}
+
+
+def record_problems(content: bytes) -> str | None:
+    """Why ``content`` is not a complete record, or None when it is one."""
+    if not content:
+        return "empty"
+    try:
+        data = tomllib.loads(content.decode())
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return f"unreadable: {exc}"
+    for key in ("run_id", "outcome", "started_at", "ended_at"):
+        if key not in data:
+            return f"missing {key!r}"
+    return None
+
+
+def check_run(
+    returncode: int,
+    output: str,
+    repo: Path,
+    *,
+    before: dict[str, bytes] | None = None,
+    pid_dir: Path | None = None,
+    tags_before: frozenset[str] = frozenset(),
+) -> None:
+    """What every scenario must show; counts each breach in the figures, then asserts."""
+    FIGURES.add("fault scenarios")
+    tracebacks = output.count(TRACEBACK)
+    FIGURES.add("tracebacks", tracebacks)
+    found = set(tags(repo)) | set(remote_tags(repo))
+    made = [] if returncode == 0 else sorted(found - tags_before)
+    FIGURES.add("tags made after a failure", len(made))
+    after = read_records(repo)
+    broken = {n: why for n, c in after.items() if (why := record_problems(c))}
+    changed = [n for n, c in (before or {}).items() if n in after and after[n] != c]
+    lost = [n for n in (before or {}) if n not in after]
+    FIGURES.add("corrupt or empty records", len(broken) + len(changed) + len(lost))
+    left = survivors(pid_dir) if pid_dir is not None else []
+    FIGURES.add("orphaned processes", len(left))
+    assert tracebacks == 0, output
+    assert not made, f"tags made by a run that exited {returncode}: {made}"
+    assert not broken, broken
+    assert not changed, f"earlier records changed: {changed}"
+    assert not lost, f"earlier records lost: {lost}"
+    assert not left, f"processes of the step still running: {left}"
+
+
+def python_exe() -> str:
+    return sys.executable

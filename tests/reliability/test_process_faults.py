@@ -1,0 +1,307 @@
+"""Steps that misbehave: time out with children, ignore signals, flood output, die by
+signal, read stdin, print garbage. relcheck stops them all, keeps a complete record and
+makes no tag."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import latest_record, run_relcheck, step_record, tags
+from tests.reliability.support import (
+    FIGURES,
+    check_run,
+    communicate,
+    read_records,
+    start_relcheck,
+    wait_for,
+    with_release,
+)
+
+PY = sys.executable
+
+
+@pytest.fixture
+def pids(tmp_path: Path) -> Path:
+    folder = tmp_path / "pids"
+    folder.mkdir()
+    return folder
+
+
+def test_timeout_stops_the_step_and_the_background_children_it_started(
+    git_repo: Path, checklist, run_env: dict[str, str], pids: Path, tmp_path: Path
+) -> None:
+    sentinel = tmp_path / "released"
+    checklist(
+        with_release(
+            f"""
+        version: 1
+        steps:
+          - id: slow
+            timeout: 1s
+            run: |
+              echo $$ > {pids}/shell.pid
+              sleep 300 & echo $! > {pids}/background.pid
+              sh -c 'trap "" INT TERM; echo $$ > {pids}/stubborn.pid; exec sleep 300' &
+              wait
+        """,
+            sentinel,
+        )
+    )
+    proc = run_relcheck("run", cwd=git_repo, env=run_env, timeout=60)
+    FIGURES.add("signal/timeout runs")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "TIMEOUT" in proc.stdout
+    assert len(list(pids.glob("*.pid"))) == 3
+    check_run(proc.returncode, proc.stdout + proc.stderr, git_repo, pid_dir=pids)
+    record = latest_record(git_repo)
+    assert step_record(record, "slow")["status"] == "timed_out"
+    assert step_record(record, "tag")["status"] == "skipped"
+    assert not sentinel.exists()
+
+
+def _signal_logging_step(pids: Path) -> str:
+    # The step survives SIGINT and SIGTERM (it only writes down that it got them).
+    return f"""
+        version: 1
+        steps:
+          - id: stubborn
+            run: |
+              trap 'echo INT >> {pids}/signals' INT
+              trap 'echo TERM >> {pids}/signals' TERM
+              echo $$ > {pids}/step.pid
+              while :; do sleep 0.05; done
+    """
+
+
+@pytest.mark.parametrize(
+    ("signum", "code", "outcome"),
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
+)
+def test_a_signal_to_relcheck_stops_a_step_that_ignores_it_with_int_term_then_kill(
+    git_repo: Path,
+    checklist,
+    run_env: dict[str, str],
+    pids: Path,
+    tmp_path: Path,
+    signum: int,
+    code: int,
+    outcome: str,
+) -> None:
+    sentinel = tmp_path / "released"
+    checklist(with_release(_signal_logging_step(pids), sentinel))
+    before = read_records(git_repo)
+    proc = start_relcheck("run", cwd=git_repo, env=run_env)
+    wait_for(pids / "step.pid")
+    proc.send_signal(signum)
+    out, err = communicate(proc)
+    FIGURES.add("signal/timeout runs")
+    assert proc.returncode == code, out + err
+    check_run(proc.returncode, out + err, git_repo, before=before, pid_dir=pids)
+    # The step got SIGINT, then SIGTERM after the grace period, then SIGKILL.
+    assert (pids / "signals").read_text().split() == ["INT", "TERM"]
+    record = latest_record(git_repo)
+    assert record["outcome"] == outcome
+    assert step_record(record, "stubborn")["status"] == "interrupted"
+    assert step_record(record, "tag")["status"] == "skipped"
+    assert not sentinel.exists()
+    assert not tags(git_repo)
+
+
+def test_a_second_ctrl_c_kills_the_steps_at_once(
+    git_repo: Path, checklist, run_env: dict[str, str], pids: Path
+) -> None:
+    checklist(_signal_logging_step(pids))
+    # A grace period far longer than the test waits: only the second Ctrl-C can end it.
+    proc = start_relcheck("run", cwd=git_repo, env={**run_env, "RELCHECK_KILL_GRACE": "50"})
+    wait_for(pids / "step.pid")
+    proc.send_signal(signal.SIGINT)
+    wait_for(pids / "signals")
+    proc.send_signal(signal.SIGINT)
+    out, err = communicate(proc, 30)
+    FIGURES.add("signal/timeout runs")
+    assert proc.returncode == 130, out + err
+    assert (pids / "signals").read_text().split() == ["INT"]  # never reached SIGTERM
+    check_run(proc.returncode, out + err, git_repo, pid_dir=pids)
+    assert latest_record(git_repo)["outcome"] == "interrupted"
+
+
+def test_a_third_ctrl_c_exits_even_when_a_runner_is_stuck_in_python(
+    git_repo: Path, checklist, run_env: dict[str, str], tmp_path: Path
+) -> None:
+    started = tmp_path / "stuck-started"
+    checklist(
+        f"""
+        version: 1
+        steps:
+          - id: stuck
+            uses: reltest-stuck
+            with: {{started: "{started}"}}
+        """
+    )
+    before = read_records(git_repo)
+    proc = start_relcheck("run", "--dry-run", cwd=git_repo, env=run_env)
+    wait_for(started)
+    for _ in range(3):
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+    out, err = communicate(proc, 30)
+    FIGURES.add("signal/timeout runs")
+    assert proc.returncode == 130, out + err
+    assert "stopped at once" in err
+    check_run(proc.returncode, out + err, git_repo, before=before)
+
+
+def test_a_step_killed_by_a_signal_is_reported_as_such(
+    git_repo: Path, checklist, run_env: dict[str, str]
+) -> None:
+    checklist(
+        """
+        version: 1
+        steps:
+          - id: doomed
+            run: kill -9 $$
+        """
+    )
+    proc = run_relcheck("run", "--dry-run", cwd=git_repo, env=run_env)
+    assert proc.returncode == 1
+    assert "killed by signal 9" in proc.stdout
+    check_run(proc.returncode, proc.stdout + proc.stderr, git_repo)
+    assert "killed by signal 9" in step_record(latest_record(git_repo), "doomed")["summary"]
+
+
+def _peak_rss_mib(pid: int, done: threading.Event, peak: list[float]) -> None:
+    while not done.is_set():
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak[0] = max(peak[0], int(line.split()[1]) / 1024)
+        except (FileNotFoundError, ProcessLookupError):
+            return
+        time.sleep(0.02)
+
+
+@pytest.mark.slow
+def test_200_mb_of_output_without_newlines_keeps_memory_bounded_and_the_tail(
+    git_repo: Path, checklist, run_env: dict[str, str]
+) -> None:
+    size = 200 * 1024 * 1024
+    checklist(
+        f"""
+        version: 1
+        steps:
+          - id: flood
+            run: |
+              "{PY}" -c "import os
+              block = b'x' * (1 << 20)
+              for _ in range(200): os.write(1, block)
+              os.write(1, b'THE-END')"
+              exit 1
+        """
+    )
+    proc = start_relcheck("run", "--dry-run", cwd=git_repo, env=run_env)
+    done, peak = threading.Event(), [0.0]
+    watcher = threading.Thread(target=_peak_rss_mib, args=(proc.pid, done, peak))
+    watcher.start()
+    try:
+        out, err = communicate(proc, 300)
+    finally:
+        done.set()
+        watcher.join()
+    FIGURES.peak("peak RSS of relcheck at 200 MB of output (MiB)", peak[0])
+    assert proc.returncode == 1, out + err
+    check_run(proc.returncode, out + err, git_repo)
+    step = step_record(latest_record(git_repo), "flood")
+    assert step["output_bytes"] == size + len("THE-END")
+    assert step["output_tail"].endswith("THE-END")
+    assert len(step["output_tail"]) <= 8192
+    assert "THE-END" in out
+    assert 0 < peak[0] < 150, f"relcheck's peak RSS was {peak[0]:.0f} MiB"
+
+
+def test_a_missing_program_is_an_error_that_names_it(
+    git_repo: Path, checklist, run_env: dict[str, str]
+) -> None:
+    checklist(
+        """
+        version: 1
+        steps:
+          - id: ghost
+            run: [no-such-program-relcheck]
+        """
+    )
+    proc = run_relcheck("run", "--dry-run", cwd=git_repo, env=run_env)
+    assert proc.returncode == 1
+    assert "ERROR" in proc.stdout
+    assert "no-such-program-relcheck not found on PATH" in proc.stdout
+    check_run(proc.returncode, proc.stdout + proc.stderr, git_repo)
+    assert step_record(latest_record(git_repo), "ghost")["status"] == "error"
+
+
+def test_a_missing_working_directory_is_an_error_that_names_it(
+    git_repo: Path, checklist, run_env: dict[str, str]
+) -> None:
+    checklist(
+        """
+        version: 1
+        steps:
+          - id: lost
+            uses: command
+            with: {run: "true", cwd: no/such/folder}
+        """
+    )
+    proc = run_relcheck("run", "--dry-run", cwd=git_repo, env=run_env)
+    assert proc.returncode == 1
+    assert "no/such/folder does not exist" in proc.stdout
+    check_run(proc.returncode, proc.stdout + proc.stderr, git_repo)
+    assert step_record(latest_record(git_repo), "lost")["status"] == "error"
+
+
+def test_a_step_reading_stdin_gets_end_of_file(
+    git_repo: Path, checklist, run_env: dict[str, str]
+) -> None:
+    checklist(
+        f"""
+        version: 1
+        steps:
+          - id: reader
+            run: ["{PY}", "-c", "import sys; print('read', len(sys.stdin.read()), 'bytes')"]
+        """
+    )
+    # relcheck's own stdin is a terminal-like open pipe that never ends.
+    proc = start_relcheck("run", "--dry-run", "-v", cwd=git_repo, env=run_env)
+    out, err = communicate(proc)
+    assert proc.returncode == 0, out + err
+    assert "read 0 bytes" in out
+    check_run(proc.returncode, out + err, git_repo)
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_invalid_utf8_and_escape_codes_stay_out_of_terminal_and_record(
+    git_repo: Path, checklist, run_env: dict[str, str], verbose: bool
+) -> None:
+    checklist(
+        r"""
+        version: 1
+        steps:
+          - id: noisy
+            run: printf '\033[31mred\033[0m \377\376 bad \033]0;title\007 bell\007\n'; exit 1
+        """
+    )
+    args = ["run", "--dry-run", *(["-v"] if verbose else [])]
+    proc = run_relcheck(*args, cwd=git_repo, env=run_env)
+    assert proc.returncode == 1
+    check_run(proc.returncode, proc.stdout + proc.stderr, git_repo)
+    raw = next(iter(read_records(git_repo).values()))
+    for text in (proc.stdout, proc.stderr, raw.decode()):
+        assert "\x1b" not in text
+        assert "\x07" not in text
+    assert "red" in proc.stdout
+    tail = step_record(latest_record(git_repo), "noisy")["output_tail"]
+    assert "red" in tail
+    assert "\ufffd" in tail  # the bad bytes, shown as replacement characters
