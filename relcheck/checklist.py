@@ -105,9 +105,23 @@ def _validate(
         why = template_problem(release["tag"])
         if why:
             problems.append(Problem(source.locate(("release", "tag")), why))
+    if isinstance(release, dict) and _names_no_branch(release.get("branch", "main")):
+        problems.append(
+            Problem(
+                source.locate(("release", "branch")),
+                "release.branch: give at least one branch name or glob",
+            )
+        )
     if problems or spec is None:
         raise ChecklistError(_dedupe(problems))
     return _build(spec, params, sha256, path, source)
+
+
+def _names_no_branch(branch: object) -> bool:
+    """Whether ``release.branch`` is an empty name or list: no commit could be released."""
+    if isinstance(branch, str):
+        return not branch.strip()
+    return isinstance(branch, list) and not any(isinstance(b, str) and b.strip() for b in branch)
 
 
 def _validate_params(

@@ -44,6 +44,16 @@ def _root() -> str:
     return find_root()
 
 
+def _require_repository(root: str, command: str) -> None:
+    from relcheck.errors import RepoStateError
+
+    if not os.path.exists(os.path.join(root, ".git")):
+        raise RepoStateError(
+            f"not in a git repository (run relcheck {command} inside the repository that "
+            "has the tag)"
+        )
+
+
 @click.group(context_settings=CONTEXT)
 @click.version_option(__version__, "-V", "--version", prog_name="relcheck")
 def main() -> None:
@@ -663,7 +673,9 @@ def verify(tag: str) -> None:
     from relcheck.report.tag import print_verdict
     from relcheck.verify import verify as verify_tag
 
-    verdict = verify_tag(_root(), tag)
+    root = _root()
+    _require_repository(root, "verify")
+    verdict = verify_tag(root, tag)
     print_verdict(verdict)
     sys.exit(0 if verdict.ok else 1)
 

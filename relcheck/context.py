@@ -36,8 +36,13 @@ def project_version(root: str) -> str | None:
     return str(version) if version is not None else None
 
 
-def resolve_version(checklist: Checklist, root: str, cli_version: str | None) -> str | None:
-    """The release version, from the command line, pyproject.toml or git describe."""
+def resolve_version(
+    checklist: Checklist, root: str, cli_version: str | None, *, releasing: bool = False
+) -> str | None:
+    """The release version, from the command line, pyproject.toml or git describe.
+
+    ``releasing`` is true for runs that may reach the release steps: there a version
+    that only ``--version`` can give must be given, before any step runs."""
     if cli_version:
         from relcheck.refname import tag_name_problem, version_problem
 
@@ -49,8 +54,23 @@ def resolve_version(checklist: Checklist, root: str, cli_version: str | None) ->
     source = checklist.release.version_from
     if source == "pyproject":
         return project_version(root)
+    if releasing and source == "cli":
+        raise UsageError(
+            "version_from: cli needs --version VERSION", hint="relcheck run --version 1.3.0"
+        )
     if source == "git-describe":
-        return gitrepo.describe_version(root)
+        # A new release has no tag yet, so git describe cannot name it: it names the
+        # previous release (for the new-commits check), and --version the new one.
+        if releasing:
+            previous = gitrepo.describe_version(root, checklist.release.tag, exact=False)
+            raise UsageError(
+                "version_from: git-describe needs --version VERSION",
+                hint=f"the previous release is {previous[0]}"
+                if previous
+                else "there is no earlier release tag",
+            )
+        at_head = gitrepo.describe_version(root, checklist.release.tag, exact=True)
+        return at_head[1] if at_head else None
     return None
 
 
@@ -74,7 +94,8 @@ def build_run_info(
 ) -> RunInfo:
     """The RunInfo for a run of ``checklist`` in ``root``."""
     head = gitrepo.head(root)
-    version = resolve_version(checklist, root, cli_version)
+    releasing = mode in ("run", "release") and not only
+    version = resolve_version(checklist, root, cli_version, releasing=releasing)
     return RunInfo(
         run_id=new_run_id(),
         root=root,

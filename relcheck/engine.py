@@ -460,7 +460,15 @@ def run(
             elif not options.release:
                 state.skip(step, "not run: release steps do not run in this mode")
             elif options.dry_run:
-                state.skip(step, _dry_run_text(step, checklist, info))
+                planned = _dry_run_text(step, checklist, info)
+                if isinstance(planned, StepResult):  # the release step would fail
+                    state.finish(step, planned)
+                    outcome = Outcome.FAILED
+                    would = planned.summary.removeprefix("dry run: ")
+                    message = f"dry run: release step {step.id!r} {would}"
+                    state.stop_reason = f"not run: release step {step.id!r} would fail"
+                    break
+                state.skip(step, planned)
                 message = "; ".join(filter(None, [message, state.results[step.id].summary]))
             elif cancel.cancelled:
                 state.skip(step, "not run: the run was interrupted")
@@ -502,12 +510,21 @@ def _checkpoint(state: _Run, checklist: Checklist, started: float) -> str | None
     return None
 
 
-def _dry_run_text(step: Step, checklist: Checklist, info: RunInfo) -> str:
+def _dry_run_text(step: Step, checklist: Checklist, info: RunInfo) -> str | StepResult:
+    """What the release step would do; a runner's ``describe`` may instead return a
+    non-passing StepResult to say the step would fail."""
     runner = registry.load(step.uses)
     describe = getattr(runner, "describe", None)
-    if describe is not None:
-        return f"dry run: {describe(step.params, checklist, info)}"
-    return "dry run: release step not run"
+    if describe is None:
+        return "dry run: release step not run"
+    planned = describe(step.params, checklist, info)
+    if isinstance(planned, StepResult) and not planned.status.ok:
+        summary = f"dry run: {planned.summary}"
+        return dataclasses.replace(
+            planned, summary=summary, step_id=step.id, runner=step.uses, started_at=time.time()
+        )
+    text = planned.summary if isinstance(planned, StepResult) else planned
+    return f"dry run: {text}"
 
 
 def _skipped(step: Step, reason: str) -> StepResult:

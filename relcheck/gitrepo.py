@@ -68,10 +68,25 @@ def git(
     except FileNotFoundError:
         raise RepoStateError("git is not installed or not on PATH") from None
     except subprocess.TimeoutExpired:
-        raise RepoStateError(f"`git {' '.join(args)}` did not answer within 60s") from None
+        raise RepoStateError(f"git {args[0]} did not answer within 60s") from None
     if check and proc.returncode != 0:
-        raise RepoStateError(f"`git {' '.join(args)}` failed: {proc.stderr.strip()}")
+        raise _failure(root, args[0], proc.stderr)
     return proc.stdout.strip() if strip else proc.stdout
+
+
+def _failure(root: str, command: str, stderr: str) -> RepoStateError:
+    """What went wrong, in a sentence: git's ``fatal:``/``error:`` line without the
+    command line around it, and "not in a git repository" in those words."""
+    said = [line.strip() for line in stderr.splitlines() if line.strip()]
+    if any("not a git repository" in line for line in said):
+        return RepoStateError(
+            f"{root} is not in a git repository",
+            hint="run relcheck inside the repository's folder",
+        )
+    for line in said:
+        if line.startswith(("fatal:", "error:")):
+            return RepoStateError(f"git {command} failed: {line.split(':', 1)[1].strip()}")
+    return RepoStateError(f"git {command} failed: {said[-1] if said else 'no reason given'}")
 
 
 @dataclass(frozen=True)
@@ -101,10 +116,17 @@ def tree_of(root: str, commit: str) -> str | None:
     return out or None
 
 
-def describe_version(root: str) -> str | None:
-    """The version from the newest tag reachable from HEAD (``v1.2.0`` -> ``1.2.0``)."""
-    out = git(root, "describe", "--tags", "--abbrev=0", check=False)
-    return out.removeprefix("v") if out else None
+def describe_version(root: str, template: str, *, exact: bool) -> tuple[str, str] | None:
+    """``(tag, version)`` of the newest release tag reachable from HEAD, or, with
+    ``exact``, of a release tag on HEAD itself. Only tags the ``release.tag`` template
+    makes count (``v{version}`` matches ``v1.2.0``, not ``deploy-42``)."""
+    prefix, _, suffix = template.partition("{version}")
+    args = ["describe", "--tags", "--abbrev=0", f"--match={prefix}*{suffix}"]
+    out = git(root, *args, *(["--exact-match"] if exact else []), "HEAD", check=False)
+    if not out or not out.startswith(prefix) or not out.endswith(suffix):
+        return None
+    version = out[len(prefix) : len(out) - len(suffix)]
+    return (out, version) if version else None
 
 
 def changed_paths(root: str) -> list[str]:
@@ -465,6 +487,32 @@ def fetch(
     return network(root, args, timeout=timeout, cancel=cancel, log=log)
 
 
+def remote_tag(
+    root: str,
+    remote: str,
+    tag: str,
+    *,
+    timeout: float,
+    cancel: threading.Event | None = None,
+    log: OutputSink | None = None,
+) -> tuple[TagRef | None, NetworkResult]:
+    """``tag`` as ``remote`` has it (None if it has no such tag)."""
+    ref = f"refs/tags/{tag}"
+    args = ["ls-remote", "--tags", "--", remote, ref, f"{ref}^{{}}"]
+    result = network(root, args, timeout=timeout, cancel=cancel, log=log)
+    if not result.ok:
+        return None, result
+    found: dict[str, str] = {}
+    for line in result.stdout.splitlines():
+        sha, _, name = line.partition("\t")
+        found[name.strip()] = sha.strip()
+    if ref not in found:
+        return None, result
+    # An annotated tag is listed twice: the tag object, then ``^{}``, the commit.
+    peeled = found.get(f"{ref}^{{}}")
+    return TagRef(tag, found[ref], peeled or found[ref], peeled is not None), result
+
+
 def remote_tag_commit(
     root: str,
     remote: str,
@@ -475,17 +523,29 @@ def remote_tag_commit(
     log: OutputSink | None = None,
 ) -> tuple[str | None, NetworkResult]:
     """The commit ``tag`` points at on ``remote`` (None if it has no such tag)."""
-    ref = f"refs/tags/{tag}"
-    args = ["ls-remote", "--tags", "--", remote, ref, f"{ref}^{{}}"]
-    result = network(root, args, timeout=timeout, cancel=cancel, log=log)
-    if not result.ok:
-        return None, result
-    found: dict[str, str] = {}
-    for line in result.stdout.splitlines():
-        sha, _, name = line.partition("\t")
-        found[name.strip()] = sha.strip()
-    # An annotated tag is listed twice: the tag object, then ``^{}``, the commit.
-    return found.get(f"{ref}^{{}}") or found.get(ref), result
+    there, result = remote_tag(root, remote, tag, timeout=timeout, cancel=cancel, log=log)
+    return (there.commit if there else None), result
+
+
+def fetch_tag_object(
+    root: str,
+    remote: str,
+    tag: str,
+    *,
+    timeout: float,
+    cancel: threading.Event | None = None,
+    log: OutputSink | None = None,
+) -> NetworkResult:
+    """Bring the objects of ``remote``'s ``tag`` here without making or moving any ref."""
+    args = ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--", remote]
+    args.append(f"refs/tags/{tag}")
+    return network(root, args, timeout=timeout, cancel=cancel, log=log)
+
+
+def tag_message(root: str, obj: str) -> str | None:
+    """The raw text of the annotated tag object ``obj``; None when it is not here."""
+    out = git(root, "cat-file", "tag", obj, check=False)
+    return out or None
 
 
 def push_tag(

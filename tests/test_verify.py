@@ -208,3 +208,16 @@ def test_show_of_a_run_id_still_works_outside_a_repository(git_repo: Path, tmp_p
     proc = run_relcheck("show", record.stem, "--record-dir", str(records), cwd=elsewhere)
     assert proc.returncode == 0, proc.stderr
     assert f"run {record.stem}" in proc.stdout
+
+
+def test_verify_outside_a_repository_says_so_in_words(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "not-a-repo"
+    elsewhere.mkdir()
+    proc = run_relcheck("verify", "v1", cwd=elsewhere)
+    assert_no_traceback(proc)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert (
+        "not in a git repository (run relcheck verify inside the repository that has the tag)"
+        in proc.stderr
+    )
+    assert "fatal:" not in proc.stderr and "for-each-ref" not in proc.stderr

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import fnmatch
+import dataclasses
 import os
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -13,10 +13,8 @@ from relcheck.errors import RepoStateError, RunnerError
 from relcheck.models import Status, StepResult
 from relcheck.refname import tag_name_problem, version_problem
 from relcheck.registry import Runner, StepContext
-
-# relcheck writes its records here before this check runs; they are never a reason to stop.
-_OWN_STATE = (".relcheck",)
-_SHOWN = 5  # paths listed per problem
+from relcheck.runners import _release_state as state
+from relcheck.runners._release_state import Finding
 
 _NETWORK_TIMEOUT = Duration(10)
 
@@ -38,19 +36,6 @@ class GitParams:
     changelog: bool = True  # `release.changelog` has a section for the version
     new_commits: bool = True  # at least one commit since the previous release tag
     network_timeout: Duration = _NETWORK_TIMEOUT  # fetch and ls-remote give up after this
-
-
-@dataclass(frozen=True)
-class Finding:
-    """The outcome of one check: what was found and, for a problem, how to fix it."""
-
-    check: str
-    ok: bool
-    text: str
-    fix: str = ""
-
-    def line(self) -> str:
-        return f"{self.check}: {self.text}" + (f"; fix: {self.fix}" if self.fix else "")
 
 
 class GitRunner(Runner):
@@ -86,9 +71,12 @@ def _check_all(params: GitParams, ctx: StepContext, root: str) -> StepResult:
     findings: list[Finding] = []
     released: str | None = None
     if params.clean:
-        findings.extend(_clean(root, params.untracked == "fail", _own_paths(ctx, root)))
+        own = state.own_paths(root, ctx.sink.log_path, ctx.info.own_paths)
+        findings.extend(state.clean(root, params.untracked == "fail", own))
     if params.branch:
-        findings.append(_branch(ctx))
+        findings.append(
+            state.branch(ctx.checklist.release.branch, ctx.info.branch, ctx.info.commit)
+        )
     if params.upstream:
         findings.append(_upstream(root, ctx, params))
     if params.tag:
@@ -130,73 +118,6 @@ def _check_all(params: GitParams, ctx: StepContext, root: str) -> StepResult:
     )
 
 
-def _own_paths(ctx: StepContext, root: str) -> tuple[str, ...]:
-    """Where this run writes inside the repository: never a reason to stop it."""
-    paths = list(_OWN_STATE)
-    mine = list(ctx.info.own_paths)  # --record-dir, --junit, --from-records folders
-    log = ctx.sink.log_path  # <record dir>/<run id>/<step>.log, also with --record-dir
-    if log:
-        mine.append(os.path.dirname(os.path.dirname(log)))
-    top = os.path.realpath(root)
-    for path in mine:
-        inside = os.path.relpath(os.path.realpath(path), top)
-        # Outside the work tree it cannot show up; the whole tree is never "ours".
-        if not inside.startswith("..") and inside != "." and inside not in paths:
-            paths.append(inside)
-    return tuple(paths)
-
-
-def _clean(root: str, untracked: bool, own: tuple[str, ...]) -> list[Finding]:
-    changes = gitrepo.changes(root, untracked=untracked, exclude=own)
-    tracked = [c.path for c in changes if c.tracked]
-    loose = [c.path for c in changes if not c.tracked]
-    found: list[Finding] = []
-    if tracked:
-        found.append(
-            Finding(
-                "clean",
-                False,
-                f"{_count(tracked, 'tracked file')} changed and not committed ({_few(tracked)})",
-                "commit the changes, or set them aside with `git stash`",
-            )
-        )
-    if loose:
-        found.append(
-            Finding(
-                "untracked",
-                False,
-                f"{_count(loose, 'untracked file')} ({_few(loose)})",
-                "commit them, add them to .gitignore, set them aside with `git stash -u`, "
-                "or set `untracked: allow`",
-            )
-        )
-    if not found:
-        found.append(Finding("clean", True, "no uncommitted changes"))
-    return found
-
-
-def _branch(ctx: StepContext) -> Finding:
-    wanted = ctx.checklist.release.branch
-    shown = " or ".join(wanted)
-    branch = ctx.info.branch
-    if branch is None:
-        commit = (ctx.info.commit or "")[:9]
-        return Finding(
-            "branch",
-            False,
-            f"HEAD is detached at {commit}; releases are made from {shown}",
-            f"check out the release branch: `git switch {wanted[0]}`",
-        )
-    if not any(fnmatch.fnmatchcase(branch, pattern) for pattern in wanted):
-        return Finding(
-            "branch",
-            False,
-            f"on branch {branch!r}, but releases are made from {shown}",
-            f"`git switch {wanted[0]}` (or change `release.branch`)",
-        )
-    return Finding("branch", True, f"on {branch}")
-
-
 def _upstream(root: str, ctx: StepContext, params: GitParams) -> Finding:
     upstream = gitrepo.upstream_of(root)
     if upstream is None:
@@ -225,26 +146,38 @@ def _upstream(root: str, ctx: StepContext, params: GitParams) -> Finding:
         return Finding(
             "upstream",
             False,
-            f"{_count(behind, 'commit')} behind {upstream}",
+            f"{state.count(behind, 'commit')} behind {upstream}",
             "`git pull --ff-only`, then run relcheck again",
         )
-    note = f", {_count(ahead, 'commit')} not pushed yet" if ahead else ""
+    note = f", {state.count(ahead, 'commit')} not pushed yet" if ahead else ""
     return Finding("upstream", True, f"up to date with {upstream}{note}")
 
 
 def _tag(root: str, ctx: StepContext, params: GitParams) -> tuple[list[Finding], str | None]:
-    """Findings about the release tag, and the "already released" text when it is."""
+    """Findings about the release tag, and the "already released" text when it is.
+
+    Released means: a tag relcheck made for this commit (annotated, with its trailers),
+    and with `release.push` one the remote has too. Any other tag at the checked commit
+    is a problem, never a release."""
     tag, commit = ctx.info.tag, ctx.info.commit or ""
     if tag is None:
         return [], None  # the version check says why there is no tag name
     problem = tag_name_problem(tag)
     if problem:
         return [Finding("tag", False, f"{tag!r}: {problem}", "fix the version")], None
+    timeout, cancel, log = params.network_timeout, ctx.cancel, ctx.sink
     existing = gitrepo.local_tag(root, tag)
     if existing is not None:
-        if existing.commit == commit:
-            return [], f"{tag} is already released at {commit[:9]}: nothing to do"
-        return [_tag_elsewhere(tag, existing.commit, commit, "")], None
+        if existing.commit != commit:
+            return [state.elsewhere(tag, existing.commit, commit, "")], None
+        checklist = ctx.checklist
+        if not params.remote_tag:  # the remote is not to be asked: what is here decides
+            release = dataclasses.replace(checklist.release, push=False)
+            checklist = dataclasses.replace(checklist, release=release)
+        released, finding = state.local_release(
+            root, checklist, ctx.info, existing, timeout=timeout, cancel=cancel, log=log
+        )
+        return ([finding] if finding else []), released
     remote = ctx.checklist.release.remote
     if not params.remote_tag:
         return [Finding("tag", True, f"{tag} is new here (remote not asked)")], None
@@ -253,9 +186,7 @@ def _tag(root: str, ctx: StepContext, params: GitParams) -> tuple[list[Finding],
             fix = f"`git remote add {remote} URL`, or change `release.remote`"
             return [Finding("tag", False, f"there is no remote {remote!r} to push to", fix)], None
         return [Finding("tag", True, f"{tag} is new (no remote {remote!r} to ask)")], None
-    there, answer = gitrepo.remote_tag_commit(
-        root, remote, tag, timeout=params.network_timeout, cancel=ctx.cancel, log=ctx.sink
-    )
+    there, answer = gitrepo.remote_tag(root, remote, tag, timeout=timeout, cancel=cancel, log=log)
     if not answer.ok:
         return [
             Finding(
@@ -267,22 +198,18 @@ def _tag(root: str, ctx: StepContext, params: GitParams) -> tuple[list[Finding],
         ], None
     if there is None:
         return [Finding("tag", True, f"{tag} is new, here and on {remote}")], None
-    if there == commit:
-        return [], (
-            f"{tag} is already released on {remote} at {commit[:9]}: nothing to do "
-            "(`git fetch --tags` brings the tag here)"
-        )
-    return [_tag_elsewhere(tag, there, commit, f" on {remote}")], None
-
-
-def _tag_elsewhere(tag: str, tagged: str, commit: str, where: str) -> Finding:
-    return Finding(
-        "tag",
-        False,
-        f"{tag} already exists{where} at {tagged[:9]}, not at the checked commit {commit[:9]}; "
-        "an existing tag is never moved",
-        "bump the version for a new release (a tag made by mistake can be deleted with "
-        f"`git tag -d {tag}`)",
+    if there.commit != commit:
+        return [state.elsewhere(tag, there.commit, commit, f" on {remote}")], None
+    # At the checked commit on the remote only: read the tag object (fetched without
+    # making a ref here) to tell a release relcheck made from a hand-made tag.
+    if there.annotated and gitrepo.tag_message(root, there.object) is None:
+        gitrepo.fetch_tag_object(root, remote, tag, timeout=timeout, cancel=cancel, log=log)
+    why = state.not_made_by_relcheck(root, there)
+    if why is not None:
+        return [state.foreign(tag, why, remote)], None
+    return [], (
+        f"{tag} is already released on {remote} at {commit[:9]}: nothing to do "
+        "(`git fetch --tags` brings the tag here)"
     )
 
 
@@ -293,23 +220,48 @@ def _version(root: str, ctx: StepContext) -> Finding:
     if version is None:
         fix = {
             "pyproject": "set `version` under [project] in pyproject.toml, or pass --version",
-            "git-describe": "no tag to describe: pass --version",
+            "git-describe": "pass --version (git describe finds only the previous release)",
             "cli": "pass --version",
         }[source]
         return Finding("version", False, "no release version is known", fix)
     problem = version_problem(version)
     if problem:
         return Finding("version", False, problem, "pass a version such as 1.2.0")
-    declared = project_version(root)
+    # The tag names a commit, so the version that counts is the one committed there (the
+    # release step asks the same); a pyproject.toml no commit has yet: the work tree's.
+    has_file, declared = state.committed_version(root, ctx.info.commit or "HEAD")
+    if not has_file:
+        declared = project_version(root)
     if declared is not None and declared != version:
+        where = f" (as committed in {(ctx.info.commit or '')[:9]})" if has_file else ""
         return Finding(
             "version",
             False,
-            f"the release version is {version} but pyproject.toml says {declared}",
+            f"the release version is {version} but pyproject.toml says {declared}{where}",
             f"bump the version in pyproject.toml to {version} and commit it "
             f"(or release {declared} instead)",
         )
+    if source == "git-describe":
+        previous = gitrepo.describe_version(root, ctx.checklist.release.tag, exact=False)
+        if previous and previous[0] != ctx.info.tag and not _newer(version, previous[1]):
+            return Finding(
+                "version",
+                False,
+                f"{version} is not newer than the previous release {previous[0]}",
+                "name the next version with --version",
+            )
     return Finding("version", True, f"version {version}")
+
+
+def _newer(version: str, than: str) -> bool:
+    """Whether ``version`` comes after ``than``; True when either is not plain dotted
+    numbers (1.2.0), which this check does not try to order."""
+    import re
+
+    plain = re.compile(r"\d+(\.\d+)*")
+    if not (plain.fullmatch(version) and plain.fullmatch(than)):
+        return True
+    return tuple(map(int, version.split("."))) > tuple(map(int, than.split(".")))
 
 
 def _changelog(root: str, ctx: StepContext) -> Finding:
@@ -358,18 +310,8 @@ def _new_commits(root: str, ctx: StepContext) -> Finding | None:
             f"no commits since {previous}: nothing new to release",
             "commit the changes this release should carry",
         )
-    return Finding("new-commits", True, f"{_count(count, 'commit')} since {previous}")
+    return Finding("new-commits", True, f"{state.count(count, 'commit')} since {previous}")
 
 
 def _looks_like_url(remote: str) -> bool:
     return "://" in remote or remote.startswith(("/", "./", "../")) or ":" in remote
-
-
-def _count(items: list[str] | int, noun: str) -> str:
-    n = items if isinstance(items, int) else len(items)
-    return f"{n} {noun}{'s' * (n != 1)}"
-
-
-def _few(paths: list[str]) -> str:
-    shown = ", ".join(paths[:_SHOWN])
-    return shown + (f" and {len(paths) - _SHOWN} more" if len(paths) > _SHOWN else "")

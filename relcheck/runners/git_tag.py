@@ -11,6 +11,7 @@ from relcheck.errors import RepoStateError, RunnerError
 from relcheck.models import Checklist, RunInfo, Status, StepResult
 from relcheck.refname import tag_name_problem, version_problem
 from relcheck.registry import Runner, StepContext
+from relcheck.runners import _release_state as state
 
 _PUSH_TIMEOUT = Duration(60)
 
@@ -37,10 +38,18 @@ class GitTagRunner(Runner):
     )
 
     @staticmethod
-    def describe(params: GitTagParams, checklist: Checklist, info: RunInfo) -> str:
-        """What a real run would do, for ``--dry-run``."""
+    def describe(params: GitTagParams, checklist: Checklist, info: RunInfo) -> str | StepResult:
+        """What a real run would do, for ``--dry-run``: the same questions the release
+        step asks before it tags, answered without tagging. A tag that could not be made
+        is a FAILED result ("would fail: ..."), so the dry run fails as the run would."""
+        try:
+            problem = _would_fail(params, checklist, info)
+        except RepoStateError as exc:
+            problem = exc.message
+        if problem is not None:
+            return StepResult(Status.FAILED, f"would fail: {problem}")
         release = checklist.release
-        text = f"would tag {info.tag or '(no version)'} at {(info.commit or '-')[:7]}"
+        text = f"would tag {info.tag} at {(info.commit or '-')[:7]}"
         text += " (signed)" if release.sign else ""
         return text + (f" and push to {release.remote}" if release.push else "")
 
@@ -49,6 +58,25 @@ class GitTagRunner(Runner):
             return _release(params, ctx)
         except RepoStateError as exc:
             raise RunnerError(exc.message) from exc
+
+
+def _would_fail(params: GitTagParams, checklist: Checklist, info: RunInfo) -> str | None:
+    """Why a real run's release step would make no tag, or None when it would tag."""
+    tag, commit, root = info.tag, info.commit, info.root
+    if tag is None or commit is None:
+        return "no release version or no commit: nothing to tag"
+    problem = tag_name_problem(tag) or (version_problem(info.version) if info.version else None)
+    if problem:
+        return f"{tag!r}: {problem}"
+    existing = gitrepo.local_tag(root, tag)
+    if existing is not None and existing.commit != commit:
+        return f"tag {tag} exists at {existing.commit[:9]}"
+    if existing is not None:
+        _, finding = state.local_release(
+            root, checklist, info, existing, timeout=float(params.push_timeout)
+        )
+        return finding.line() if finding is not None else None  # else: already released
+    return state.tag_refusal(root, checklist, info)
 
 
 def _release(params: GitTagParams, ctx: StepContext) -> StepResult:
@@ -64,24 +92,31 @@ def _release(params: GitTagParams, ctx: StepContext) -> StepResult:
     existing = gitrepo.local_tag(root, tag)
     if existing is not None:
         if existing.commit == commit:
+            timeout = min(params.push_timeout, max(1.0, ctx.remaining()))
+            released, finding = state.local_release(
+                root,
+                ctx.checklist,
+                info,
+                existing,
+                timeout=timeout,
+                cancel=ctx.cancel,
+                log=ctx.sink,
+            )
+            if finding is not None:
+                return StepResult(Status.FAILED, f"refusing to tag: {finding.line()}")
             return StepResult(
-                Status.PASSED,
-                f"{tag} is already released at {commit[:9]}: nothing changed",
-                metrics={"already_released": tag},
+                Status.PASSED, released or "already released", metrics={"already_released": tag}
             )
         return StepResult(
             Status.FAILED,
             f"{tag} already exists at {existing.commit[:9]}, not at the checked commit "
             f"{commit[:9]}; an existing tag is never moved",
         )
-    head = gitrepo.head(root).commit
-    if head != commit:
-        return StepResult(
-            Status.FAILED,
-            f"HEAD moved from {commit[:9]} to {(head or '-')[:9]} while the checks ran; "
-            "no tag was made: run relcheck again on the new commit",
-            details=(f"checked {commit}", f"HEAD is now {head}"),
-        )
+    refusal = state.tag_refusal(
+        root, ctx.checklist, info, state.own_paths(root, ctx.sink.log_path, info.own_paths)
+    )
+    if refusal is not None:
+        return StepResult(Status.FAILED, refusal)
     done = [ctx.results[s.id] for s in ctx.checklist.steps if s.id in ctx.results]
     message = tagmessage.compose(info, done, params.title)
     ctx.sink.note(f"creating {'signed ' if release.sign else ''}tag {tag} at {commit}")
@@ -121,16 +156,21 @@ def _release(params: GitTagParams, ctx: StepContext) -> StepResult:
     status = Status.INTERRUPTED if ctx.cancel.is_set() else Status.FAILED
     return StepResult(
         status,
-        f"pushing {tag} to {release.remote} failed ({_push_reason(pushed)}); {removal}",
+        f"pushing {tag} to {release.remote} failed: {_push_reason(pushed)}; {removal}",
         details=tuple(line for line in pushed.error.splitlines() if line.strip()),
         metrics={**metrics, "tag_removed": left is None},
     )
 
 
 def _push_reason(pushed: gitrepo.NetworkResult) -> str:
-    """git's reason for refusing a ref (``[rejected] (already exists)``), else its last word."""
+    """The line that says why git did not push: the refused ref's reason
+    (``remote rejected (pre-receive hook declined)``), else git's first ``fatal:`` or
+    ``error:`` line, else its last word."""
     for line in pushed.stdout.splitlines():
-        if line.startswith("!"):
-            return line.split("\t")[-1].strip()
-    lines = [line for line in pushed.error.splitlines() if line.strip()]
-    return lines[-1].strip() if lines else "no reason given"
+        if line.startswith("!"):  # --porcelain: "!<TAB>from:to<TAB>[rejected] (why)"
+            return line.split("\t")[-1].strip().replace("[", "", 1).replace("]", "", 1)
+    lines = [line.strip() for line in pushed.error.splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith(("fatal:", "error:")):
+            return line.split(":", 1)[1].strip()
+    return lines[-1] if lines else "no reason given"

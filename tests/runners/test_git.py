@@ -259,8 +259,10 @@ def test_every_failed_precondition_is_reported_in_one_run(git_repo: Path, releas
 
 def test_already_released_commit_passes_without_running_anything(git_repo: Path, release) -> None:
     sentinel = release()
-    git(git_repo, "tag", "-a", "-m", "made before", "v1.2.0")
+    proc, _ = release.run()  # relcheck makes the release
+    assert proc.returncode == 0, proc.stdout + proc.stderr
     before = git(git_repo, "rev-parse", "v1.2.0")
+    sentinel.unlink()
     proc, record = release.run()
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "v1.2.0 is already released at" in proc.stdout
@@ -271,15 +273,89 @@ def test_already_released_commit_passes_without_running_anything(git_repo: Path,
     assert git(git_repo, "rev-parse", "v1.2.0") == before
 
 
-def test_release_already_on_the_remote_counts_as_released(git_repo: Path, release) -> None:
-    release()
-    git(git_repo, "tag", "-a", "-m", "made in CI", "v1.2.0")
-    git(git_repo, "push", "-q", "origin", "v1.2.0")
+def _blocked_by_tag(proc, record, sentinel: Path) -> str:  # type: ignore[no-untyped-def]
+    """Assert the run was blocked by an existing tag, which stays; return the output."""
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 3, out
+    assert record["outcome"] == "blocked"
+    assert step_record(record, "repo")["summary"].endswith("failed: tag")
+    assert not sentinel.exists(), "a check ran after a failed precondition"
+    return out
+
+
+def _lightweight(repo: Path) -> None:
+    git(repo, "tag", "v1.2.0")
+
+
+def _annotated_by_hand(repo: Path) -> None:
+    git(repo, "tag", "-a", "-m", "made by hand", "v1.2.0")
+
+
+@pytest.mark.parametrize(
+    ("make_tag", "what"),
+    [
+        (_lightweight, "a lightweight tag"),
+        (_annotated_by_hand, "an annotated tag without relcheck's Relcheck-* trailers"),
+    ],
+    ids=["lightweight", "annotated-by-hand"],
+)
+def test_a_tag_relcheck_did_not_make_at_head_is_a_precondition_failure(
+    git_repo: Path, release, make_tag, what: str
+) -> None:
+    sentinel = release()
+    make_tag(git_repo)
+    before = git(git_repo, "rev-parse", "v1.2.0")
+    proc, record = release.run()
+    out = _blocked_by_tag(proc, record, sentinel)
+    assert f"tag: v1.2.0 is at the checked commit but is {what}" in out
+    assert "fix: delete it with `git tag -d v1.2.0` and let relcheck make it" in out
+    assert "already released" not in out
+    assert git(git_repo, "rev-parse", "v1.2.0") == before
+
+
+def test_a_release_tag_that_never_reached_the_remote_is_not_a_release(
+    git_repo: Path, release, tmp_path: Path
+) -> None:
+    sentinel = release()  # push: false: relcheck makes the tag here only
+    proc, _ = release.run()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    sentinel = release(release="  push: true")
     git(git_repo, "tag", "-d", "v1.2.0")
+    git(git_repo, "commit", "-q", "--amend", "--no-edit")  # same content, new commit
+    proc, _ = release.run()  # made and pushed: on the remote too
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    git(tmp_path / "remote.git", "tag", "-d", "v1.2.0")  # the remote lost it
+    sentinel.unlink()
+    proc, record = release.run()
+    out = _blocked_by_tag(proc, record, sentinel)
+    assert "v1.2.0 was made at" in out and "but is not on origin" in out
+    assert "push it with `git push origin refs/tags/v1.2.0`" in out
+    assert git(tmp_path / "remote.git", "tag", "--list") == ""  # nothing pushed on its own
+
+
+def test_release_already_on_the_remote_counts_as_released(git_repo: Path, release) -> None:
+    sentinel = release(release="  push: true")
+    proc, _ = release.run()  # made and pushed by relcheck
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    git(git_repo, "tag", "-d", "v1.2.0")
+    sentinel.unlink()
     proc, _ = release.run()
     assert proc.returncode == 0, proc.stdout
     assert "already released on origin" in proc.stdout
+    assert not sentinel.exists()
     assert tags(git_repo) == []  # nothing changed here either
+
+
+def test_a_hand_made_tag_on_the_remote_at_head_is_not_a_release(git_repo: Path, release) -> None:
+    sentinel = release()
+    git(git_repo, "tag", "-a", "-m", "made in CI by hand", "v1.2.0")
+    git(git_repo, "push", "-q", "origin", "v1.2.0")
+    git(git_repo, "tag", "-d", "v1.2.0")
+    proc, record = release.run()
+    out = _blocked(proc, record, sentinel, git_repo)
+    assert "tag: v1.2.0 on origin is at the checked commit but is an annotated tag" in out
+    assert "`git push --delete origin v1.2.0`" in out
+    assert tags(git_repo) == []  # the remote's tag was read, not made a ref here
 
 
 @pytest.mark.parametrize("version", ["v1;rm -rf ~", "--upload-pack=x"])
@@ -322,11 +398,18 @@ def test_unknown_check_name_is_a_load_error_with_its_line(git_repo: Path, releas
     )
 
 
-def test_version_from_the_command_line_must_be_given(git_repo: Path, release) -> None:
+@pytest.mark.parametrize("dry_run", [(), ("--dry-run",)])
+def test_version_from_the_command_line_must_be_given_before_any_step_runs(
+    git_repo: Path, release, dry_run: tuple[str, ...]
+) -> None:
     sentinel = release(release="  version_from: cli")
-    proc, record = release.run()
-    out = _blocked(proc, record, sentinel, git_repo)
-    assert "version: no release version is known; fix: pass --version" in out
+    proc = run_relcheck("run", *dry_run, cwd=git_repo)
+    assert_no_traceback(proc)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "version_from: cli needs --version VERSION" in proc.stderr
+    assert "no version" not in proc.stdout
+    assert not sentinel.exists()
+    assert tags(git_repo) == []
 
     proc, _ = release.run("--dry-run", "--version", "1.2.0")
     assert proc.returncode == 0, proc.stdout
@@ -367,6 +450,86 @@ def test_records_written_inside_the_repository_do_not_make_it_dirty(
     proc = run_relcheck("run", "--dry-run", "--record-dir", "records", cwd=git_repo)
     assert proc.returncode == 3
     assert "untracked: 1 untracked file (scratch.txt)" in proc.stdout
+
+
+@pytest.mark.parametrize("branch", ["[]", '""'])
+def test_a_release_branch_that_names_no_branch_is_refused_at_load_time(
+    git_repo: Path, tmp_path: Path, branch: str
+) -> None:
+    sentinel = tmp_path / "unit-ran"
+    write(
+        git_repo / "relcheck.yaml",
+        f"""
+version: 1
+release:
+  branch: {branch}
+steps:
+  - id: repo
+    uses: git
+  - id: unit
+    run: [touch, "{sentinel}"]
+  - id: tag
+    uses: git-tag
+""",
+    )
+    commit_all(git_repo, "checklist")
+    proc = run_relcheck("run", cwd=git_repo)
+    assert_no_traceback(proc)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "relcheck.yaml:3:11: release.branch: give at least one branch name or glob" in (
+        proc.stderr
+    )
+    assert "IndexError" not in proc.stdout + proc.stderr
+    assert not sentinel.exists()
+    assert tags(git_repo) == []
+
+
+def test_git_describe_finds_the_previous_release_and_version_names_the_new_one(
+    git_repo: Path, release
+) -> None:
+    git(git_repo, "tag", "-a", "-m", "earlier", "v1.1.0")
+    sentinel = release(release="  version_from: git-describe\n  changelog: null")
+    git(git_repo, "tag", "deploy-2026-11-26")  # not a release tag: never a version
+    proc = run_relcheck("run", cwd=git_repo)
+    assert_no_traceback(proc)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "version_from: git-describe needs --version VERSION" in proc.stderr
+    assert "the previous release is v1.1.0" in proc.stderr
+    assert not sentinel.exists()
+
+    head = git(git_repo, "rev-parse", "HEAD")
+    proc, record = release.run("--version", "1.2.0")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "new-commits: 1 commit since v1.1.0" in step_record(record, "repo")["details"]
+    assert git(git_repo, "rev-parse", "v1.2.0^{commit}") == head
+
+    sentinel.unlink()
+    proc, record = release.run("--version", "1.2.0")  # the same release again: nothing to do
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "v1.2.0 is already released at" in proc.stdout
+    assert not sentinel.exists()
+
+
+def test_a_check_switched_off_in_the_git_step_is_not_asked_again_when_tagging(
+    git_repo: Path, release
+) -> None:
+    release(with_="branch: false, clean: false")
+    git(git_repo, "switch", "-q", "--detach", "HEAD")
+    write(git_repo / "CHANGELOG.md", "# Changelog\n\n## 1.2.0\n- edited\n")
+    proc, record = release.run()
+    assert proc.returncode == 0, proc.stdout
+    assert step_record(record, "tag")["status"] == "passed"
+    assert git(git_repo, "rev-parse", "v1.2.0^{commit}") == record["commit"]
+
+
+def test_git_describe_refuses_a_version_that_is_not_newer_than_the_previous_release(
+    git_repo: Path, release
+) -> None:
+    git(git_repo, "tag", "-a", "-m", "earlier", "v1.10.0")
+    sentinel = release(release="  version_from: git-describe\n  changelog: null")
+    proc, record = release.run("--version", "1.2.0")
+    out = _blocked(proc, record, sentinel, git_repo)
+    assert "version: 1.2.0 is not newer than the previous release v1.10.0" in out
 
 
 def test_a_junit_report_left_by_the_last_run_does_not_make_it_dirty(

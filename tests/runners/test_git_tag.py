@@ -130,7 +130,10 @@ def test_rejected_push_removes_the_local_tag_and_exits_1(git_repo: Path, tmp_pat
     assert proc.returncode == 1, proc.stdout
     tag = step_record(record, "tag")
     assert tag["status"] == "failed"
-    assert "pushing v1.2.0 to origin failed" in tag["summary"]
+    assert (
+        "pushing v1.2.0 to origin failed: remote rejected (pre-receive hook declined); "
+        in tag["summary"]
+    )
     assert "the local tag was removed, so a rerun starts clean" in tag["summary"]
     assert any("tags are frozen today" in d for d in tag["details"])
     assert record["outcome"] == "failed"
@@ -150,7 +153,12 @@ def test_push_to_a_remote_that_is_gone_removes_the_local_tag(
     shutil.rmtree(tmp_path / "remote.git")
     proc, record = _run(git_repo)
     assert proc.returncode == 1, proc.stdout
-    assert "the local tag was removed" in step_record(record, "tag")["summary"]
+    summary = step_record(record, "tag")["summary"]
+    assert "the local tag was removed" in summary
+    assert f"failed: '{tmp_path / 'remote.git'}' does not appear to be a git repository;" in (
+        summary
+    )
+    assert "the repository exists" not in summary
     assert tags(git_repo) == []
 
 
@@ -162,7 +170,7 @@ def test_a_push_that_gets_no_answer_is_stopped_and_the_tag_removed(git_repo: Pat
     proc, record = _run(git_repo, env={"GIT_SSH_COMMAND": "sleep 60 #"})
     assert proc.returncode == 1, proc.stdout
     summary = step_record(record, "tag")["summary"]
-    assert "pushing v1.2.0 to origin failed (no answer within 1s)" in summary
+    assert "pushing v1.2.0 to origin failed: no answer within 1s;" in summary
     assert "the local tag was removed" in summary
     assert tags(git_repo) == []
 
@@ -188,13 +196,29 @@ def test_an_existing_tag_is_never_moved(git_repo: Path) -> None:
     assert git(git_repo, "rev-parse", "v1.2.0^{commit}") == old
 
 
-def test_a_tag_already_on_the_checked_commit_is_reported_as_released(git_repo: Path) -> None:
+def test_a_tag_relcheck_made_on_the_checked_commit_is_reported_as_released(
+    git_repo: Path,
+) -> None:
     _checklist(git_repo, '  - id: unit\n    run: "true"\n')  # no precondition
-    git(git_repo, "tag", "-a", "-m", "earlier", "v1.2.0")
+    proc, _ = _run(git_repo)
+    assert proc.returncode == 0, proc.stdout
     before = git(git_repo, "rev-parse", "v1.2.0")
     proc, _ = _run(git_repo)
     assert proc.returncode == 0, proc.stdout
     assert "v1.2.0 is already released at" in proc.stdout
+    assert git(git_repo, "rev-parse", "v1.2.0") == before
+
+
+def test_a_hand_made_tag_on_the_checked_commit_is_refused(git_repo: Path) -> None:
+    _checklist(git_repo, '  - id: unit\n    run: "true"\n')  # no precondition
+    git(git_repo, "tag", "v1.2.0")
+    before = git(git_repo, "rev-parse", "v1.2.0")
+    proc, record = _run(git_repo)
+    assert proc.returncode == 1, proc.stdout
+    tag = step_record(record, "tag")
+    assert tag["status"] == "failed"
+    assert "v1.2.0 is at the checked commit but is a lightweight tag" in tag["summary"]
+    assert "already released" not in proc.stdout
     assert git(git_repo, "rev-parse", "v1.2.0") == before
 
 
@@ -264,24 +288,104 @@ def test_signing_that_cannot_work_fails_the_step_and_leaves_no_tag(git_repo: Pat
     assert tags(git_repo) == []
 
 
-def test_describe_names_the_tag_the_commit_signing_and_the_remote() -> None:
+def test_a_git_error_while_tagging_is_said_without_the_raw_command_line(git_repo: Path) -> None:
+    _checklist(git_repo, '  - id: unit\n    run: "true"\n')
+    lock = git_repo / ".git" / "refs" / "tags" / "v1.2.0.lock"  # another git holds the ref
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.write_text("")
+    proc, record = _run(git_repo)
+    assert proc.returncode == 1, proc.stdout
+    summary = step_record(record, "tag")["summary"]
+    assert summary.startswith(
+        "could not create v1.2.0: git tag failed: cannot lock ref 'refs/tags/v1.2.0'"
+    ), summary
+    assert "--cleanup=verbatim" not in summary and "fatal:" not in summary
+    assert tags(git_repo) == []
+
+
+def test_describe_names_the_tag_the_commit_signing_and_the_remote(git_repo: Path) -> None:
+    head = git(git_repo, "rev-parse", "HEAD")
     info = RunInfo(
-        "r",
-        "/x",
-        "relcheck.yaml",
-        "0" * 64,
-        "3f2a1c9" + "0" * 33,
-        "main",
-        "1.2.0",
-        "v1.2.0",
-        "0.1.0",
+        "r", str(git_repo), "relcheck.yaml", "0" * 64, head, "main", "1.2.0", "v1.2.0", "0.1.0"
     )
     plain = Checklist("relcheck.yaml", "0" * 64, 1, ())
     signed = Checklist(
         "relcheck.yaml", "0" * 64, 1, (), release=ReleaseConfig(sign=True, push=True, remote="up")
     )
-    assert GitTagRunner.describe(GitTagParams(), plain, info) == "would tag v1.2.0 at 3f2a1c9"
+    assert GitTagRunner.describe(GitTagParams(), plain, info) == f"would tag v1.2.0 at {head[:7]}"
     assert (
         GitTagRunner.describe(GitTagParams(), signed, info)
-        == "would tag v1.2.0 at 3f2a1c9 (signed) and push to up"
+        == f"would tag v1.2.0 at {head[:7]} (signed) and push to up"
     )
+
+
+def test_dry_run_fails_when_the_tag_exists_at_another_commit(git_repo: Path) -> None:
+    old = git(git_repo, "rev-parse", "HEAD")
+    git(git_repo, "tag", "-a", "-m", "earlier", "v1.2.0")
+    _checklist(git_repo, '  - id: unit\n    run: "true"\n')  # no precondition
+    proc, record = _run(git_repo, "--dry-run")
+    assert proc.returncode == 1, proc.stdout
+    assert f"dry run: would fail: tag v1.2.0 exists at {old[:9]}" in proc.stdout
+    assert "would tag" not in proc.stdout
+    assert record["outcome"] == "failed"
+    assert step_record(record, "tag")["status"] == "failed"
+    assert git(git_repo, "rev-parse", "v1.2.0^{commit}") == old
+
+
+def test_dry_run_fails_when_head_moves_during_the_run(git_repo: Path) -> None:
+    steps = '  - id: sneaky\n    run: [git, commit, -q, --allow-empty, -m, "during the run"]\n'
+    _checklist(git_repo, steps)
+    checked = git(git_repo, "rev-parse", "HEAD")
+    proc, record = _run(git_repo, "--dry-run")
+    assert proc.returncode == 1, proc.stdout
+    assert f"dry run: would fail: HEAD moved from {checked[:9]}" in proc.stdout
+    assert record["outcome"] == "failed"
+    assert tags(git_repo) == []
+
+
+def _on_feature_branch(repo: Path) -> None:
+    git(repo, "switch", "-q", "-c", "feature")
+
+
+def _detached(repo: Path) -> None:
+    git(repo, "switch", "-q", "--detach", "HEAD")
+
+
+def _dirty(repo: Path) -> None:
+    write(repo / "CHANGELOG.md", "edited, not committed\n")
+
+
+def _version_bumped_but_not_committed(repo: Path) -> None:
+    write(repo / "pyproject.toml", "[project]\nname = 'demo'\nversion = '2.0.0'\n")
+
+
+@pytest.mark.parametrize(
+    ("make_state", "args", "said"),
+    [
+        (_on_feature_branch, (), "not tagging: branch: on branch 'feature', but releases"),
+        (_detached, (), "not tagging: branch: HEAD is detached at"),
+        (_dirty, (), "not tagging: clean: 1 tracked file changed and not committed"),
+        (
+            _version_bumped_but_not_committed,
+            (),
+            "not tagging: the tag names version 2.0.0 but pyproject.toml as committed in",
+        ),
+        (
+            lambda repo: None,
+            ("--version", "9.9.9"),
+            "not tagging: the tag names version 9.9.9 but pyproject.toml as committed in",
+        ),
+    ],
+    ids=["feature-branch", "detached", "dirty", "uncommitted-version", "cli-version"],
+)
+def test_the_release_step_refuses_what_the_git_precondition_would_refuse(
+    git_repo: Path, make_state, args: tuple[str, ...], said: str
+) -> None:
+    _checklist(git_repo, '  - id: unit\n    run: "true"\n')  # no `git` step
+    make_state(git_repo)
+    proc, record = _run(git_repo, *args)
+    assert proc.returncode == 1, proc.stdout
+    tag = step_record(record, "tag")
+    assert tag["status"] == "failed"
+    assert said in tag["summary"], tag["summary"]
+    assert tags(git_repo) == []
