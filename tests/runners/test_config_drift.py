@@ -353,7 +353,7 @@ def test_mistakes_in_the_parameters_are_load_time_errors_with_a_line(
 # -- secrets -------------------------------------------------------------------------
 
 
-def test_a_secret_value_never_reaches_the_terminal_the_record_the_log_or_json(
+def test_a_secret_value_never_reaches_the_terminal_the_record_the_log_json_or_junit(
     git_repo: Path,
 ) -> None:
     write(
@@ -373,13 +373,15 @@ def test_a_secret_value_never_reaches_the_terminal_the_record_the_log_or_json(
         ),
     )
     commit_all(git_repo, "configs")
-    proc = run_relcheck("run", "--dry-run", cwd=git_repo)
+    junit = git_repo.parent / "junit.xml"
+    proc = run_relcheck("run", "--dry-run", "--junit", str(junit), cwd=git_repo)
     as_json = run_relcheck("run", "--dry-run", "--format", "json", cwd=git_repo)
     assert proc.returncode == 1
     assert as_json.returncode == 1
     assert "database.password" in proc.stdout
     assert "***" in proc.stdout
-    for text in (proc.stdout, proc.stderr, as_json.stdout, as_json.stderr):
+    assert "database.password" in junit.read_text()
+    for text in (proc.stdout, proc.stderr, as_json.stdout, as_json.stderr, junit.read_text()):
         assert SECRET not in text
     written = list((git_repo / ".relcheck").rglob("*"))
     assert records(git_repo)
