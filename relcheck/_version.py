@@ -1,3 +1,7 @@
-"""relcheck's version: the one place it is written (pyproject.toml reads it from here)."""
+"""relcheck's version, importable without reading package metadata (fast start).
+
+It must equal ``[project] version`` in pyproject.toml, where relcheck's own release
+checklist reads the version it tags; tests/test_version.py keeps the two together.
+"""
 
 __version__ = "0.1.0"
