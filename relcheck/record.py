@@ -226,13 +226,18 @@ def _cannot_write(path: str, exc: OSError) -> UsageError:
     )
 
 
+def probe_writable(directory: str, mode: int = 0o700) -> None:
+    """Create ``directory`` if needed and prove a file can be made in it (OSError if not)."""
+    os.makedirs(directory, mode=mode, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".probe-")
+    os.close(fd)
+    os.unlink(tmp)
+
+
 def check_writable(directory: str) -> None:
     """Fail before any step runs if records cannot be written to ``directory``."""
     try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".probe-")
-        os.close(fd)
-        os.unlink(tmp)
+        probe_writable(directory)
     except OSError as exc:
         raise UsageError(
             f"cannot write run records to {directory}: {exc.strerror or exc}",

@@ -115,12 +115,10 @@ def document(run: RunResult, record_path: str | None = None) -> ET.Element:
 
 def check_writable(path: str) -> None:
     """Fail before any step runs when the JUnit file could not be written."""
-    directory = os.path.dirname(os.path.abspath(path))
+    from relcheck.record import probe_writable
+
     try:
-        os.makedirs(directory, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=directory, prefix=".junit-probe-")
-        os.close(fd)
-        os.unlink(probe)
+        probe_writable(os.path.dirname(os.path.abspath(path)), mode=0o777)
     except OSError as exc:
         raise UsageError(
             f"cannot write the JUnit file {path}: {exc.strerror or exc}",
