@@ -149,6 +149,14 @@ def _upstream(root: str, ctx: StepContext, params: GitParams) -> Finding:
             f"{state.count(behind, 'commit')} behind {upstream}",
             "`git pull --ff-only`, then run relcheck again",
         )
+    if ahead and ctx.checklist.release.push:
+        # A pushed tag would name a commit the remote's branch does not have yet.
+        return Finding(
+            "upstream",
+            False,
+            f"{state.count(ahead, 'commit')} not pushed to {upstream}, and the tag is pushed",
+            "`git push` the branch first, then run relcheck again",
+        )
     note = f", {state.count(ahead, 'commit')} not pushed yet" if ahead else ""
     return Finding("upstream", True, f"up to date with {upstream}{note}")
 

@@ -46,6 +46,8 @@ def release(git_repo: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
         write(git_repo / "relcheck.yaml", _checklist(sentinel, release, with_))
         if commit:
             commit_all(git_repo, "checklist")
+            if "push: true" in release:  # a pushed tag needs its commit on the remote
+                git(git_repo, "push", "-q", "origin", "main")
         return sentinel
 
     def run(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
@@ -148,6 +150,23 @@ def test_behind_upstream_blocks_and_says_to_pull(git_repo: Path, release, tmp_pa
     out = _blocked(proc, record, sentinel, git_repo)
     assert "upstream: 1 commit behind origin/main" in out
     assert "git pull --ff-only" in out
+
+
+def test_unpushed_commits_block_a_release_that_pushes_its_tag(git_repo: Path, release) -> None:
+    sentinel = release(release="  push: true")
+    commit_all(git_repo, "one more, not pushed")  # HEAD is ahead of origin/main
+    proc, record = release.run()
+    out = _blocked(proc, record, sentinel, git_repo)
+    assert "upstream: 1 commit not pushed to origin/main, and the tag is pushed" in out
+    assert "`git push` the branch first" in out
+    assert "v1.2.0" not in git(git_repo, "ls-remote", "--tags", "origin")
+
+
+def test_unpushed_commits_are_fine_when_the_tag_stays_local(git_repo: Path, release) -> None:
+    release()
+    proc, record = release.run("--dry-run")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 commit not pushed yet" in "\n".join(step_record(record, "repo")["details"])
 
 
 def test_fetch_true_finds_new_upstream_commits_first(
@@ -322,6 +341,7 @@ def test_a_release_tag_that_never_reached_the_remote_is_not_a_release(
     sentinel = release(release="  push: true")
     git(git_repo, "tag", "-d", "v1.2.0")
     git(git_repo, "commit", "-q", "--amend", "--no-edit")  # same content, new commit
+    git(git_repo, "push", "-q", "--force", "origin", "main")
     proc, _ = release.run()  # made and pushed: on the remote too
     assert proc.returncode == 0, proc.stdout + proc.stderr
     git(tmp_path / "remote.git", "tag", "-d", "v1.2.0")  # the remote lost it

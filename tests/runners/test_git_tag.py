@@ -43,6 +43,8 @@ steps:
     )
     if commit:
         commit_all(repo, "checklist")
+        if "push: true" in release:  # a pushed tag needs its commit on the remote
+            git(repo, "push", "-q", "origin", "main")
 
 
 _CHECKS = """
@@ -121,11 +123,11 @@ def test_push_true_pushes_the_tag_to_the_remote(git_repo: Path, tmp_path: Path) 
 
 
 def test_rejected_push_removes_the_local_tag_and_exits_1(git_repo: Path, tmp_path: Path) -> None:
+    _checklist(git_repo, _CHECKS, "  push: true")
     hook = tmp_path / "remote.git" / "hooks" / "pre-receive"
     hook.parent.mkdir(exist_ok=True)
     hook.write_text("#!/bin/sh\necho 'tags are frozen today' >&2\nexit 1\n")
     hook.chmod(hook.stat().st_mode | stat.S_IEXEC)
-    _checklist(git_repo, _CHECKS, "  push: true")
     proc, record = _run(git_repo)
     assert proc.returncode == 1, proc.stdout
     tag = step_record(record, "tag")
