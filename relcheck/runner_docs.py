@@ -46,7 +46,9 @@ def _hints(cls: type) -> dict[str, Any]:
 
 
 def _type_name(annotation: Any) -> str:
+    """``str | SourceParams`` rather than ``str | relcheck.runners.config_drift.SourceParams``."""
+    import re
+
     text = annotation if isinstance(annotation, str) else repr(annotation)
-    for noise in ("typing.", "relcheck.durations.", "<class '", "'>"):
-        text = text.replace(noise, "")
-    return text
+    text = text.replace("<class '", "").replace("'>", "")
+    return re.sub(r"\b(?:[A-Za-z_]\w*\.)+([A-Za-z_]\w*)", r"\1", text)
