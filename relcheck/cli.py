@@ -255,14 +255,22 @@ def _check_version_option(version: str | None) -> None:
 
 @main.command(context_settings=CONTEXT)
 @click.argument("path", required=False, metavar="[PATH]")
+@checklist_option
 @boundary
-def validate(path: str | None) -> None:
-    """Check a checklist file and print every problem as FILE:LINE:COL: message."""
-    from relcheck.checklist import find_checklist, load_checklist
+def validate(path: str | None, checklist: str | None) -> None:
+    """Check a checklist file and print every problem as FILE:LINE:COL: message.
 
-    target = path or find_checklist(_root())
-    checklist = load_checklist(target)
-    click.echo(f"{os.path.relpath(target)}: valid ({len(checklist.steps)} steps)")
+    PATH and -c/--checklist are the same; other commands take -c.
+    """
+    from relcheck.checklist import find_checklist, load_checklist
+    from relcheck.errors import UsageError
+
+    if path and checklist and path != checklist:
+        raise UsageError("give the checklist once: as PATH or as --checklist, not both")
+    target = path or find_checklist(_root(), checklist)
+    loaded = load_checklist(target)
+    count = len(loaded.steps)
+    click.echo(f"{os.path.relpath(target)}: valid ({count} step{'s' * (count != 1)})")
 
 
 @main.command("list", context_settings=CONTEXT)

@@ -243,3 +243,14 @@ def test_a_wrong_item_in_a_command_list_is_one_problem_without_pydantic_names(
     problems = [line for line in result.output.splitlines() if line.startswith("relcheck.yaml:")]
     assert problems == ["relcheck.yaml:4:17: steps[0].run[1]: expected text, got a whole number"]
     assert "list[str]" not in result.output and "tuple[" not in result.output
+
+
+def test_validate_takes_the_checklist_as_path_or_as_the_option(tmp_path: Path, cli_invoke) -> None:
+    write(tmp_path / "ci" / "release.yaml", "version: 1\nsteps:\n  - id: a\n    run: x\n")
+    by_path = cli_invoke("validate", "ci/release.yaml", cwd=tmp_path)
+    by_option = cli_invoke("validate", "-c", "ci/release.yaml", cwd=tmp_path)
+    assert by_path.exit_code == by_option.exit_code == 0
+    assert "ci/release.yaml: valid (1 step)" in by_option.output
+    both = cli_invoke("validate", "a.yaml", "--checklist", "b.yaml", cwd=tmp_path)
+    assert both.exit_code == 2
+    assert "not both" in both.output
