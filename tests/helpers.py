@@ -62,6 +62,24 @@ def run_relcheck(
     )
 
 
+def start_relcheck(
+    *args: str,
+    cwd: Path | str,
+    env: dict[str, str] | None = None,
+    merge_stderr: bool = False,
+) -> subprocess.Popen[str]:
+    """Start relcheck as a user's shell would, without waiting for it (to signal it)."""
+    return subprocess.Popen(
+        [*RELCHECK, *args],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
+        text=True,
+    )
+
+
 def records(repo: Path) -> list[Path]:
     """Run records in ``repo``, oldest first."""
     runs = repo / ".relcheck" / "runs"
@@ -164,18 +182,6 @@ def push(
         timeout=120,
         check=False,
     )
-
-
-def write_plugin(folder: Path, module: str, source: str, runners: dict[str, str]) -> Path:
-    """A real installed distribution in ``folder``: ``module.py`` plus a dist-info whose
-    entry points register ``runners`` (name -> ``module:Class``). Put ``folder`` on
-    sys.path (or PYTHONPATH) and clear ``relcheck.registry``'s caches to use it."""
-    write(folder / f"{module}.py", source)
-    info = folder / f"{module}-0.1.dist-info"
-    write(info / "METADATA", f"Metadata-Version: 2.1\nName: {module}\nVersion: 0.1\n")
-    lines = "".join(f"{name} = {target}\n" for name, target in runners.items())
-    write(info / "entry_points.txt", f"[relcheck.runners]\n{lines}")
-    return folder
 
 
 def spawn_relcheck(

@@ -13,11 +13,11 @@ from tests.helpers import (
     commit_all,
     git,
     latest_record,
+    make_plugin,
     records,
     run_relcheck,
     step_record,
     write,
-    write_plugin,
 )
 
 SHA_A = "a" * 40
@@ -254,8 +254,11 @@ def test_release_steps_never_run_in_hook_mode(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
-    plugins = write_plugin(
-        tmp_path / "plugins", "shipit_plugin", RELEASE_PLUGIN, {"shipit": "shipit_plugin:Shipit"}
+    plugins = make_plugin(
+        tmp_path / "plugins",
+        {"shipit": "shipit_plugin:Shipit"},
+        RELEASE_PLUGIN,
+        dist="shipit_plugin",
     )
     monkeypatch.syspath_prepend(str(plugins))
     registry.installed.cache_clear()

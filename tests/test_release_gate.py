@@ -3,20 +3,18 @@ release steps, through real `relcheck` processes on real repositories."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
 import time
 from pathlib import Path
 
 from tests.helpers import (
-    RELCHECK,
     assert_no_traceback,
     commit_all,
     git,
     latest_record,
     make_plugin,
     run_relcheck,
+    start_relcheck,
     step_record,
     tags,
     write,
@@ -77,14 +75,8 @@ def _interrupt_tag_push(repo: Path, tmp_path: Path, sig: int):  # type: ignore[n
     commit_all(repo, "checklist")
     git(repo, "remote", "set-url", "origin", "ssh://git@example.invalid/repo.git")
     pushing = tmp_path / "pushing"
-    proc = subprocess.Popen(
-        [*RELCHECK, "run", "--no-progress"],
-        cwd=repo,
-        env={**os.environ, "GIT_SSH_COMMAND": f"touch {pushing}; sleep 60 #"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
+    proc = start_relcheck(
+        "run", "--no-progress", cwd=repo, env={"GIT_SSH_COMMAND": f"touch {pushing}; sleep 60 #"}
     )
     deadline = time.monotonic() + 60
     while not pushing.exists():

@@ -3,33 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
-import subprocess
 import time
 from pathlib import Path
 
 from tests.helpers import (
-    RELCHECK,
     latest_record,
     make_plugin,
     release_plugin,
     run_relcheck,
+    start_relcheck,
     step_record,
 )
-
-
-def _start(repo: Path, *args: str, env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [*RELCHECK, "run", *args],
-        cwd=repo,
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-    )
 
 
 def _wait_for(path: Path, timeout: float = 30) -> None:
@@ -54,7 +40,7 @@ def _interrupt_run(git_repo: Path, checklist, tmp_path: Path, sig: int):
             with: {{sentinel: {sentinel}}}
         """
     )
-    proc = _start(git_repo, env=env)
+    proc = start_relcheck("run", cwd=git_repo, env=env)
     _wait_for(started)
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=30)

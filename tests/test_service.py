@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.helpers import RELCHECK, latest_record, records, step_record, write
+from tests.helpers import latest_record, records, start_relcheck, step_record, write
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -269,14 +268,7 @@ def test_ctrl_c_stops_the_service_and_records_the_interruption(
 ) -> None:
     marker = git_repo / "check-started"
     service_checklist("serve", {"run": f"touch {marker} && sleep 60"})
-    proc = subprocess.Popen(
-        [*RELCHECK, "run", "--dry-run"],
-        cwd=git_repo,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = start_relcheck("run", "--dry-run", cwd=git_repo, merge_stderr=True)
     try:
         deadline = time.monotonic() + 30
         while not marker.exists():  # wait until the check runs beside its service
@@ -424,14 +416,7 @@ def test_ctrl_c_while_a_service_starts_stops_it(
     service_checklist: Any, git_repo: Path, pids: Path
 ) -> None:
     service_checklist("hang", {"run": "true"}, ready_timeout="60s")
-    proc = subprocess.Popen(
-        [*RELCHECK, "run", "--dry-run"],
-        cwd=git_repo,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = start_relcheck("run", "--dry-run", cwd=git_repo, merge_stderr=True)
     try:
         deadline = time.monotonic() + 30
         while not _started_pids(pids):  # the service runs and is not ready

@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.helpers import RELCHECK, git, tags
+from tests.helpers import git, tags
 
 TRACEBACK = "Traceback (most recent call last)"
 
@@ -154,21 +154,6 @@ def with_release(text: str, sentinel: Path, *, interrupt_after: bool = False) ->
     """Checklist ``text`` (indented as in a test) with the release step appended."""
     return textwrap.dedent(text).strip("\n") + release_step(
         sentinel, interrupt_after=interrupt_after
-    )
-
-
-def start_relcheck(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.Popen[str]:
-    """Start ``relcheck`` as a user's shell would, without waiting for it."""
-    return subprocess.Popen(
-        [*RELCHECK, *args],
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
     )
 
 

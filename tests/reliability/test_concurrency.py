@@ -11,12 +11,11 @@ import textwrap
 import time
 from pathlib import Path
 
-from tests.helpers import latest_record, run_relcheck
+from tests.helpers import latest_record, run_relcheck, start_relcheck
 from tests.reliability.support import (
     FIGURES,
     check_run,
     communicate,
-    start_relcheck,
     survivors,
     wait_for,
 )

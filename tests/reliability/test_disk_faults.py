@@ -16,14 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_relcheck
+from tests.helpers import run_relcheck, start_relcheck
 from tests.reliability.support import (
     FIGURES,
     check_run,
     communicate,
     read_records,
     record_problems,
-    start_relcheck,
     with_release,
 )
 

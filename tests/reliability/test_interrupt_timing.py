@@ -12,13 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import latest_record, run_relcheck, tags
+from tests.helpers import latest_record, run_relcheck, start_relcheck, tags
 from tests.reliability.support import (
     FIGURES,
     TRACEBACK,
     check_run,
     communicate,
-    start_relcheck,
     with_release,
 )
 

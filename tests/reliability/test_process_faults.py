@@ -12,13 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import latest_record, run_relcheck, step_record, tags
+from tests.helpers import latest_record, run_relcheck, start_relcheck, step_record, tags
 from tests.reliability.support import (
     FIGURES,
     check_run,
     communicate,
     read_records,
-    start_relcheck,
     wait_for,
     with_release,
 )

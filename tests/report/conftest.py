@@ -70,13 +70,13 @@ class Findings(Runner):
 def findings_runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A real plugin distribution with a `findings` runner, on sys.path for this test."""
     from relcheck import registry
-    from tests.helpers import write_plugin
+    from tests.helpers import make_plugin
 
-    folder = write_plugin(
+    folder = make_plugin(
         tmp_path / "plugins",
-        "findings_plugin",
-        FINDINGS_PLUGIN,
         {"findings": "findings_plugin:Findings"},
+        FINDINGS_PLUGIN,
+        dist="findings_plugin",
     )
     monkeypatch.syspath_prepend(str(folder))
     registry.installed.cache_clear()

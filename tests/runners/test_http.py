@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from tests.conftest import _Handler
-from tests.helpers import latest_record, records, step_record
+from tests.helpers import latest_record, records, start_relcheck, step_record
 
 
 @pytest.fixture
@@ -485,10 +485,7 @@ def test_ctrl_c_stops_the_retries_and_records_the_interruption(
     checklist: Any, git_repo: Path, http_server: str
 ) -> None:
     import signal
-    import subprocess
     import time
-
-    from tests.helpers import RELCHECK
 
     doc = {
         "version": 1,
@@ -505,14 +502,7 @@ def test_ctrl_c_stops_the_retries_and_records_the_interruption(
         ],
     }
     checklist(yaml.safe_dump(doc, sort_keys=False))
-    proc = subprocess.Popen(
-        [*RELCHECK, "run", "--dry-run"],
-        cwd=git_repo,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = start_relcheck("run", "--dry-run", cwd=git_repo, merge_stderr=True)
     try:
         deadline = time.monotonic() + 30
         while not _Handler.flaky_counts.get("ctrl-c"):  # the first attempt got its 503

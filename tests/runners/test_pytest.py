@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from tests.helpers import (
-    RELCHECK,
     assert_no_traceback,
     commit_all,
     latest_record,
     run_relcheck,
+    start_relcheck,
     step_record,
     write,
 )
@@ -387,13 +387,7 @@ def test_ctrl_c_stops_the_tests_and_the_record_says_interrupted(git_repo: Path) 
         "    pathlib.Path('started').touch()\n    time.sleep(60)\n"
     )
     repo = _project(git_repo, {"tests/test_slow.py": slow}, "")
-    proc = subprocess.Popen(
-        [*RELCHECK, "run", "--dry-run"],
-        cwd=repo,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_relcheck("run", "--dry-run", cwd=repo)
     deadline = time.monotonic() + 60
     while not (repo / "started").exists():
         assert time.monotonic() < deadline, "pytest never started the test"
