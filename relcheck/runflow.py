@@ -90,14 +90,14 @@ def _check_selection(checklist: Checklist, request: RunRequest) -> None:
                 f"{flag} names unknown step(s): {', '.join(unknown)}",
                 hint=f"steps are: {', '.join(sorted(known))}",
             )
-    # A skipped release step would still leave a run that passed, looking like a
-    # release: running the checks without releasing is what --dry-run is for.
     for step_id in request.only:
         if step_id in releases:
             raise UsageError(
                 f"--only cannot select release step {step_id!r}: release steps run only "
                 "in a full run (`relcheck run`) or `relcheck release --from-records`"
             )
+    # A skipped release step would still leave a run that passed, looking like a
+    # release: running the checks without releasing is what --dry-run is for.
     for step_id in request.skip:
         if step_id in releases:
             raise UsageError(
@@ -129,8 +129,12 @@ def _redactor(checklist: Checklist) -> Redactor:
     ``env:`` (a token written into the checklist is as secret as one exported), and the
     variables the checklist lists under ``secrets:``."""
     environ = dict(os.environ)
-    extra = [v for s in checklist.steps for k, v in s.env.items() if k in checklist.secrets]
-    extra += [v for s in checklist.steps for k, v in s.env.items() if looks_secret(k)]
+    extra = [
+        v
+        for s in checklist.steps
+        for k, v in s.env.items()
+        if k in checklist.secrets or looks_secret(k)
+    ]
     return Redactor.from_environ(environ, checklist.secrets, extra)
 
 
