@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import signal
 import sys
 import threading
 import time
@@ -432,7 +433,7 @@ def run(
 
     message: str | None = None
     if cancel.cancelled:
-        outcome = Outcome.TERMINATED if cancel.signal == 15 else Outcome.INTERRUPTED
+        outcome = _interrupted(cancel)
         message = "interrupted: no release step was run"
         for step in releases:
             state.skip(step, "not run: the run was interrupted")
@@ -456,7 +457,7 @@ def run(
                 state.skip(step, f"not run: {blocker}")
             elif step.id in options.skip:  # the command line refuses this; a library may not
                 state.skip(step, f"skipped on request: {options.skip[step.id]}; nothing released")
-                message = "; ".join(filter(None, [message, state.results[step.id].summary]))
+                message = _also(message, state.results[step.id].summary)
             elif not options.release:
                 state.skip(step, "not run: release steps do not run in this mode")
             elif options.dry_run:
@@ -469,7 +470,7 @@ def run(
                     state.stop_reason = f"not run: release step {step.id!r} would fail"
                     break
                 state.skip(step, planned)
-                message = "; ".join(filter(None, [message, state.results[step.id].summary]))
+                message = _also(message, state.results[step.id].summary)
             elif cancel.cancelled:
                 state.skip(step, "not run: the run was interrupted")
             else:
@@ -480,7 +481,7 @@ def run(
                     message = f"release step {step.id!r} {_verb(result.status)}: {result.summary}"
                     state.stop_reason = f"not run: release step {step.id!r} failed"
                     break
-                message = "; ".join(filter(None, [message, result.summary]))
+                message = _also(message, result.summary)
         for step in releases:
             if step.id not in state.results:
                 state.skip(step, state.stop_reason or "not run")
@@ -491,9 +492,19 @@ def run(
             s.id in state.results and state.results[s.id].status.ok for s in releases
         )
         if cancel.cancelled and outcome is not Outcome.BLOCKED and not released:
-            outcome = Outcome.TERMINATED if cancel.signal == 15 else Outcome.INTERRUPTED
+            outcome = _interrupted(cancel)
     ordered = tuple(state.results[s.id] for s in checklist.steps if s.id in state.results)
     return RunResult(info, outcome, started, time.time(), ordered, message)
+
+
+def _interrupted(cancel: Cancellation) -> Outcome:
+    """TERMINATED for SIGTERM (a cancelled CI job), else INTERRUPTED."""
+    return Outcome.TERMINATED if cancel.signal == signal.SIGTERM else Outcome.INTERRUPTED
+
+
+def _also(message: str | None, text: str) -> str:
+    """``message; text``: the result line says what each release step did."""
+    return "; ".join(filter(None, [message, text]))
 
 
 def _checkpoint(state: _Run, checklist: Checklist, started: float) -> str | None:
