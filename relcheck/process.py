@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from relcheck import proctree
 from relcheck.errors import RunnerError
 from relcheck.redact import Redactor, StreamRedactor
 
@@ -26,7 +27,8 @@ _CAPTURE_LIMIT = 64 * 1024 * 1024  # tool output parsed by a runner (ruff JSON, 
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[@-Z\\-_]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
-_active_groups: set[int] = set()
+# leader pid -> (its tree's mark, the thread that waits for it)
+_active_groups: dict[int, tuple[str, int]] = {}
 _active_lock = threading.Lock()
 
 
@@ -208,9 +210,11 @@ def run(
     if cancel.is_set():
         _check_argv(argv, cwd, env, shell)
         return CommandResult(argv, None, 0.0, cancelled=True)
-    proc = _spawn(argv, cwd=cwd, env=env, sink=sink, shell=shell, capture_stdout=capture_stdout)
+    proc, token = _spawn(
+        argv, cwd=cwd, env=env, sink=sink, shell=shell, capture_stdout=capture_stdout
+    )
     with _active_lock:
-        _active_groups.add(proc.pid)
+        _active_groups[proc.pid] = (token, threading.get_ident())
     captured: list[bytes] = []
     captured_err: list[bytes] = []
     readers = [_reader(proc.stdout, captured if capture_stdout else None, sink)]
@@ -234,11 +238,14 @@ def run(
     finally:
         exited.close()
         _kill_leftovers(proc.pid)
+        escaped = _stop_tree(proc, token)
         for reader in readers:
             reader.join(timeout=5)
         with _active_lock:
-            _active_groups.discard(proc.pid)
+            _active_groups.pop(proc.pid, None)
     duration = time.monotonic() - start
+    if escaped:
+        sink.note(f"stopped {escaped} process(es) the step left running outside its group")
     if timed_out:
         sink.note(f"timed out after {timeout:.1f}s; stopped the process group")
     elif cancelled:
@@ -311,15 +318,18 @@ def _spawn(
     sink: OutputSink,
     shell: bool,
     capture_stdout: bool = False,
-) -> subprocess.Popen[bytes]:
-    """Start ``argv`` in a new process group, stdin closed, output piped."""
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``argv`` in a new session, stdin closed, output piped; return it and the mark
+    of its process tree (see relcheck.proctree)."""
     popen_argv = _check_argv(argv, cwd, env, shell)
     sink.note(f"$ {argv if isinstance(argv, str) else _join(popen_argv)}")
+    tree_env = dict(env)
+    token = proctree.new_tree(tree_env)
     try:
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             popen_argv,
             cwd=cwd,
-            env=dict(env),
+            env=tree_env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE if capture_stdout else subprocess.STDOUT,
@@ -328,6 +338,8 @@ def _spawn(
         )
     except OSError as exc:
         raise RunnerError(f"cannot start {popen_argv[0]}: {exc.strerror or exc}") from exc
+    proctree.started(proc.pid)
+    return proc, token
 
 
 @dataclass
@@ -336,6 +348,7 @@ class Background:
 
     proc: subprocess.Popen[bytes]
     readers: list[threading.Thread]
+    token: str = ""
 
     @property
     def exited(self) -> bool:
@@ -352,10 +365,10 @@ def start(
 ) -> Background:
     """Start ``argv`` in its own process group and leave it running; its output goes to
     ``sink``. Always pair with :func:`stop`; a second Ctrl-C kills it with the rest."""
-    proc = _spawn(argv, cwd=cwd, env=env, sink=sink, shell=shell)
+    proc, token = _spawn(argv, cwd=cwd, env=env, sink=sink, shell=shell)
     with _active_lock:
-        _active_groups.add(proc.pid)
-    return Background(proc, [_reader(proc.stdout, None, sink)])  # type: ignore[arg-type]
+        _active_groups[proc.pid] = (token, threading.get_ident())
+    return Background(proc, [_reader(proc.stdout, None, sink)], token)  # type: ignore[arg-type]
 
 
 def stop(process: Background, grace: float = KILL_GRACE) -> None:
@@ -366,18 +379,33 @@ def stop(process: Background, grace: float = KILL_GRACE) -> None:
     finally:
         _kill_leftovers(process.proc.pid)
         process.proc.wait()
+        _stop_tree(process.proc, process.token)
         for reader in process.readers:
             reader.join(timeout=5)
         with _active_lock:
-            _active_groups.discard(process.proc.pid)
+            _active_groups.pop(process.proc.pid, None)
 
 
 def kill_all() -> None:
-    """SIGKILL every running step's process group at once (the second Ctrl-C)."""
+    """SIGKILL every running step's processes at once (the second Ctrl-C)."""
     with _active_lock:
-        groups = list(_active_groups)
-    for pgid in groups:
+        groups = list(_active_groups.items())
+    for pgid, (token, _) in groups:
         _kill_leftovers(pgid)
+        proctree.stop(pgid, token)
+
+
+def busy(thread: int | None) -> bool:
+    """Whether ``thread`` is waiting for a process it started (which stops by itself at
+    its timeout or on cancel)."""
+    with _active_lock:
+        return any(owner == thread for _, owner in _active_groups.values())
+
+
+def stop_time() -> float:
+    """The longest :func:`run` takes to stop a process once it must: SIGINT, SIGTERM and
+    SIGKILL a grace period apart, then the output drained."""
+    return 2 * kill_grace() + 5.0
 
 
 def _join(argv: list[str]) -> str:
@@ -424,6 +452,15 @@ def _stop_group(
             return
         except subprocess.TimeoutExpired:
             continue
+
+
+def _stop_tree(proc: subprocess.Popen[bytes], token: str) -> int:
+    """Kill what the step left outside its group; forget its leader once reaped."""
+    try:
+        return proctree.stop(proc.pid, token)
+    finally:
+        if proc.returncode is not None:
+            proctree.finished(proc.pid)
 
 
 def _kill_leftovers(pgid: int) -> None:
