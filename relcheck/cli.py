@@ -174,7 +174,7 @@ def run(
     from relcheck.errors import UsageError
     from relcheck.interrupts import Cancellation, handle_signals
     from relcheck.report.select import make_reporter
-    from relcheck.runflow import EXIT_CODES, RunRequest, execute
+    from relcheck.runflow import RunRequest, execute, exit_code
 
     if skip and not reason:
         raise UsageError("--skip needs --reason TEXT: a skipped step is recorded with why")
@@ -241,7 +241,7 @@ def run(
                 close()
         # Still inside: a late Ctrl-C must not turn a finished run into exit 130.
         reporter.finish(result, record_path)
-        code = EXIT_CODES[result.outcome]
+        code = exit_code(result, cancellation)
     sys.exit(code)
 
 
@@ -556,7 +556,7 @@ def release(
     from relcheck.checklist import find_checklist, load_checklist
     from relcheck.interrupts import Cancellation, handle_signals
     from relcheck.plan import kind_of
-    from relcheck.runflow import EXIT_CODES, RunRequest, execute
+    from relcheck.runflow import RunRequest, execute, exit_code
 
     _check_version_option(release_version)
     root = _root()
@@ -587,7 +587,7 @@ def release(
         result, record_path = execute(request, reporter, cancellation)
         # Still inside: a late Ctrl-C must not turn a finished run into exit 130.
         reporter.finish(result, record_path)
-        code = EXIT_CODES[result.outcome]
+        code = exit_code(result, cancellation)
     sys.exit(code)
 
 

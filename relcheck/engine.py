@@ -433,7 +433,7 @@ def run(
 
     message: str | None = None
     if cancel.cancelled:
-        outcome = _interrupted(cancel)
+        outcome = stopped_outcome(cancel)
         message = "interrupted: no release step was run"
         for step in releases:
             state.skip(step, "not run: the run was interrupted")
@@ -492,14 +492,15 @@ def run(
             s.id in state.results and state.results[s.id].status.ok for s in releases
         )
         if cancel.cancelled and outcome is not Outcome.BLOCKED and not released:
-            outcome = _interrupted(cancel)
+            outcome = stopped_outcome(cancel)
     ordered = tuple(state.results[s.id] for s in checklist.steps if s.id in state.results)
     return RunResult(info, outcome, started, time.time(), ordered, message)
 
 
-def _interrupted(cancel: Cancellation) -> Outcome:
-    """TERMINATED for SIGTERM (a cancelled CI job), else INTERRUPTED."""
-    return Outcome.TERMINATED if cancel.signal == signal.SIGTERM else Outcome.INTERRUPTED
+def stopped_outcome(cancel: Cancellation) -> Outcome:
+    """INTERRUPTED for SIGINT (Ctrl-C), else TERMINATED (SIGTERM: a cancelled CI job;
+    SIGHUP: the terminal went away; SIGQUIT)."""
+    return Outcome.INTERRUPTED if cancel.signal in (None, signal.SIGINT) else Outcome.TERMINATED
 
 
 def _also(message: str | None, text: str) -> str:

@@ -190,7 +190,7 @@ def _check(
             )
             result, record_path = runflow.execute(run_request, reporter, cancellation)
     reporter.finish(result, record_path)
-    code = runflow.EXIT_CODES[result.outcome]
+    code = runflow.exit_code(result, cancellation)
     if result.outcome is not Outcome.PASSED:
         verb = "refused" if hook == "pre-push" else "stopped"
         _note(

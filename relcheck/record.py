@@ -185,6 +185,10 @@ def write(directory: str, run: RunResult, *, durable: bool = True) -> str:
 
     path = record_path(directory, run.info.run_id)
     data = to_dict(run)
+    if run.outcome is Outcome.RUNNING:
+        # Who writes the final record: see _ended_unfinished.
+        data["pid"] = os.getpid()
+        data["host"] = os.uname().nodename
     data["digest"] = digest(data)
     payload = tomli_w.dumps(data).encode()
     try:
@@ -251,11 +255,32 @@ def read(path: str) -> RunResult:
 
     try:
         with open(path, "rb") as fh:
-            return from_dict(tomllib.load(fh))
+            data = tomllib.load(fh)
+        return _ended_unfinished(data, from_dict(data))
     except FileNotFoundError:
         raise UsageError(f"no run record at {path}") from None
     except (OSError, tomllib.TOMLDecodeError, KeyError, ValueError) as exc:
         raise UsageError(f"{path}: not a readable run record: {exc}") from exc
+
+
+def _ended_unfinished(data: Mapping[str, Any], run: RunResult) -> RunResult:
+    """A record still 'running' whose relcheck process is gone (killed with SIGKILL, the
+    machine lost power) reads as interrupted: nothing will ever finish it."""
+    import dataclasses
+
+    pid, host = data.get("pid"), data.get("host")
+    if run.outcome is not Outcome.RUNNING or not isinstance(pid, int) or pid <= 0:
+        return run
+    if host != os.uname().nodename:
+        return run  # another machine's run (a shared folder): cannot tell
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        message = f"relcheck (process {pid}) ended before it finished this record"
+        return dataclasses.replace(run, outcome=Outcome.INTERRUPTED, message=message)
+    except PermissionError:
+        pass  # the process exists (another user's)
+    return run
 
 
 def list_records(directory: str) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import sys
@@ -10,7 +11,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from relcheck import checklist as checklist_mod
-from relcheck import engine, gitrepo, record
+from relcheck import engine, gitrepo, interrupts, record
 from relcheck.context import build_run_info
 from relcheck.errors import UsageError
 from relcheck.interrupts import Cancellation
@@ -175,43 +176,56 @@ def execute(
         record.write(
             directory, RunResult(info, Outcome.RUNNING, started, started, ()), durable=False
         )
-        env = tool_env(os.environ)
-        options = engine.RunOptions(
-            jobs=request.jobs or engine.default_jobs(),
-            fail_fast=request.fail_fast,
-            dry_run=request.dry_run,
-            release=request.mode in ("run", "release"),
-            only=request.only,
-            skip=request.skip,
-            log_dir=record.log_dir(directory, info.run_id),
-            workdir=request.workdir,
-            env=env,
-            redactor=_redactor(checklist),
-            on_event=reporter.on_event,
-            on_output=reporter.on_output if request.verbose else None,
-            interactive=request.interactive,
-            confirmations=request.confirmations,
-            cache=_result_cache(request, checklist, info, state_dir, fresh),
-            prior=request.prior,
-            # The checks' results are on disk before a tag exists: a tag is never made
-            # by a run whose record could not be kept (a full disk, say).
-            before_release=lambda partial: record.write(directory, partial),
-        )
-        begin = getattr(reporter, "begin", None)  # optional for older reporters
-        if begin is not None:
-            begin(checklist, info)
-        try:
-            result = engine.run(checklist, info, options, cancellation)
-        except BaseException as exc:
-            # Keep what finished before the crash: it is evidence of what ran.
-            done = {r.step_id: r for r in options.finished}
+        finished: list[StepResult] = []
+
+        def record_as_ended(outcome: Outcome, message: str) -> str:
+            # What finished before the end is evidence of what ran.
+            done = {r.step_id: r for r in list(finished)}
             steps = tuple(done[s.id] for s in checklist.steps if s.id in done)
-            crashed = RunResult(
-                info, Outcome.ERROR, started, time.time(), steps, f"relcheck failed: {exc!r}"
+            run = RunResult(info, outcome, started, time.time(), steps, message)
+            return record.write(directory, run)
+
+        # A third signal exits at once; the record must not stay 'running' even then.
+        cancellation.last_words = lambda: record_as_ended(
+            engine.stopped_outcome(cancellation), "stopped at once; running steps were killed"
+        )
+        try:
+            env = tool_env(os.environ)
+            options = engine.RunOptions(
+                jobs=request.jobs or engine.default_jobs(),
+                fail_fast=request.fail_fast,
+                dry_run=request.dry_run,
+                release=request.mode in ("run", "release"),
+                only=request.only,
+                skip=request.skip,
+                log_dir=record.log_dir(directory, info.run_id),
+                workdir=request.workdir,
+                env=env,
+                redactor=_redactor(checklist),
+                on_event=reporter.on_event,
+                on_output=reporter.on_output if request.verbose else None,
+                interactive=request.interactive,
+                confirmations=request.confirmations,
+                cache=_result_cache(request, checklist, info, state_dir, fresh),
+                prior=request.prior,
+                finished=finished,
+                # The checks' results are on disk before a tag exists: a tag is never made
+                # by a run whose record could not be kept (a full disk, say).
+                before_release=lambda partial: record.write(directory, partial),
             )
-            record.write(directory, crashed)
+            begin = getattr(reporter, "begin", None)  # optional for older reporters
+            if begin is not None:
+                begin(checklist, info)
+            result = engine.run(checklist, info, options, cancellation)
+            path = record.write(directory, result)
+        except BaseException as exc:
+            # Anything that goes wrong after the first write (a reporter, the cache, the
+            # engine, the final write itself) ends the record as an error, not 'running'.
+            cancellation.last_words = None
+            with contextlib.suppress(BaseException):
+                record_as_ended(Outcome.ERROR, f"relcheck failed: {exc!r}")
             raise
-        path = record.write(directory, result)
+        cancellation.last_words = None
     return result, os.path.relpath(path, request.root) if path.startswith(request.root) else path
 
 
@@ -264,6 +278,14 @@ def _not_passed_last_time(info: RunInfo, checklist: Checklist, directory: str) -
                 rerun.add(step.id)
                 grew = True
     return rerun
+
+
+def exit_code(result: RunResult, cancellation: Cancellation) -> int:
+    """relcheck's exit code for ``result``: 128 + the signal's number when one stopped it
+    (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP, 131 for SIGQUIT)."""
+    if result.outcome in (Outcome.INTERRUPTED, Outcome.TERMINATED) and cancellation.signal:
+        return interrupts.exit_code(cancellation.signal)
+    return EXIT_CODES[result.outcome]
 
 
 EXIT_CODES = {

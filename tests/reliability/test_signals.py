@@ -1,0 +1,135 @@
+"""Every signal a terminal or CI sends ends the run the same way: steps stopped, no
+release step, a record that says how the run ended (never 'running'), and 128 + the
+signal's number as the exit code. A relcheck that dies without a word (SIGKILL) leaves a
+record that readers show as interrupted."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import latest_record, records, run_relcheck, start_relcheck, step_record, tags
+from tests.reliability.support import (
+    FIGURES,
+    check_run,
+    communicate,
+    read_records,
+    wait_for,
+    with_release,
+)
+
+
+def _running_step(pids: Path) -> str:
+    return f"""
+        version: 1
+        steps:
+          - id: long
+            run: |
+              echo $$ > {pids}/step.pid
+              sleep 300
+    """
+
+
+def _count(record_outcome: str) -> None:
+    FIGURES.add("signals: scenarios")
+    FIGURES.add("records left running", int(record_outcome == "running"))
+
+
+@pytest.mark.parametrize(
+    ("signum", "code"),
+    [(signal.SIGHUP, 129), (signal.SIGQUIT, 131), (signal.SIGTERM, 143)],
+)
+def test_hangup_and_quit_stop_the_run_like_sigterm(
+    git_repo: Path,
+    checklist,
+    run_env: dict[str, str],
+    tmp_path: Path,
+    signum: int,
+    code: int,
+) -> None:
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    sentinel = tmp_path / "released"
+    checklist(with_release(_running_step(pids), sentinel))
+    before = read_records(git_repo)
+    proc = start_relcheck("run", cwd=git_repo, env=run_env)
+    wait_for(pids / "step.pid")
+    proc.send_signal(signum)
+    out, err = communicate(proc)
+    record = latest_record(git_repo)
+    _count(record["outcome"])
+    assert proc.returncode == code, out + err
+    check_run(proc.returncode, out + err, git_repo, before=before, pid_dir=pids)
+    assert record["outcome"] == "terminated"
+    assert step_record(record, "long")["status"] == "interrupted"
+    assert step_record(record, "tag")["status"] == "skipped"
+    assert not sentinel.exists()
+    assert not tags(git_repo)
+
+
+def test_a_record_whose_relcheck_was_killed_reads_as_interrupted(
+    git_repo: Path, checklist, run_env: dict[str, str], tmp_path: Path
+) -> None:
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    checklist(_running_step(pids))
+    proc = start_relcheck("run", cwd=git_repo, env=run_env)
+    wait_for(pids / "step.pid")
+    proc.send_signal(signal.SIGKILL)  # nothing can be written: the reader must cope
+    communicate(proc)
+    with (records(git_repo)[-1]).open("rb") as fh:
+        raw = tomllib.load(fh)
+    assert raw["outcome"] == "running"
+    assert raw["pid"] == proc.pid
+    # The step's own process is still there (relcheck was given no chance): clean up.
+    os.kill(int((pids / "step.pid").read_text()), signal.SIGKILL)
+    shown = run_relcheck("show", "--format", "json", cwd=git_repo, env=run_env)
+    data = json.loads(shown.stdout)
+    _count(data["outcome"])
+    assert data["outcome"] == "interrupted", shown.stdout
+    assert f"process {proc.pid}" in data["message"]
+    history = run_relcheck("history", cwd=git_repo, env=run_env)
+    assert "running" not in history.stdout.lower(), history.stdout
+
+
+def test_a_closed_output_pipe_leaves_a_finished_record(
+    git_repo: Path, checklist, run_env: dict[str, str]
+) -> None:
+    # `relcheck run | head -1`: the reader goes away while relcheck still reports.
+    checklist(
+        """
+        version: 1
+        steps:
+          - id: first
+            run: 'true'
+          - id: second
+            run: sleep 0.5
+            needs: [first]
+        """
+    )
+    from tests.helpers import RELCHECK
+
+    reader, writer = os.pipe()
+    os.close(reader)
+    proc = subprocess.run(
+        [*RELCHECK, "run", "--dry-run"],
+        cwd=git_repo,
+        env={**os.environ, **run_env},
+        stdout=writer,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    os.close(writer)
+    record = latest_record(git_repo)
+    _count(record["outcome"])
+    assert record["outcome"] != "running", record
+    assert "Traceback" not in proc.stderr, proc.stderr
