@@ -20,6 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from relcheck import deadline as deadline_mod
 from relcheck import registry
 from relcheck.errors import PluginError, RelcheckError, RunnerError
 from relcheck.interrupts import Cancellation
@@ -237,7 +238,14 @@ class _Run:
                     deadline=deadline,
                 )
                 runner = registry.load(step.uses)()
-                result = runner.run(step.params, ctx)
+                result = deadline_mod.call(
+                    lambda: runner.run(step.params, ctx),
+                    name=step.id,
+                    timeout=step.timeout,
+                    deadline=deadline,
+                    cancel=self.cancel,
+                    sink=sink,
+                )
         except _service_failed() as exc:
             return exc.result  # type: ignore[attr-defined]
         except (RunnerError, PluginError) as exc:

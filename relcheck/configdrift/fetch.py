@@ -6,6 +6,7 @@ Kept in one function so it can share client settings with the ``http`` runner.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -21,9 +22,12 @@ class FetchError(Exception):
 
 
 def fetch(url: str, *, headers: Mapping[str, str], timeout: float) -> bytes:
-    """The body of a 2xx answer to ``GET url``."""
+    """The body of a 2xx answer to ``GET url``, all of it within ``timeout`` seconds
+    (httpx's own timeouts are per read: a server sending a byte a second never trips
+    them)."""
     import httpx
 
+    until = time.monotonic() + timeout
     try:
         with httpx.Client(verify=True, timeout=timeout, follow_redirects=False) as client:
             current = httpx.URL(url)
@@ -43,18 +47,20 @@ def fetch(url: str, *, headers: Mapping[str, str], timeout: float) -> bytes:
                         continue
                     if not response.is_success:
                         raise FetchError(f"HTTP {response.status_code} from {safe_url(current)}")
-                    return _read_limited(response)
+                    return _read_limited(response, until, timeout)
             raise FetchError(f"more than {MAX_REDIRECTS} redirects from {safe_url(url)}")
     except httpx.HTTPError as exc:
         raise FetchError(f"{type(exc).__name__} fetching {safe_url(url)}: {exc}") from exc
 
 
-def _read_limited(response: httpx.Response) -> bytes:
+def _read_limited(response: httpx.Response, until: float, timeout: float) -> bytes:
     body = bytearray()
     for chunk in response.iter_bytes():
         body += chunk
         if len(body) > MAX_BYTES:
             raise FetchError(f"answer larger than {MAX_BYTES // (1024 * 1024)} MiB")
+        if time.monotonic() > until:
+            raise FetchError(f"the answer did not arrive within {timeout:g}s")
     return bytes(body)
 
 

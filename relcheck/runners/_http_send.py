@@ -189,7 +189,9 @@ def _send(
                 _drop_credentials(nxt, params)
             response.close()
             response = http.send(nxt, stream=True)
-        body = _read(response)
+        # httpx's timeouts are per read: a server sending a byte a second would never
+        # trip them. The whole body must arrive within the request's timeout.
+        body = _read(response, start + timeout)
     finally:
         response.close()
     latency = (time.perf_counter() - start) * 1000
@@ -204,7 +206,10 @@ def _send(
     )
 
 
-def _read(response: httpx.Response) -> str:
+def _read(response: httpx.Response, until: float) -> str:
+    """The body (up to MAX_BODY), read by ``until`` (time.perf_counter()) or ReadTimeout."""
+    import httpx
+
     chunks: list[bytes] = []
     size = 0
     for chunk in response.iter_bytes():
@@ -212,6 +217,8 @@ def _read(response: httpx.Response) -> str:
         size += len(chunk)
         if size >= MAX_BODY:
             break
+        if time.perf_counter() > until:
+            raise httpx.ReadTimeout("the body did not arrive in time", request=response.request)
     encoding = response.charset_encoding or "utf-8"
     try:
         return b"".join(chunks)[:MAX_BODY].decode(encoding, errors="replace")

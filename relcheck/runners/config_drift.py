@@ -170,7 +170,10 @@ class ConfigDriftRunner(Runner):
             annotations = ()
             if exc.path is not None:
                 annotations = (Annotation(exc.message, exc.path, exc.line, exc.column),)
-            return StepResult(Status.ERROR, exc.message, annotations=annotations)
+            # A side that could not be read in the time the step had left: the step's
+            # timeout ended it, as for any other runner.
+            status = Status.TIMED_OUT if ctx.remaining() <= 0 else Status.ERROR
+            return StepResult(status, exc.message, annotations=annotations)
         except RepoStateError as exc:  # git missing or hung while asking what it tracks
             raise RunnerError(str(exc)) from exc
         if ctx.cancel.is_set():  # a URL fetch may have outlived a Ctrl-C

@@ -124,6 +124,31 @@ class StuckRunner(Runner):
             fh.write("started")
         while True:
             time.sleep(0.05)
+
+
+@dataclass(frozen=True)
+class BlockParams:
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
+    started: str
+    fifo: str | None = None  # read this FIFO (no writer ever comes) instead of sleeping
+
+
+class BlockRunner(Runner):
+    """A check that blocks where no signal reaches: one long sleep, or a FIFO read."""
+
+    name = "reltest-block"
+    Params = BlockParams
+
+    def run(self, params: BlockParams, ctx: Any) -> StepResult:
+        import time
+
+        with open(params.started, "w") as fh:
+            fh.write("started")
+        if params.fifo is not None:
+            with open(params.fifo) as fh:
+                fh.read()
+        time.sleep(10**6)
+        return StepResult(Status.PASSED, "woke up")
 '''
 
 
@@ -136,6 +161,7 @@ def write_test_plugin(folder: Path) -> Path:
     (info / "entry_points.txt").write_text(
         "[relcheck.runners]\nreltest-tag = reltest_plugin:TagRunner\n"
         "reltest-stuck = reltest_plugin:StuckRunner\n"
+        "reltest-block = reltest_plugin:BlockRunner\n"
     )
     return folder
 

@@ -130,7 +130,7 @@ def test_a_second_ctrl_c_kills_the_steps_at_once(
     assert latest_record(git_repo)["outcome"] == "interrupted"
 
 
-def test_a_third_ctrl_c_exits_even_when_a_runner_is_stuck_in_python(
+def test_one_ctrl_c_ends_the_run_even_when_a_runner_is_stuck_in_python(
     git_repo: Path, checklist, run_env: dict[str, str], tmp_path: Path
 ) -> None:
     started = tmp_path / "stuck-started"
@@ -146,14 +146,16 @@ def test_a_third_ctrl_c_exits_even_when_a_runner_is_stuck_in_python(
     before = read_records(git_repo)
     proc = start_relcheck("run", "--dry-run", cwd=git_repo, env=run_env)
     wait_for(started)
-    for _ in range(3):
-        proc.send_signal(signal.SIGINT)
-        time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
     out, err = communicate(proc, 30)
     FIGURES.add("signal/timeout runs")
     assert proc.returncode == 130, out + err
-    assert "stopped at once" in err
     check_run(proc.returncode, out + err, git_repo, before=before)
+    record = latest_record(git_repo)
+    assert record["outcome"] == "interrupted"
+    stuck = step_record(record, "stuck")
+    assert stuck["status"] == "interrupted"
+    assert "abandoned" in stuck["summary"]
 
 
 def test_a_step_killed_by_a_signal_is_reported_as_such(
