@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
-import signal
-import sys
+# First, before any import that does work: until entry() runs, a Ctrl-C exits 130 at
+# once. _signal is built into the interpreter and already loaded, so nothing here can
+# be interrupted half-way (``import signal`` imports enum, ~5 ms on a loaded machine).
+import _signal
+
+
+def _interrupted_early(signum: int, frame: object) -> None:
+    import os  # loaded with the interpreter: no import work
+
+    os.write(2, b"relcheck: interrupted\n")
+    os._exit(130)
+
+
+_signal.signal(_signal.SIGINT, _interrupted_early)
+
+import sys  # noqa: E402  (after the handler: see above)
 
 
 def entry() -> None:
@@ -11,6 +25,8 @@ def entry() -> None:
     importing relcheck or click is parsing arguments, exits 130 without a traceback
     (click alone would print 'Aborted!' and exit 1, which means a failed step)."""
     try:
+        # From here a Ctrl-C is a KeyboardInterrupt, handled below and by each command.
+        _signal.signal(_signal.SIGINT, _signal.default_int_handler)
         if sys.argv[1:] in (["--version"], ["-V"]):
             # Answered before click loads (~30 ms): scripts and hooks call this to check
             # an installation. The same line click's version option prints.
@@ -32,7 +48,7 @@ def entry() -> None:
         except SystemExit:
             # The command has decided its exit code (and may have made a tag): a Ctrl-C
             # while Python shuts down must not turn it into a KeyboardInterrupt.
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            _signal.signal(_signal.SIGINT, _signal.SIG_IGN)
             raise
         sys.exit(code if isinstance(code, int) else 0)
     except KeyboardInterrupt:

@@ -46,9 +46,30 @@ def test_ctrl_c_after_the_tag_was_made_still_exits_zero(
     assert latest_record(git_repo)["outcome"] == "passed"
 
 
-def _frames_in_relcheck(stderr: str) -> list[str]:
-    package = str(Path(__file__).resolve().parents[2] / "relcheck")
-    return [f for f in re.findall(r'File "([^"]+)"', stderr) if f.startswith(package)]
+PACKAGE = Path(__file__).resolve().parents[2] / "relcheck"
+
+
+def _handler_line() -> int:
+    """The line of relcheck/__main__.py that installs relcheck's first SIGINT handler."""
+    lines = (PACKAGE / "__main__.py").read_text().splitlines()
+    return next(n for n, line in enumerate(lines, 1) if line.startswith("_signal.signal("))
+
+
+def _before_relcheck_runs(stderr: str) -> bool:
+    """Whether a traceback comes from before relcheck can handle a signal: Python's own
+    start-up (site, runpy), importing the package (``__init__``, ``_version``), or the
+    lines of ``__main__`` above its first handler. Anything later is relcheck's fault."""
+    first = _handler_line()
+    for name, line in re.findall(r'File "([^"]+)", line (\d+)', stderr):
+        path = Path(name)
+        if path.parent != PACKAGE and PACKAGE not in path.parents:
+            continue  # the interpreter's own code (site, runpy, importlib)
+        if path in (PACKAGE / "__init__.py", PACKAGE / "_version.py"):
+            continue
+        if path == PACKAGE / "__main__.py" and int(line) <= first:
+            continue
+        return False
+    return True
 
 
 @pytest.mark.slow
@@ -71,9 +92,9 @@ def test_ctrl_c_at_random_moments_exits_130_or_finishes_without_a_traceback(
         proc.send_signal(signal.SIGINT)
         out, err = communicate(proc)
         FIGURES.add("signal/timeout runs")
-        if TRACEBACK in err and not _frames_in_relcheck(err):
-            # The signal landed while the Python interpreter itself was starting (site,
-            # runpy), before any relcheck code runs: outside what relcheck can handle.
+        if TRACEBACK in err and _before_relcheck_runs(err):
+            # The signal landed while the interpreter was starting, before relcheck's
+            # first line could install a handler: outside what relcheck can handle.
             startup += 1
             continue
         check_run(proc.returncode, out + err, git_repo)
