@@ -4,9 +4,12 @@ the process that escaped; afterwards /proc must not show it running."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -61,8 +64,6 @@ def _script(tmp_path: Path, then: str) -> Path:
 
 def _escaped_alive(pids: Path) -> list[str]:
     """Techniques whose process still runs after a short, bounded wait."""
-    import os
-    import time
 
     found = {f.stem: int(f.read_text()) for f in pids.glob("*.pid")}
     assert sorted(found) == sorted(TECHNIQUES), found
@@ -149,3 +150,64 @@ def test_processes_that_left_the_group_are_stopped_when_relcheck_is_signalled(
     assert _escaped_alive(pids) == []
     check_run(proc.returncode, out + err, git_repo)
     assert latest_record(git_repo)["outcome"] == outcome
+
+
+SERVER = """
+import os, sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+open(os.path.join(sys.argv[1], "server.pid"), "w").write(str(os.getpid()))
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+HTTPServer(("127.0.0.1", int(sys.argv[2])), Handler).serve_forever()
+"""
+
+
+def test_a_service_outside_its_group_lives_until_the_last_step_that_uses_it(
+    git_repo: Path, checklist, run_env: dict[str, str], pids: Path, tmp_path: Path
+) -> None:
+    server = tmp_path / "server.py"
+    server.write_text(SERVER)
+    ask = f"{sys.executable} -c 'import os, urllib.request as u; u.urlopen(os.environ[\"RELCHECK_SERVICE_URL\"])'"
+    checklist(
+        f"""
+        version: 1
+        services:
+          api:
+            run: "setsid {sys.executable} {server} {pids} {{port}} & wait"
+            ready: "http://127.0.0.1:{{port}}/"
+        steps:
+          - id: first
+            service: api
+            run: |
+              setsid sleep 3006 &
+              echo $! > {pids}/step.pid
+              {ask}
+          - id: second
+            service: api
+            needs: [first]
+            run: {ask}
+        """
+    )
+    proc = run_relcheck("run", "--dry-run", cwd=git_repo, env=run_env, timeout=60)
+    out = proc.stdout + proc.stderr
+    FIGURES.add("process trees: scenarios", 2)
+    assert proc.returncode == 0, out
+    record = latest_record(git_repo)
+    assert step_record(record, "second")["status"] == "passed", record
+    check_run(proc.returncode, out, git_repo)
+    left = [f.stem for f in pids.glob("*.pid") if pid_alive(int(f.read_text()))]
+    FIGURES.add("orphaned processes", len(left))
+    for f in pids.glob("*.pid"):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(f.read_text()), signal.SIGKILL)
+    assert left == []
