@@ -5,6 +5,7 @@ record that readers show as interrupted."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -133,3 +134,61 @@ def test_a_closed_output_pipe_leaves_a_finished_record(
     _count(record["outcome"])
     assert record["outcome"] != "running", record
     assert "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_closing_the_terminal_stops_the_run_and_its_steps(
+    git_repo: Path, checklist, run_env: dict[str, str], tmp_path: Path
+) -> None:
+    # relcheck in a pseudo-terminal it controls (the live view draws there); closing the
+    # terminal's other end is what closing the window or losing ssh does: SIGHUP, and
+    # every later write to the terminal fails.
+    import fcntl
+    import termios
+    import threading
+
+    from tests.helpers import RELCHECK
+
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    sentinel = tmp_path / "released"
+    checklist(with_release(_running_step(pids), sentinel))
+    master, slave = os.openpty()
+
+    def take_terminal() -> None:
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    proc = subprocess.Popen(
+        [*RELCHECK, "run"],
+        cwd=git_repo,
+        env={**os.environ, **run_env, "TERM": "xterm"},
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+        preexec_fn=take_terminal,  # noqa: PLW1509 (the test starts no threads before)
+    )
+    os.close(slave)
+
+    def drain() -> None:
+        with contextlib.suppress(OSError):
+            while os.read(master, 65536):
+                pass
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        wait_for(pids / "step.pid")
+    finally:
+        os.close(master)
+    try:
+        code = proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise AssertionError("relcheck did not end after its terminal closed") from None
+    record = latest_record(git_repo)
+    _count(record["outcome"])
+    assert code == 129
+    check_run(code, "", git_repo, pid_dir=pids)
+    assert record["outcome"] == "terminated"
+    assert step_record(record, "long")["status"] == "interrupted"
+    assert not sentinel.exists()
