@@ -23,7 +23,8 @@ from relcheck.process import OutputSink
 
 # How long after its deadline (or a Ctrl-C) a runner that is in Python code, not waiting
 # for a process, may take to return: runners that watch ``ctx.remaining()`` and
-# ``ctx.cancel`` return well within it.
+# ``ctx.cancel`` return well within it. One waiting for a process gets up to
+# process.stop_time() more.
 SLACK = 1.0
 _POLL = 0.1
 
@@ -52,14 +53,19 @@ def call(
 
     worker = threading.Thread(target=work, name=f"relcheck-step-{name}", daemon=True)
     worker.start()
-    give_up: float | None = None
+    give_up = at_most = float("inf")
     while not done.wait(_POLL):
         if cancel.hurried:  # a second Ctrl-C: stop waiting at once
             return _abandon(sink, Status.INTERRUPTED, "interrupted")
         now = time.monotonic()
-        if give_up is None and (cancel.cancelled or now >= deadline):
-            give_up = now + (process.stop_time() if process.busy(worker.ident) else SLACK)
-        if give_up is not None and now >= give_up:
+        if at_most == float("inf") and (cancel.cancelled or now >= deadline):
+            give_up, at_most = now + SLACK, now + process.stop_time() + SLACK
+        if process.busy(worker.ident):
+            # It waits for a process, which process.run stops by itself (SIGINT, SIGTERM,
+            # SIGKILL, a grace period apart): a git push must be over before the step is
+            # given up. Only for as long as that can take.
+            give_up = max(give_up, now + SLACK)
+        if now >= min(give_up, at_most):
             if cancel.cancelled:
                 return _abandon(sink, Status.INTERRUPTED, "interrupted")
             return _abandon(sink, Status.TIMED_OUT, f"timed out after {timeout:g}s")
