@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -192,3 +193,37 @@ def test_closing_the_terminal_stops_the_run_and_its_steps(
     assert record["outcome"] == "terminated"
     assert step_record(record, "long")["status"] == "interrupted"
     assert not sentinel.exists()
+
+
+LAST_RESORT = """
+import os, signal, sys, time
+from relcheck.interrupts import Cancellation, handle_signals
+
+cancellation = Cancellation()
+cancellation.last_words = lambda: open(sys.argv[1], "w").write("final record")
+with handle_signals(cancellation):
+    for _ in range(3):  # the main thread is stuck where no signal can stop it
+        os.kill(os.getpid(), signal.SIG{name})
+        time.sleep(0.2)
+    time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize(("name", "code"), [("INT", 130), ("TERM", 143), ("HUP", 129)])
+def test_the_third_signal_writes_the_record_before_exiting_at_once(
+    tmp_path: Path, name: str, code: int
+) -> None:
+    written = tmp_path / "record"
+    proc = subprocess.run(
+        [sys.executable, "-c", LAST_RESORT.replace("{name}", name), str(written)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    FIGURES.add("signals: scenarios")
+    FIGURES.add("records left running", int(not written.exists()))
+    assert proc.returncode == code, proc.stderr
+    assert written.read_text() == "final record"
+    assert "stopped at once; the record says so" in proc.stderr
