@@ -423,6 +423,7 @@ class NetworkResult:
     ok: bool
     stdout: str
     error: str  # git's own words, or why it was stopped
+    stopped: bool = False  # git did not end by itself: a timeout or a signal stopped it
 
 
 def network(
@@ -466,9 +467,9 @@ def network(
         log.write(own.tail().encode() + b"\n")
     stdout = result.stdout.decode("utf-8", errors="replace")
     if result.timed_out:
-        return NetworkResult(False, stdout, f"no answer within {timeout:g}s")
+        return NetworkResult(False, stdout, f"no answer within {timeout:g}s", stopped=True)
     if result.cancelled:
-        return NetworkResult(False, stdout, "interrupted")
+        return NetworkResult(False, stdout, "interrupted", stopped=True)
     if result.returncode != 0:
         return NetworkResult(False, stdout, said or result.describe())
     return NetworkResult(True, stdout, said)
