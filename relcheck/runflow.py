@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from relcheck import checklist as checklist_mod
 from relcheck import engine, gitrepo, record
 from relcheck.context import build_run_info
-from relcheck.errors import UsageError
+from relcheck.errors import RelcheckError, UsageError
 from relcheck.interrupts import Cancellation
-from relcheck.models import Checklist, Outcome, RunInfo, RunResult, StepResult
+from relcheck.models import Checklist, Outcome, RunInfo, RunResult, Status, StepResult
 from relcheck.redact import Redactor, looks_secret
 from relcheck.report import Reporter
 
@@ -45,6 +45,24 @@ class RunRequest:
     commit: str | None = None
     branch: str | None = None
     own_paths: tuple[str, ...] = ()  # see RunInfo.own_paths; the record folder is added
+
+
+class RecordNotWritten(RelcheckError):
+    """The final record could not be written, after release steps ran: ``result`` is
+    what the run did, ``reason`` why it is not on disk."""
+
+    exit_code = 2
+
+    def __init__(self, result: RunResult, reason: str) -> None:
+        super().__init__(f"the run record could not be written: {reason}")
+        self.result = result
+        self.reason = reason
+
+
+def _reached_release(checklist: Checklist, result: RunResult) -> bool:
+    """Whether a release step of ``checklist`` ran (not skipped) in ``result``."""
+    releases = {s.id for s in checklist.steps if engine.is_release(s)}
+    return any(r.step_id in releases and r.status is not Status.SKIPPED for r in result.steps)
 
 
 def tool_env(environ: Mapping[str, str]) -> dict[str, str]:
@@ -211,7 +229,14 @@ def execute(
             )
             record.write(directory, crashed)
             raise
-        path = record.write(directory, result)
+        try:
+            path = record.write(directory, result)
+        except (OSError, RelcheckError) as exc:
+            if not _reached_release(checklist, result):
+                raise
+            # The release steps ran: what they did exists whether or not it is written
+            # down, so the caller reports it (and exits as the release is) with a warning.
+            raise RecordNotWritten(result, str(exc)) from exc
     return result, os.path.relpath(path, request.root) if path.startswith(request.root) else path
 
 
