@@ -182,6 +182,13 @@ def not_made_by_relcheck(root: str, ref: gitrepo.TagRef) -> str | None:
         return "an annotated tag without relcheck's Relcheck-* trailers"
     if summary.commit != ref.commit or (summary.tag and summary.tag != ref.name):
         return f"a tag relcheck made for {summary.tag or 'another tag'} at {summary.commit[:9]}"
+    from relcheck.verify import check
+
+    # The rest of what `relcheck verify` asks: every required step passed, with the
+    # checklist committed there: a tag is a release only if its run passed.
+    verdict = check(root, ref.name, ref.object, None, signature=False)
+    if not verdict.ok:
+        return f"a tag whose run summary does not hold ({verdict.problems[0]})"
     return None
 
 
