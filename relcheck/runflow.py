@@ -189,6 +189,14 @@ def execute(
     with run_lock(state_dir):
         if info.commit:
             info = dataclasses.replace(info, tree=gitrepo.tree_of(request.root, info.commit))
+        completed: dict[str, str] = {}
+        if request.mode in ("run", "release"):
+            from relcheck import resume
+
+            progress = resume.progress(request.root, checklist, info, directory)
+            if progress is not None:
+                info = dataclasses.replace(info, resume=progress.left)
+                completed = progress.completed
         started = time.time()
         record.write(
             directory, RunResult(info, Outcome.RUNNING, started, started, ()), durable=False
@@ -211,6 +219,7 @@ def execute(
             confirmations=request.confirmations,
             cache=_result_cache(request, checklist, info, state_dir, fresh),
             prior=request.prior,
+            completed=completed,
             # The checks' results are on disk before a tag exists: a tag is never made
             # by a run whose record could not be kept (a full disk, say).
             before_release=lambda partial: record.write(directory, partial),
