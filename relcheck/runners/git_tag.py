@@ -53,6 +53,12 @@ class GitTagRunner(Runner):
         if problem is not None:
             return StepResult(Status.FAILED, f"would fail: {problem}")
         release = checklist.release
+        existing = gitrepo.local_tag(info.root, info.tag) if info.tag else None
+        if existing is not None:  # made by relcheck for this commit, or it would fail
+            left = f"; the release would resume with {', '.join(info.resume)}"
+            return f"{info.tag} exists at {existing.commit[:7]}: would not tag again" + (
+                left if info.resume else ""
+            )
         text = f"would tag {info.tag} at {(info.commit or '-')[:7]}"
         text += " (signed)" if release.sign else ""
         return text + (f" and push to {release.remote}" if release.push else "")

@@ -270,6 +270,10 @@ def test_a_failed_release_step_after_the_tag_is_resumed_by_the_next_run(
     assert remote_tags(git_repo) == [TAG]
     assert not published.exists()
 
+    planned = run_relcheck("run", "--dry-run", "--no-progress", cwd=git_repo, env=run_env)
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert "would not tag again; the release would resume with publish" in planned.stdout
+
     refused.unlink()
     second = run_relcheck("run", "--no-progress", cwd=git_repo, env=run_env)
     output = second.stdout + second.stderr
