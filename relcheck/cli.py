@@ -15,7 +15,12 @@ from relcheck import __version__
 from relcheck.errorhandler import boundary
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from relcheck.interrupts import Cancellation
+    from relcheck.models import RunResult
     from relcheck.report import Reporter
+    from relcheck.runflow import RunRequest
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 HOOK_NAMES = ("pre-push", "pre-commit", "pre-merge-commit")  # as relcheck.hooks.HOOK_NAMES
@@ -174,7 +179,7 @@ def run(
     from relcheck.errors import UsageError
     from relcheck.interrupts import Cancellation, handle_signals
     from relcheck.report.select import make_reporter
-    from relcheck.runflow import RunRequest, execute, exit_code
+    from relcheck.runflow import RunRequest, execute
 
     if skip and not reason:
         raise UsageError("--skip needs --reason TEXT: a skipped step is recorded with why")
@@ -231,18 +236,92 @@ def run(
         from relcheck.hookrun import run_hook
 
         sys.exit(run_hook(hook_name, request, reporter_factory, sys.stdin, os.environ))
+    streams = _guard_output()
     reporter = reporter_factory()
     with handle_signals(Cancellation()) as cancellation:
         try:
-            result, record_path = execute(request, reporter, cancellation)
+            outcome = _execute(execute, request, reporter, cancellation)
         finally:
             close = getattr(reporter, "close", None)  # give the terminal back, even on a crash
             if close is not None:
                 close()
         # Still inside: a late Ctrl-C must not turn a finished run into exit 130.
-        reporter.finish(result, record_path)
-        code = exit_code(result, cancellation)
+        code = _finish(reporter, *outcome, streams, cancellation)
     sys.exit(code)
+
+
+def _guard_output() -> tuple[object, object]:
+    """Put stdout and stderr behind guards: output that cannot be written (a closed
+    pipe, a full disk) is dropped and said at the end, and never changes the run."""
+    from relcheck.report.guard import guard
+
+    sys.stdout = guard(sys.stdout)  # type: ignore[assignment]
+    sys.stderr = guard(sys.stderr)  # type: ignore[assignment]
+    return sys.stdout, sys.stderr
+
+
+def _execute(
+    execute: Callable[[RunRequest, Reporter, Cancellation], tuple[RunResult, str]],
+    request: RunRequest,
+    reporter: Reporter,
+    cancellation: Cancellation,
+) -> tuple[RunResult, str | None, list[str]]:
+    """Run; a record that could not be written after release steps ran is a warning."""
+    from relcheck.runflow import RecordNotWritten
+
+    try:
+        result, record_path = execute(request, reporter, cancellation)
+    except RecordNotWritten as exc:
+        return exc.result, None, [f"the run record could not be written: {exc.reason}"]
+    return result, record_path, []
+
+
+def _finish(
+    reporter: Reporter,
+    result: RunResult,
+    record_path: str | None,
+    warnings: list[str],
+    streams: tuple[object, object],
+    cancellation: Cancellation,
+) -> int:
+    """Report the result and return the exit code, which says what the run did.
+
+    After a release step ran, the release exists or not whatever could not be printed
+    or written afterwards (the summary, the JUnit file, the record): those are warnings
+    that say what is true, never a different exit code."""
+    from relcheck.errors import RelcheckError
+    from relcheck.report.guard import GuardedStream, why_lost
+    from relcheck.runflow import exit_code
+
+    try:
+        reporter.finish(result, record_path)
+    except (OSError, RelcheckError) as exc:
+        warnings.append(f"the report could not be written: {exc}")
+    stdout = streams[0]
+    if isinstance(stdout, GuardedStream):
+        stdout.flush()
+        if stdout.lost is not None:
+            warnings.append(f"standard output was lost ({why_lost(stdout.lost)})")
+    code = exit_code(result, cancellation)
+    if warnings:
+        truth = f"; {_release_truth(result)}" if _release_truth(result) else ""
+        for warning in warnings:
+            click.echo(f"relcheck: warning: {warning}{truth}", err=True)
+        if stdout is not None and getattr(stdout, "lost", None) is not None:
+            # The result line did not reach its reader: say it where it can be read.
+            click.echo(f"relcheck: {result.outcome}: {result.message or ''}".rstrip(": "), err=True)
+    return code
+
+
+def _release_truth(result: RunResult) -> str:
+    """What the run's release steps did, in a clause, or '' when none ran."""
+    ran = [r for r in result.steps if r.metrics.get("tag") and r.status.ok]
+    if not ran:
+        return ""
+    tag = ran[-1].metrics["tag"]
+    if result.outcome.value == "passed":
+        return f"the release {tag} is made (exit 0)"
+    return f"{tag} was made, but the release did not finish"
 
 
 def _check_version_option(version: str | None) -> None:
@@ -556,7 +635,7 @@ def release(
     from relcheck.checklist import find_checklist, load_checklist
     from relcheck.interrupts import Cancellation, handle_signals
     from relcheck.plan import kind_of
-    from relcheck.runflow import RunRequest, execute, exit_code
+    from relcheck.runflow import RunRequest, execute
 
     _check_version_option(release_version)
     root = _root()
@@ -573,6 +652,7 @@ def release(
     from relcheck.cienv import is_ci
     from relcheck.report.select import make_reporter
 
+    streams = _guard_output()
     reporter = make_reporter(fmt=fmt, ci=is_ci(os.environ), environ=os.environ)
     request = RunRequest(
         root=root,
@@ -584,10 +664,9 @@ def release(
         own_paths=record_dirs,  # downloaded into the checkout, they are not changes
     )
     with handle_signals(Cancellation()) as cancellation:
-        result, record_path = execute(request, reporter, cancellation)
+        outcome = _execute(execute, request, reporter, cancellation)
         # Still inside: a late Ctrl-C must not turn a finished run into exit 130.
-        reporter.finish(result, record_path)
-        code = exit_code(result, cancellation)
+        code = _finish(reporter, *outcome, streams, cancellation)
     sys.exit(code)
 
 

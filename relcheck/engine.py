@@ -71,6 +71,9 @@ class RunOptions:
     # Called with the run so far once the gate is open, before the first release step;
     # if it raises, no release step runs (relcheck records the checks before tagging).
     before_release: Callable[[RunResult], None] | None = None
+    # Release steps an earlier run completed for this release (its tag exists at this
+    # commit): step id -> run id. They are not run again; the others resume.
+    completed: Mapping[str, str] = field(default_factory=dict)
     # Every result as it finishes: what a caller can still record if run() raises.
     finished: list[StepResult] = field(default_factory=list)
 
@@ -119,6 +122,7 @@ class _Run:
         self.blocked = False
         self.shared: _Services = _NoServices()  # run() puts the checklist's services here
         self.settled: str | None = None  # a precondition found the release already made
+        self.resuming: str | None = None  # ... its tag made, release steps after it left
 
     # -- events ---------------------------------------------------------------------
     def emit(self, kind: str, step: Step, result: StepResult | None) -> None:
@@ -334,10 +338,19 @@ class _Run:
             self.options.cache.store(step, result)
         released = result.metrics.get("already_released") if is_precondition(step) else None
         if result.status.ok and released and self.options.release and self.settled is None:
-            # The release tag already points at this commit: nothing would change, so
-            # the checks need not run again and the run passes (an idempotent release).
-            self.settled = result.summary
-            self.stop_reason = f"not run: {released} is already released at this commit"
+            if self.info.resume and self.resuming is None:
+                # The tag proves the checks passed on this commit; release steps after
+                # it did not all complete: the release resumes with those.
+                self.resuming = result.summary
+                self.stop_reason = (
+                    f"not run: {released} is made at this commit; the release resumes "
+                    f"with {', '.join(self.info.resume)}"
+                )
+            elif not self.info.resume:
+                # The release tag already points at this commit: nothing would change, so
+                # the checks need not run again and the run passes (an idempotent release).
+                self.settled = result.summary
+                self.stop_reason = f"not run: {released} is already released at this commit"
         if result.status.ok or step.optional:
             return
         if is_precondition(step):
@@ -451,11 +464,13 @@ def run(
             state.skip(step, state.stop_reason or "not run: already released")
     else:
         blocker = state.gate(checks)
+        if state.resuming is not None and not state.blocked:
+            blocker = None  # the checks passed in the run that made the tag
         if state.blocked:
             outcome = Outcome.BLOCKED
         else:
             outcome = Outcome.PASSED if blocker is None else Outcome.FAILED
-        message = blocker
+        message = blocker or state.resuming
         if blocker is None and releases and options.release and not options.dry_run:
             blocker = _checkpoint(state, checklist, started)
             if blocker is not None:
@@ -481,6 +496,8 @@ def run(
                 message = _also(message, state.results[step.id].summary)
             elif cancel.cancelled:
                 state.skip(step, "not run: the run was interrupted")
+            elif step.id in options.completed:
+                state.skip(step, f"completed in run {options.completed[step.id]}: not run again")
             else:
                 result = state.execute(step)
                 state.finish(step, result)
@@ -497,7 +514,8 @@ def run(
         # the tag exists, so the run passed (and exits 0), however late the signal came.
         # Otherwise an interrupted run (a release step included) ends as interrupted.
         released = bool(releases) and all(
-            s.id in state.results and state.results[s.id].status.ok for s in releases
+            s.id in options.completed or (s.id in state.results and state.results[s.id].status.ok)
+            for s in releases
         )
         if cancel.cancelled and outcome is not Outcome.BLOCKED and not released:
             outcome = stopped_outcome(cancel)

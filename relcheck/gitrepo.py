@@ -7,6 +7,7 @@ a couple of milliseconds; gitpython (whose import alone costs ~70 ms, as it runs
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import threading
@@ -361,9 +362,10 @@ def delete_tag(root: str, tag: TagRef) -> str | None:
 
 
 def verify_tag(root: str, tag: str) -> tuple[bool, str]:
-    """``git tag -v``: whether the tag's signature is good, and what git said."""
+    """``git verify-tag``: whether the signature of the tag (a name, or a tag object's
+    id) is good, and what git said."""
     proc = subprocess.run(
-        ["git", "tag", "-v", "--", tag],
+        ["git", "verify-tag", "--", tag],
         cwd=root,
         capture_output=True,
         text=True,
@@ -379,7 +381,7 @@ def verify_tag(root: str, tag: str) -> tuple[bool, str]:
     if proc.returncode == 0:
         good = [line for line in said if line.startswith("Good")]
         return True, (good or said or ["signature verified"])[0]
-    return False, "; ".join(said[-2:]) or f"git tag -v exited {proc.returncode}"
+    return False, "; ".join(said[-2:]) or f"git verify-tag exited {proc.returncode}"
 
 
 @dataclass(frozen=True)
@@ -413,6 +415,27 @@ def read_tag(root: str, tag: str) -> TagObject | None:
     return TagObject(tag, ref.commit, tagger, float(obj.tagged_date), message, bool(signature))
 
 
+def read_tag_object(root: str, obj: str, name: str) -> TagObject | None:
+    """The annotated tag object ``obj`` (an object id, as a pre-push hook gets it, or a
+    ref), read as ``name``; None when ``obj`` is not a tag object (a lightweight tag
+    names a commit)."""
+    kind = git(root, "cat-file", "-t", obj, check=False)
+    if kind != "tag":
+        return None
+    raw = git(root, "cat-file", "tag", obj, strip=False)
+    head, _, body = raw.partition("\n\n")
+    tagger, when = "", 0.0
+    for line in head.splitlines():
+        if line.startswith("tagger "):
+            who, _, stamp = line[len("tagger ") :].rpartition("> ")
+            tagger = who + ">"
+            with contextlib.suppress(ValueError, IndexError):
+                when = float(stamp.split()[0])
+    message, _, signature = body.partition("-----BEGIN ")
+    commit = git(root, "rev-parse", "--verify", "-q", f"{obj}^{{commit}}", check=False)
+    return TagObject(name, commit, tagger, when, message, bool(signature))
+
+
 # -- the network: every call bounded by a timeout, never prompting --------------------
 
 
@@ -423,6 +446,7 @@ class NetworkResult:
     ok: bool
     stdout: str
     error: str  # git's own words, or why it was stopped
+    stopped: bool = False  # git did not end by itself: a timeout or a signal stopped it
 
 
 def network(
@@ -466,9 +490,9 @@ def network(
         log.write(own.tail().encode() + b"\n")
     stdout = result.stdout.decode("utf-8", errors="replace")
     if result.timed_out:
-        return NetworkResult(False, stdout, f"no answer within {timeout:g}s")
+        return NetworkResult(False, stdout, f"no answer within {timeout:g}s", stopped=True)
     if result.cancelled:
-        return NetworkResult(False, stdout, "interrupted")
+        return NetworkResult(False, stdout, "interrupted", stopped=True)
     if result.returncode != 0:
         return NetworkResult(False, stdout, said or result.describe())
     return NetworkResult(True, stdout, said)

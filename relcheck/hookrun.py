@@ -115,17 +115,25 @@ def run_hook(
     if flag(environ, "RELCHECK_SKIP"):
         _note(f"RELCHECK_SKIP is set: the {hook} checks are skipped")
         return 0
-    if environ.get("RELCHECK_RUN_ID"):
-        # A step of a relcheck run (the release step pushing its tag) is pushing: that
-        # run has checked this commit already, and holds the lock a second run would need.
-        _note(f"pushed by a step of relcheck run {environ['RELCHECK_RUN_ID']}: nothing to check")
-        return 0
     refs = pushed_refs(hook, request.root, stdin, environ)
     if not refs:
         _note("nothing to check: the push sends no commits")
         return 0
     if all(ref.deletes for ref in refs):
         _note("nothing to check: the push only deletes refs")
+        return 0
+    if hook == "pre-push":
+        # Before anything else, and for every pusher: a release tag must be one relcheck
+        # made for a passing run, or it says what was never checked.
+        refused, refs = guard_release_tags(request, refs)
+        if refused:
+            return refused
+        if not refs:
+            return 0
+    if environ.get("RELCHECK_RUN_ID"):
+        # A step of a relcheck run (the release step pushing its tag) is pushing: that
+        # run has checked this commit already, and holds the lock a second run would need.
+        _note(f"pushed by a step of relcheck run {environ['RELCHECK_RUN_ID']}: nothing to check")
         return 0
     targets: list[prepush.Target] = []
     unselected: list[str] = []
@@ -153,6 +161,57 @@ def run_hook(
         if code >= 130:
             break
     return code
+
+
+def guard_release_tags(
+    request: runflow.RunRequest, refs: list[prepush.PushedRef]
+) -> tuple[int, list[prepush.PushedRef]]:
+    """Verify each pushed release tag as `relcheck verify` does; return 1 when one is
+    not a tag relcheck made for a passing run of its commit (the push is refused), and
+    the refs left to check. A release tag that verifies needs no checks run again."""
+    from relcheck import gitrepo, verify
+    from relcheck.releasetags import spelled_version
+
+    root, code, left = request.root, 0, []
+    for ref in refs:
+        obj = commit = ""
+        if not ref.deletes and ref.remote_ref.startswith("refs/tags/"):
+            obj = gitrepo.git(root, "rev-parse", "--verify", "-q", ref.local_sha, check=False)
+            commit = gitrepo.git(
+                root, "rev-parse", "--verify", "-q", f"{obj}^{{commit}}", check=False
+            )
+        if not commit:  # not a tag, or not one of a commit
+            left.append(ref)
+            continue
+        checklist = committed_checklist(request, commit) or runflow.load(request)
+        makes_tags = any(step.uses == "git-tag" for step in checklist.steps)
+        if not makes_tags or spelled_version(checklist.release.tag, ref.name) is None:
+            left.append(ref)  # not a release tag of this project: the hook's usual checks
+            continue
+        rules = verify.ReleaseRules(checklist.release.tag, checklist.release.version_from)
+        verdict = verify.check(root, ref.name, obj, rules)
+        if verdict.ok:
+            run = verdict.record.summary.run_id if verdict.record else "-"
+            _note(
+                f"{ref.name}: a release tag relcheck made for a passing run of {commit[:9]} "
+                f"(run {run}): verified, pushed without running the checks again"
+            )
+            continue
+        code = 1
+        local = ref.local_ref.removeprefix("refs/tags/")
+        _note(
+            f"pre-push refused: {ref.name} is a release tag (it names version "
+            f"{spelled_version(checklist.release.tag, ref.name)}), but not one relcheck made "
+            f"for a passing run of {commit[:9]}:"
+        )
+        for problem in verdict.problems:
+            _note(f"  {problem}")
+        _note(
+            f"fix: delete it with `git tag -d {local}`, and let `relcheck run` make the release "
+            "tag: it tags only a commit on which every required step passed. "
+            "`git push --no-verify` skips this check once"
+        )
+    return code, left
 
 
 def _check(

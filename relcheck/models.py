@@ -181,6 +181,9 @@ class RunInfo:
     # Absolute paths this run reads or writes in the work tree (records it releases
     # from, its record folder, reports): relcheck's own files, not changes to release.
     own_paths: tuple[str, ...] = ()
+    # The release tag exists (relcheck made it for a passing run of this commit) but
+    # these release steps after it have not completed: the run resumes with them.
+    resume: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

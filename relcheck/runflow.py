@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from relcheck import checklist as checklist_mod
 from relcheck import engine, gitrepo, interrupts, record
 from relcheck.context import build_run_info
-from relcheck.errors import UsageError
+from relcheck.errors import RelcheckError, UsageError
 from relcheck.interrupts import Cancellation
-from relcheck.models import Checklist, Outcome, RunInfo, RunResult, StepResult
+from relcheck.models import Checklist, Outcome, RunInfo, RunResult, Status, StepResult
 from relcheck.redact import Redactor, looks_secret
 from relcheck.report import Reporter
 
@@ -46,6 +46,24 @@ class RunRequest:
     commit: str | None = None
     branch: str | None = None
     own_paths: tuple[str, ...] = ()  # see RunInfo.own_paths; the record folder is added
+
+
+class RecordNotWritten(RelcheckError):
+    """The final record could not be written, after release steps ran: ``result`` is
+    what the run did, ``reason`` why it is not on disk."""
+
+    exit_code = 2
+
+    def __init__(self, result: RunResult, reason: str) -> None:
+        super().__init__(f"the run record could not be written: {reason}")
+        self.result = result
+        self.reason = reason
+
+
+def _reached_release(checklist: Checklist, result: RunResult) -> bool:
+    """Whether a release step of ``checklist`` ran (not skipped) in ``result``."""
+    releases = {s.id for s in checklist.steps if engine.is_release(s)}
+    return any(r.step_id in releases and r.status is not Status.SKIPPED for r in result.steps)
 
 
 def tool_env(environ: Mapping[str, str]) -> dict[str, str]:
@@ -172,6 +190,14 @@ def execute(
     with run_lock(state_dir):
         if info.commit:
             info = dataclasses.replace(info, tree=gitrepo.tree_of(request.root, info.commit))
+        completed: dict[str, str] = {}
+        if request.mode in ("run", "release"):
+            from relcheck import resume
+
+            progress = resume.progress(request.root, checklist, info, directory)
+            if progress is not None:
+                info = dataclasses.replace(info, resume=progress.left)
+                completed = progress.completed
         started = time.time()
         record.write(
             directory, RunResult(info, Outcome.RUNNING, started, started, ()), durable=False
@@ -209,6 +235,7 @@ def execute(
                 cache=_result_cache(request, checklist, info, state_dir, fresh),
                 prior=request.prior,
                 finished=finished,
+                completed=completed,
                 # The checks' results are on disk before a tag exists: a tag is never made
                 # by a run whose record could not be kept (a full disk, say).
                 before_release=lambda partial: record.write(directory, partial),
@@ -217,15 +244,24 @@ def execute(
             if begin is not None:
                 begin(checklist, info)
             result = engine.run(checklist, info, options, cancellation)
-            path = record.write(directory, result)
         except BaseException as exc:
             # Anything that goes wrong after the first write (a reporter, the cache, the
-            # engine, the final write itself) ends the record as an error, not 'running'.
+            # engine) ends the record as an error, not 'running'.
             cancellation.last_words = None
             with contextlib.suppress(BaseException):
                 record_as_ended(Outcome.ERROR, f"relcheck failed: {exc!r}")
             raise
         cancellation.last_words = None
+        try:
+            path = record.write(directory, result)
+        except (OSError, RelcheckError) as exc:
+            if not _reached_release(checklist, result):
+                with contextlib.suppress(BaseException):
+                    record_as_ended(Outcome.ERROR, f"relcheck failed: {exc!r}")
+                raise
+            # The release steps ran: what they did exists whether or not it is written
+            # down, so the caller reports it (and exits as the release is) with a warning.
+            raise RecordNotWritten(result, str(exc)) from exc
     return result, os.path.relpath(path, request.root) if path.startswith(request.root) else path
 
 

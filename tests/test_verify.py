@@ -221,3 +221,20 @@ def test_verify_outside_a_repository_says_so_in_words(tmp_path: Path) -> None:
         in proc.stderr
     )
     assert "fatal:" not in proc.stderr and "for-each-ref" not in proc.stderr
+
+
+def test_a_relcheck_summary_under_another_version_does_not_verify(released: Path) -> None:
+    _retag(released, _message(released), name="v9.9.9")
+    proc = _verify(released, "v9.9.9")
+    assert proc.returncode == 1
+    assert "FAIL  version: v9.9.9 names 9.9.9, the run released 1.2.0" in proc.stdout
+    assert "FAIL  name: the run made v1.2.0, not v9.9.9" in proc.stdout
+
+
+def test_a_release_tag_spelled_without_the_v_is_read_as_its_version(released: Path) -> None:
+    proc = _verify(released)
+    assert "ok    version: v1.2.0 names 1.2.0, pyproject.toml's version at" in proc.stdout
+    git(released, "tag", "1.2.0", "v1.2.0")  # the same tag object, spelled without the v
+    proc = _verify(released, "1.2.0")
+    assert "ok    version: 1.2.0 names 1.2.0" in proc.stdout
+    assert "FAIL  name: the run made v1.2.0, not 1.2.0" in proc.stdout

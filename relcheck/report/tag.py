@@ -74,6 +74,10 @@ def print_verdict(verdict: Verdict) -> None:
             click.echo(line)
     for ok, text in verdict.checks:
         click.echo(f"  {'ok  ' if ok else 'FAIL'}  {text}")
+    for note in verdict.notes:
+        click.echo(f"  note  {note}")
+    checked = ", ".join(dict.fromkeys(text.split(":", 1)[0] for _, text in verdict.checks))
+    click.echo(f"checked: {checked} (from the tag object and the tagged commit; no run is redone)")
     if verdict.ok:
         click.echo(f"relcheck: {verdict.tag} verified")
     else:

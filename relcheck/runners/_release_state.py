@@ -182,6 +182,13 @@ def not_made_by_relcheck(root: str, ref: gitrepo.TagRef) -> str | None:
         return "an annotated tag without relcheck's Relcheck-* trailers"
     if summary.commit != ref.commit or (summary.tag and summary.tag != ref.name):
         return f"a tag relcheck made for {summary.tag or 'another tag'} at {summary.commit[:9]}"
+    from relcheck.verify import check
+
+    # The rest of what `relcheck verify` asks: every required step passed, with the
+    # checklist committed there: a tag is a release only if its run passed.
+    verdict = check(root, ref.name, ref.object, None, signature=False)
+    if not verdict.ok:
+        return f"a tag whose run summary does not hold ({verdict.problems[0]})"
     return None
 
 
@@ -226,7 +233,7 @@ def local_release(
         return None, foreign(tag, why)
     release = checklist.release
     if not release.push:
-        return f"{tag} is already released at {commit[:9]}: nothing to do", None
+        return _made(tag, commit, "", info), None
     there, answer = gitrepo.remote_tag(
         root, release.remote, tag, timeout=timeout, cancel=cancel, log=log
     )
@@ -248,9 +255,17 @@ def local_release(
         )
     if there.commit != commit:
         return None, elsewhere(tag, there.commit, commit, f" on {release.remote}")
-    return (
-        f"{tag} is already released at {commit[:9]}, here and on {release.remote}: nothing to do"
-    ), None
+    return _made(tag, commit, f", here and on {release.remote}", info), None
+
+
+def _made(tag: str, commit: str, where: str, info: RunInfo) -> str:
+    """ "Already released", or, with release steps after the tag left, what resumes."""
+    if info.resume:
+        return (
+            f"{tag} is made at {commit[:9]}{where}; the release resumes with "
+            f"{', '.join(info.resume)}, which did not complete"
+        )
+    return f"{tag} is already released at {commit[:9]}{where}: nothing to do"
 
 
 def elsewhere(tag: str, tagged: str, commit: str, where: str) -> Finding:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -14,6 +15,8 @@ from relcheck.registry import Runner, StepContext
 from relcheck.runners import _release_state as state
 
 _PUSH_TIMEOUT = Duration(60)
+# How long, at most, the remote is asked after a push error whether it has the tag.
+_TRUTH_TIMEOUT = 15.0
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,7 @@ class GitTagParams:
     __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
 
     title: str | None = None  # first line of the tag message (default: "Release <tag>")
-    push_timeout: Duration = _PUSH_TIMEOUT  # the push gives up (and the tag is removed) after
+    push_timeout: Duration = _PUSH_TIMEOUT  # the push gives up after; the remote is then asked
 
 
 class GitTagRunner(Runner):
@@ -34,7 +37,8 @@ class GitTagRunner(Runner):
     release = True
     description = (
         "The release step: an annotated (or signed) tag on the checked commit carrying the "
-        "run summary, pushed when `release.push` is true; a failed push removes it again."
+        "run summary, pushed when `release.push` is true; after a push error the remote is "
+        "asked, and the local tag is removed only when the remote does not have it."
     )
 
     @staticmethod
@@ -49,6 +53,12 @@ class GitTagRunner(Runner):
         if problem is not None:
             return StepResult(Status.FAILED, f"would fail: {problem}")
         release = checklist.release
+        existing = gitrepo.local_tag(info.root, info.tag) if info.tag else None
+        if existing is not None:  # made by relcheck for this commit, or it would fail
+            left = f"; the release would resume with {', '.join(info.resume)}"
+            return f"{info.tag} exists at {existing.commit[:7]}: would not tag again" + (
+                left if info.resume else ""
+            )
         text = f"would tag {info.tag} at {(info.commit or '-')[:7]}"
         text += " (signed)" if release.sign else ""
         return text + (f" and push to {release.remote}" if release.push else "")
@@ -144,21 +154,75 @@ def _release(params: GitTagParams, ctx: StepContext) -> StepResult:
             f"created {what} and pushed it to {release.remote}",
             metrics={**metrics, "pushed": True},
         )
-    # Never a half release: without the push, the local tag goes too, so a rerun starts
-    # clean. (If the remote did take it before the timeout, the rerun sees it there at
-    # this commit and reports the release as made.)
+    return _after_push_error(root, release.remote, made, what, pushed, params, ctx)
+
+
+def _after_push_error(
+    root: str,
+    remote: str,
+    made: gitrepo.TagRef,
+    what: str,
+    pushed: gitrepo.NetworkResult,
+    params: GitTagParams,
+    ctx: StepContext,
+) -> StepResult:
+    """What is true after a push that did not end well: the remote is asked (a push
+    stopped by a timeout or a signal may have landed before it was stopped, as a slow
+    ``post-receive`` hook shows), and the local tag goes only when the remote lacks it."""
+    tag, reason = made.name, _push_reason(pushed)
+    details = tuple(line for line in pushed.error.splitlines() if line.strip())
+    metrics: dict[str, Any] = {
+        "tag": tag,
+        "commit": made.commit,
+        "tag_object": made.object,
+        "signed": ctx.checklist.release.sign,
+        "push_error": reason,
+    }
+    # A fresh event: the run's own may be set already (the push was interrupted), and
+    # the answer is needed all the more then.
+    timeout = min(_TRUTH_TIMEOUT, float(params.push_timeout))
+    there, answer = gitrepo.remote_tag(
+        root, remote, tag, timeout=timeout, cancel=threading.Event(), log=ctx.sink
+    )
+    interrupted = ctx.cancel.is_set()
+    if answer.ok and there is not None and there.object == made.object:
+        return StepResult(
+            Status.PASSED,
+            f"created {what} and pushed it to {remote}: git push said {reason!r}, but "
+            f"`git ls-remote` shows {remote} has {tag} at {made.commit[:9]}: the release is made",
+            details=details,
+            metrics={**metrics, "pushed": True, "remote_checked": True},
+        )
+    status = Status.INTERRUPTED if interrupted else Status.FAILED
+    if not answer.ok and pushed.stopped:
+        # Unknown: git was stopped, so the tag may be there. Removing it here would
+        # hide a release that exists; keeping it lets the next run (or a person) ask.
+        return StepResult(
+            status,
+            f"pushing {tag} to {remote} failed: {reason}; could not ask {remote} whether "
+            f"it has {tag} ({_push_reason(answer)}): the local tag is kept; see `git "
+            f"ls-remote {remote} refs/tags/{tag}`, then push it (`git push {remote} "
+            f"refs/tags/{tag}`) or delete it (`git tag -d {tag}`)",
+            details=details,
+            metrics={**metrics, "tag_removed": False},
+        )
+    if not answer.ok:  # git ended by itself and did not report the tag accepted
+        found = f"git did not push it ({remote} could not be asked: {_push_reason(answer)})"
+    elif there is None:
+        found = f"{remote} does not have {tag} (`git ls-remote`)"
+    else:
+        found = f"{remote} has another {tag}, at {there.commit[:9]}"
     left = gitrepo.delete_tag(root, made)
     removal = (
         "the local tag was removed, so a rerun starts clean"
         if left is None
         else f"the local tag could not be removed ({left}): delete it with `git tag -d {tag}`"
     )
-    status = Status.INTERRUPTED if ctx.cancel.is_set() else Status.FAILED
     return StepResult(
         status,
-        f"pushing {tag} to {release.remote} failed: {_push_reason(pushed)}; {removal}",
-        details=tuple(line for line in pushed.error.splitlines() if line.strip()),
-        metrics={**metrics, "tag_removed": left is None},
+        f"pushing {tag} to {remote} failed: {reason}; {found}; {removal}",
+        details=details,
+        metrics={**metrics, "pushed": False, "tag_removed": left is None},
     )
 
 

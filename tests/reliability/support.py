@@ -106,6 +106,28 @@ class TagRunner(Runner):
 
 
 @dataclass(frozen=True)
+class PublishParams:
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
+    published: str  # each publication appends the run id here
+    refused_while: str  # the upload is refused while this file exists
+
+
+class PublishRunner(Runner):
+    """A release step after the tag, as a package upload: refused while a file says so."""
+
+    name = "reltest-publish"
+    Params = PublishParams
+    release = True
+
+    def run(self, params: PublishParams, ctx: Any) -> StepResult:
+        if os.path.exists(params.refused_while):
+            return StepResult(Status.FAILED, "the package index refused the upload")
+        with open(params.published, "a") as fh:
+            fh.write(f"{ctx.info.run_id} {ctx.info.tag}\\n")
+        return StepResult(Status.PASSED, f"published {ctx.info.version}")
+
+
+@dataclass(frozen=True)
 class StuckParams:
     __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
     started: str
@@ -162,6 +184,7 @@ def write_test_plugin(folder: Path) -> Path:
         "[relcheck.runners]\nreltest-tag = reltest_plugin:TagRunner\n"
         "reltest-stuck = reltest_plugin:StuckRunner\n"
         "reltest-block = reltest_plugin:BlockRunner\n"
+        "reltest-publish = reltest_plugin:PublishRunner\n"
     )
     return folder
 

@@ -1,0 +1,66 @@
+"""Output that cannot change a run: a closed pipe (``relcheck run | head -1``) or a full
+disk under a redirect loses the rest of the output, never the run or its exit code."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Any, TextIO
+
+
+class GuardedStream:
+    """Wraps a text stream; the first write or flush that fails is remembered, and
+    everything after it is dropped instead of raised."""
+
+    # click writes to a stream's binary buffer when it mistrusts its encoding: hidden,
+    # so every write comes through here.
+    buffer = None
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self.lost: OSError | None = None
+
+    def write(self, text: str) -> int:
+        if self.lost is None:
+            try:
+                self._stream.write(text)
+            except OSError as exc:
+                self._fail(exc)
+        return len(text)
+
+    def flush(self) -> None:
+        if self.lost is None:
+            try:
+                self._stream.flush()
+            except OSError as exc:
+                self._fail(exc)
+
+    def _fail(self, exc: OSError) -> None:
+        self.lost = exc
+        # What is still buffered would fail again when Python flushes at exit (and turn
+        # the exit code into 120): point the descriptor at /dev/null instead.
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+
+    def isatty(self) -> bool:
+        try:
+            return self._stream.isatty()
+        except (OSError, ValueError):
+            return False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def guard(stream: TextIO) -> GuardedStream:
+    """``stream`` wrapped (once)."""
+    return stream if isinstance(stream, GuardedStream) else GuardedStream(stream)
+
+
+def why_lost(exc: OSError) -> str:
+    """A short reason: ``the pipe was closed`` or the system's words."""
+    if isinstance(exc, BrokenPipeError):
+        return "the reader closed the pipe"
+    return exc.strerror or str(exc)
