@@ -101,6 +101,7 @@ def ci_branch_at_head(
     branch."""
     from relcheck.cienv import ci_branch
     from relcheck.refname import tag_name_problem
+    from relcheck.releases import reason
 
     named = ci_branch(environ)
     if named is None:
@@ -123,7 +124,7 @@ def ci_branch_at_head(
         return CiBranch(
             None,
             f"{variable} names {branch!r}, but {remote!r} could not be asked whether HEAD is "
-            f"its tip: {answer.error}",
+            f"its tip ({reason(answer.error)})",
         )
     tip = heads.get(branch)
     if tip == commit:

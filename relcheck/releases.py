@@ -77,6 +77,11 @@ class History:
     remote: str | None  # the remote whose tags were read too
     problem: str | None = None  # why the release tags are not known
 
+    def brief(self) -> str:
+        """The last release in a few words, and where the tags were read, for a summary."""
+        last = f"last release {self.tags[0].name}" if self.tags else "no earlier release"
+        return last + (f" (shallow clone: tags read from {self.remote})" if self.shallow else "")
+
     def others(self, tag: str | None) -> list[ReleaseTag]:
         """Every release tag but ``tag`` (the one this release would make)."""
         return [t for t in self.tags if t.name != tag]
@@ -118,7 +123,7 @@ def read(
             else:
                 problem = (
                     f"this is a shallow clone, and {remote!r} could not be asked for the "
-                    f"release tags: {answer.error}"
+                    f"release tags ({reason(answer.error)})"
                 )
         if not shallow:
             problem = None  # the whole history is here; the remote only adds to it
@@ -129,6 +134,13 @@ def read(
             tags.append(ReleaseTag(name, version, commit, here))
     tags.sort(key=lambda t: (t.version, t.here, t.name), reverse=True)
     return History(tuple(tags), shallow, asked, problem)
+
+
+def reason(error: str) -> str:
+    """git's ``fatal:`` line (or its first) from a multi-line complaint."""
+    lines = [line.strip() for line in error.splitlines() if line.strip()]
+    fatal = [line for line in lines if line.startswith(("fatal:", "error:"))]
+    return (fatal or lines or ["no reason given"])[0]
 
 
 def history_fact(history: History, environ: Mapping[str, str] = os.environ) -> Fact:

@@ -168,7 +168,7 @@ def tag_refusal(
     from relcheck.releases import release_refusal
 
     refused = release_refusal(root, checklist, info, order="version" not in off)
-    return f"not tagging: version: {refused}" if refused else None
+    return f"not tagging: {refused}" if refused else None
 
 
 def _ci_branch(root: str, checklist: Checklist, commit: str) -> str | None:

@@ -115,9 +115,10 @@ def _check_all(params: GitParams, ctx: StepContext, root: str) -> StepResult:
             metrics=metrics,
             details=tuple(f.line() for f in failed),
         )
+    brief = f"; {history.brief()}" if history is not None else ""
     return StepResult(
         Status.PASSED,
-        f"{len(findings)} release preconditions hold",
+        f"{len(findings)} release preconditions hold{brief}",
         metrics=metrics,
         details=tuple(f.line() for f in findings),
     )
