@@ -175,7 +175,7 @@ def version_refusal(version: str, *, prerelease: bool) -> Fact | None:
         return Fact(
             False,
             f"{version} is a development version, not a release",
-            f"set the version to the release itself (such as {parsed.base_version}) and commit it",
+            "commit the version to release, without its .dev part",
         )
     if parsed.local is not None:
         return Fact(
@@ -210,18 +210,31 @@ def already_released(history: History, version: str, tag: str | None) -> Fact | 
     )
 
 
+def maintenance_branch(patterns: tuple[str, ...], branch: str | None) -> bool:
+    """Whether ``branch`` is a maintenance branch: matched by a ``release.branch`` entry
+    after the first (``release/*`` in ``[main, "release/*"]``), not by the first, which
+    names the main line."""
+    import fnmatch
+
+    if branch is None or not patterns or fnmatch.fnmatchcase(branch, patterns[0]):
+        return False
+    return any(fnmatch.fnmatchcase(branch, p) for p in patterns[1:])
+
+
 def newer_fact(
     root: str,
     history: History,
     version: str,
     tag: str | None,
     commit: str,
+    *,
+    maintenance: bool = False,
     environ: Mapping[str, str] = os.environ,
 ) -> Fact:
     """Whether ``version`` is newer than the last release (PEP 440 order: 1.2.0rc1 comes
-    before 1.2.0). A release newer than ``version`` that is not an ancestor of ``commit``
-    belongs to another line: a maintenance release (1.2.5 after 2.0.0) is fine from a
-    branch that never had 2.0.0, which only the whole history can show."""
+    before 1.2.0). On a ``maintenance`` branch, releases newer than ``version`` that are
+    not in the history of ``commit`` belong to another line (1.0.1 from ``release/1.x``
+    after 2.0.0 on main), which only the whole history can show."""
     parsed = parse_version(version)
     if parsed is None:
         return Fact(False, f"{version} is not a PEP 440 version")
@@ -231,20 +244,27 @@ def newer_fact(
         if not others:
             return Fact(True, f"{version}, the first release")
         return Fact(True, f"{version} is newer than the last release {others[0].name}")
+    last = newer[0]
+    where = "" if last.here else f" on {history.remote}"
+    refused = f"{version} is not newer than the last release {last.name}{where}"
+    fix = f"name a version after {last.name}"
+    if not maintenance:
+        older = "releases of an older line are made from a branch listed after the first"
+        return Fact(False, refused, f"{fix} ({older} under `release.branch`)")
+    if history.shallow:
+        # Only the whole history shows whether the newer releases are on another line.
+        return Fact(
+            False, refused, f"{fix}, or for a maintenance release {cienv.full_history_fix(environ)}"
+        )
     for release in newer:
-        before = gitrepo.is_ancestor(root, release.commit, commit)
-        if before is True or history.shallow:
-            fix = f"name a version after {newer[0].name}"
-            if before is not True:  # a shallow clone cannot show what came before
-                fix += f" (for a release of an older line: {cienv.full_history_fix(environ)})"
-            return Fact(False, f"{version} is not newer than the last release {newer[0].name}", fix)
-        # False, or None: without the commit here it cannot be an ancestor, as the whole
-        # history of the checked commit is here (not a shallow clone).
-    line = [t for t in others if t.version < parsed]
-    since = f"the last release on this line is {line[0].name}; " if line else ""
+        # None (the commit is not here) is no ancestor either: in a clone that is not
+        # shallow, the whole history of the checked commit is here.
+        if gitrepo.is_ancestor(root, release.commit, commit) is True:
+            return Fact(False, f"{refused}, which this commit comes after", fix)
     return Fact(
         True,
-        f"{version} is a maintenance release: {since}{newer[0].name} is on another line",
+        f"{version} is a maintenance release: {newer[0].name} and the other newer releases "
+        "are not in this branch's history",
     )
 
 
@@ -321,7 +341,8 @@ def release_refusal(
         if problem.ok:
             problem = already_released(history, version, info.tag)
         if problem is None and order:
-            problem = newer_fact(root, history, version, info.tag, commit)
+            maintenance = maintenance_branch(release.branch, info.branch)
+            problem = newer_fact(root, history, version, info.tag, commit, maintenance=maintenance)
     if problem is None or problem.ok:
         return None
     return problem.text + (f"; fix: {problem.fix}" if problem.fix else "")

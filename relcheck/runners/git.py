@@ -304,7 +304,10 @@ def _version(root: str, ctx: StepContext, history: releases.History | None) -> F
     again = releases.already_released(history, version, ctx.info.tag)
     if again is not None:
         return _finding("version", again)
-    order = releases.newer_fact(root, history, version, ctx.info.tag, ctx.info.commit or "")
+    maintenance = releases.maintenance_branch(ctx.checklist.release.branch, ctx.info.branch)
+    order = releases.newer_fact(
+        root, history, version, ctx.info.tag, ctx.info.commit or "", maintenance=maintenance
+    )
     return _finding("version", order)
 
 

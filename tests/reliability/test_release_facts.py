@@ -18,7 +18,7 @@ from tests.reliability.support import FIGURES, check_run, remote_tags
 
 WITH_PRECONDITIONS = """
 version: 1
-release: {{tag: "{tag}", changelog: null, branch: [main, "release/*"]{extra}}}
+release: {{tag: "{tag}", changelog: null, branch: {branch}{extra}}}
 steps:
   - id: repo
     uses: git
@@ -30,7 +30,7 @@ steps:
 
 TAG_STEP_ONLY = """
 version: 1
-release: {{tag: "{tag}", changelog: null, branch: [main, "release/*"]{extra}}}
+release: {{tag: "{tag}", changelog: null, branch: {branch}{extra}}}
 steps:
   - id: check
     run: 'true'
@@ -54,6 +54,7 @@ def project(
     tag: str = "v{version}",
     checklist: str = WITH_PRECONDITIONS,
     extra: str = "",
+    branch: str = '[main, "release/*"]',
 ) -> Path:
     """A project whose ``released`` tags (names as given) each mark a commit of that
     version, then a commit of ``version`` with the checklist; all pushed to ``origin``
@@ -67,7 +68,7 @@ def project(
         commit_all(repo, f"release {name}")
         git(repo, "tag", "-a", "-m", f"release {name}", name)
     _pyproject(repo, version)
-    write(repo / "relcheck.yaml", checklist.format(tag=tag, extra=extra))
+    write(repo / "relcheck.yaml", checklist.format(tag=tag, extra=extra, branch=branch))
     commit_all(repo, f"version {version}")
     git(repo, "remote", "add", "origin", str(remote))
     git(repo, "push", "-q", "-u", "origin", "main", "--tags")
@@ -113,21 +114,20 @@ def verdict(
 # -- a shallow clone ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("env", "fix"),
-    [
-        ({}, "`git fetch --tags --unshallow`"),
-        (GITHUB, "`fetch-depth: 0` on actions/checkout"),
-        (GITLAB, "`GIT_DEPTH: 0`"),
-    ],
-    ids=["local", "github", "gitlab"],
-)
+CI_FIXES = [
+    ({}, "`git fetch --tags --unshallow`"),
+    (GITHUB, "`fetch-depth: 0` on actions/checkout"),
+    (GITLAB, "`GIT_DEPTH: 0`"),
+]
+
+
+@pytest.mark.parametrize("env", [env for env, _ in CI_FIXES], ids=["local", "github", "gitlab"])
 def test_a_shallow_clone_does_not_release_a_version_older_than_the_remotes_last(
-    tmp_path: Path, env: dict[str, str], fix: str
+    tmp_path: Path, env: dict[str, str]
 ) -> None:
     project(tmp_path, ["v0.8.0", "v1.0.0"], "0.9.0")
     clone = shallow_clone(tmp_path)
-    says = ("0.9.0 is not newer than the last release v1.0.0", fix)
+    says = ("0.9.0 is not newer than the last release v1.0.0 on origin",)
     verdict(clone, refused=True, code=3, says=says, env=env)
     verdict(clone, "--dry-run", refused=True, code=3, says=says, env=env)
 
@@ -137,14 +137,15 @@ def test_the_release_step_alone_reads_the_remotes_tags_in_a_shallow_clone(
 ) -> None:
     project(tmp_path, ["v1.0.0"], "0.9.0", checklist=TAG_STEP_ONLY)
     clone = shallow_clone(tmp_path)
-    says = ("not tagging: 0.9.0 is not newer than the last release v1.0.0",)
+    says = ("not tagging: 0.9.0 is not newer than the last release v1.0.0 on origin",)
     verdict(clone, "--dry-run", refused=True, code=1, says=says)
     verdict(clone, refused=True, code=1, says=says)
 
 
+@pytest.mark.parametrize(("env", "fix"), CI_FIXES, ids=["local", "github", "gitlab"])
 @pytest.mark.parametrize("checklist", [WITH_PRECONDITIONS, TAG_STEP_ONLY], ids=["git", "git-tag"])
 def test_a_shallow_clone_whose_remote_cannot_be_reached_is_refused(
-    tmp_path: Path, checklist: str
+    tmp_path: Path, checklist: str, env: dict[str, str], fix: str
 ) -> None:
     project(tmp_path, ["v1.0.0"], "1.1.0", checklist=checklist)
     clone = shallow_clone(tmp_path)
@@ -152,10 +153,10 @@ def test_a_shallow_clone_whose_remote_cannot_be_reached_is_refused(
     says = (
         "this is a shallow clone, and 'origin' could not be asked for the release tags",
         "relcheck cannot tell which versions were released",
-        "fetch-depth: 0",
+        fix,
     )
     code = 3 if checklist is WITH_PRECONDITIONS else 1
-    verdict(clone, refused=True, code=code, says=says, env=GITHUB)
+    verdict(clone, refused=True, code=code, says=says, env=env)
 
 
 def test_a_shallow_clone_without_a_remote_is_refused(tmp_path: Path) -> None:
@@ -235,7 +236,7 @@ def test_a_detached_head_that_is_not_the_tip_of_the_branch_ci_names_is_refused(
     says = ("GITHUB_REF_NAME names 'main', but HEAD is not its tip (origin/main is at",)
     verdict(clone, refused=True, code=3, says=says, env=GITHUB_PUSH_TO_MAIN)
     # The release step asks again, without the git step's word for it.
-    write(clone / "relcheck.yaml", TAG_STEP_ONLY.format(tag="v{version}", extra=""))
+    write(clone / "relcheck.yaml", TAG_STEP_ONLY.format(tag="v{version}", extra="", branch="main"))
     commit_all(clone, "the tag step alone")
     says = ("not tagging: branch: HEAD is detached",)
     verdict(clone, refused=True, code=1, says=says, env=GITHUB_PUSH_TO_MAIN)
@@ -309,7 +310,7 @@ def test_a_maintenance_release_of_an_older_line_is_newer_than_its_own_line(
     git(repo, "checkout", "main", "--", "relcheck.yaml")
     _pyproject(repo, "1.0.1")
     commit_all(repo, "fix on the 1.x line")
-    says = ("1.0.1 is a maintenance release: the last release on this line is v1.0.0",)
+    says = ("1.0.1 is a maintenance release: v2.0.0 and the other newer releases are not in",)
     verdict(repo, "--dry-run", refused=False)
     details = step_record(latest_record(repo), "repo")["details"]
     assert any(says[0] in d for d in details), details
@@ -326,3 +327,35 @@ def test_tags_that_name_no_version_are_not_releases(tmp_path: Path) -> None:
     git(repo, "tag", "deploy-2026-11-30")
     git(repo, "tag", "v9-beta-candidate")
     verdict(repo, "--dry-run", refused=False, says=("last release v1.0.0",))
+
+
+def test_a_maintenance_release_needs_the_whole_history(tmp_path: Path) -> None:
+    repo = project(tmp_path, ["v1.0.0"], "2.0.0")
+    git(repo, "tag", "-a", "-m", "release 2.0.0", "v2.0.0")
+    git(repo, "switch", "-q", "-c", "release/1.x", "v1.0.0")
+    git(repo, "checkout", "main", "--", "relcheck.yaml")
+    _pyproject(repo, "1.0.1")
+    commit_all(repo, "fix on the 1.x line")
+    git(repo, "push", "-q", "origin", "release/1.x", "--tags")
+    clone = tmp_path / "ci"
+    remote = f"file://{tmp_path / 'remote.git'}"
+    git(tmp_path, "clone", "-q", "--depth", "1", "-b", "release/1.x", remote, str(clone))
+    says = ("1.0.1 is not newer than the last release v2.0.0 on origin", "fetch-depth: 0")
+    verdict(clone, "--dry-run", refused=True, code=3, says=says, env=GITHUB)
+
+
+def test_the_main_line_does_not_release_an_older_version_made_on_another_branch(
+    tmp_path: Path,
+) -> None:
+    # As click's main (8.5.0.dev) beside 8.5.0 released from `stable`: main is the first
+    # release branch, so a release older than the last is refused there.
+    repo = project(tmp_path, ["v1.0.0"], "1.0.0", branch="[main, stable]")
+    git(repo, "switch", "-q", "-c", "stable")
+    _pyproject(repo, "1.1.0")
+    commit_all(repo, "1.1.0 on stable")
+    git(repo, "tag", "-a", "-m", "release 1.1.0", "v1.1.0")
+    git(repo, "switch", "-q", "main")
+    _pyproject(repo, "1.0.1")
+    commit_all(repo, "1.0.1 on main")
+    says = ("1.0.1 is not newer than the last release v1.1.0", "after the first")
+    verdict(repo, refused=True, code=3, says=says)
