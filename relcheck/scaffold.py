@@ -32,7 +32,7 @@ def detect(root: str) -> Project:
     if ruff is None and "ruff" in pyproject.get("tool", {}):
         ruff = "pyproject.toml [tool.ruff]"
     remote = _remote(root)
-    tag, version_tags = _tag_style(root)
+    tag, version_tags = _tag_style(root, remote)
     return Project(
         root=root,
         version_from="pyproject" if has_static_version else "git-describe",
@@ -73,14 +73,19 @@ def _remote(root: str) -> str | None:
     return remotes[0] if remotes else None
 
 
-def _tag_style(root: str) -> tuple[str | None, int]:
+def _tag_style(root: str, remote: str | None) -> tuple[str | None, int]:
     """The ``release.tag`` pattern the project's version tags follow (``v{version}`` or
-    ``{version}``, whichever most of them use), and how many tags name a version."""
+    ``{version}``, whichever most of them use), and how many tags name a version; a
+    shallow clone's tags are the remote's."""
     if not _in_git(root):
         return None, 0
     from relcheck.releases import parse_version
 
-    names = [n for n in gitrepo.tag_commits(root) if parse_version(n) is not None]
+    found = list(gitrepo.tag_commits(root))
+    if remote and gitrepo.is_shallow(root):
+        there, _ = gitrepo.remote_refs(root, remote, "tags", timeout=10.0)
+        found += list(there or {})
+    names = [n for n in set(found) if parse_version(n) is not None]
     prefixed = sum(1 for n in names if n[:1] in "vV")
     if not names:
         return None, 0

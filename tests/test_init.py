@@ -163,6 +163,21 @@ def test_init_spells_the_tag_as_the_projects_version_tags_are_spelled(git_repo: 
     assert run_relcheck("validate", cwd=git_repo).returncode == 0
 
 
+def test_init_in_a_shallow_clone_reads_the_tag_spelling_from_the_remote(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    for name in ("1.0.0", "1.1.0"):
+        git(git_repo, "tag", name)
+    commit_all(git_repo, "after the releases")  # a depth-1 clone gets no tag of its own
+    git(git_repo, "push", "-q", "origin", "main", "--tags")
+    clone = tmp_path / "ci"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{tmp_path / 'remote.git'}", str(clone))
+    assert git(clone, "tag", "--list") == ""
+    proc = run_relcheck("init", cwd=clone)
+    assert proc.returncode == 0, proc.stderr
+    assert _release(clone)["tag"] == "{version}"
+
+
 def test_init_keeps_the_v_when_the_projects_tags_have_it_or_there_are_none(
     git_repo: Path, tmp_path: Path
 ) -> None:
