@@ -79,7 +79,7 @@ def _tag_style(root: str, remote: str | None) -> tuple[str | None, int]:
     shallow clone's tags are the remote's."""
     if not _in_git(root):
         return None, 0
-    from relcheck.releases import parse_version
+    from relcheck.versions import parse_version
 
     found = list(gitrepo.tag_commits(root))
     if remote and gitrepo.is_shallow(root):

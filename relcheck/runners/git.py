@@ -15,6 +15,7 @@ from relcheck.refname import tag_name_problem, version_problem
 from relcheck.registry import Runner, StepContext
 from relcheck.runners import _release_state as state
 from relcheck.runners._release_state import Finding
+from relcheck.versions import Fact, version_refusal
 
 _NETWORK_TIMEOUT = Duration(10)
 
@@ -195,7 +196,7 @@ def _tag(root: str, ctx: StepContext, params: GitParams) -> tuple[list[Finding],
     remote = ctx.checklist.release.remote
     if not params.remote_tag:
         return [Finding("tag", True, f"{tag} is new here (remote not asked)")], None
-    if remote not in gitrepo.remotes(root) and not _looks_like_url(remote):
+    if releases.usable_remote(root, remote) is None:
         if ctx.checklist.release.push:
             fix = f"`git remote add {remote} URL`, or change `release.remote`"
             return [Finding("tag", False, f"there is no remote {remote!r} to push to", fix)], None
@@ -227,7 +228,7 @@ def _tag(root: str, ctx: StepContext, params: GitParams) -> tuple[list[Finding],
     )
 
 
-def _finding(check: str, fact: releases.Fact) -> Finding:
+def _finding(check: str, fact: Fact) -> Finding:
     return Finding(check, fact.ok, fact.text, fact.fix)
 
 
@@ -237,14 +238,11 @@ def _branch(root: str, ctx: StepContext) -> Finding:
     from relcheck.context import ci_branch_at_head
 
     wanted, on, commit = ctx.checklist.release.branch, ctx.info.branch, ctx.info.commit
-    finding = state.branch(wanted, on, commit)
     if gitrepo.head(root).branch is not None or commit is None:
-        return finding
+        return state.branch(wanted, on, commit)
     ci = ci_branch_at_head(root, ctx.checklist.release.remote, commit)
-    if not ci.note:
-        return finding
-    if finding.ok:
-        return Finding("branch", True, f"on {on}: {ci.note}")
+    if not ci.note:  # no CI variable names a branch: detached is detached
+        return state.branch(wanted, None, commit)
     if ci.name is None:
         return Finding(
             "branch",
@@ -252,7 +250,8 @@ def _branch(root: str, ctx: StepContext) -> Finding:
             f"HEAD is detached at {commit[:9]}; {ci.note}",
             "release from the tip of the release branch (a CI job started by a push to it)",
         )
-    return finding
+    finding = state.branch(wanted, ci.name, commit)
+    return Finding("branch", True, f"on {ci.name}: {ci.note}") if finding.ok else finding
 
 
 def _history(root: str, ctx: StepContext, params: GitParams) -> releases.History:
@@ -296,7 +295,7 @@ def _version(root: str, ctx: StepContext, history: releases.History | None) -> F
             f"bump the version in pyproject.toml to {version} and commit it "
             f"(or release {declared} instead)",
         )
-    refused = releases.version_refusal(version, prerelease=ctx.checklist.release.prerelease)
+    refused = version_refusal(version, prerelease=ctx.checklist.release.prerelease)
     if refused is not None:
         return _finding("version", refused)
     if history is None or history.problem is not None:
@@ -340,7 +339,3 @@ def _changelog(root: str, ctx: StepContext) -> Finding:
             f"add a heading `{heading}` with the changes of this release",
         )
     return Finding("changelog", True, f"{path}:{line} is the section for {version}")
-
-
-def _looks_like_url(remote: str) -> bool:
-    return "://" in remote or remote.startswith(("/", "./", "../")) or ":" in remote

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from relcheck.cienv import ci_branch, full_history_fix
-from relcheck.releases import parse_version, tag_version, version_refusal
+from relcheck.versions import parse_version, tag_version, version_refusal
 
 
 @pytest.mark.parametrize(
