@@ -615,6 +615,7 @@ def _build(
         push=r.push,
         remote=r.remote,
         changelog=r.changelog,
+        prerelease=r.prerelease,
     )
     return Checklist(
         path=path,

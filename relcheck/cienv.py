@@ -20,3 +20,44 @@ def is_ci(environ: Mapping[str, str], forced: bool = False) -> bool:
 def on_github(environ: Mapping[str, str]) -> bool:
     """True inside a GitHub Actions job."""
     return environ.get("GITHUB_ACTIONS") == "true"
+
+
+def ci_system(environ: Mapping[str, str]) -> str | None:
+    """``github``, ``gitlab``, ``ci`` (another CI system) or None outside CI."""
+    if on_github(environ):
+        return "github"
+    if environ.get("GITLAB_CI") == "true":
+        return "gitlab"
+    return "ci" if is_ci(environ) else None
+
+
+def full_history_fix(environ: Mapping[str, str]) -> str:
+    """How to give relcheck the whole history and the tags, where it runs."""
+    local = "`git fetch --tags --unshallow` first"
+    return {
+        "github": "set `fetch-depth: 0` on actions/checkout (the whole history and the "
+        f"tags), or run {local}",
+        "gitlab": f"set the job variable `GIT_DEPTH: 0` (the whole history), or run {local}",
+        "ci": f"make the CI checkout fetch the whole history and the tags, or run {local}",
+    }.get(ci_system(environ) or "", f"run {local}")
+
+
+def ci_branch(environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """The branch the CI job says it builds, and the variable that says so.
+
+    GitHub: GITHUB_HEAD_REF for a pull request, else GITHUB_REF_NAME when GITHUB_REF_TYPE
+    is ``branch``; GitLab: CI_COMMIT_BRANCH, else CI_COMMIT_REF_NAME unless the pipeline
+    is for a tag. Only a name: whether HEAD is that branch's tip is for the caller to see.
+    """
+    system = ci_system(environ)
+    if system == "github":
+        if environ.get("GITHUB_HEAD_REF"):
+            return environ["GITHUB_HEAD_REF"], "GITHUB_HEAD_REF"
+        if environ.get("GITHUB_REF_TYPE") == "branch" and environ.get("GITHUB_REF_NAME"):
+            return environ["GITHUB_REF_NAME"], "GITHUB_REF_NAME"
+    elif system == "gitlab":
+        if environ.get("CI_COMMIT_BRANCH"):
+            return environ["CI_COMMIT_BRANCH"], "CI_COMMIT_BRANCH"
+        if environ.get("CI_COMMIT_REF_NAME") and not environ.get("CI_COMMIT_TAG"):
+            return environ["CI_COMMIT_REF_NAME"], "CI_COMMIT_REF_NAME"
+    return None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from relcheck import __version__, gitrepo
 from relcheck.errors import UsageError
@@ -81,6 +83,56 @@ def render_tag(template: str, version: str | None) -> str | None:
     return template.replace("{version}", version)
 
 
+@dataclass(frozen=True)
+class CiBranch:
+    """The branch a CI job names for a detached HEAD, if HEAD is that branch's tip."""
+
+    name: str | None  # None: not taken (or no CI variable names a branch)
+    note: str  # how it was verified, or why it was not taken; "" when no CI names one
+
+
+def ci_branch_at_head(
+    root: str, remote: str, commit: str, environ: Mapping[str, str] = os.environ
+) -> CiBranch:
+    """The branch CI variables name (GITHUB_REF_NAME, CI_COMMIT_BRANCH, ...), taken for a
+    detached HEAD only when ``commit`` is that branch's tip: here (``refs/heads/<b>``,
+    ``refs/remotes/<remote>/<b>``) or, failing that, on ``remote`` (``git ls-remote``).
+    A job for another commit (a pull request's merge commit, an older commit) is on no
+    branch."""
+    from relcheck.cienv import ci_branch
+    from relcheck.refname import tag_name_problem
+    from relcheck.releases import reason
+
+    named = ci_branch(environ)
+    if named is None:
+        return CiBranch(None, "")
+    branch, variable = named
+    if tag_name_problem(branch):  # branch names follow the same ref-name rules
+        return CiBranch(None, f"{variable}={branch!r} is not a branch name")
+    known = gitrepo.remotes(root)
+    order = [remote, *(r for r in known if r != remote)] if remote in known else known
+    for ref in [f"refs/heads/{branch}", *(f"refs/remotes/{r}/{branch}" for r in order)]:
+        if gitrepo.ref_commit(root, ref) == commit:
+            shown = ref.removeprefix("refs/remotes/").removeprefix("refs/heads/")
+            return CiBranch(branch, f"HEAD is the tip of {shown}, the branch {variable} names")
+    if remote not in known:
+        return CiBranch(None, f"{variable} names {branch!r}, but HEAD is not its tip here")
+    heads, answer = gitrepo.remote_refs(
+        root, remote, "heads", timeout=10.0, pattern=f"refs/heads/{branch}"
+    )
+    if heads is None:
+        return CiBranch(
+            None,
+            f"{variable} names {branch!r}, but {remote!r} could not be asked whether HEAD is "
+            f"its tip ({reason(answer.error)})",
+        )
+    tip = heads.get(branch)
+    if tip == commit:
+        return CiBranch(branch, f"HEAD is the tip of {branch} on {remote}, as {variable} says")
+    where = f"{remote}/{branch} is at {tip[:9]}" if tip else f"{remote} has no branch {branch!r}"
+    return CiBranch(None, f"{variable} names {branch!r}, but HEAD is not its tip ({where})")
+
+
 def build_run_info(
     checklist: Checklist,
     root: str,
@@ -94,6 +146,9 @@ def build_run_info(
 ) -> RunInfo:
     """The RunInfo for a run of ``checklist`` in ``root``."""
     head = gitrepo.head(root)
+    branch = head.branch
+    if branch is None and head.commit and commit in (None, head.commit) and mode != "hook":
+        branch = ci_branch_at_head(root, checklist.release.remote, head.commit).name
     releasing = mode in ("run", "release") and not only
     version = resolve_version(checklist, root, cli_version, releasing=releasing)
     return RunInfo(
@@ -104,7 +159,7 @@ def build_run_info(
         else checklist.path,
         checklist_sha256=checklist.sha256,
         commit=commit or head.commit,
-        branch=head.branch,
+        branch=branch,
         version=version,
         tag=render_tag(checklist.release.tag, version),
         relcheck_version=__version__,

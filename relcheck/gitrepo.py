@@ -303,19 +303,59 @@ def local_tag(root: str, tag: str) -> TagRef | None:
     return None
 
 
-def previous_tag(root: str, match: str, exclude: str) -> str | None:
-    """The newest tag matching the glob ``match`` reachable from HEAD, except ``exclude``."""
+def previous_tag(root: str, match: str | tuple[str, ...], exclude: str) -> str | None:
+    """The nearest tag matching a glob of ``match`` reachable from HEAD, except ``exclude``."""
+    globs = (match,) if isinstance(match, str) else match
     out = git(
         root,
         "describe",
         "--tags",
         "--abbrev=0",
-        f"--match={match}",
+        *(f"--match={glob}" for glob in globs),
         f"--exclude={exclude}",
         "HEAD",
         check=False,
     )
     return out or None
+
+
+def is_shallow(root: str) -> bool:
+    """Whether the repository is a shallow clone (CI checkouts often are: depth 1)."""
+    return git(root, "rev-parse", "--is-shallow-repository", check=False) == "true"
+
+
+def tag_commits(root: str) -> dict[str, str]:
+    """Every local tag with the commit it points at (tags of trees or blobs left out)."""
+    fmt = "%(refname:strip=2)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)"
+    out = git(root, "for-each-ref", f"--format={fmt}", "refs/tags")
+    found: dict[str, str] = {}
+    for line in out.splitlines():
+        name, kind, obj, peeled_kind, peeled = line.split("\0")
+        if kind == "commit":
+            found[name] = obj
+        elif peeled_kind == "commit":
+            found[name] = peeled
+    return found
+
+
+def is_ancestor(root: str, commit: str, of: str) -> bool | None:
+    """Whether ``commit`` is ``of`` or one of its ancestors; None when git cannot say
+    (``commit`` is not here)."""
+    proc = subprocess.run(
+        ["git", "merge-base", "--is-ancestor", commit, of],
+        cwd=root,
+        capture_output=True,
+        env=without_git_hook_env(os.environ),
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        check=False,
+    )
+    return {0: True, 1: False}.get(proc.returncode)
+
+
+def ref_commit(root: str, ref: str) -> str | None:
+    """The commit ``ref`` (``refs/remotes/origin/main``) names here, or None."""
+    return git(root, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}", check=False) or None
 
 
 def count_commits(root: str, since: str, until: str = "HEAD") -> int:
@@ -535,6 +575,36 @@ def remote_tag(
     # An annotated tag is listed twice: the tag object, then ``^{}``, the commit.
     peeled = found.get(f"{ref}^{{}}")
     return TagRef(tag, found[ref], peeled or found[ref], peeled is not None), result
+
+
+def remote_refs(
+    root: str,
+    remote: str,
+    kind: str,
+    *,
+    timeout: float,
+    cancel: threading.Event | None = None,
+    log: OutputSink | None = None,
+    pattern: str | None = None,
+) -> tuple[dict[str, str] | None, NetworkResult]:
+    """``remote``'s ``kind`` of refs (``tags`` or ``heads``), by short name, each with the
+    commit it points at (an annotated tag's ``^{}`` line); None when it could not be asked."""
+    args = ["ls-remote", f"--{kind}", "--", remote, *([pattern] if pattern else [])]
+    result = network(root, args, timeout=timeout, cancel=cancel, log=log)
+    if not result.ok:
+        return None, result
+    found: dict[str, str] = {}
+    prefix = f"refs/{kind}/"
+    for line in result.stdout.splitlines():
+        sha, _, ref = line.strip().partition("\t")
+        if not ref.startswith(prefix):
+            continue
+        name = ref.removeprefix(prefix)
+        if name.endswith("^{}"):
+            found[name.removesuffix("^{}")] = sha  # the commit wins over the tag object
+        else:
+            found.setdefault(name, sha)
+    return found, result
 
 
 def remote_tag_commit(

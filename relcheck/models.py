@@ -129,6 +129,7 @@ class ReleaseConfig:
     push: bool = False
     remote: str = "origin"
     changelog: str | None = "CHANGELOG.md"
+    prerelease: bool = False  # may a pre-release (1.2.0rc1) be released?
 
 
 @dataclass(frozen=True)

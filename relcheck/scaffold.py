@@ -32,6 +32,7 @@ def detect(root: str) -> Project:
     if ruff is None and "ruff" in pyproject.get("tool", {}):
         ruff = "pyproject.toml [tool.ruff]"
     remote = _remote(root)
+    tag, version_tags = _tag_style(root, remote)
     return Project(
         root=root,
         version_from="pyproject" if has_static_version else "git-describe",
@@ -41,6 +42,8 @@ def detect(root: str) -> Project:
         branch=_default_branch(root, remote),
         remote=remote,
         in_git=_in_git(root),
+        tag=tag,
+        version_tags=version_tags,
     )
 
 
@@ -68,6 +71,25 @@ def _remote(root: str) -> str | None:
     if "origin" in remotes:
         return "origin"
     return remotes[0] if remotes else None
+
+
+def _tag_style(root: str, remote: str | None) -> tuple[str | None, int]:
+    """The ``release.tag`` pattern the project's version tags follow (``v{version}`` or
+    ``{version}``, whichever most of them use), and how many tags name a version; a
+    shallow clone's tags are the remote's."""
+    if not _in_git(root):
+        return None, 0
+    from relcheck.versions import parse_version
+
+    found = list(gitrepo.tag_commits(root))
+    if remote and gitrepo.is_shallow(root):
+        there, _ = gitrepo.remote_refs(root, remote, "tags", timeout=10.0)
+        found += list(there or {})
+    names = [n for n in set(found) if parse_version(n) is not None]
+    prefixed = sum(1 for n in names if n[:1] in "vV")
+    if not names:
+        return None, 0
+    return ("v{version}" if prefixed * 2 >= len(names) else "{version}"), len(names)
 
 
 def _default_branch(root: str, remote: str | None) -> str:
@@ -162,6 +184,11 @@ def write_checklist(
     lines = [f"wrote {shown} from the {template} template ({len(loaded.steps)} steps)"]
     facts = [
         f"version from {project.version_from}",
+        *(
+            [f"tags {project.tag!r} as its {project.version_tags} version tags are spelled"]
+            if project.tag
+            else []
+        ),
         f"release branch {project.branch}",
         f"remote {project.remote}" if project.remote else "no remote: the tag is not pushed",
         f"changelog {project.changelog}" if project.changelog else "no changelog",

@@ -40,6 +40,11 @@ class ReleaseSpec(_Strict):
     changelog: str | None = Field(
         "CHANGELOG.md", description="Changelog that must have a section for the version."
     )
+    prerelease: bool = Field(
+        False,
+        description="Allow pre-release versions (1.2.0rc1, 2.0.0b2) to be released; "
+        "development (.dev0) and local (+local) versions never are.",
+    )
 
 
 class DefaultsSpec(_Strict):

@@ -44,6 +44,8 @@ class Project:
     branch: str
     remote: str | None
     in_git: bool = True  # the project is a git repository
+    tag: str | None = None  # the release.tag pattern its version tags follow, if any
+    version_tags: int = 0  # how many of its tags name a version
 
 
 @dataclass
@@ -93,6 +95,8 @@ def _release_edits(root: Any, project: Project, edits: _Edits) -> None:
         "branch": project.branch,
         "changelog": project.changelog or "null",
     }
+    if project.tag:
+        wanted = {"tag": project.tag, **wanted}
     if project.remote:
         wanted["remote"] = project.remote
     else:
@@ -276,6 +280,10 @@ def _scalar(value: str) -> str:
 
     if value in ("null", "true", "false"):
         return value
+    if "{" in value:  # a tag pattern: double quotes, as the templates write it
+        import json
+
+        return json.dumps(value)
     dumped: str = yaml.safe_dump(value, default_flow_style=True, width=1000)
     return dumped.removesuffix("\n...\n").strip()
 

@@ -113,6 +113,11 @@ BAD_CHECKLISTS = [
         ["2:16: release.tag 'v{version} now': a tag name cannot contain ' '"],
         id="tag-template-git-refuses",
     ),
+    pytest.param(
+        "version: 1\nrelease:\n  prerelease: maybe\nsteps:\n  - id: a\n    run: x\n",
+        ["3:15: release.prerelease: Input should be a valid boolean"],
+        id="prerelease-not-a-boolean",
+    ),
     pytest.param("", ["1:1: the checklist is empty"], id="empty-file"),
     pytest.param(
         "- id: a\n  run: x\n", ["1:1: expected a mapping at the top level, got a list"], id="list"
@@ -208,6 +213,7 @@ def test_valid_checklist_becomes_frozen_steps_with_defaults(tmp_path: Path) -> N
     assert unit.optional is True
     assert dict(unit.env) == {"A": "1"}
     assert len(loaded.sha256) == 64
+    assert loaded.release.prerelease is False  # pre-releases only when the file says so
 
 
 def test_checklist_is_found_through_pyproject(tmp_path: Path) -> None:

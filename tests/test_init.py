@@ -151,6 +151,48 @@ def test_init_takes_the_release_branch_from_the_remotes_default(git_repo: Path) 
     assert _release(git_repo)["branch"] == "stable"
 
 
+def test_init_spells_the_tag_as_the_projects_version_tags_are_spelled(git_repo: Path) -> None:
+    for name in ("1.0.0", "1.1.0", "v0.1.0-old"):
+        git(git_repo, "tag", name)
+    git(git_repo, "tag", "deploy-42")  # not a version: not counted
+    proc = run_relcheck("init", cwd=git_repo)
+    assert proc.returncode == 0, proc.stderr
+    assert "tags '{version}' as its 2 version tags are spelled" in proc.stdout
+    assert 'tag: "{version}"' in (git_repo / "relcheck.yaml").read_text()
+    assert _release(git_repo)["tag"] == "{version}"
+    assert run_relcheck("validate", cwd=git_repo).returncode == 0
+
+
+def test_init_in_a_shallow_clone_reads_the_tag_spelling_from_the_remote(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    for name in ("1.0.0", "1.1.0"):
+        git(git_repo, "tag", name)
+    commit_all(git_repo, "after the releases")  # a depth-1 clone gets no tag of its own
+    git(git_repo, "push", "-q", "origin", "main", "--tags")
+    clone = tmp_path / "ci"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{tmp_path / 'remote.git'}", str(clone))
+    assert git(clone, "tag", "--list") == ""
+    proc = run_relcheck("init", cwd=clone)
+    assert proc.returncode == 0, proc.stderr
+    assert _release(clone)["tag"] == "{version}"
+
+
+def test_init_keeps_the_v_when_the_projects_tags_have_it_or_there_are_none(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    proc = run_relcheck("init", cwd=git_repo)
+    assert proc.returncode == 0, proc.stderr
+    assert _release(git_repo)["tag"] == "v{version}"
+    assert "version tags" not in proc.stdout
+    for name in ("v1.0.0", "v1.1.0", "0.9.0"):
+        git(git_repo, "tag", name)
+    proc = run_relcheck("init", "--force", cwd=git_repo)
+    assert proc.returncode == 0, proc.stderr
+    assert "tags 'v{version}' as its 3 version tags are spelled" in proc.stdout
+    assert _release(git_repo)["tag"] == "v{version}"
+
+
 def test_init_never_overwrites_without_force(git_repo: Path) -> None:
     existing = write(
         git_repo / "relcheck.yaml", "version: 1\nsteps:\n  - id: mine\n    run: 'true'\n"

@@ -146,7 +146,8 @@ def tag_refusal(
             f"HEAD moved from {commit[:9]} to {(head.commit or '-')[:9]} while the checks "
             "ran; no tag was made: run relcheck again on the new commit"
         )
-    on_branch = branch(checklist.release.branch, head.branch, commit)
+    on = head.branch or _ci_branch(root, checklist, commit)
+    on_branch = branch(checklist.release.branch, on, commit)
     if not on_branch.ok and "branch" not in off:
         return f"not tagging: {on_branch.line()}"
     pyproject = checklist.release.version_from == "pyproject"
@@ -162,7 +163,19 @@ def tag_refusal(
     dirty = [] if "clean" in off else [f for f in clean(root, False, own) if not f.ok]
     if dirty:
         return f"not tagging: {dirty[0].line()}"
-    return None
+    # Asked last, as it may ask the remote: a release version, not released already under
+    # any spelling of its tag, and (unless the `git` step switches `version` off) newer.
+    from relcheck.releases import release_refusal
+
+    refused = release_refusal(root, checklist, info, order="version" not in off)
+    return f"not tagging: {refused}" if refused else None
+
+
+def _ci_branch(root: str, checklist: Checklist, commit: str) -> str | None:
+    """The branch of a detached HEAD in CI, as ``context.ci_branch_at_head`` verifies it."""
+    from relcheck.context import ci_branch_at_head
+
+    return ci_branch_at_head(root, checklist.release.remote, commit).name
 
 
 def not_made_by_relcheck(root: str, ref: gitrepo.TagRef) -> str | None:

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from relcheck import gitrepo
+from relcheck import gitrepo, releases
 from relcheck.durations import Duration
 from relcheck.errors import RepoStateError, RunnerError
 from relcheck.models import Status, StepResult
@@ -15,6 +15,7 @@ from relcheck.refname import tag_name_problem, version_problem
 from relcheck.registry import Runner, StepContext
 from relcheck.runners import _release_state as state
 from relcheck.runners._release_state import Finding
+from relcheck.versions import Fact, version_refusal
 
 _NETWORK_TIMEOUT = Duration(10)
 
@@ -74,22 +75,27 @@ def _check_all(params: GitParams, ctx: StepContext, root: str) -> StepResult:
         own = state.own_paths(root, ctx.sink.log_path, ctx.info.own_paths)
         findings.extend(state.clean(root, params.untracked == "fail", own))
     if params.branch:
-        findings.append(
-            state.branch(ctx.checklist.release.branch, ctx.info.branch, ctx.info.commit)
-        )
+        findings.append(_branch(root, ctx))
     if params.upstream:
         findings.append(_upstream(root, ctx, params))
     if params.tag:
         tag_findings, released = _tag(root, ctx, params)
         findings.extend(tag_findings)
+    history = None
+    if (params.version or params.new_commits) and released is None and ctx.info.version:
+        history = _history(root, ctx, params)
+        findings.append(_finding("history", releases.history_fact(history)))
     if params.version:
-        findings.append(_version(root, ctx))
+        findings.append(_version(root, ctx, history))
     if params.changelog and ctx.checklist.release.changelog:
         findings.append(_changelog(root, ctx))
-    if params.new_commits and released is None:
-        finding = _new_commits(root, ctx)
-        if finding is not None:
-            findings.append(finding)
+    if params.new_commits and history is not None and history.problem is None:
+        findings.append(
+            _finding(
+                "new-commits",
+                releases.new_commits_fact(root, history, ctx.info.tag, ctx.info.commit or ""),
+            )
+        )
     for finding in findings:
         ctx.sink.note(("ok   " if finding.ok else "FAIL ") + finding.line())
     failed = [f for f in findings if not f.ok]
@@ -110,9 +116,10 @@ def _check_all(params: GitParams, ctx: StepContext, root: str) -> StepResult:
             metrics=metrics,
             details=tuple(f.line() for f in failed),
         )
+    brief = f"; {history.brief()}" if history is not None else ""
     return StepResult(
         Status.PASSED,
-        f"{len(findings)} release preconditions hold",
+        f"{len(findings)} release preconditions hold{brief}",
         metrics=metrics,
         details=tuple(f.line() for f in findings),
     )
@@ -189,7 +196,7 @@ def _tag(root: str, ctx: StepContext, params: GitParams) -> tuple[list[Finding],
     remote = ctx.checklist.release.remote
     if not params.remote_tag:
         return [Finding("tag", True, f"{tag} is new here (remote not asked)")], None
-    if remote not in gitrepo.remotes(root) and not _looks_like_url(remote):
+    if releases.usable_remote(root, remote) is None:
         if ctx.checklist.release.push:
             fix = f"`git remote add {remote} URL`, or change `release.remote`"
             return [Finding("tag", False, f"there is no remote {remote!r} to push to", fix)], None
@@ -221,7 +228,46 @@ def _tag(root: str, ctx: StepContext, params: GitParams) -> tuple[list[Finding],
     )
 
 
-def _version(root: str, ctx: StepContext) -> Finding:
+def _finding(check: str, fact: Fact) -> Finding:
+    return Finding(check, fact.ok, fact.text, fact.fix)
+
+
+def _branch(root: str, ctx: StepContext) -> Finding:
+    """On the release branch; a detached HEAD in CI is on the branch the CI names when it
+    is that branch's tip (``context.ci_branch_at_head``), and only then."""
+    from relcheck.context import ci_branch_at_head
+
+    wanted, on, commit = ctx.checklist.release.branch, ctx.info.branch, ctx.info.commit
+    if gitrepo.head(root).branch is not None or commit is None:
+        return state.branch(wanted, on, commit)
+    ci = ci_branch_at_head(root, ctx.checklist.release.remote, commit)
+    if not ci.note:  # no CI variable names a branch: detached is detached
+        return state.branch(wanted, None, commit)
+    if ci.name is None:
+        return Finding(
+            "branch",
+            False,
+            f"HEAD is detached at {commit[:9]}; {ci.note}",
+            "release from the tip of the release branch (a CI job started by a push to it)",
+        )
+    finding = state.branch(wanted, ci.name, commit)
+    return Finding("branch", True, f"on {ci.name}: {ci.note}") if finding.ok else finding
+
+
+def _history(root: str, ctx: StepContext, params: GitParams) -> releases.History:
+    release = ctx.checklist.release
+    return releases.read(
+        root,
+        release.tag,
+        releases.usable_remote(root, release.remote),
+        ask_remote=params.remote_tag,
+        timeout=params.network_timeout,
+        cancel=ctx.cancel,
+        log=ctx.sink,
+    )
+
+
+def _version(root: str, ctx: StepContext, history: releases.History | None) -> Finding:
     from relcheck.context import project_version
 
     version, source = ctx.info.version, ctx.checklist.release.version_from
@@ -249,27 +295,19 @@ def _version(root: str, ctx: StepContext) -> Finding:
             f"bump the version in pyproject.toml to {version} and commit it "
             f"(or release {declared} instead)",
         )
-    if source == "git-describe":
-        previous = gitrepo.describe_version(root, ctx.checklist.release.tag, exact=False)
-        if previous and previous[0] != ctx.info.tag and not _newer(version, previous[1]):
-            return Finding(
-                "version",
-                False,
-                f"{version} is not newer than the previous release {previous[0]}",
-                "name the next version with --version",
-            )
-    return Finding("version", True, f"version {version}")
-
-
-def _newer(version: str, than: str) -> bool:
-    """Whether ``version`` comes after ``than``; True when either is not plain dotted
-    numbers (1.2.0), which this check does not try to order."""
-    import re
-
-    plain = re.compile(r"\d+(\.\d+)*")
-    if not (plain.fullmatch(version) and plain.fullmatch(than)):
-        return True
-    return tuple(map(int, version.split("."))) > tuple(map(int, than.split(".")))
+    refused = version_refusal(version, prerelease=ctx.checklist.release.prerelease)
+    if refused is not None:
+        return _finding("version", refused)
+    if history is None or history.problem is not None:
+        return Finding("version", True, f"version {version}")
+    again = releases.already_released(history, version, ctx.info.tag)
+    if again is not None:
+        return _finding("version", again)
+    maintenance = releases.maintenance_branch(ctx.checklist.release.branch, ctx.info.branch)
+    order = releases.newer_fact(
+        root, history, version, ctx.info.tag, ctx.info.commit or "", maintenance=maintenance
+    )
+    return _finding("version", order)
 
 
 def _changelog(root: str, ctx: StepContext) -> Finding:
@@ -301,25 +339,3 @@ def _changelog(root: str, ctx: StepContext) -> Finding:
             f"add a heading `{heading}` with the changes of this release",
         )
     return Finding("changelog", True, f"{path}:{line} is the section for {version}")
-
-
-def _new_commits(root: str, ctx: StepContext) -> Finding | None:
-    tag, template = ctx.info.tag, ctx.checklist.release.tag
-    if tag is None:
-        return None
-    previous = gitrepo.previous_tag(root, template.replace("{version}", "*"), tag)
-    if previous is None:
-        return Finding("new-commits", True, "first release: no earlier release tag")
-    count = gitrepo.count_commits(root, previous, ctx.info.commit or "HEAD")
-    if count == 0:
-        return Finding(
-            "new-commits",
-            False,
-            f"no commits since {previous}: nothing new to release",
-            "commit the changes this release should carry",
-        )
-    return Finding("new-commits", True, f"{state.count(count, 'commit')} since {previous}")
-
-
-def _looks_like_url(remote: str) -> bool:
-    return "://" in remote or remote.startswith(("/", "./", "../")) or ":" in remote

@@ -79,7 +79,7 @@ def test_preconditions_hold_on_a_fresh_release_commit(git_repo: Path, release) -
     assert proc.returncode == 0, proc.stdout + proc.stderr
     repo = step_record(record, "repo")
     assert repo["status"] == "passed"
-    assert repo["summary"] == "7 release preconditions hold"
+    assert repo["summary"] == "8 release preconditions hold; no earlier release"
     assert any("changelog: CHANGELOG.md:3 is the section for 1.2.0" in d for d in repo["details"])
     assert sentinel.exists()
     assert tags(git_repo) == []
@@ -270,7 +270,7 @@ def test_every_failed_precondition_is_reported_in_one_run(git_repo: Path, releas
     write(git_repo / "pyproject.toml", "[project]\nname = 'demo'\nversion = '1.2.0'\n# edit\n")
     proc, record = release.run("--version", "1.3.0")
     out = _blocked(proc, record, sentinel, git_repo)
-    assert "4 of 7 release preconditions failed: clean, branch, version, changelog" in out
+    assert "4 of 8 release preconditions failed: clean, branch, version, changelog" in out
     details = step_record(record, "repo")["details"]
     assert [d.split(":")[0] for d in details] == ["clean", "branch", "version", "changelog"]
     assert all("; fix: " in d for d in details)
@@ -405,7 +405,9 @@ def test_checks_can_be_switched_off_one_by_one(git_repo: Path, release) -> None:
     write(git_repo / "CHANGELOG.md", "# Changelog\n\n## 1.2.0\n- edited\n")
     proc, record = release.run("--dry-run")
     assert proc.returncode == 0, proc.stdout
-    assert step_record(record, "repo")["summary"] == "5 release preconditions hold"
+    assert (
+        step_record(record, "repo")["summary"] == "6 release preconditions hold; no earlier release"
+    )
 
 
 def test_unknown_check_name_is_a_load_error_with_its_line(git_repo: Path, release) -> None:
@@ -549,7 +551,7 @@ def test_git_describe_refuses_a_version_that_is_not_newer_than_the_previous_rele
     sentinel = release(release="  version_from: git-describe\n  changelog: null")
     proc, record = release.run("--version", "1.2.0")
     out = _blocked(proc, record, sentinel, git_repo)
-    assert "version: 1.2.0 is not newer than the previous release v1.10.0" in out
+    assert "version: 1.2.0 is not newer than the last release v1.10.0" in out
 
 
 def test_a_junit_report_left_by_the_last_run_does_not_make_it_dirty(

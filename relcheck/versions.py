@@ -1,0 +1,74 @@
+"""What a version is: PEP 440 (read by ``packaging``), in any spelling of its tag, and
+whether it is one to release (not a development or local version, and a pre-release
+only when the checklist allows it)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from packaging.version import Version
+
+
+class Fact(NamedTuple):
+    """What was found, whether it lets the release go ahead, and the fix when it does not."""
+
+    ok: bool
+    text: str
+    fix: str = ""
+
+
+def parse_version(text: str) -> Version | None:
+    """``text`` as a PEP 440 version, or None when it is not one."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def tag_version(name: str, template: str) -> Version | None:
+    """The version the tag ``name`` releases (``release.tag`` is ``template``), or None
+    when the name is no version: ``v1.2.0``, ``1.2.0`` and ``pkg-1.2.0`` for the pattern
+    ``pkg-{version}`` all release 1.2.0; ``deploy-42`` releases nothing."""
+    prefix, _, suffix = template.partition("{version}")
+    inner = len(name) - len(prefix) - len(suffix)
+    if (prefix or suffix) and inner > 0 and name.startswith(prefix) and name.endswith(suffix):
+        found = parse_version(name[len(prefix) : len(name) - len(suffix)])
+        if found is not None:
+            return found
+    return parse_version(name)  # packaging reads a leading "v" itself
+
+
+def version_refusal(version: str, *, prerelease: bool) -> Fact | None:
+    """Why ``version`` is no version to release (development, local, a pre-release the
+    checklist does not allow, or not PEP 440 at all), or None."""
+    parsed = parse_version(version)
+    if parsed is None:
+        return Fact(
+            False,
+            f"{version} is not a PEP 440 version, so it cannot be ordered against the "
+            "earlier releases",
+            "use a version such as 1.2.0 or 1.2.0rc1",
+        )
+    if parsed.is_devrelease:
+        return Fact(
+            False,
+            f"{version} is a development version, not a release",
+            "commit the version to release, without its .dev part",
+        )
+    if parsed.local is not None:
+        return Fact(
+            False,
+            f"{version} has a local version label (+{parsed.local}), which is not for release",
+            f"release {parsed.public} instead",
+        )
+    if parsed.is_prerelease and not prerelease:
+        return Fact(
+            False,
+            f"{version} is a pre-release, and the checklist does not allow pre-releases",
+            "set `prerelease: true` under `release:` to release it, or release "
+            f"{parsed.base_version}",
+        )
+    return None
