@@ -170,7 +170,7 @@ def guard_release_tags(
     not a tag relcheck made for a passing run of its commit (the push is refused), and
     the refs left to check. A release tag that verifies needs no checks run again."""
     from relcheck import gitrepo, verify
-    from relcheck.releasetags import spelled_version
+    from relcheck.versions import tag_version
 
     root, code, left = request.root, 0, []
     for ref in refs:
@@ -185,7 +185,7 @@ def guard_release_tags(
             continue
         checklist = committed_checklist(request, commit) or runflow.load(request)
         makes_tags = any(step.uses == "git-tag" for step in checklist.steps)
-        if not makes_tags or spelled_version(checklist.release.tag, ref.name) is None:
+        if not makes_tags or tag_version(ref.name, checklist.release.tag) is None:
             left.append(ref)  # not a release tag of this project: the hook's usual checks
             continue
         rules = verify.ReleaseRules(checklist.release.tag, checklist.release.version_from)
@@ -201,7 +201,7 @@ def guard_release_tags(
         local = ref.local_ref.removeprefix("refs/tags/")
         _note(
             f"pre-push refused: {ref.name} is a release tag (it names version "
-            f"{spelled_version(checklist.release.tag, ref.name)}), but not one relcheck made "
+            f"{tag_version(ref.name, checklist.release.tag)}), but not one relcheck made "
             f"for a passing run of {commit[:9]}:"
         )
         for problem in verdict.problems:

@@ -173,13 +173,14 @@ def _check_version(
 ) -> None:
     """The version ``name`` spells is the run's, and (``version_from: pyproject``) the
     one ``pyproject.toml`` has in the tagged commit."""
-    from relcheck.releasetags import same_version, spelled_version
     from relcheck.runners._release_state import committed_version
+    from relcheck.versions import same_version, tag_version
 
-    spelled = spelled_version(rules.tag, name)
-    if spelled is None:
+    parsed = tag_version(name, rules.tag)
+    if parsed is None:
         verdict.add(False, f"version: {name} names no version under {rules.tag!r}")
         return
+    spelled = str(parsed)
     if summary is not None and summary.version and not same_version(spelled, summary.version):
         verdict.add(False, f"version: {name} names {spelled}, the run released {summary.version}")
         return

@@ -41,6 +41,15 @@ def tag_version(name: str, template: str) -> Version | None:
     return parse_version(name)  # packaging reads a leading "v" itself
 
 
+def same_version(a: str, b: str) -> bool:
+    """Whether two version strings name the same PEP 440 version (``v1.2`` is ``1.2.0``);
+    plain string equality for versions PEP 440 cannot read."""
+    first, second = parse_version(a), parse_version(b)
+    if first is None or second is None:
+        return a == b
+    return first == second
+
+
 def version_refusal(version: str, *, prerelease: bool) -> Fact | None:
     """Why ``version`` is no version to release (development, local, a pre-release the
     checklist does not allow, or not PEP 440 at all), or None."""
