@@ -45,6 +45,7 @@ class RunRequest:
     commit: str | None = None
     branch: str | None = None
     own_paths: tuple[str, ...] = ()  # see RunInfo.own_paths; the record folder is added
+    command: str | None = None  # the command line, kept in the record for release notes
 
 
 def tool_env(environ: Mapping[str, str]) -> dict[str, str]:
@@ -162,7 +163,11 @@ def execute(
         _check_tag(info.tag, info.version, request)
     directory = request.record_dir or record.runs_dir(request.root)
     own = (*request.own_paths, directory)
-    info = dataclasses.replace(info, own_paths=tuple(os.path.abspath(p) for p in own))
+    info = dataclasses.replace(
+        info,
+        own_paths=tuple(os.path.abspath(p) for p in own),
+        command=_redactor(checklist).text(request.command) if request.command else None,
+    )
     fresh = _not_passed_last_time(info, checklist, directory) if request.failed else ()
     record.check_writable(directory)
     state_dir = os.path.join(request.root, record.STATE_DIR)
@@ -171,6 +176,9 @@ def execute(
     with run_lock(state_dir):
         if info.commit:
             info = dataclasses.replace(info, tree=gitrepo.tree_of(request.root, info.commit))
+        from relcheck.evidence import stage
+
+        baseline = stage.lookup(request.root, directory, checklist, info)
         started = time.time()
         record.write(
             directory, RunResult(info, Outcome.RUNNING, started, started, ()), durable=False
@@ -196,6 +204,7 @@ def execute(
             # The checks' results are on disk before a tag exists: a tag is never made
             # by a run whose record could not be kept (a full disk, say).
             before_release=lambda partial: record.write(directory, partial),
+            judge=stage.judge(checklist, baseline),
         )
         begin = getattr(reporter, "begin", None)  # optional for older reporters
         if begin is not None:
@@ -211,7 +220,9 @@ def execute(
             )
             record.write(directory, crashed)
             raise
+        result = stage.attach(result, baseline)
         path = record.write(directory, result)
+        stage.write_notes(request.root, directory, result, checklist, os.environ)
     return result, os.path.relpath(path, request.root) if path.startswith(request.root) else path
 
 
