@@ -128,6 +128,9 @@ def main() -> None:
 )
 @click.option("--junit", "junit_path", metavar="PATH", help="Also write a JUnit XML report.")
 @click.option(
+    "--html", "html_path", metavar="PATH", help="Also write the run's HTML report (one file)."
+)
+@click.option(
     "--hook",
     "hook_name",
     type=click.Choice(HOOK_NAMES),
@@ -163,6 +166,7 @@ def run(
     verbose: bool,
     ci_flag: bool,
     junit_path: str | None,
+    html_path: str | None,
     hook_name: str | None,
     no_progress: bool,
     color: str,
@@ -225,7 +229,8 @@ def run(
         failed=failed,
         interactive=not (ci or hook_name) and terminal.interactive(os.environ),
         confirmations=confirmations,
-        own_paths=(junit_path,) if junit_path else (),
+        own_paths=tuple(p for p in (junit_path, html_path) if p),
+        command=_command_line(),
     )
     if hook_name:
         from relcheck.hookrun import run_hook
@@ -242,7 +247,18 @@ def run(
         # Still inside: a late Ctrl-C must not turn a finished run into exit 130.
         reporter.finish(result, record_path)
         code = EXIT_CODES[result.outcome]
+    if html_path:
+        from relcheck.evidence_cli import write_html_report
+
+        write_html_report(root, result, html_path, record_dir)
     sys.exit(code)
+
+
+def _command_line() -> str:
+    """The command as typed, for the record and the release notes."""
+    import shlex
+
+    return shlex.join(["relcheck", *sys.argv[1:]])
 
 
 def _check_version_option(version: str | None) -> None:
@@ -314,11 +330,16 @@ def runners() -> None:
 
 @main.command(context_settings=CONTEXT)
 @click.option("-n", "--limit", default=20, show_default=True, help="How many runs to list.")
-@click.option("--step", "step_id", metavar="ID", help="One step across runs: durations, outcomes.")
+@click.option(
+    "--step", "step_id", metavar="ID", help="One step across runs: durations, metrics, outcomes."
+)
+@click.option("--releases", is_flag=True, help="Only the runs that made a release.")
 @click.option("--record-dir", metavar="DIR", help="Where records are [default: .relcheck/runs].")
 @color_option
 @boundary
-def history(limit: int, step_id: str | None, record_dir: str | None, color: str) -> None:
+def history(
+    limit: int, step_id: str | None, releases: bool, record_dir: str | None, color: str
+) -> None:
     """List recent runs, newest first; with --step, how one step fared across them."""
     from itertools import islice
 
@@ -331,8 +352,13 @@ def history(limit: int, step_id: str | None, record_dir: str | None, color: str)
     console = make_console(color)
     # Run ids sort by the second they started in; order within a second by start time.
     unreadable: list[str] = []
+    found = record.iter_runs(directory, unreadable)
+    if releases:
+        from relcheck.evidence.baseline import is_release_run
+
+        found = (r for r in found if is_release_run(r))
     runs = sorted(
-        islice(record.iter_runs(directory, unreadable), limit),
+        islice(found, limit),
         key=lambda r: r.started_at,
         reverse=True,
     )
@@ -704,3 +730,14 @@ def cache_clear(step: str | None) -> None:
     removed = clear(os.path.join(_root(), record.STATE_DIR), step)
     what = f"of {step!r}" if step else "of every step"
     click.echo(f"cleared {removed} cached result{'s' * (removed != 1)} {what}")
+
+
+def _register_evidence_commands() -> None:
+    """compare, notes and report live in their own module (it imports only click)."""
+    from relcheck import evidence_cli
+
+    for command in (evidence_cli.compare, evidence_cli.notes, evidence_cli.report):
+        main.add_command(command)
+
+
+_register_evidence_commands()
