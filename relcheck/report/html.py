@@ -9,6 +9,7 @@ anything nor run script: every value goes through ``escape``.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
@@ -33,6 +34,7 @@ body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#1f2328;background:#f
 h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px}
 .facts{color:#59636e}.badge{padding:2px 8px;border-radius:10px;color:#fff;font-weight:600}
 svg text{font:12px system-ui,sans-serif;fill:#1f2328}.bar{cursor:pointer}
+.label{pointer-events:none}
 .bar:hover{stroke:#1f2328;stroke-width:1.5}.axis{stroke:#d0d7de}
 details{border:1px solid #d0d7de;border-radius:6px;margin:6px 0;padding:6px 10px}
 details[open]{background:#f6f8fa}summary{cursor:pointer}
@@ -125,9 +127,12 @@ def _label(step_id: str, x: float, w: float, y: int) -> str:
     )
 
 
-def step_details(r: StepResult) -> str:
+def step_details(r: StepResult, root: str = "") -> str:
     """A collapsible block: status and summary; owner, expectation, rollback, tail."""
     sid = escape(r.step_id)
+    log = r.log_path
+    if log and root and os.path.isabs(log) and log.startswith(root.rstrip(os.sep) + os.sep):
+        log = os.path.relpath(log, root)  # the page is read beside the repository
     rows = [
         (label, value)
         for label, value in (
@@ -137,7 +142,7 @@ def step_details(r: StepResult) -> str:
             ("runner", r.runner),
             ("exit code", None if r.exit_code is None else str(r.exit_code)),
             ("skipped because", r.reason),
-            ("log", r.log_path),
+            ("log", log),
         )
         if value
     ]
@@ -198,7 +203,7 @@ def render(
     if i.command:
         page.append(f"<p>Command: <code>{escape(i.command)}</code></p>")
     page += ["<h2>Timeline</h2>", timeline(run), "<h2>Steps</h2>"]
-    page += [step_details(r) for r in run.steps]
+    page += [step_details(r, i.root) for r in run.steps]
     page += ["<h2>Compared with the previous release</h2>", html_charts.comparison(comparison)]
     page += ["<h2>Trends across releases</h2>", html_charts.trends([*trend, run], run)]
     page += [f"<script>{_JS}</script>", "</body></html>"]
