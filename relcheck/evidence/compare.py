@@ -68,7 +68,7 @@ class Delta:
 
     def line(self) -> str:
         """``unit: 412 -> 398 tests (-14)``, ``health p95: 180 -> 240 ms (+33%)``."""
-        label = self.metric.replace(facts.LINT_PREFIX, "lint ", 1)
+        label = self.metric.removeprefix(facts.LINT_PREFIX)  # `lint E501`, not `lint lint.E501`
         name = self.step if self.metric == "tests" else f"{self.step} {label}"
         if self.before is None or self.after is None:
             value = self.after if self.before is None else self.before
@@ -177,7 +177,7 @@ def _step_change(step: str, old: StepResult | None, new: StepResult | None) -> S
     a = facts.measured(old) if old else {}
     b = facts.measured(new) if new else {}
     names = [n for n in (facts.DURATION, *facts.KNOWN) if n in a or n in b]
-    names += sorted(n for n in {*a, *b} if n.startswith(facts.LINT_PREFIX))
+    names += sorted(n for n in {*a, *b} if n not in names)  # per rule, per request
     return StepChange(
         step,
         str(old.status) if old else None,

@@ -48,6 +48,15 @@ def measured(result: StepResult) -> dict[str, float]:
         value = _number(metrics.get(key))
         if value is not None:
             out[name] = value
+    by_request = metrics.get("by_request")  # http: each request of a step with several
+    if isinstance(by_request, Mapping):
+        for label, latencies in by_request.items():
+            if not isinstance(latencies, Mapping):
+                continue
+            for short in ("p50", "p95"):
+                value = _number(latencies.get(KNOWN[short][0]))
+                if value is not None:
+                    out[f"{short} {label}"] = value
     by_rule = metrics.get("by_rule")
     if isinstance(by_rule, Mapping):
         for rule, count in by_rule.items():
@@ -57,9 +66,15 @@ def measured(result: StepResult) -> dict[str, float]:
     return out
 
 
+def _per_request(name: str) -> bool:
+    return name.startswith(("p50 ", "p95 "))
+
+
 def unit(name: str) -> str:
     if name == DURATION:
         return "s"
+    if _per_request(name):
+        return "ms"
     if name.startswith(LINT_PREFIX):
         return "findings"
     return KNOWN[name][1] if name in KNOWN else ""
@@ -67,7 +82,7 @@ def unit(name: str) -> str:
 
 def direction(name: str) -> int:
     """+1 when more is better, -1 when less is better, 0 when neither."""
-    if name == DURATION or name.startswith(LINT_PREFIX):
+    if name == DURATION or name.startswith(LINT_PREFIX) or _per_request(name):
         return -1
     return KNOWN[name][2] if name in KNOWN else 0
 

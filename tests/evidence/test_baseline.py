@@ -147,3 +147,39 @@ def test_a_mistyped_gate_is_an_error_with_its_line_and_column(
         "relcheck.yaml:7:14: steps[0].baseline.tests: expected no_drop, no_fewer, no_more, "
         "no_rise, +N% or -N%, got 'fewer'"
     ) in said
+
+
+def test_each_http_request_is_compared_on_its_own(git_repo: Path, http_server: str) -> None:
+    def checklist(path: str) -> None:
+        write(
+            git_repo / "relcheck.yaml",
+            f"""
+            version: 1
+            steps:
+              - id: api
+                uses: http
+                with:
+                  requests:
+                    - {{name: home, url: "{http_server}/ok"}}
+                    - {{name: search, url: "{http_server}{path}"}}
+              - id: tag
+                uses: git-tag
+            """,
+        )
+
+    p = Project(git_repo, http_server)
+    checklist("/ok")
+    p.version("1.0.0", "First.")
+    assert p.release().returncode == 0
+    checklist("/slow?ms=600")
+    p.version("1.1.0", "Second.")
+    proc = p.release()
+    assert proc.returncode == 0, proc.stdout
+    api = step_record(latest_record(git_repo), "api")
+    assert set(api["metrics"]["by_request"]) == {"home", "search"}
+    assert "api p95 search: " in proc.stdout  # 600 ms slower: notable
+    kept = latest_record(git_repo)["baseline"]
+    metrics = next(s for s in kept["steps"] if s["id"] == "api")["metrics"]
+    search = next(m for m in metrics if m["metric"] == "p95 search")
+    assert search["verdict"] == "regressed"
+    assert search["after"] >= 600
