@@ -15,8 +15,9 @@ from relcheck.models import RunResult
 _ATX_LEVEL = re.compile(r"^ {0,3}(#{1,6})\s")
 
 
-def previous_tag(root: str, tag: str, template: str) -> str | None:
-    """The release tag before ``tag`` (the newest matching one reachable from it)."""
+def previous_tag(root: str, tag: str, template: str, rev: str | None = None) -> str | None:
+    """The release tag before ``tag``: the newest matching one reachable from ``rev``
+    (default: the tag itself; the commit being tagged, before the tag exists)."""
     from relcheck import gitrepo
 
     pattern = template.replace("{version}", "*") if "{version}" in template else "*"
@@ -27,7 +28,7 @@ def previous_tag(root: str, tag: str, template: str) -> str | None:
         "--abbrev=0",
         f"--match={pattern}",
         f"--exclude={tag}",
-        f"{tag}^{{commit}}",
+        rev or f"{tag}^{{commit}}",
         check=False,
     )
     return out or None
@@ -103,7 +104,7 @@ def compose(
         section = changelog_section(raw.decode("utf-8", "replace"), info.version) if raw else None
         out += ["", f"## Changelog ({changelog})", ""]
         out.append(section or f"_{changelog} has no section for {info.version}._")
-    previous = previous_tag(root, info.tag, template) if info.tag else None
+    previous = previous_tag(root, info.tag, template, info.commit) if info.tag else None
     if previous:
         commits = _git_lines(root, "log", "--no-merges", "--format=%h %s", f"{previous}..{rev}")
         files = _git_lines(root, "diff", "--name-status", "--no-renames", previous, rev)

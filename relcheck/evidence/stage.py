@@ -74,6 +74,26 @@ def released(result: RunResult) -> bool:
     return is_release_run(result)
 
 
+def tag_message(message: str, ctx_root: str, checklist: Checklist, run: RunResult) -> str:
+    """The tag's message with the release notes before its trailers (which stay the
+    last paragraph, as git and ``relcheck verify`` read them)."""
+    from relcheck import record
+    from relcheck.evidence import notes
+
+    found = lookup(ctx_root, record.runs_dir(run.info.root or ctx_root), checklist, run.info)
+    text = notes.compose(
+        ctx_root, attach(run, found), checklist.release.tag, checklist.release.changelog
+    )
+    # A line of the notes (a changelog line, say) must never read as a trailer.
+    safe = "\n".join(
+        "\\" + line if line.lstrip().startswith("Relcheck-") else line for line in text.splitlines()
+    )
+    head, marker, trailers = message.rpartition("\nRelcheck-Run:")
+    if not marker:
+        return message
+    return f"{head}\n\n{safe.rstrip()}\n\nRelcheck-Run:{trailers}"
+
+
 def write_notes(
     root: str, directory: str, result: RunResult, checklist: Checklist, environ: Mapping[str, str]
 ) -> str | None:

@@ -119,3 +119,27 @@ def test_history_step_shows_metrics_across_releases(project: Project) -> None:
     assert len(lines) == 2, proc.stdout
     assert "v1.1.0" in lines[0] and "tests 6" in lines[0]
     assert "v1.0.0" in lines[1] and "tests 4" in lines[1]
+
+
+def test_the_checklist_can_put_the_notes_in_the_tags_message(project: Project) -> None:
+    text = (project.repo / "relcheck.yaml").read_text()
+    (project.repo / "relcheck.yaml").write_text(
+        text.replace("uses: git-tag", "uses: git-tag\n    with: {notes: true}")
+    )
+    # A changelog line that looks like a trailer must not become one.
+    changelog = project.repo / "CHANGELOG.md"
+    changelog.write_text(
+        changelog.read_text().replace(
+            "- Second release.", "- Second release.\nRelcheck-Step: evil passed required 0.1 x"
+        )
+    )
+    _second_release(project)
+    message = git(project.repo, "tag", "-l", "--format=%(contents)", "v1.1.0")
+    assert "## Changelog (CHANGELOG.md)" in message
+    assert "## Changes since v1.0.0" in message
+    assert "- A `src/demo.py`" in message
+    assert "\\Relcheck-Step: evil" in message
+    assert message.rstrip().splitlines()[-1].startswith("Relcheck-Step: ")  # trailers last
+    verified = run_relcheck("verify", "v1.1.0", cwd=project.repo)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "evil" not in verified.stdout
