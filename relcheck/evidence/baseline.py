@@ -62,13 +62,16 @@ def for_tag(root: str, record_dir: str, tag: str) -> Baseline | None:
     from relcheck import gitrepo, record, tagmessage
     from relcheck.errors import RepoStateError, UsageError
 
-    summary = None
+    summary, when = None, 0.0
     try:
-        obj = gitrepo.read_tag(root, tag)
+        ref = gitrepo.local_tag(root, tag)
+        # The raw tag object, read with git itself: gitpython would cost every run ~0.1 s.
+        raw = gitrepo.tag_message(root, ref.object) if ref and ref.annotated else None
     except RepoStateError:
-        obj = None
-    if obj is not None:
-        summary = tagmessage.parse(obj.message)
+        raw = None
+    if raw is not None:
+        summary = tagmessage.parse(raw)
+        when = _tagged_at(raw)
     if summary is not None:
         path = record.record_path(record_dir, summary.run_id)
         if os.path.exists(path):
@@ -76,7 +79,7 @@ def for_tag(root: str, record_dir: str, tag: str) -> Baseline | None:
                 return Baseline(record.read(path), RECORD, tag)
             except UsageError:
                 pass
-        return Baseline(_from_trailers(summary, obj.tagged_at if obj else 0.0), TAG, tag)
+        return Baseline(_from_trailers(summary, when), TAG, tag)
     # A lightweight tag, or one made by hand: a passed release run that names it.
     for run in record.iter_runs(record_dir):
         if run.info.tag == tag and is_release_run(run):
@@ -100,6 +103,20 @@ def find(root: str, record_dir: str, template: str, current: str | None) -> Base
     release (or outside a repository)."""
     tag = previous_release_tag(root, template, current)
     return for_tag(root, record_dir, tag) if tag else None
+
+
+def _tagged_at(raw: str) -> float:
+    """The time in a raw tag object's ``tagger`` header (0 when it has none)."""
+    for line in raw.splitlines():
+        if not line:
+            break  # the headers end at the first empty line
+        if line.startswith("tagger "):
+            parts = line.rsplit(" ", 2)
+            try:
+                return float(parts[-2])
+            except (IndexError, ValueError):
+                return 0.0
+    return 0.0
 
 
 def _from_trailers(summary: TagSummary, when: float) -> RunResult:
