@@ -161,7 +161,9 @@ def notes(tag: str | None, record_dir: str | None, output: str | None) -> None:
     _emit(notes_mod.compose(root, run, template, changelog, note=found.note), output)
 
 
-def write_html_report(root: str, run: RunResult, path: str, record_dir: str | None) -> None:
+def write_html_report(
+    root: str, run: RunResult, path: str, record_dir: str | None, note: str | None = None
+) -> None:
     """Write ``run``'s HTML report to ``path`` (with the trend of the releases before it)."""
     from relcheck import record
     from relcheck.evidence.trend import releases
@@ -171,7 +173,7 @@ def write_html_report(root: str, run: RunResult, path: str, record_dir: str | No
     directory = record_dir or record.runs_dir(root)
     template, _changelog = _template(root)
     run = with_comparison(root, directory, run, template)
-    write_text(path, render(run, run.baseline, releases(directory, before=run)))
+    write_text(path, render(run, run.baseline, releases(directory, before=run), note))
     click.echo(f"report: {path}", err=True)
 
 
@@ -188,4 +190,4 @@ def report(ref: str, output: str, record_dir: str | None) -> None:
     root = _root()
     directory = record_dir or record.runs_dir(root)
     found = resolve(root, directory, ref)
-    write_html_report(root, found.run, os.path.abspath(output), directory)
+    write_html_report(root, found.run, os.path.abspath(output), directory, found.note)

@@ -37,7 +37,7 @@ class Baseline:
         if self.source == TAG:
             return (
                 f"the record of {self.label} (run {self.run.info.run_id}) is not on this "
-                "machine: compared with its tag's trailers (statuses and durations, "
+                "machine: its tag's trailers stand in (statuses and durations, "
                 "no metrics)"
             )
         return None
@@ -137,8 +137,7 @@ def _from_trailers(summary: TagSummary, when: float) -> RunResult:
             summary=s.summary,
             step_id=s.id,
             optional=s.optional,
-            duration=s.duration,
-            started_at=when,
+            duration=s.duration,  # when each step started, the trailers do not say
         )
         for s in summary.steps
     )

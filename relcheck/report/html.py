@@ -78,7 +78,7 @@ def timeline(run: RunResult) -> str:
     """An SVG with a bar per step on the run's time axis."""
     steps = [r for r in run.steps if r.started_at > 0]
     if not steps:
-        return "<p>No step ran.</p>"
+        return "<p>No step times recorded.</p>"
     start = min([run.started_at, *(r.started_at for r in steps)])
     total = max([run.ended_at, *(r.ended_at for r in steps)]) - start or 1.0
     plot = WIDTH - LEFT - RIGHT
@@ -168,7 +168,10 @@ def _fact(label: str, value: Any) -> str:
 
 
 def render(
-    run: RunResult, comparison: Mapping[str, Any] | None, trend: Sequence[RunResult] = ()
+    run: RunResult,
+    comparison: Mapping[str, Any] | None,
+    trend: Sequence[RunResult] = (),
+    note: str | None = None,
 ) -> str:
     """The whole page."""
     i = run.info
@@ -200,6 +203,8 @@ def render(
     ]
     if run.message:
         page.append(f'<p class="message">{escape(run.message)}</p>')
+    if note:
+        page.append(f'<p class="note"><i>{escape(note)}</i></p>')
     if i.command:
         page.append(f"<p>Command: <code>{escape(i.command)}</code></p>")
     page += ["<h2>Timeline</h2>", timeline(run), "<h2>Steps</h2>"]

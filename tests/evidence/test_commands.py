@@ -107,6 +107,11 @@ def test_notes_for_a_tag_whose_record_is_gone_say_so(project: Project) -> None:
     notes = (project.repo / "notes.md").read_text()
     assert "is not on this machine" in notes
     assert "| unit | passed |" in notes  # from the tag's trailers
+    report = run_relcheck("report", "v1.1.0", "-o", "report.html", cwd=project.repo)
+    assert report.returncode == 0, report.stderr
+    page = (project.repo / "report.html").read_text()
+    assert "is not on this machine: its tag&#x27;s trailers stand in" in page
+    assert 'id="step-unit"' in page
 
 
 def test_history_step_shows_metrics_across_releases(project: Project) -> None:
