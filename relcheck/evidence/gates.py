@@ -58,14 +58,19 @@ def judge(step: Step, result: StepResult, baseline: Baseline | None) -> StepResu
     """``result`` with the step's gates applied: FAILED, naming the baseline release and
     both numbers, when a gate does not hold. Failed or skipped results stay as they are."""
     rules = {k: v for k, v in step.baseline.items() if k != FIRST_RELEASE}
-    if not rules or result.status is not Status.PASSED:
+    if not rules or result.status not in (Status.PASSED, Status.CACHED):
         return result
+    said: list[str] = []
+    if result.status is Status.CACHED and facts.DURATION in rules:
+        # A pass served from cache took no time now: its counts still hold, its duration
+        # is not this run's to judge.
+        del rules[facts.DURATION]
+        said.append("duration: served from cache, not judged")
     lenient = step.baseline.get(FIRST_RELEASE, "pass") == "pass"
     after = facts.measured(result)
     before_result = baseline.run.result(step.id) if baseline else None
     before = facts.measured(before_result) if before_result else {}
     failed: list[str] = []
-    said: list[str] = []
     for metric, rule in rules.items():
         if metric not in after:
             failed.append(f"{metric}: the step measured no {metric} to compare ({rule})")

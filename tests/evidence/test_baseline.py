@@ -183,3 +183,17 @@ def test_each_http_request_is_compared_on_its_own(git_repo: Path, http_server: s
     search = next(m for m in metrics if m["metric"] == "p95 search")
     assert search["verdict"] == "regressed"
     assert search["after"] >= 600
+
+
+def test_a_pass_served_from_cache_is_judged_by_its_counts(project: Project) -> None:
+    project.checklist(gates='baseline: {tests: no_fewer, duration: "+100000%"}')
+    project.tests(4)
+    project.release("--dry-run")  # passes, and the cache keeps unit's pass
+    proc = run_relcheck("run", "--no-progress", cwd=project.repo)
+    assert proc.returncode == 0, proc.stdout
+    unit = step_record(latest_record(project.repo), "unit")
+    assert unit["status"] == "cached"
+    assert unit["metrics"]["baseline_gates"] == [
+        "duration: served from cache, not judged",
+        "tests 4 -> 4 (+0) against v1.0.0: may not drop",
+    ]
