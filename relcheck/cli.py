@@ -188,6 +188,10 @@ def run(
             hint="use --format json for a machine-readable result on standard output",
         )
     _check_version_option(release_version)
+    if html_path:
+        from relcheck.evidence_cli import check_html_path
+
+        check_html_path(html_path)
     if failed and no_cache:
         raise UsageError("--failed reuses earlier passes from the cache; drop --no-cache")
     if hook_name and (only or skip or dry_run):
@@ -248,9 +252,9 @@ def run(
         reporter.finish(result, record_path)
         code = EXIT_CODES[result.outcome]
     if html_path:
-        from relcheck.evidence_cli import write_html_report
+        from relcheck.evidence_cli import write_run_report
 
-        write_html_report(root, result, html_path, record_dir)
+        write_run_report(root, result, html_path, record_dir)  # keeps the run's exit code
     sys.exit(code)
 
 

@@ -177,6 +177,29 @@ def write_html_report(
     click.echo(f"report: {path}", err=True)
 
 
+def check_html_path(path: str) -> None:
+    """Fail before any step runs when ``run --html PATH`` could not be written."""
+    from relcheck.errors import UsageError
+    from relcheck.record import probe_writable
+
+    if path == "-" or os.path.isdir(path):
+        raise UsageError(f"--html needs a file path, like report.html; got {path!r}")
+    try:
+        probe_writable(os.path.dirname(os.path.abspath(path)), mode=0o777)
+    except OSError as exc:
+        raise UsageError(f"cannot write the HTML report {path}: {exc.strerror or exc}") from exc
+
+
+def write_run_report(root: str, run: RunResult, path: str, record_dir: str | None) -> None:
+    """After ``run --html``: the report, or one line on stderr; the run's exit code stands."""
+    from relcheck.errors import RelcheckError
+
+    try:
+        write_html_report(root, run, path, record_dir)
+    except RelcheckError as exc:
+        click.echo(f"relcheck: {exc}", err=True)
+
+
 @click.command(context_settings=CONTEXT)
 @click.argument("ref", default="latest", metavar="[RUN|TAG]")
 @click.option("-o", "--output", metavar="PATH", default="report.html", show_default=True)

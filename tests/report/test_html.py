@@ -45,3 +45,14 @@ def test_run_html_writes_the_report_after_the_run(git_repo: Path) -> None:
     page = out.read_text()
     assert "no previous release to compare with (first release)" in page
     assert 'data-step="lint"' in page
+
+
+def test_run_html_to_a_folder_is_refused_before_any_step_runs(git_repo: Path) -> None:
+    write(git_repo / "relcheck.yaml", "version: 1\nsteps:\n  - id: a\n    run: 'true'\n")
+    commit_all(git_repo, "checklist")
+    (git_repo.parent / "out").mkdir()
+    proc = run_relcheck("run", "--dry-run", "--html", str(git_repo.parent / "out"), cwd=git_repo)
+    assert proc.returncode == 2
+    assert_no_traceback(proc)
+    assert "--html needs a file path, like report.html" in proc.stderr
+    assert not (git_repo / ".relcheck" / "runs").exists()
