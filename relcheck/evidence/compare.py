@@ -187,9 +187,12 @@ def _step_change(step: str, old: StepResult | None, new: StepResult | None) -> S
 
 
 def compare(before: Baseline, after: RunResult, after_label: str | None = None) -> Comparison:
-    """Every step of both runs (``after``'s order, then steps only ``before`` had)."""
+    """Every step of both runs (``after``'s order, then steps only ``before`` had). A
+    partial run (``--only``, a CI job of a fan-out) is compared on its own steps: the
+    others are another job's, not gone."""
     ids = [r.step_id for r in after.steps]
-    ids += [r.step_id for r in before.run.steps if r.step_id not in ids]
+    if not after.info.only:
+        ids += [r.step_id for r in before.run.steps if r.step_id not in ids]
     return Comparison(
         before=before.label,
         after=after_label or after.info.tag or f"run {after.info.run_id}",

@@ -61,6 +61,10 @@ def _git_lines(root: str, *args: str) -> list[str]:
     return [line for line in gitrepo.git(root, *args, check=False).splitlines() if line]
 
 
+def _split(line: str) -> tuple[str, str, str]:
+    return line.partition(" ")
+
+
 def _cell(value: object) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ").strip() or " "
 
@@ -110,7 +114,7 @@ def compose(
         files = _git_lines(root, "diff", "--name-status", "--no-renames", previous, rev)
         out += ["", f"## Changes since {previous}", ""]
         out.append(f"{len(commits)} commit{'s' * (len(commits) != 1)}:")
-        out += [""] + [f"- `{c[: c.find(' ')]}` {c[c.find(' ') + 1 :]}" for c in commits]
+        out += [""] + [f"- `{sha}` {subject}" for sha, _, subject in map(_split, commits)]
         out += ["", f"{len(files)} file{'s' * (len(files) != 1)} touched:", ""]
         out += [f"- {f.split(chr(9), 1)[0]} `{f.split(chr(9), 1)[-1]}`" for f in files]
     else:

@@ -197,3 +197,11 @@ def test_a_pass_served_from_cache_is_judged_by_its_counts(project: Project) -> N
         "duration: served from cache, not judged",
         "tests 4 -> 4 (+0) against v1.0.0: may not drop",
     ]
+
+
+def test_a_partial_run_is_compared_on_its_own_steps(project: Project) -> None:
+    project.tests(4)
+    project.release("--only", "unit")
+    kept = latest_record(project.repo)["baseline"]
+    assert [s["id"] for s in kept["steps"]] == ["unit"]
+    assert not any("gone" in line for line in kept["notable"])
