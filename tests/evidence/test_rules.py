@@ -47,3 +47,31 @@ def test_verdicts_know_which_way_is_better() -> None:
     # A duration that moved by a few milliseconds is noise, not news.
     assert not Delta("lint", "duration", 0.03, 0.04).notable
     assert Delta("unit", "duration", 2.0, 4.0).notable
+
+
+def test_each_runners_metrics_have_short_names() -> None:
+    from relcheck.evidence.facts import measured
+    from relcheck.models import Status, StepResult
+
+    pytest_result = StepResult(
+        Status.PASSED,
+        "ok",
+        metrics={"tests": 10, "passed": 9, "failed": 0, "skipped": 1, "coverage": 91.5},
+        duration=2.0,
+    )
+    ruff_result = StepResult(
+        Status.PASSED, "ok", metrics={"findings": 3, "by_rule": {"E501": 2, "F401": 1}}
+    )
+    drift_result = StepResult(Status.PASSED, "ok", metrics={"keys_compared": 40, "drifted": 1})
+    assert measured(pytest_result) == {
+        "duration": 2.0,
+        "tests": 10,
+        "passed": 9,
+        "failed": 0,
+        "skipped": 1,
+        "coverage": 91.5,
+    }
+    assert measured(ruff_result) == {"duration": 0, "findings": 3, "lint.E501": 2, "lint.F401": 1}
+    assert measured(drift_result)["drifted"] == 1
+    cached = StepResult(Status.CACHED, "ok", metrics={"tests": 10}, duration=0.01)
+    assert "duration" not in measured(cached)  # a cached pass took no time in this run
