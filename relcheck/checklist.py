@@ -526,6 +526,8 @@ def _spec_keys(loc: Path) -> list[str]:
         len(loc) == 2 and loc[0] == "services"
     ):
         model = schema.ServiceSpec
+    if len(loc) == 3 and loc[0] == "steps" and loc[2] == "baseline":
+        model = schema.BaselineSpec
     if model is None:
         return []
     return [f.alias or name for name, f in model.model_fields.items()]
@@ -604,6 +606,7 @@ def _build(
                     spec.services[s.service] if isinstance(s.service, str) else s.service,
                     s.service if isinstance(s.service, str) else None,
                 ),
+                baseline=s.baseline.model_dump(exclude_none=True) if s.baseline else {},
             )
         )
     r = spec.release

@@ -133,6 +133,9 @@ def main() -> None:
 )
 @click.option("--junit", "junit_path", metavar="PATH", help="Also write a JUnit XML report.")
 @click.option(
+    "--html", "html_path", metavar="PATH", help="Also write the run's HTML report (one file)."
+)
+@click.option(
     "--hook",
     "hook_name",
     type=click.Choice(HOOK_NAMES),
@@ -168,6 +171,7 @@ def run(
     verbose: bool,
     ci_flag: bool,
     junit_path: str | None,
+    html_path: str | None,
     hook_name: str | None,
     no_progress: bool,
     color: str,
@@ -189,6 +193,10 @@ def run(
             hint="use --format json for a machine-readable result on standard output",
         )
     _check_version_option(release_version)
+    if html_path:
+        from relcheck.evidence_cli import check_html_path
+
+        check_html_path(html_path)
     if failed and no_cache:
         raise UsageError("--failed reuses earlier passes from the cache; drop --no-cache")
     if hook_name and (only or skip or dry_run):
@@ -230,7 +238,8 @@ def run(
         failed=failed,
         interactive=not (ci or hook_name) and terminal.interactive(os.environ),
         confirmations=confirmations,
-        own_paths=(junit_path,) if junit_path else (),
+        own_paths=tuple(p for p in (junit_path, html_path) if p),
+        command=_command_line(),
     )
     if hook_name:
         from relcheck.hookrun import run_hook
@@ -247,6 +256,10 @@ def run(
                 close()
         # Still inside: a late Ctrl-C must not turn a finished run into exit 130.
         code = _finish(reporter, *outcome, streams, cancellation)
+    if html_path:
+        from relcheck.evidence_cli import write_run_report
+
+        write_run_report(root, outcome[0], html_path, record_dir)  # keeps the run's exit code
     sys.exit(code)
 
 
@@ -324,6 +337,13 @@ def _release_truth(result: RunResult) -> str:
     return f"{tag} was made, but the release did not finish"
 
 
+def _command_line() -> str:
+    """The command as typed, for the record and the release notes."""
+    import shlex
+
+    return shlex.join(["relcheck", *sys.argv[1:]])
+
+
 def _check_version_option(version: str | None) -> None:
     """An empty --version would silently fall back to the checklist's version source."""
     if version is not None and not version.strip():
@@ -393,11 +413,16 @@ def runners() -> None:
 
 @main.command(context_settings=CONTEXT)
 @click.option("-n", "--limit", default=20, show_default=True, help="How many runs to list.")
-@click.option("--step", "step_id", metavar="ID", help="One step across runs: durations, outcomes.")
+@click.option(
+    "--step", "step_id", metavar="ID", help="One step across runs: durations, metrics, outcomes."
+)
+@click.option("--releases", is_flag=True, help="Only the runs that made a release.")
 @click.option("--record-dir", metavar="DIR", help="Where records are [default: .relcheck/runs].")
 @color_option
 @boundary
-def history(limit: int, step_id: str | None, record_dir: str | None, color: str) -> None:
+def history(
+    limit: int, step_id: str | None, releases: bool, record_dir: str | None, color: str
+) -> None:
     """List recent runs, newest first; with --step, how one step fared across them."""
     from itertools import islice
 
@@ -410,8 +435,13 @@ def history(limit: int, step_id: str | None, record_dir: str | None, color: str)
     console = make_console(color)
     # Run ids sort by the second they started in; order within a second by start time.
     unreadable: list[str] = []
+    found = record.iter_runs(directory, unreadable)
+    if releases:
+        from relcheck.evidence.baseline import is_release_run
+
+        found = (r for r in found if is_release_run(r))
     runs = sorted(
-        islice(record.iter_runs(directory, unreadable), limit),
+        islice(found, limit),
         key=lambda r: r.started_at,
         reverse=True,
     )
@@ -783,3 +813,14 @@ def cache_clear(step: str | None) -> None:
     removed = clear(os.path.join(_root(), record.STATE_DIR), step)
     what = f"of {step!r}" if step else "of every step"
     click.echo(f"cleared {removed} cached result{'s' * (removed != 1)} {what}")
+
+
+def _register_evidence_commands() -> None:
+    """compare, notes and report live in their own module (it imports only click)."""
+    from relcheck import evidence_cli
+
+    for command in (evidence_cli.compare, evidence_cli.notes, evidence_cli.report):
+        main.add_command(command)
+
+
+_register_evidence_commands()

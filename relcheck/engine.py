@@ -76,6 +76,9 @@ class RunOptions:
     completed: Mapping[str, str] = field(default_factory=dict)
     # Every result as it finishes: what a caller can still record if run() raises.
     finished: list[StepResult] = field(default_factory=list)
+    # Judges each result a step produced (or the cache served) before the gate sees it:
+    # the checklist's regression gates against the previous release (relcheck.evidence).
+    judge: Callable[[Step, StepResult], StepResult] | None = None
 
 
 def is_release(step: Step) -> bool:
@@ -182,7 +185,7 @@ class _Run:
                 summary=f"passed (flaky, {attempts} attempts): {result.summary}",
                 metrics={**result.metrics, "flaky": True},
             )
-        return dataclasses.replace(
+        result = dataclasses.replace(
             result,
             summary=redact(result.summary),
             details=tuple(redact(d) for d in result.details),
@@ -200,6 +203,10 @@ class _Run:
             # whether 2 KiB or 200 MB came before it.
             output_bytes=sink.bytes_seen,
         )
+        return self.judged(step, result)
+
+    def judged(self, step: Step, result: StepResult) -> StepResult:
+        return result if self.options.judge is None else self.options.judge(step, result)
 
     def _attempt(self, step: Step, sink: OutputSink) -> StepResult:
         deadline = time.monotonic() + step.timeout
@@ -312,7 +319,7 @@ class _Run:
                         cached = self.options.cache.lookup(step) if self.options.cache else None
                         if cached is not None:
                             self.emit("start", step, None)
-                            self.finish(step, cached)
+                            self.finish(step, self.judged(step, cached))
                             continue
                         running[pool.submit(self.execute, step)] = step
                 if not running:

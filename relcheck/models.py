@@ -116,6 +116,8 @@ class Step:
     inputs: tuple[str, ...] = ()
     location: SourceLocation | None = None
     service: ServiceConfig | None = None
+    # Regression gates against the previous release: metric -> rule (relcheck.evidence.gates).
+    baseline: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,7 @@ class RunInfo:
     # The release tag exists (relcheck made it for a passing run of this commit) but
     # these release steps after it have not completed: the run resumes with them.
     resume: tuple[str, ...] = ()
+    command: str | None = None  # the command line that started the run, for release notes
 
 
 @dataclass(frozen=True)
@@ -197,6 +200,8 @@ class RunResult:
     ended_at: float
     steps: tuple[StepResult, ...]
     message: str | None = None  # why the run ended as it did, for the result line
+    # The comparison with the previous release (relcheck.evidence.compare), as plain data.
+    baseline: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def duration(self) -> float:

@@ -91,6 +91,7 @@ def to_dict(run: RunResult) -> dict[str, Any]:
             "tag": i.tag,
             "relcheck_version": i.relcheck_version,
             "mode": i.mode,
+            "command": i.command,
             "dry_run": i.dry_run,
             "root": i.root,
             "only": list(i.only),
@@ -99,6 +100,7 @@ def to_dict(run: RunResult) -> dict[str, Any]:
             "ended_at": _iso(run.ended_at),
             "duration": round(run.duration, 6),
             "steps": [step_to_dict(r) for r in run.steps],
+            "baseline": dict(run.baseline) or None,
         }
     )
 
@@ -120,6 +122,7 @@ def from_dict(data: Mapping[str, Any]) -> RunResult:
         skipped=dict(data.get("skipped", {})),
         tree=data.get("tree"),
         mode=data.get("mode", "run"),
+        command=data.get("command"),
     )
     steps = tuple(
         StepResult(
@@ -153,6 +156,7 @@ def from_dict(data: Mapping[str, Any]) -> RunResult:
         ended_at=_epoch(data["ended_at"]),
         steps=steps,
         message=data.get("message"),
+        baseline=data.get("baseline", {}),
     )
 
 

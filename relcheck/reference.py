@@ -25,6 +25,11 @@ _SECTIONS = (
     ("DefaultsSpec", "`defaults:`", "Values every step starts from."),
     ("HookSpec", "`hook:`", "What the git pre-push hook checks."),
     ("StepSpec", "`steps[]`", "Each step. It has `uses:` (a runner) or `run:` (a command)."),
+    (
+        "BaselineSpec",
+        "`steps[].baseline:`",
+        "Regression gates: how a step's numbers may move since the previous release.",
+    ),
 )
 
 

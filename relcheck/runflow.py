@@ -46,6 +46,7 @@ class RunRequest:
     commit: str | None = None
     branch: str | None = None
     own_paths: tuple[str, ...] = ()  # see RunInfo.own_paths; the record folder is added
+    command: str | None = None  # the command line, kept in the record for release notes
 
 
 class RecordNotWritten(RelcheckError):
@@ -181,7 +182,11 @@ def execute(
         _check_tag(info.tag, info.version, request)
     directory = request.record_dir or record.runs_dir(request.root)
     own = (*request.own_paths, directory)
-    info = dataclasses.replace(info, own_paths=tuple(os.path.abspath(p) for p in own))
+    info = dataclasses.replace(
+        info,
+        own_paths=tuple(os.path.abspath(p) for p in own),
+        command=_redactor(checklist).text(request.command) if request.command else None,
+    )
     fresh = _not_passed_last_time(info, checklist, directory) if request.failed else ()
     record.check_writable(directory)
     state_dir = os.path.join(request.root, record.STATE_DIR)
@@ -198,6 +203,9 @@ def execute(
             if progress is not None:
                 info = dataclasses.replace(info, resume=progress.left)
                 completed = progress.completed
+        from relcheck.evidence import stage
+
+        baseline = stage.lookup(request.root, directory, checklist, info)
         started = time.time()
         record.write(
             directory, RunResult(info, Outcome.RUNNING, started, started, ()), durable=False
@@ -236,6 +244,7 @@ def execute(
                 prior=request.prior,
                 finished=finished,
                 completed=completed,
+                judge=stage.judge(checklist, baseline),
                 # The checks' results are on disk before a tag exists: a tag is never made
                 # by a run whose record could not be kept (a full disk, say).
                 before_release=lambda partial: record.write(directory, partial),
@@ -252,6 +261,7 @@ def execute(
                 record_as_ended(Outcome.ERROR, f"relcheck failed: {exc!r}")
             raise
         cancellation.last_words = None
+        result = stage.attach(result, baseline)
         try:
             path = record.write(directory, result)
         except (OSError, RelcheckError) as exc:
@@ -262,6 +272,7 @@ def execute(
             # The release steps ran: what they did exists whether or not it is written
             # down, so the caller reports it (and exits as the release is) with a warning.
             raise RecordNotWritten(result, str(exc)) from exc
+        stage.write_notes(request.root, directory, result, checklist, os.environ)
     return result, os.path.relpath(path, request.root) if path.startswith(request.root) else path
 
 

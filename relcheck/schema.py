@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+)
 
 from relcheck.durations import Duration
 
@@ -101,6 +109,47 @@ ServiceRef = Annotated[
 SERVICE_UNION_TAGS = ("inline", "named")
 
 
+_RULE = r"^(no_drop|no_fewer|no_more|no_rise|[+-][0-9]+(\.[0-9]+)?%)$"
+
+
+def _rule(value: str) -> str:
+    import re
+
+    if not re.match(_RULE, value):
+        raise ValueError(f"expected no_drop, no_fewer, no_more, no_rise, +N% or -N%, got {value!r}")
+    return value
+
+
+Rule = Annotated[
+    str,
+    AfterValidator(_rule),
+    Field(
+        json_schema_extra={"pattern": _RULE},
+        description="no_drop / no_fewer, no_more / no_rise, +N% or -N% against the "
+        "previous release.",
+    ),
+]
+
+
+class BaselineSpec(_Strict):
+    """Regression gates: how the step's numbers may move since the previous release."""
+
+    tests: Rule | None = Field(None, description="Tests collected (pytest).")
+    passed: Rule | None = Field(None, description="Tests passed (pytest).")
+    failed: Rule | None = Field(None, description="Tests failed (pytest).")
+    skipped: Rule | None = Field(None, description="Tests skipped (pytest).")
+    coverage: Rule | None = Field(None, description="Coverage percent (pytest).")
+    findings: Rule | None = Field(None, description="Lint findings (ruff).")
+    p50: Rule | None = Field(None, description="Median latency in ms (http).")
+    p95: Rule | None = Field(None, description="95th percentile latency in ms (http).")
+    keys_compared: Rule | None = Field(None, description="Config keys compared (config-drift).")
+    drifted: Rule | None = Field(None, description="Config keys drifted (config-drift).")
+    duration: Rule | None = Field(None, description="The step's duration.")
+    first_release: Literal["pass", "fail"] = Field(
+        "pass", description="What the gates do when there is no previous release to judge by."
+    )
+
+
 class StepSpec(_Strict):
     """One step of the checklist."""
 
@@ -129,6 +178,9 @@ class StepSpec(_Strict):
         None,
         description="A process to start before the step and stop after it, or the name "
         "of one under the checklist's `services:`.",
+    )
+    baseline: BaselineSpec | None = Field(
+        None, description="Regression gates against the previous release's record."
     )
 
 

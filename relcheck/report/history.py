@@ -57,21 +57,36 @@ def step_history(step_id: str, runs: Sequence[RunResult], *, unicode: bool = Tru
     ]
     timed = [r.duration for _run, r in found if r.status not in (Status.SKIPPED, Status.CACHED)]
     longest = max(timed, default=0.0) or 1.0
-    table = _table("when", "run", "status", "duration", "", "attempts", "summary", unicode=unicode)
-    table.columns[3].justify = "right"
+    from relcheck.evidence.baseline import is_release_run
+    from relcheck.evidence.facts import brief
+
+    # The release and metrics columns only when some run has them: the table stays
+    # narrow for a plain command step.
+    tags = {run.info.run_id: run.info.tag for run, _r in found if is_release_run(run)}
+    numbers = {id(r): brief(r) for _run, r in found}
+    columns = ["when", "run", "status", "duration", "", "attempts", "summary"]
+    if any(numbers.values()):
+        columns.insert(6, "metrics")
+    if tags:
+        columns.insert(2, "release")
+    table = _table(*columns, unicode=unicode)
+    table.columns[columns.index("duration")].justify = "right"
     table.columns[-1].min_width = 24
     for run, result in found:
         ran = result.status not in (Status.SKIPPED, Status.CACHED)
         bar = _bar(result.duration / longest, unicode) if ran else ""
-        table.add_row(
-            short_time(run.started_at),
-            run.info.run_id,
-            status_text(result, unicode=unicode),
-            format_duration(result.duration) if ran else "-",
-            Text(bar, style="cyan"),
-            str(result.attempts),
-            result.summary,
-        )
+        cells: dict[str, RenderableType] = {
+            "when": short_time(run.started_at),
+            "run": run.info.run_id,
+            "release": tags.get(run.info.run_id) or "-",
+            "status": status_text(result, unicode=unicode),
+            "duration": format_duration(result.duration) if ran else "-",
+            "": Text(bar, style="cyan"),
+            "attempts": str(result.attempts),
+            "metrics": numbers[id(result)] or "-",
+            "summary": result.summary,
+        }
+        table.add_row(*(cells[c] for c in columns))
     return Group(table, Text(step_stats(found)))
 
 

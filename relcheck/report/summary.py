@@ -120,6 +120,11 @@ def render_run(
     details = failure_details(run.steps)
     if details:
         parts.extend([Text(""), *details])
+    from relcheck.evidence.stage import end_lines
+
+    changes = end_lines(run.baseline) if not quiet else []
+    if changes:
+        parts.extend([Text(""), *(Text(line, style="cyan") for line in changes)])
     parts.extend([Text(""), outcome_line(run)])
     if record_path and not quiet:
         parts.append(Text(f"record: {record_path}", style="dim"))

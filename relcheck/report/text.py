@@ -141,6 +141,13 @@ class TextReporter:
             for r in failed:
                 for line in failure_lines(r):
                     self._print(line)
+        from relcheck.evidence.stage import end_lines
+
+        changes = [] if self.quiet else end_lines(run.baseline)
+        if changes:
+            self._print("")
+            for line in changes:
+                self._print(line)
         self._print("")
         self._print(result_line(run))
         if record_path and not self.quiet:

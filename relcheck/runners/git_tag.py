@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from relcheck import gitrepo
 from relcheck.durations import Duration
 from relcheck.errors import RepoStateError, RunnerError
-from relcheck.models import Checklist, RunInfo, Status, StepResult
+from relcheck.models import Checklist, Outcome, RunInfo, RunResult, Status, StepResult
 from relcheck.refname import tag_name_problem, version_problem
 from relcheck.registry import Runner, StepContext
 from relcheck.runners import _release_state as state
@@ -27,6 +27,7 @@ class GitTagParams:
 
     title: str | None = None  # first line of the tag message (default: "Release <tag>")
     push_timeout: Duration = _PUSH_TIMEOUT  # the push gives up after; the remote is then asked
+    notes: bool = False  # put the release notes (relcheck notes) in the tag's message
 
 
 class GitTagRunner(Runner):
@@ -129,6 +130,8 @@ def _release(params: GitTagParams, ctx: StepContext) -> StepResult:
         return StepResult(Status.FAILED, refusal)
     done = [ctx.results[s.id] for s in ctx.checklist.steps if s.id in ctx.results]
     message = tagmessage.compose(info, done, params.title)
+    if params.notes:
+        message = _with_notes(message, ctx, done)
     ctx.sink.note(f"creating {'signed ' if release.sign else ''}tag {tag} at {commit}")
     try:
         made = gitrepo.create_tag(root, tag, commit, message, sign=release.sign)
@@ -238,3 +241,16 @@ def _push_reason(pushed: gitrepo.NetworkResult) -> str:
         if line.startswith(("fatal:", "error:")):
             return line.split(":", 1)[1].strip()
     return lines[-1] if lines else "no reason given"
+
+
+def _with_notes(message: str, ctx: StepContext, done: list[StepResult]) -> str:
+    """The release notes inside the tag's message, before its trailers."""
+    import time
+
+    from relcheck.evidence.stage import tag_message
+
+    now = time.time()
+    run = RunResult(
+        ctx.info, Outcome.PASSED, min([now, *(r.started_at for r in done)]), now, tuple(done)
+    )
+    return tag_message(message, ctx.workdir, ctx.checklist, run)

@@ -80,12 +80,15 @@ class HttpRunner(Runner):
             annotations = (Annotation(warning, level="warning"),)
         problems: list[str] = []
         exchanges: list[Exchange] = []
+        by_request: dict[str, dict[str, float]] = {}  # each request's latencies
         attempts = 0
         stopped: StepResult | None = None
         with _http_send.client(verify) as client:
             for request in prepared:
                 outcome = _http_send.send_all(client, request, params, ctx)
                 exchanges.extend(outcome.exchanges)
+                if outcome.exchanges:
+                    by_request[redactor.text(request.label)] = _latencies(outcome.exchanges)
                 attempts += outcome.attempts
                 problems.extend(
                     f"{request.label}: {p}" for p in _problems(request, outcome, redactor.text)
@@ -94,6 +97,8 @@ class HttpRunner(Runner):
                     stopped = outcome.stopped
                     break
         metrics = _metrics(exchanges, attempts, params)
+        if len(prepared) > 1 and by_request:
+            metrics["by_request"] = by_request
         if stopped is not None:
             result = StepResult(stopped.status, stopped.summary, metrics=metrics)
         elif problems:
@@ -172,6 +177,15 @@ def _problems(request: Prepared, outcome: Any, mask: Callable[[str], str]) -> li
     if slow is not None and outcome.failure is None:
         lines.append(slow)
     return lines
+
+
+def _latencies(exchanges: list[Exchange]) -> dict[str, float]:
+    """One request's p50 and p95 over its repeats, in milliseconds."""
+    latencies = [e.latency_ms for e in exchanges]
+    return {
+        "latency_p50_ms": round(percentile(latencies, 50), 1),
+        "latency_p95_ms": round(percentile(latencies, 95), 1),
+    }
 
 
 def _metrics(exchanges: list[Exchange], attempts: int, params: HttpParams) -> dict[str, Any]:

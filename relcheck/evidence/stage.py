@@ -1,0 +1,122 @@
+"""What a run does with evidence: find the baseline before the steps, keep the
+comparison in the result after them, and write the release notes once a tag is made."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from relcheck.evidence.baseline import Baseline
+from relcheck.models import Checklist, RunInfo, RunResult, Step, StepResult
+
+NO_BASELINE = "no previous release to compare with (first release)"
+
+
+def lookup(root: str, directory: str, checklist: Checklist, info: RunInfo) -> Baseline | None:
+    """The previous release of this run; None on the first release, in hook mode, or
+    when the lookup itself fails (a run never stops for want of a baseline)."""
+    from relcheck.errors import RelcheckError
+    from relcheck.evidence import baseline
+
+    if info.mode == "hook":
+        return None
+    try:
+        return baseline.find(root, directory, checklist.release.tag, info.tag)
+    except (RelcheckError, OSError):
+        return None
+
+
+def judge(
+    checklist: Checklist, found: Baseline | None
+) -> Callable[[Step, StepResult], StepResult] | None:
+    """The engine's judge when a step declares gates, else None."""
+    from relcheck.evidence import gates
+
+    return gates.judge_with(found) if gates.declared(checklist.steps) else None
+
+
+def attach(result: RunResult, found: Baseline | None) -> RunResult:
+    """``result`` carrying its comparison with ``found`` (or why there is none)."""
+    if result.info.mode == "hook":
+        return result
+    if found is None:
+        return dataclasses.replace(result, baseline={"note": NO_BASELINE, "notable": []})
+    from relcheck.evidence.compare import compare
+
+    data = compare(found, result).as_dict()
+    return dataclasses.replace(result, baseline=data)
+
+
+def end_lines(data: Mapping[str, Any]) -> list[str]:
+    """The lines at the end of a run: what changed since the previous release."""
+    if not data:
+        return []
+    if "before" not in data:
+        return [f"baseline: {data.get('note', NO_BASELINE)}"]
+    lines = [f"compared with {data['before']} (run {data.get('before_run', '?')}):"]
+    if data.get("note"):
+        lines.append(f"  note: {data['note']}")
+    notable = list(data.get("notable", ()))
+    lines.extend(f"  {line}" for line in notable[:12])
+    if len(notable) > 12:
+        lines.append(f"  ... and {len(notable) - 12} more (relcheck compare)")
+    if not notable:
+        lines.append("  nothing notable changed")
+    return lines
+
+
+def released(result: RunResult) -> bool:
+    """Whether this run made (or confirmed) its release tag."""
+    from relcheck.evidence.baseline import is_release_run
+
+    return is_release_run(result)
+
+
+def tag_message(message: str, ctx_root: str, checklist: Checklist, run: RunResult) -> str:
+    """The tag's message with the release notes before its trailers (which stay the
+    last paragraph, as git and ``relcheck verify`` read them)."""
+    from relcheck import record
+    from relcheck.evidence import notes
+
+    found = lookup(ctx_root, record.runs_dir(run.info.root or ctx_root), checklist, run.info)
+    text = notes.compose(
+        ctx_root, attach(run, found), checklist.release.tag, checklist.release.changelog
+    )
+    # A line of the notes (a changelog line, say) must never read as a trailer.
+    safe = "\n".join(
+        "\\" + line if line.lstrip().startswith("Relcheck-") else line for line in text.splitlines()
+    )
+    head, marker, trailers = message.rpartition("\nRelcheck-Run:")
+    if not marker:
+        return message
+    return f"{head}\n\n{safe.rstrip()}\n\nRelcheck-Run:{trailers}"
+
+
+def write_notes(
+    root: str, directory: str, result: RunResult, checklist: Checklist, environ: Mapping[str, str]
+) -> str | None:
+    """After a release: the notes beside the record (``<run id>.md``) and, in GitHub
+    Actions, in the step summary. Returns the notes' path; None when nothing was made."""
+    from relcheck.errors import RelcheckError
+    from relcheck.evidence import notes
+
+    if not released(result):
+        return None
+    try:
+        text = notes.compose(root, result, checklist.release.tag, checklist.release.changelog)
+    except (RelcheckError, OSError):
+        return None
+    path = os.path.join(directory, f"{result.info.run_id}.md")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # as the record
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        summary = environ.get("GITHUB_STEP_SUMMARY")
+        if summary and environ.get("GITHUB_ACTIONS") == "true":
+            with open(summary, "a", encoding="utf-8") as fh:
+                fh.write(text + "\n")
+    except OSError:
+        return None
+    return path
