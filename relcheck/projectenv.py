@@ -69,9 +69,7 @@ def user_path(env: Mapping[str, str]) -> str:
     if sys.prefix == sys.base_prefix:  # not a virtual environment: nothing of its own
         return os.pathsep.join(entries)
     own = os.path.normcase(os.path.realpath(os.path.dirname(sys.executable)))
-    return os.pathsep.join(
-        e for e in entries if e and os.path.normcase(os.path.realpath(e)) != own
-    )
+    return os.pathsep.join(e for e in entries if e and os.path.normcase(os.path.realpath(e)) != own)
 
 
 def _resolve_given(root: str, env: Mapping[str, str], given: str) -> str | None:
