@@ -150,6 +150,38 @@ def changed_paths(root: str) -> list[str]:
     return paths
 
 
+HEAD_KEY = "\0HEAD"  # HEAD's commit in status_entries: no path can hold a NUL
+
+
+def status_entries(root: str, exclude: tuple[str, ...] = ()) -> dict[str, str]:
+    """Tracked paths that differ from HEAD or the index, each with its ``git status
+    --porcelain=v2`` line (modes and blob ids of HEAD and the index), and HEAD's commit
+    under HEAD_KEY. One ``git status`` call that takes no lock, so it never rewrites the
+    index a running step may be using."""
+    args = ["--no-optional-locks", "status", "--porcelain=v2", "-z", "--branch"]
+    args += ["--untracked-files=no", "--", ".", *(f":(exclude){path}" for path in exclude)]
+    out = _git_bytes(root, *args)
+    found: dict[str, str] = {}
+    fields = iter(out.split(b"\0"))
+    for entry in fields:
+        text = os.fsdecode(entry)
+        if text.startswith("# branch.oid "):
+            found[HEAD_KEY] = text.removeprefix("# branch.oid ")
+            continue
+        kind = text[:1]
+        if kind not in ("1", "2", "u"):
+            continue
+        # Fields before the path: 8 for ordinary, 9 for renamed, 10 for unmerged entries.
+        meta_fields = {"1": 8, "2": 9, "u": 10}[kind]
+        parts = text.split(" ", meta_fields)
+        if len(parts) <= meta_fields:
+            continue
+        found[parts[meta_fields]] = " ".join(parts[:meta_fields])
+        if kind == "2":
+            next(fields, None)  # the rename's source follows as its own field
+    return found
+
+
 def indexed_files(root: str) -> dict[str, str]:
     """Every path in the index with its mode and blob id (``100644 <sha>``)."""
     out = _git_bytes(root, "ls-files", "-z", "-s")

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+)
 
 from relcheck.durations import Duration
 
@@ -96,6 +104,22 @@ ServiceRef = Annotated[
 SERVICE_UNION_TAGS = ("inline", "named")
 
 
+def _writes_glob(value: str) -> str:
+    text = value.strip().removeprefix("./")
+    if not text:
+        raise ValueError("expected a path or glob of tracked files, got ''")
+    if text.startswith("/") or ".." in text.split("/"):
+        raise ValueError(f"expected a path inside the repository, got {value!r}")
+    if text.strip("/") in ("**", "**/*", "*/**", "."):
+        raise ValueError(
+            f"{value!r} would let the step change every tracked file; name the files it writes"
+        )
+    return value
+
+
+WritesGlob = Annotated[str, AfterValidator(_writes_glob)]
+
+
 class StepSpec(_Strict):
     """One step of the checklist."""
 
@@ -124,6 +148,11 @@ class StepSpec(_Strict):
         None,
         description="A process to start before the step and stop after it, or the name "
         "of one under the checklist's `services:`.",
+    )
+    writes: list[WritesGlob] = Field(
+        default_factory=list,
+        description="Globs of tracked files the step may change; any other change to a "
+        "tracked file during the step fails it.",
     )
 
 
