@@ -184,15 +184,25 @@ def status_entries(root: str, exclude: tuple[str, ...] = ()) -> dict[str, str]:
 
 def indexed_files(root: str) -> dict[str, str]:
     """Every path in the index with its mode and blob id (``100644 <sha>``)."""
-    out = _git_bytes(root, "ls-files", "-z", "-s")
+    return index_entries(root)[0]
+
+
+def index_entries(root: str) -> tuple[dict[str, str], list[str]]:
+    """:func:`indexed_files`, and the paths git status does not look at (marked
+    ``update-index --assume-unchanged`` or ``--skip-worktree``), from one call."""
+    out = _git_bytes(root, "ls-files", "-z", "-s", "-v")
     files: dict[str, str] = {}
+    hidden: list[str] = []
     for entry in out.split(b"\0"):
         if not entry:
             continue
-        meta, _, path = entry.partition(b"\t")
-        mode, sha, _stage = meta.split(b" ")
-        files[os.fsdecode(path)] = f"{mode.decode()} {sha.decode()}"
-    return files
+        meta, _, raw = entry.partition(b"\t")
+        tag, mode, sha, _stage = meta.split(b" ")
+        path = os.fsdecode(raw)
+        files[path] = f"{mode.decode()} {sha.decode()}"
+        if tag.islower() or tag.upper() == b"S":
+            hidden.append(path)
+    return files, hidden
 
 
 def _git_bytes(root: str, *args: str) -> bytes:

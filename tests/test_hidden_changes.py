@@ -123,3 +123,15 @@ def test_the_hook_checks_the_pushed_commit_in_a_worktree_when_a_hidden_file_chan
     assert "pre-push refused" in refused.stderr
     assert git(repo, "ls-remote", "origin", "refs/heads/main").split()[0] != bad
     assert (repo / "status.txt").read_text() == "good\n"  # the work in progress is kept
+
+
+@pytest.mark.parametrize("flag", FLAGS)
+def test_a_cached_pass_is_not_reused_when_a_hidden_file_changed(git_repo: Path, flag: str) -> None:
+    checklist = "version: 1\nsteps:\n  - id: status\n    run: cat status.txt\n    cache: true\n"
+    repo = _project(git_repo, checklist)
+    assert run_relcheck("run", "--dry-run", cwd=repo).returncode == 0
+    assert run_relcheck("run", "--dry-run", cwd=repo).returncode == 0
+    assert step_record(latest_record(repo), "status")["status"] == "cached"
+    _hide(repo, flag, "status.txt", "changed where git status does not look\n")
+    assert run_relcheck("run", "--dry-run", cwd=repo).returncode == 0
+    assert step_record(latest_record(repo), "status")["status"] == "passed"
