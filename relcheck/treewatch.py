@@ -6,10 +6,11 @@ commit. The engine takes a snapshot of the work tree's git state before and afte
 step; a difference that appears while steps run is laid at the door of the steps that
 were running then. A step may declare the files it writes (``writes:`` globs).
 
-A snapshot is one ``git status`` call (about 6 ms on relcheck's own repository) plus a
-``stat`` of each file that was already dirty or is hidden from git status, so a further
-change to those shows too. Between steps nothing runs, so a step that starts while no
-other step runs reuses the last snapshot.
+A snapshot is one ``git status`` call plus a ``stat`` of each file that was already dirty
+or is hidden from git status, so a further change to those shows too: 8 ms a step on a
+small project, 15 ms on relcheck's own repository (2 busy CPUs). Between steps nothing
+runs, so a step that starts while no other step runs reuses the last snapshot: a chain
+of n steps costs n + 1 snapshots.
 """
 
 from __future__ import annotations
