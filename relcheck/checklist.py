@@ -601,6 +601,7 @@ def _build(
                 retries=s.retries,
                 cache=s.cache,
                 inputs=tuple(s.inputs),
+                writes=tuple(s.writes),
                 location=source.locate(("steps", index)),
                 service=_service(
                     spec.services[s.service] if isinstance(s.service, str) else s.service,

@@ -27,11 +27,12 @@ def resolve_commit(root: str, rev: str) -> str:
 
 def has_uncommitted_changes(root: str) -> bool:
     """True when tracked files differ from HEAD or untracked files exist (ignored files,
-    and relcheck's own state folder, do not count)."""
+    and relcheck's own state folder, do not count), also files hidden from git status
+    with ``update-index --assume-unchanged`` or ``--skip-worktree``."""
     out = gitrepo.git(
         root, "status", "--porcelain", "--untracked-files=normal", "--", ".", f":!{STATE_DIR}"
     )
-    return bool(out)
+    return bool(out) or bool(gitrepo.hidden_changes(root, (STATE_DIR,)))
 
 
 def needs_worktree(root: str, sha: str) -> bool:

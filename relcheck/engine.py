@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from relcheck import deadline as deadline_mod
-from relcheck import registry
+from relcheck import registry, treewatch
 from relcheck.errors import PluginError, RelcheckError, RunnerError
 from relcheck.interrupts import Cancellation
 from relcheck.models import Checklist, Outcome, RunInfo, RunResult, Status, Step, StepResult
@@ -126,6 +126,7 @@ class _Run:
         self.shared: _Services = _NoServices()  # run() puts the checklist's services here
         self.settled: str | None = None  # a precondition found the release already made
         self.resuming: str | None = None  # ... its tag made, release steps after it left
+        self.watch: treewatch.TreeWatch | None = None  # run() sets it in a git work tree
 
     # -- events ---------------------------------------------------------------------
     def emit(self, kind: str, step: Step, result: StepResult | None) -> None:
@@ -166,6 +167,9 @@ class _Run:
             live = lambda text: on_output(step.id, text)  # noqa: E731
         sink = OutputSink(log_path, self.options.redactor, live)
         attempts = 0
+        # Checks must not change what they check; release steps make tags, not changes.
+        watch = None if is_release(step) else self.watch
+        treewatch.safely(watch, "begin", step.id, step.writes)
         try:
             while True:
                 attempts += 1
@@ -175,7 +179,10 @@ class _Run:
                     break
                 sink.note(f"attempt {attempts} {result.status}: {result.summary}; retrying")
         finally:
+            found = treewatch.safely(watch, "end", step.id)
             sink.close()
+        if watch is not None and found is not None:
+            result = treewatch.verdict(step.id, result, watch, found)
         redact = self.options.redactor.text
         if result.status is Status.PASSED and attempts > 1:
             result = dataclasses.replace(
@@ -450,6 +457,7 @@ def run(
     state.shared = _shared_services(
         checks, info, options, cancel, needed=any(s.service for s in checklist.steps)
     )
+    state.watch = treewatch.start(options.workdir or info.root, _own_paths(info, options))
     try:
         for step in checks:
             if step.id in options.prior:
@@ -470,7 +478,8 @@ def run(
         for step in releases:
             state.skip(step, state.stop_reason or "not run: already released")
     else:
-        blocker = state.gate(checks)
+        # A check that changed the tree names itself, rather than "required step failed".
+        blocker = treewatch.blocker(state.watch) or state.gate(checks)
         if state.resuming is not None and not state.blocked:
             blocker = None  # the checks passed in the run that made the tag
         if state.blocked:
@@ -534,6 +543,17 @@ def stopped_outcome(cancel: Cancellation) -> Outcome:
     """INTERRUPTED for SIGINT (Ctrl-C), else TERMINATED (SIGTERM: a cancelled CI job;
     SIGHUP: the terminal went away; SIGQUIT)."""
     return Outcome.INTERRUPTED if cancel.signal in (None, signal.SIGINT) else Outcome.TERMINATED
+
+
+def _own_paths(info: RunInfo, options: RunOptions) -> tuple[str, ...]:
+    """relcheck's own files inside the work tree (records, reports), as git pathspecs."""
+    tree = os.path.realpath(options.workdir or info.root)
+    own = [".relcheck"]
+    for path in info.own_paths:
+        inside = os.path.relpath(os.path.realpath(path), tree)
+        if not inside.startswith("..") and inside != "." and inside not in own:
+            own.append(inside)
+    return tuple(own)
 
 
 def _also(message: str | None, text: str) -> str:

@@ -38,11 +38,8 @@ class Workspace:
         """Every tracked or untracked-not-ignored file -> ``<mode> <blob id>``."""
         if self._files is None:
             changed = _in_background(gitrepo.changed_paths, self.root)  # both git calls at once
-            files = {
-                p: v
-                for p, v in gitrepo.indexed_files(self.root).items()
-                if not p.startswith(STATE_PREFIX)
-            }
+            indexed, hidden = gitrepo.index_entries(self.root)
+            files = {p: v for p, v in indexed.items() if not p.startswith(STATE_PREFIX)}
             for path in changed():
                 if path.startswith(STATE_PREFIX):
                     continue
@@ -50,6 +47,12 @@ class Workspace:
                 if content is None:
                     files.pop(path, None)
                 else:
+                    files[path] = content
+            # Files git status is told not to look at are read from the disk too; one that
+            # is absent keeps its index entry (a sparse checkout leaves such files out).
+            for path in hidden:
+                content = _content_id(os.path.join(self.root, path))
+                if content is not None and path in files:
                     files[path] = content
             self._files = files
         return self._files

@@ -114,6 +114,7 @@ class Step:
     retries: int = 0
     cache: bool | None = None  # None: the runner decides
     inputs: tuple[str, ...] = ()
+    writes: tuple[str, ...] = ()  # globs of tracked files the step may change
     location: SourceLocation | None = None
     service: ServiceConfig | None = None
     # Regression gates against the previous release: metric -> rule (relcheck.evidence.gates).

@@ -3,13 +3,16 @@
 relcheck is installed as a tool beside a project, so its own interpreter and its own ruff
 say nothing about the project. A step runs in the environment the project uses: the one
 the step or checklist names, else the project's ``.venv``, else the active virtual
-environment (``VIRTUAL_ENV``), else the first ``python3`` on PATH.
+environment (``VIRTUAL_ENV``), else the first ``python3`` on PATH. The bin folder of
+relcheck's own virtual environment, which relcheck puts first on its steps' PATH, is not
+searched there: it is relcheck's, not the project's.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -55,10 +58,18 @@ def find(root: str, env: Mapping[str, str], given: str | None = None) -> Project
         path = os.path.join(active, _BIN, _PYTHON)
         if os.path.isfile(path):
             return ProjectEnv(path, "VIRTUAL_ENV", os.path.join(active, _BIN))
-    found = shutil.which("python3", path=env.get("PATH", os.defpath)) or shutil.which(
-        "python", path=env.get("PATH", os.defpath)
-    )
+    search = user_path(env)
+    found = shutil.which("python3", path=search) or shutil.which("python", path=search)
     return None if found is None else _env_of(found, "PATH")
+
+
+def user_path(env: Mapping[str, str]) -> str:
+    """The step's PATH without the bin folder of relcheck's own virtual environment."""
+    entries = env.get("PATH", os.defpath).split(os.pathsep)
+    if sys.prefix == sys.base_prefix:  # not a virtual environment: nothing of its own
+        return os.pathsep.join(entries)
+    own = os.path.normcase(os.path.realpath(os.path.dirname(sys.executable)))
+    return os.pathsep.join(e for e in entries if e and os.path.normcase(os.path.realpath(e)) != own)
 
 
 def _resolve_given(root: str, env: Mapping[str, str], given: str) -> str | None:

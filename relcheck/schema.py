@@ -150,6 +150,22 @@ class BaselineSpec(_Strict):
     )
 
 
+def _writes_glob(value: str) -> str:
+    text = value.strip().removeprefix("./")
+    if not text:
+        raise ValueError("expected a path or glob of tracked files, got ''")
+    if text.startswith("/") or ".." in text.split("/"):
+        raise ValueError(f"expected a path inside the repository, got {value!r}")
+    if text.strip("/") in ("**", "**/*", "*/**", "."):
+        raise ValueError(
+            f"{value!r} would let the step change every tracked file; name the files it writes"
+        )
+    return value
+
+
+WritesGlob = Annotated[str, AfterValidator(_writes_glob)]
+
+
 class StepSpec(_Strict):
     """One step of the checklist."""
 
@@ -181,6 +197,11 @@ class StepSpec(_Strict):
     )
     baseline: BaselineSpec | None = Field(
         None, description="Regression gates against the previous release's record."
+    )
+    writes: list[WritesGlob] = Field(
+        default_factory=list,
+        description="Globs of tracked files the step may change; any other change to a "
+        "tracked file during the step fails it.",
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -42,6 +43,12 @@ def clean_environ(
     monkeypatch.setenv("GIT_COMMITTER_NAME", "Rel Check")
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "relcheck@example.invalid")
     monkeypatch.setenv("TERM", "dumb")
+    # Steps run the project's tools: a test project without a .venv of its own uses the
+    # environment these tests run in, as a project does from an activated venv.
+    if sys.prefix != sys.base_prefix:
+        monkeypatch.setenv("VIRTUAL_ENV", sys.prefix)
+    else:
+        monkeypatch.delenv("VIRTUAL_ENV", raising=False)
 
 
 @pytest.fixture

@@ -55,9 +55,21 @@ def own_paths(root: str, log_path: str | None, mine: tuple[str, ...] = ()) -> tu
 def clean(root: str, untracked: bool, own: tuple[str, ...]) -> list[Finding]:
     """Uncommitted changes to tracked files (and, with ``untracked``, untracked files)."""
     changes = gitrepo.changes(root, untracked=untracked, exclude=own)
-    tracked = [c.path for c in changes if c.tracked]
+    tracked = [c.path for c in changes if c.tracked and not c.hidden]
+    hidden = [c.path for c in changes if c.hidden]
     loose = [c.path for c in changes if not c.tracked]
     found: list[Finding] = []
+    if hidden:
+        found.append(
+            Finding(
+                "clean",
+                False,
+                f"{count(hidden, 'tracked file')} changed but hidden from `git status` by "
+                f"`git update-index --assume-unchanged` or `--skip-worktree` ({few(hidden)})",
+                "show them with `git update-index --no-assume-unchanged --no-skip-worktree "
+                "-- PATH`, then commit them or `git restore` them",
+            )
+        )
     if tracked:
         found.append(
             Finding(

@@ -123,9 +123,13 @@ def _release(params: GitTagParams, ctx: StepContext) -> StepResult:
             f"{tag} already exists at {existing.commit[:9]}, not at the checked commit "
             f"{commit[:9]}; an existing tag is never moved",
         )
-    refusal = state.tag_refusal(
-        root, ctx.checklist, info, state.own_paths(root, ctx.sink.log_path, info.own_paths)
+    # Files a check declared under `writes:` and changed in this run are not changes to
+    # release: they were the commit's when the checks began.
+    written = tuple(
+        str(path) for result in ctx.results.values() for path in result.metrics.get("writes", ())
     )
+    own = state.own_paths(root, ctx.sink.log_path, info.own_paths) + written
+    refusal = state.tag_refusal(root, ctx.checklist, info, own)
     if refusal is not None:
         return StepResult(Status.FAILED, refusal)
     done = [ctx.results[s.id] for s in ctx.checklist.steps if s.id in ctx.results]

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
 import shutil
-import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from relcheck import projectenv
 from relcheck.errors import RunnerError
 from relcheck.models import Annotation, Status, StepResult
 from relcheck.process import CommandResult, clean_text
@@ -36,7 +37,7 @@ class PytestParams:
     __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
 
     args: tuple[str, ...] = ()  # passed to pytest, e.g. [-q, tests/unit]
-    python: str | None = None  # default: the project's .venv, else relcheck's interpreter
+    python: str | None = None  # default: the project's .venv, the active venv, PATH's python3
     markers: str | None = None  # a -m expression
     min_tests: int = 0
     max_failures: int = 0  # failed + errors tolerated
@@ -59,7 +60,8 @@ class PytestRunner(Runner):
     description = "Run pytest; counts, failing tests with file and line, slowest tests."
 
     def run(self, params: PytestParams, ctx: StepContext) -> StepResult:
-        python = _interpreter(params, ctx.workdir)
+        python, source = _interpreter(params, ctx)
+        ctx.sink.note(f"running pytest with {_shown(python, ctx)} (from {source})")
         env = _environment(ctx)
         if params.coverage_min is not None:
             _require_pytest_cov(python, env, ctx)
@@ -81,21 +83,27 @@ class PytestRunner(Runner):
             # xunit1 is the JUnit flavour that keeps each test's file and line.
             argv += [f"--junitxml={xml}", "-o", "junit_family=xunit1"]
             result = ctx.run_command(argv, env=env, capture=True)
-            return _judge(result, params, ctx, xml, coverage_json)
+            judged = _judge(result, params, ctx, xml, coverage_json)
+            metrics = {**judged.metrics, "python": {"path": python, "from": source}}
+            return dataclasses.replace(judged, metrics=metrics)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _interpreter(params: PytestParams, root: str) -> str:
-    """``python:`` as given, else the project's virtual environment, else relcheck's."""
+def _interpreter(params: PytestParams, ctx: StepContext) -> tuple[str, str]:
+    """The project's interpreter (relcheck.projectenv) and how it was chosen."""
+    found = projectenv.find(ctx.workdir, ctx.env, params.python)
+    if found is not None:
+        return found.python, found.source
     if params.python:
-        given = params.python
-        return os.path.join(root, given) if os.sep in given and not os.path.isabs(given) else given
-    for candidate in (".venv/bin/python", ".venv/Scripts/python.exe"):
-        path = os.path.join(root, candidate)
-        if os.path.isfile(path):
-            return path
-    return sys.executable
+        raise RunnerError(
+            f"python: {params.python!r} is not an interpreter here; fix: give the "
+            "project's interpreter, e.g. .venv/bin/python"
+        )
+    raise RunnerError(
+        "no Python interpreter found: no .venv in the project, no active virtual "
+        "environment, no python3 on PATH; fix: create the project's .venv, or set `python:`"
+    )
 
 
 def _environment(ctx: StepContext) -> dict[str, str]:

@@ -1,4 +1,8 @@
-"""The ``ruff`` runner: lint (and optionally format-check) with the ruff relcheck ships with."""
+"""The ``ruff`` runner: lint (and optionally format-check) with the project's own ruff.
+
+Check only, whatever the project's configuration says: ``fix = true`` in pyproject.toml
+would otherwise let a lint step rewrite the files it was asked to judge, and pass.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,24 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from relcheck.errors import RunnerError
 from relcheck.models import Annotation, Status, StepResult
 from relcheck.process import CommandResult, clean_text
 from relcheck.registry import Runner, StepContext
+from relcheck.runners import _ruff_tool
 from relcheck.runners._support import interrupted_or_timed_out
 
 MAX_DETAILS = 20  # failure lines shown and recorded; the log has every finding
 _TAIL_LINES = 40
+# Options that make ruff write files (or never end); a check must not change what it checks.
+_WRITES = {
+    "--fix": "fixes the files it checks",
+    "--fix-only": "fixes the files it checks",
+    "--unsafe-fixes": "asks for fixes, which a check never applies",
+    "--add-noqa": "writes noqa comments into the files it checks",
+    "--diff": "prints fixes instead of findings",
+    "--watch": "never ends",
+    "-w": "never ends",
+}
 
 
 @dataclass(frozen=True)
@@ -30,10 +44,19 @@ class RuffParams:
     max_findings: int = 0
     select: tuple[str, ...] = ()  # rule codes or prefixes, passed as --select
     extra_args: tuple[str, ...] = ()  # passed to `ruff check` before the paths
+    ruff: str | None = None  # the ruff to run: a path (relative to the repository) or a name
+    python: str | None = None  # run the ruff installed beside this interpreter
 
     def __post_init__(self) -> None:
         if self.max_findings < 0:
             raise ValueError("`max_findings` must be 0 or more")
+        for arg in self.extra_args:
+            why = _WRITES.get(arg.split("=", 1)[0])
+            if why is not None:
+                raise ValueError(
+                    f"`extra_args` may not hold {arg!r}: it {why}, and a check must never "
+                    "change what it checks; run `ruff check --fix` yourself and commit the result"
+                )
 
 
 @dataclass(frozen=True)
@@ -59,44 +82,72 @@ class RuffRunner(Runner):
     description = "Lint with ruff (and check formatting); findings by rule, file and line."
 
     def run(self, params: RuffParams, ctx: StepContext) -> StepResult:
-        ruff = _ruff_binary()
+        tool = _ruff_tool.find(
+            ctx.workdir,
+            dict(ctx.env),
+            given=params.ruff,
+            python=params.python,
+            run=lambda argv: ctx.run_command(argv, capture=True),
+        )
+        ctx.sink.note(f"running {tool.describe()}: {tool.path}")
+        ruff = tool.path
         check = [ruff, "check", "--output-format", "json", "--force-exclude"]
         if params.select:
             check += ["--select", ",".join(params.select)]
-        check += [*params.extra_args, *params.paths]
+        # --no-fix after the user's arguments: it outranks `fix = true` in any configuration.
+        check += [*params.extra_args, "--no-fix", *params.paths]
         result, findings, stop = _run_ruff(check, ctx)
         if stop is not None:
-            return stop
+            return _which(stop, tool)
         # A pass over no files at all is most likely a wrong `paths`; say so.
         no_files = b"No Python files found" in result.stderr
         if params.format:
-            fmt = [ruff, "format", "--check", "--output-format", "json", "--force-exclude"]
-            _, unformatted, stop = _run_ruff([*fmt, *params.paths], ctx)
+            unformatted, stop = _format_check(tool, params, ctx)
             if stop is not None:
-                return stop
+                return _which(stop, tool)
             findings += unformatted
-        outcome = _result(findings, params)
+        outcome = _which(_result(findings, params), tool)
         if no_files:
             summary = f"{outcome.summary} (ruff found no Python files to check)"
             return dataclasses.replace(outcome, summary=summary)
         return outcome
 
 
-def _ruff_binary() -> str:
-    """The ruff executable of the ruff package installed with relcheck (not PATH's)."""
-    try:
-        from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
-    except ImportError as exc:
-        raise RunnerError(
-            "the ruff package is not installed in relcheck's environment; "
-            "install it with `pip install ruff` beside relcheck"
-        ) from exc
-    try:
-        return os.fsdecode(find_ruff_bin())
-    except FileNotFoundError as exc:
-        raise RunnerError(
-            f"the ruff package is installed but its binary is missing: {exc}"
-        ) from exc
+def _format_check(
+    tool: _ruff_tool.Ruff, params: RuffParams, ctx: StepContext
+) -> tuple[list[Finding], StepResult | None]:
+    """Files ``ruff format --check`` would change: from its JSON, or from the text an
+    older ruff prints (it has no ``--output-format`` for ``format``)."""
+    plain = [tool.path, "format", "--check", "--force-exclude", *params.paths]
+    if tool.json_format_check:
+        fmt = [tool.path, "format", "--check", "--output-format", "json", "--force-exclude"]
+        result, unformatted, stop = _run_ruff([*fmt, *params.paths], ctx)
+        if stop is None or b"--output-format" not in result.stderr:
+            return unformatted, stop
+        ctx.sink.note(f"{tool.describe()} has no JSON output for format; reading its text")
+    result = ctx.run_command(plain, capture=True)
+    stop = interrupted_or_timed_out(result, ctx.step.timeout)
+    if stop is None and result.returncode not in (0, 1):
+        stop = _ruff_failed(result, ctx.workdir)
+    if stop is not None:
+        return [], stop
+    return [
+        Finding(_relative(path, ctx.workdir), 1, 1, "unformatted", "File would be reformatted")
+        for path in _ruff_tool.unformatted_from_text(result.stdout)
+    ], None
+
+
+def _which(result: StepResult, tool: _ruff_tool.Ruff) -> StepResult:
+    """The result with the ruff that produced it: in the metrics always, and in the
+    summary when it is not the project's own."""
+    metrics = {
+        **result.metrics,
+        "ruff": {"version": tool.version or "unknown", "path": tool.path, "from": tool.source},
+    }
+    summary = result.summary
+    if tool.bundled:
+        summary += f" ({tool.describe()}: the project has no ruff of its own)"
+    return dataclasses.replace(result, metrics=metrics, summary=summary)
 
 
 def _run_ruff(
@@ -127,16 +178,19 @@ def _run_ruff(
 
 def _finding(item: dict[str, Any], root: str) -> Finding:
     location = item.get("location") or {}
-    filename = item.get("filename") or ""
-    path = os.path.relpath(filename, root) if os.path.isabs(filename) else filename
     return Finding(
-        path=path.replace(os.sep, "/"),
+        path=_relative(item.get("filename") or "", root),
         line=int(location.get("row") or 1),
         column=int(location.get("column") or 1),
         # Syntax errors have no rule code in some ruff versions.
         code=item.get("code") or item.get("name") or "syntax-error",
         message=str(item.get("message", "")).strip(),
     )
+
+
+def _relative(filename: str, root: str) -> str:
+    path = os.path.relpath(filename, root) if os.path.isabs(filename) else filename
+    return path.replace(os.sep, "/")
 
 
 def _ruff_failed(result: CommandResult, root: str) -> StepResult:

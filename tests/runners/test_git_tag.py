@@ -187,8 +187,10 @@ def test_a_commit_made_during_the_run_prevents_the_tag(git_repo: Path) -> None:
     checked = git(git_repo, "rev-parse", "HEAD")
     proc, record = _run(git_repo)
     assert proc.returncode == 1, proc.stdout
-    assert f"HEAD moved from {checked[:9]}" in proc.stdout
-    assert "no tag was made" in step_record(record, "tag")["summary"]
+    # The step that committed is named; the release step does not run.
+    assert "step 'sneaky' moved HEAD during this run" in proc.stdout
+    assert step_record(record, "tag")["status"] == "skipped"
+    assert record["commit"] == checked
     assert tags(git_repo) == []
 
 
@@ -344,8 +346,9 @@ def test_dry_run_fails_when_head_moves_during_the_run(git_repo: Path) -> None:
     checked = git(git_repo, "rev-parse", "HEAD")
     proc, record = _run(git_repo, "--dry-run")
     assert proc.returncode == 1, proc.stdout
-    assert f"dry run: would fail: HEAD moved from {checked[:9]}" in proc.stdout
+    assert "step 'sneaky' moved HEAD during this run" in proc.stdout
     assert record["outcome"] == "failed"
+    assert record["commit"] == checked
     assert tags(git_repo) == []
 
 

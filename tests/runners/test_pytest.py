@@ -174,8 +174,10 @@ def test_a_passing_suite_passes_with_its_counts(git_repo: Path) -> None:
     assert unit["status"] == "passed"
     assert unit["summary"].startswith("3 passed in ")
     assert unit["metrics"]["tests"] == 3
-    # No .venv in the project: relcheck's own interpreter runs the tests.
+    # No .venv in the project: the active virtual environment's interpreter runs the tests,
+    # and the record says which.
     assert f"$ {sys.executable} -m pytest --junitxml=" in Path(unit["log"]).read_text()
+    assert unit["metrics"]["python"] == {"path": sys.executable, "from": "VIRTUAL_ENV"}
 
 
 def test_an_empty_tests_folder_fails_as_no_tests_collected(git_repo: Path) -> None:
@@ -220,6 +222,7 @@ def test_python_chooses_the_interpreter_over_the_projects_venv(git_repo: Path) -
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(repo / ".venv")], check=True)
     _proc, unit = _run(repo)
     assert unit["status"] == "passed", unit["summary"]
+    assert unit["metrics"]["python"] == {"path": sys.executable, "from": "python: given"}
 
 
 def test_max_failures_tolerates_that_many_failing_tests(git_repo: Path) -> None:
