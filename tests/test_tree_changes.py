@@ -136,15 +136,15 @@ def test_a_step_that_commits_moved_head(git_repo: Path) -> None:
 def test_parallel_steps_running_when_the_change_appeared_are_all_named(
     git_repo: Path, tmp_path: Path
 ) -> None:
-    # `writer` changes the file while `bystander` is certainly running (a handshake
-    # through files outside the repository, no timing).
+    # `writer` changes the file while `bystander` is certainly running: the bystander
+    # ends only after the change (a handshake through files outside the repository).
     flags = tmp_path / "flags"
     flags.mkdir()
     steps = f"""
   - id: writer
-    run: touch {flags}/w; until [ -e {flags}/b ]; do sleep 0.01; done; echo x >> data.db
+    run: touch {flags}/w; until [ -e {flags}/b ]; do sleep 0.01; done; echo x >> data.db; touch {flags}/d
   - id: bystander
-    run: touch {flags}/b; until [ -e {flags}/w ]; do sleep 0.01; done
+    run: touch {flags}/b; until [ -e {flags}/d ]; do sleep 0.01; done
 """
     repo = _project(git_repo, steps)
     proc = run_relcheck("run", "--dry-run", "--jobs", "2", cwd=repo)
