@@ -599,6 +599,7 @@ def _build(
                 retries=s.retries,
                 cache=s.cache,
                 inputs=tuple(s.inputs),
+                cache_env=tuple(s.cache_env),
                 location=source.locate(("steps", index)),
                 service=_service(
                     spec.services[s.service] if isinstance(s.service, str) else s.service,

@@ -46,7 +46,7 @@ class Workspace:
             for path in changed():
                 if path.startswith(STATE_PREFIX):
                     continue
-                content = _content_id(os.path.join(self.root, path))
+                content = content_id(os.path.join(self.root, path))
                 if content is None:
                     files.pop(path, None)
                 else:
@@ -107,7 +107,7 @@ def workspace_or_none(root: str, tree: str | None) -> Workspace | None:
     return Workspace(root, tree)
 
 
-def _content_id(path: str) -> str | None:
+def content_id(path: str) -> str | None:
     """``<mode> <blob id>`` as git would store the file now; None when it is gone."""
     try:
         info = os.lstat(path)

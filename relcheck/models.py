@@ -114,6 +114,7 @@ class Step:
     retries: int = 0
     cache: bool | None = None  # None: the runner decides
     inputs: tuple[str, ...] = ()
+    cache_env: tuple[str, ...] = ()  # variables whose values a cached pass depends on
     location: SourceLocation | None = None
     service: ServiceConfig | None = None
 

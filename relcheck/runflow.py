@@ -191,7 +191,7 @@ def execute(
             on_output=reporter.on_output if request.verbose else None,
             interactive=request.interactive,
             confirmations=request.confirmations,
-            cache=_result_cache(request, checklist, info, state_dir, fresh),
+            cache=_result_cache(request, checklist, info, state_dir, fresh, env),
             prior=request.prior,
             # The checks' results are on disk before a tag exists: a tag is never made
             # by a run whose record could not be kept (a full disk, say).
@@ -221,6 +221,7 @@ def _result_cache(
     info: RunInfo,
     state_dir: str,
     fresh: Collection[str],
+    env: Mapping[str, str],
 ) -> engine.ResultCache:
     from relcheck.cache import StepCache
     from relcheck.inputs import workspace_or_none
@@ -232,6 +233,7 @@ def _result_cache(
         info.relcheck_version,
         read=request.use_cache,
         fresh=fresh,
+        env=env,
     )
     cache.prepare(checklist.steps)
     return cache

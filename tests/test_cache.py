@@ -143,7 +143,7 @@ def test_a_corrupt_cache_entry_is_ignored_and_rewritten(lint_repo: Path, cli_inv
     result = cli_invoke("run", "--dry-run", cwd=lint_repo)
     assert result.exit_code == 0
     assert statuses(lint_repo) == {"lint": "passed"}
-    assert json.loads(entry.read_text())["run_id"] == run_id(lint_repo)
+    assert json.loads(json.loads(entry.read_text())["entry"])["run_id"] == run_id(lint_repo)
     cli_invoke("run", "--dry-run", cwd=lint_repo)
     assert statuses(lint_repo) == {"lint": "cached"}
 
