@@ -73,6 +73,8 @@ class World:
         self._dirs: dict[str, tuple[str, tuple[str, ...]]] = {}
         self._pythons: dict[tuple[str, str], Any] = {}
         self._locks: list[tuple[str, str]] | None = None
+        self._own_env: str | None = None
+        self._inside: dict[str, bool] = {}
 
     def of(self, step: Step, tools: Iterable[str] = ()) -> dict[str, Any] | None:
         """The world part of ``step``'s fingerprint; None when it cannot be taken (an
@@ -80,7 +82,7 @@ class World:
         env = {**self.env, **step.env}
         given = getattr(step.params, "python", None)
         project = projectenv.find(self.root, env, given if isinstance(given, str) else None)
-        pythons = [project.python] if project is not None else []
+        pythons = [_venv_python(project.python) or project.python] if project else []
         executables: dict[str, Any] = {}
         for name in tools:
             found = [project.tool(name) if project is not None else None]
@@ -196,8 +198,11 @@ class World:
 
     def _own(self) -> str:
         """relcheck's own environment: its runners and their libraries run there."""
-        dirs = list(dict.fromkeys(_search_path(sys)))
-        return _sha(json.dumps(self._scan_all(dirs)))  # the interpreter: in the fingerprint
+        if self._own_env is None:
+            dirs = list(dict.fromkeys(_search_path(sys)))
+            # The interpreter itself is in the fingerprint already.
+            self._own_env = _sha(json.dumps(self._scan_all(dirs)))
+        return self._own_env
 
     # -- folders, files, executables ----------------------------------------------------
     def _scan_all(self, dirs: Iterable[str]) -> tuple[str, str]:
@@ -214,9 +219,12 @@ class World:
         return _sha(json.dumps(contents)), _sha(json.dumps(pth))
 
     def _in_tree(self, folder: str) -> bool:
-        real = os.path.realpath(folder)
-        inside = real == self.root or real.startswith(self.root + os.sep)
-        return inside and not any(part in _SITE_DIRS for part in real.split(os.sep))
+        if folder not in self._inside:
+            real = os.path.realpath(folder)
+            inside = real == self.root or real.startswith(self.root + os.sep)
+            parts = real.split(os.sep)
+            self._inside[folder] = inside and not any(p in _SITE_DIRS for p in parts)
+        return self._inside[folder]
 
     def _scan(self, folder: str) -> tuple[str, tuple[str, ...]]:
         """A digest of one folder on ``sys.path``: names, and each distribution's
