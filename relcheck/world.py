@@ -44,10 +44,10 @@ LOCK_FILE = re.compile(
 _PROBE = (
     "import json, site, sys\n"
     "user = [site.getusersitepackages()] if site.ENABLE_USER_SITE else []\n"
-    "print(json.dumps({'version': sys.version, 'path': _search_path(sys),"
-    " 'site': site.getsitepackages() + user}))\n"
+    "print(json.dumps({'version': sys.version, 'executable': sys.executable,"
+    " 'path': _search_path(sys), 'site': site.getsitepackages() + user}))\n"
 )
-_PROBE_FORMAT = 1
+_PROBE_FORMAT = 2
 _PROBE_TIMEOUT = 30.0
 _SITE_DIRS = ("site-packages", "dist-packages")
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
@@ -135,19 +135,22 @@ class World:
         identity = [python, real, home, info.st_mtime_ns, info.st_size, _file(venv_cfg)]
         name = _sha(json.dumps([identity, python_env, self.root], sort_keys=True))
         entry = os.path.join(self.directory, f"{name}.json")
-        answer = self._read_probe(entry)
+        # A script (a pyenv or asdf shim) may start another Python each time, though it
+        # never changes itself: it is asked on every run.
+        answer = None if _is_script(real) else self._read_probe(entry)
         if answer is not None:
             stamp = self._scan_all(answer["dirs"])
             if stamp[1] == answer["pth"]:
-                return [identity, answer["version"], stamp[0]]
+                return [identity, answer["version"], answer["executable"], stamp[0]]
         answer = self._probe(python, env)
         if answer is None:
             return None
         stamp = self._scan_all(answer["dirs"])
         answer["pth"] = stamp[1]
         with contextlib.suppress(OSError, TypeError, ValueError):  # only slower next time
-            self._write_probe(entry, answer)
-        return [identity, answer["version"], stamp[0]]
+            if not _is_script(real):
+                self._write_probe(entry, answer)
+        return [identity, answer["version"], answer["executable"], stamp[0]]
 
     def _probe(self, python: str, env: Mapping[str, str]) -> dict[str, Any] | None:
         """Ask ``python`` where it finds packages (one short process)."""
@@ -168,10 +171,10 @@ class World:
         try:
             said = json.loads(result.stdout.decode(errors="replace").strip().splitlines()[-1])
             dirs = [str(d) for d in [*said["path"], *said["site"]]]
-            version = str(said["version"])
+            version, executable = str(said["version"]), str(said["executable"])
         except (ValueError, KeyError, IndexError, TypeError):
             return None
-        return {"version": version, "dirs": list(dict.fromkeys(dirs))}
+        return {"version": version, "executable": executable, "dirs": list(dict.fromkeys(dirs))}
 
     def _read_probe(self, path: str) -> dict[str, Any] | None:
         try:
@@ -185,7 +188,12 @@ class World:
             answer = json.loads(data)
             if not isinstance(answer.get("dirs"), list):
                 return None
-            return {"version": str(answer["version"]), "dirs": answer["dirs"], "pth": answer["pth"]}
+            return {
+                "version": str(answer["version"]),
+                "executable": str(answer["executable"]),
+                "dirs": answer["dirs"],
+                "pth": answer["pth"],
+            }
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
 
@@ -323,6 +331,14 @@ def _venv_python(executable: str) -> str | None:
         if os.path.isfile(candidate):
             return candidate
     return None
+
+
+def _is_script(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(2) == b"#!"
+    except OSError:
+        return False
 
 
 def _file(path: str) -> str:

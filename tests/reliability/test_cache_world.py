@@ -232,6 +232,29 @@ def test_the_python_a_step_names_is_the_environment_that_counts(
     no_release(git_repo, code)
 
 
+def test_a_python_shim_that_picks_another_interpreter_runs_the_tests_again(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    """A pyenv-style shim never changes itself; the interpreter it starts does."""
+    make_project(git_repo, tmp_path / "wheels")
+    shutil.rmtree(git_repo / ".venv")
+    good, bad = make_venv(tmp_path / "good"), make_venv(tmp_path / "bad")
+    install(good, tmp_path / "wheels", "1.0")
+    install(bad, tmp_path / "wheels", "1.0", ok=False)
+    choice = tmp_path / "version"
+    choice.write_text(str(good / "bin" / "python"))
+    shim = write(tmp_path / "shims" / "python", f'#!/bin/sh\nexec "$(cat {choice})" "$@"\n')
+    shim.chmod(0o755)
+    write(git_repo / "relcheck.yaml", CHECKLIST.replace("[-q, tests]}", "[-q, tests], "
+          f"python: {shim}}}"))  # fmt: skip
+    commit_all(git_repo, "python: a shim")
+    passed_once(git_repo)
+    choice.write_text(str(bad / "bin" / "python"))
+    code, _ = relcheck(git_repo, "run")
+    must_run(git_repo)
+    no_release(git_repo, code)
+
+
 def test_a_declared_variable_runs_the_step_again_and_an_undeclared_one_does_not(
     project: Path,
 ) -> None:
