@@ -215,7 +215,8 @@ class World:
     # -- folders, files, executables ----------------------------------------------------
     def _scan_all(self, dirs: Iterable[str]) -> tuple[str, str]:
         """(digest of what ``dirs`` hold, digest of their ``.pth`` files)."""
-        contents, pth = [], []
+        contents: list[tuple[str, str]] = []
+        pth: list[str] = []
         for folder in dirs:
             where = os.path.join(self.root, folder) if folder else self.root
             if self._in_tree(where):
