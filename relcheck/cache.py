@@ -1,11 +1,19 @@
-"""The result cache: a step that passed on identical inputs is not run again.
+"""The result cache: a step that passed on identical inputs, in the same world, is not
+run again.
 
 A pass is stored under ``.relcheck/cache/results/<step id>/<fingerprint>.json``. The
 fingerprint covers the runner (name, class, ``version``), the step's parameters and
-environment, relcheck's version, the Python running it, and the content of the step's
-inputs: the commit's tree plus every uncommitted change by default, or only the files
-its ``inputs:`` globs select. A later run with the same fingerprint reports the step as
-``cached``, naming the run that passed it.
+environment, relcheck's version, the Python running it, the content of the step's
+inputs (the commit's tree plus every uncommitted change by default, or only the files
+its ``inputs:`` globs select) and the world the step runs in (relcheck.world: the
+project's interpreter and installed distributions, the tools it starts, lock files, the
+variables it lists under ``cache_env:``). A later run with the same fingerprint reports
+the step as ``cached``, naming the run that passed it.
+
+Every entry is signed with this clone's key (relcheck.cachekey, kept in the git
+directory), and the fingerprint itself is keyed with it: an entry committed to the
+repository, copied from another machine or edited by hand is never reused; the step
+runs, and its output says that the entry was ignored.
 
 Which steps may be cached: a runner with ``cacheable = True`` (its result depends only on
 the files; ``cacheable_for(params)`` may refine that per step); a runner with
@@ -17,7 +25,6 @@ preconditions, ``cache: false``, and any result that is not a plain pass.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -25,15 +32,15 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from relcheck import registry
+from relcheck import cachekey, registry
 from relcheck.errors import PluginError, RepoStateError, UsageError
 from relcheck.inputs import Workspace
 from relcheck.models import Annotation, Status, Step, StepResult
 
-FORMAT = 1
+FORMAT = 2  # 2: signed entries, keyed fingerprints covering the step's world
 KEEP_PER_STEP = 16  # older entries of a step are pruned when a new pass is stored
 
 
@@ -69,6 +76,8 @@ class StepCache:
 
     ``read=False`` (``--no-cache``) runs every step but still stores fresh passes.
     ``fresh`` names steps that must run whatever the cache holds (``--failed``).
+    ``env`` is the environment steps start from (the engine's ``RunOptions.env``).
+    Without this clone's key (no git directory) nothing is cached.
     """
 
     def __init__(
@@ -80,7 +89,10 @@ class StepCache:
         *,
         read: bool = True,
         fresh: Collection[str] = (),
+        env: Mapping[str, str] | None = None,
     ) -> None:
+        from relcheck.world import World
+
         self.directory = results_dir(state_dir)
         self.workspace = workspace
         self.run_id = run_id
@@ -88,6 +100,17 @@ class StepCache:
         self.read = read
         self.fresh = frozenset(fresh)
         self._fingerprints: dict[str, str | None] = {}
+        self._notes: dict[str, str] = {}
+        self.secret = cachekey.key(os.path.dirname(os.path.abspath(state_dir)))
+        self.world = None
+        if workspace is not None and self.secret is not None:
+            self.world = World(
+                workspace.root,
+                state_dir,
+                self.secret,
+                dict(os.environ if env is None else env),
+                workspace.files,
+            )
 
     def prepare(self, steps: Iterable[Step]) -> None:
         """Fingerprint every step now, before any runs: a step that edits files (a
@@ -102,7 +125,9 @@ class StepCache:
         return self._fingerprints[step.id]
 
     def _compute(self, step: Step) -> str | None:
-        if self.workspace is None or not is_cacheable(step):
+        if self.workspace is None or self.world is None or self.secret is None:
+            return None
+        if not is_cacheable(step):
             return None
         cls = registry.load(step.uses)
         try:
@@ -110,21 +135,28 @@ class StepCache:
                 inputs = self.workspace.inputs_digest(step.inputs)
             else:
                 inputs = self.workspace.default_digest()
+            world = self.world.of(step, registry.runner_attr(cls, "cache_tools") or ())
         except RepoStateError:
             return None  # a work tree git cannot read is simply not cached
+        if world is None:
+            return None  # an interpreter that does not answer: run the step
         salt = getattr(cls, "cache_salt", None)
         parts = {
             "format": FORMAT,
             "relcheck": self.relcheck_version,
-            "python": f"{sys.executable} {sys.version}",
+            # `relcheck` scripts start `bin/python3`, `python -m relcheck` often `bin/python`
+            "python": f"{os.path.realpath(sys.executable)} {sys.prefix} {sys.version}",
             "runner": [step.uses, f"{cls.__module__}:{cls.__qualname__}", str(cls.version)],
             "salt": str(salt(step.params)) if callable(salt) else None,
             "params": step.raw_params,
             "env": dict(sorted(step.env.items())),
             "inputs": [list(step.inputs), inputs],
+            "world": world,
         }
         text = json.dumps(parts, sort_keys=True, default=repr)
-        return hashlib.sha256(text.encode()).hexdigest()
+        # Keyed: a name another clone cannot compute, and no way back to a declared
+        # variable's value from the file name.
+        return cachekey.sign(self.secret, text.encode(errors="surrogateescape"))
 
     def _path(self, step: Step, fingerprint: str) -> str:
         return os.path.join(self.directory, step.id, f"{fingerprint}.json")
@@ -135,10 +167,11 @@ class StepCache:
             return None
         started = time.time()
         fingerprint = self.fingerprint(step)
-        if fingerprint is None:
+        if fingerprint is None or self.secret is None:
             return None
-        entry = _read_entry(self._path(step, fingerprint), fingerprint)
+        entry = _read_entry(self._path(step, fingerprint), fingerprint, step.id, self.secret)
         if entry is None:
+            self._note_unsigned(step)
             return None
         saved = entry["result"]
         return StepResult(
@@ -153,12 +186,31 @@ class StepCache:
             cached_from=entry["run_id"],
         )
 
+    def note(self, step: Step) -> str | None:
+        """What the step's output should say about the cache: entries it ignored."""
+        return self._notes.get(step.id)
+
+    def _note_unsigned(self, step: Step) -> None:
+        """Say so when the step's folder holds entries not signed with this clone's key."""
+        assert self.secret is not None
+        ignored = 0
+        with contextlib.suppress(OSError), os.scandir(os.path.join(self.directory, step.id)) as it:
+            for item in it:
+                if item.name.endswith(".json") and not _signed(item.path, self.secret):
+                    ignored += 1
+        if ignored:
+            self._notes[step.id] = (
+                f"ignored {ignored} cached result{'s' * (ignored != 1)} of this step not "
+                "signed by relcheck in this clone (committed, copied from elsewhere, edited, "
+                "or from an older relcheck); the step runs"
+            )
+
     def store(self, step: Step, result: StepResult) -> None:
         """Keep a plain pass of ``step`` for later runs; anything else is not kept."""
         if result.status is not Status.PASSED:
             return
         fingerprint = self.fingerprint(step)
-        if fingerprint is None:
+        if fingerprint is None or self.secret is None:
             return
         entry = {
             "format": FORMAT,
@@ -177,21 +229,37 @@ class StepCache:
         }
         path = self._path(step, fingerprint)
         with contextlib.suppress(OSError, TypeError, ValueError):  # a cache never fails a run
-            _write_atomic(path, json.dumps(entry, default=str).encode())
+            data = json.dumps(entry, default=str)
+            signed = {"format": FORMAT, "mac": cachekey.sign(self.secret, data.encode())}
+            write_atomic(path, json.dumps({**signed, "entry": data}).encode())
             _prune(os.path.dirname(path))
 
 
-def _read_entry(path: str, fingerprint: str) -> dict[str, Any] | None:
-    """The entry at ``path`` when it is whole and says what it should; else None."""
+def _unwrap(path: str, secret: bytes) -> Any:
+    """The entry inside the file at ``path`` when this clone's key signed it; else None."""
     try:
         with open(path, "rb") as fh:
-            entry = json.loads(fh.read())
-    except (OSError, ValueError):
+            outer = json.loads(fh.read())
+        data = outer["entry"]
+        if outer["format"] != FORMAT or not cachekey.signed_by(secret, data.encode(), outer["mac"]):
+            return None
+        return json.loads(data)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None  # missing, or corrupt: ignored here and rewritten by the next pass
+
+
+def _signed(path: str, secret: bytes) -> bool:
+    return _unwrap(path, secret) is not None
+
+
+def _read_entry(path: str, fingerprint: str, step_id: str, secret: bytes) -> dict[str, Any] | None:
+    """The entry at ``path`` when it is signed, whole and says what it should; else None."""
+    entry = _unwrap(path, secret)
     if (
         not isinstance(entry, dict)
         or entry.get("format") != FORMAT
         or entry.get("fingerprint") != fingerprint
+        or entry.get("step") != step_id
         or not isinstance(entry.get("run_id"), str)
         or not isinstance(entry.get("result"), dict)
     ):
@@ -204,7 +272,7 @@ def _read_entry(path: str, fingerprint: str) -> dict[str, Any] | None:
     return entry
 
 
-def _write_atomic(path: str, payload: bytes) -> None:
+def write_atomic(path: str, payload: bytes) -> None:
     """Write through a temporary file and a rename, so readers see all or nothing."""
     directory = os.path.dirname(path)
     os.makedirs(directory, mode=0o700, exist_ok=True)
@@ -256,8 +324,12 @@ def _subdirs(directory: str) -> list[str]:
         return []
 
 
-def cached_passes(steps: Iterable[Step], root: str) -> dict[str, str]:
-    """Steps a run started now would serve from the cache, with the run that passed each."""
+def cached_passes(
+    steps: Iterable[Step], root: str, env: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Steps a run started now would serve from the cache, with the run that passed each.
+
+    ``env`` is the environment a run would give its steps (runflow.tool_env)."""
     from relcheck import __version__, gitrepo
     from relcheck.inputs import workspace_or_none
     from relcheck.record import STATE_DIR
@@ -265,7 +337,11 @@ def cached_passes(steps: Iterable[Step], root: str) -> dict[str, str]:
     head = gitrepo.head(root)
     tree = gitrepo.tree_of(root, head.commit) if head.commit else None
     cache = StepCache(
-        os.path.join(root, STATE_DIR), workspace_or_none(root, tree), "plan", __version__
+        os.path.join(root, STATE_DIR),
+        workspace_or_none(root, tree),
+        "plan",
+        __version__,
+        env=env,
     )
     found = {}
     for step in steps:

@@ -602,6 +602,7 @@ def _build(
                 cache=s.cache,
                 inputs=tuple(s.inputs),
                 writes=tuple(s.writes),
+                cache_env=tuple(s.cache_env),
                 location=source.locate(("steps", index)),
                 service=_service(
                     spec.services[s.service] if isinstance(s.service, str) else s.service,

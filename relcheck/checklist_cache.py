@@ -9,8 +9,9 @@ also tied to the source files it was built from: a change to relcheck's own modu
 to a runner's module (an editable install) invalidates it.
 
 Unpickling runs code named in the data, so an entry is only read when it carries a valid
-HMAC made with a key kept in the repository's git directory: that directory is never
-cloned, so a ``.relcheck/`` folder committed or copied from elsewhere is never trusted.
+HMAC made with the key of relcheck.cachekey, kept in the repository's git directory:
+that directory is never cloned, so a ``.relcheck/`` folder committed or copied from
+elsewhere is never trusted.
 """
 
 from __future__ import annotations
@@ -21,11 +22,10 @@ import hmac
 import os
 import sys
 
-from relcheck import __version__, registry
+from relcheck import __version__, cachekey, registry
 from relcheck.models import Checklist
 
 FORMAT = b"relcheck-checklist-1"
-_KEY_NAME = "relcheck-cache-key"
 _MAC_SIZE = 32
 _KEEP = 8  # entries kept: one per checklist version recently run
 
@@ -33,7 +33,7 @@ _KEEP = 8  # entries kept: one per checklist version recently run
 def load(path: str, root: str, state_dir: str) -> Checklist:
     """The checklist at ``path``: from the cache when the file is unchanged, else read,
     validated and stored for next time."""
-    key = _hmac_key(root)
+    key = cachekey.key(root)
     if key is None:
         return _validate(path)
     try:
@@ -91,39 +91,6 @@ def _plugins() -> str:
                     with contextlib.suppress(OSError):
                         seen.append(f"{entry}/{item.name}:{item.stat().st_mtime_ns}")
     return "\n".join(sorted(seen))
-
-
-def _git_dir(root: str) -> str | None:
-    """The repository's own git directory (a worktree's ``.git`` file points to it)."""
-    dot_git = os.path.join(root, ".git")
-    if os.path.isdir(dot_git):
-        return dot_git
-    with contextlib.suppress(OSError, ValueError):
-        with open(dot_git) as fh:
-            first = fh.readline().strip()
-        if first.startswith("gitdir:"):
-            return os.path.join(root, first.removeprefix("gitdir:").strip())
-    return None
-
-
-def _hmac_key(root: str) -> bytes | None:
-    git_dir = _git_dir(root)
-    if git_dir is None:
-        return None
-    path = os.path.join(git_dir, _KEY_NAME)
-    with contextlib.suppress(OSError):
-        with open(path, "rb") as fh:
-            key = fh.read()
-        if len(key) >= 32:
-            return key
-    with contextlib.suppress(OSError):
-        fd = os.open(path + f".{os.getpid()}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(os.urandom(32))
-        os.replace(path + f".{os.getpid()}", path)
-        with open(path, "rb") as fh:
-            return fh.read()
-    return None
 
 
 def _sources(checklist: Checklist) -> list[tuple[str, int, int]]:

@@ -600,8 +600,9 @@ def plan(checklist: str | None, fmt: str, group_by: str, jobs_per_group: int) ->
         return
     waves = levels(loaded)
     from relcheck.cache import cached_passes
+    from relcheck.runflow import tool_env
 
-    cached = cached_passes(loaded.steps, _root())
+    cached = cached_passes(loaded.steps, _root(), tool_env(os.environ))
     if fmt == "json":
         steps = [
             {

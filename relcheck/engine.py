@@ -38,6 +38,8 @@ class ResultCache(Protocol):
 
     def store(self, step: Step, result: StepResult) -> None: ...
 
+    def note(self, step: Step) -> str | None: ...
+
 
 def default_jobs() -> int:
     """Steps run at once by default: 2 x CPUs, at least 8. A step mostly waits on its
@@ -166,6 +168,9 @@ class _Run:
             on_output = self.options.on_output
             live = lambda text: on_output(step.id, text)  # noqa: E731
         sink = OutputSink(log_path, self.options.redactor, live)
+        said = self.options.cache.note(step) if self.options.cache is not None else None
+        if said:  # why a pass on record was not reused (an entry not signed here)
+            sink.note(said)
         attempts = 0
         # Checks must not change what they check; release steps make tags, not changes.
         watch = None if is_release(step) else self.watch

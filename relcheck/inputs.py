@@ -43,7 +43,7 @@ class Workspace:
             for path in changed():
                 if path.startswith(STATE_PREFIX):
                     continue
-                content = _content_id(os.path.join(self.root, path))
+                content = content_id(os.path.join(self.root, path))
                 if content is None:
                     files.pop(path, None)
                 else:
@@ -51,7 +51,7 @@ class Workspace:
             # Files git status is told not to look at are read from the disk too; one that
             # is absent keeps its index entry (a sparse checkout leaves such files out).
             for path in hidden:
-                content = _content_id(os.path.join(self.root, path))
+                content = content_id(os.path.join(self.root, path))
                 if content is not None and path in files:
                     files[path] = content
             self._files = files
@@ -110,7 +110,7 @@ def workspace_or_none(root: str, tree: str | None) -> Workspace | None:
     return Workspace(root, tree)
 
 
-def _content_id(path: str) -> str | None:
+def content_id(path: str) -> str | None:
     """``<mode> <blob id>`` as git would store the file now; None when it is gone."""
     try:
         info = os.lstat(path)

@@ -115,6 +115,7 @@ class Step:
     cache: bool | None = None  # None: the runner decides
     inputs: tuple[str, ...] = ()
     writes: tuple[str, ...] = ()  # globs of tracked files the step may change
+    cache_env: tuple[str, ...] = ()  # variables whose values a cached pass depends on
     location: SourceLocation | None = None
     service: ServiceConfig | None = None
     # Regression gates against the previous release: metric -> rule (relcheck.evidence.gates).

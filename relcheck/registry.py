@@ -28,8 +28,11 @@ run first, and its failure means exit 3), ``cacheable`` (its result depends only
 files, so a pass may be reused; a ``cacheable_for(params) -> bool`` method may refine that
 per step), ``cache_opt_in`` (reused only when the step declares ``inputs:`` or ``cache:
 true``, as for ``command``), ``version`` (part of the cache fingerprint: bump it when the
-runner's results change meaning), and an optional ``cache_salt(params) -> str`` method
-(more fingerprint, such as a tool's version; it runs on every run, so keep it cheap).
+runner's results change meaning), ``cache_tools`` (names of executables the runner
+starts: each one found in the project's environment or on PATH is part of the
+fingerprint, with the environment it is installed in), and an optional
+``cache_salt(params) -> str`` method (more fingerprint, such as a tool's version; it runs
+on every run, so keep it cheap).
 A runner's ``Params`` validation must not read the environment or files: validated
 checklists are cached by file content.
 """

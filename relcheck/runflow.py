@@ -240,7 +240,7 @@ def execute(
                 on_output=reporter.on_output if request.verbose else None,
                 interactive=request.interactive,
                 confirmations=request.confirmations,
-                cache=_result_cache(request, checklist, info, state_dir, fresh),
+                cache=_result_cache(request, checklist, info, state_dir, fresh, env),
                 prior=request.prior,
                 finished=finished,
                 completed=completed,
@@ -282,6 +282,7 @@ def _result_cache(
     info: RunInfo,
     state_dir: str,
     fresh: Collection[str],
+    env: Mapping[str, str],
 ) -> engine.ResultCache:
     from relcheck.cache import StepCache
     from relcheck.inputs import workspace_or_none
@@ -293,6 +294,7 @@ def _result_cache(
         info.relcheck_version,
         read=request.use_cache,
         fresh=fresh,
+        env=env,
     )
     cache.prepare(checklist.steps)
     return cache

@@ -6,6 +6,7 @@ the frozen dataclasses of ``relcheck.models``.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -21,6 +22,21 @@ from pydantic import (
 from relcheck.durations import Duration
 
 STEP_ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
+ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+def _env_name(value: str) -> str:
+    if not re.fullmatch(ENV_NAME_PATTERN, value):
+        raise ValueError(
+            "expected an environment variable name (letters, digits and '_', not "
+            f"starting with a digit), got {value!r}"
+        )
+    return value
+
+
+EnvName = Annotated[
+    str, Field(json_schema_extra={"pattern": ENV_NAME_PATTERN}), AfterValidator(_env_name)
+]
 
 
 class _Strict(BaseModel):
@@ -189,6 +205,11 @@ class StepSpec(_Strict):
     cache: bool | None = Field(None, description="Reuse an identical earlier pass.")
     inputs: list[str] = Field(
         default_factory=list, description="Globs of the files the result depends on."
+    )
+    cache_env: list[EnvName] = Field(
+        default_factory=list,
+        description="Environment variables whose values a cached pass depends on: "
+        "a changed value runs the step again.",
     )
     service: ServiceRef | None = Field(
         None,

@@ -143,7 +143,7 @@ def test_a_corrupt_cache_entry_is_ignored_and_rewritten(lint_repo: Path, cli_inv
     result = cli_invoke("run", "--dry-run", cwd=lint_repo)
     assert result.exit_code == 0
     assert statuses(lint_repo) == {"lint": "passed"}
-    assert json.loads(entry.read_text())["run_id"] == run_id(lint_repo)
+    assert json.loads(json.loads(entry.read_text())["entry"])["run_id"] == run_id(lint_repo)
     cli_invoke("run", "--dry-run", cwd=lint_repo)
     assert statuses(lint_repo) == {"lint": "cached"}
 
@@ -389,3 +389,71 @@ def test_the_release_tag_message_names_the_steps_served_from_cache(
     assert tags(git_repo) == ["v1.2.0"]
     message = git(git_repo, "tag", "-l", "--format=%(contents)", "v1.2.0")
     assert f"(cached from run {passed_in})" in message
+
+
+def test_cache_env_names_are_checked_at_load_time_with_their_position(
+    git_repo: Path, checklist, cli_invoke
+) -> None:
+    checklist(
+        """
+        version: 1
+        steps:
+          - id: unit
+            run: "true"
+            cache_env: [TARGET, "not-a-name", 7]
+        """
+    )
+    result = cli_invoke("validate", cwd=git_repo)
+    assert result.exit_code == 2
+    assert (
+        "relcheck.yaml:5:25: steps[0].cache_env[1]: expected an environment variable name"
+        in result.output
+    )
+    assert "relcheck.yaml:5:39: steps[0].cache_env[2]:" in result.output
+
+
+def test_a_declared_variable_is_part_of_the_fingerprint_and_never_stored(
+    lint_repo: Path, checklist, cli_invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checklist(LINT + "    cache_env: [DEPLOY_TARGET]\n")
+    monkeypatch.setenv("DEPLOY_TARGET", "staging-eu-7f3a")
+    monkeypatch.setenv("UNDECLARED", "1")
+    cli_invoke("run", "--dry-run", cwd=lint_repo)
+    monkeypatch.setenv("UNDECLARED", "2")
+    cli_invoke("run", "--dry-run", cwd=lint_repo)
+    assert statuses(lint_repo) == {"lint": "cached"}
+    monkeypatch.setenv("DEPLOY_TARGET", "production")
+    cli_invoke("run", "--dry-run", cwd=lint_repo)
+    assert statuses(lint_repo) == {"lint": "passed"}
+    monkeypatch.delenv("DEPLOY_TARGET")  # unset differs from any value
+    cli_invoke("run", "--dry-run", cwd=lint_repo)
+    assert statuses(lint_repo) == {"lint": "passed"}
+    monkeypatch.setenv("DEPLOY_TARGET", "staging-eu-7f3a")
+    cli_invoke("run", "--dry-run", cwd=lint_repo)
+    assert statuses(lint_repo) == {"lint": "cached"}
+    stored = b"".join(p.read_bytes() for p in (lint_repo / ".relcheck").rglob("*") if p.is_file())
+    assert b"staging-eu-7f3a" not in stored
+    assert b"production" not in stored
+
+
+def test_an_entry_from_an_older_relcheck_is_ignored_with_a_note(
+    lint_repo: Path, cli_invoke
+) -> None:
+    cli_invoke("run", "--dry-run", cwd=lint_repo)
+    [entry] = (lint_repo / ".relcheck/cache/results/lint").glob("*.json")
+    inner = json.loads(json.loads(entry.read_text())["entry"])
+    entry.write_text(json.dumps({**inner, "format": 1}))  # unsigned, as relcheck 0.1 wrote
+    result = cli_invoke("run", "--dry-run", "-v", cwd=lint_repo)
+    assert result.exit_code == 0
+    assert statuses(lint_repo) == {"lint": "passed"}
+    note = "ignored 1 cached result of this step not signed by relcheck in this clone"
+    assert note in result.output
+    assert note in step_record(latest_record(lint_repo), "lint")["output_tail"]
+
+
+def test_nothing_is_cached_without_a_key_to_sign_it(lint_repo: Path, cli_invoke) -> None:
+    (lint_repo / ".git/relcheck-cache-key").mkdir()  # can be neither read nor made
+    assert cli_invoke("run", "--dry-run", cwd=lint_repo).exit_code == 0
+    assert cli_invoke("run", "--dry-run", cwd=lint_repo).exit_code == 0
+    assert statuses(lint_repo) == {"lint": "passed"}
+    assert not (lint_repo / ".relcheck/cache/results").exists()

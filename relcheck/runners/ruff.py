@@ -79,6 +79,7 @@ class RuffRunner(Runner):
     name = "ruff"
     Params = RuffParams
     cacheable = True
+    cache_tools = ("ruff",)  # a ruff upgrade in the project's environment runs it again
     description = "Lint with ruff (and check formatting); findings by rule, file and line."
 
     def run(self, params: RuffParams, ctx: StepContext) -> StepResult:
