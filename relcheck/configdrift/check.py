@@ -12,7 +12,7 @@ from relcheck.configdrift.compare import MISSING, Policy, Row, compare
 from relcheck.configdrift.loaders import TEXT_ONLY
 from relcheck.configdrift.paths import Globs, Subtree, subtree
 from relcheck.configdrift.rules import SIDES, Rule, check
-from relcheck.configdrift.secrets import DEFAULT_SECRET_KEYS, SecretPolicy
+from relcheck.configdrift.secrets import SecretPolicy
 from relcheck.configdrift.sources import Loaded, SourceSpec, load
 
 FETCH_TIMEOUT = 30.0  # seconds for a URL side, at most the step's remaining time
@@ -38,7 +38,7 @@ class CheckInput:
     must_equal: tuple[str, ...] = ()
     rules: tuple[Rule, ...] = ()
     forbid_plaintext_secrets: bool = False
-    secret_keys: tuple[str, ...] = DEFAULT_SECRET_KEYS
+    secret_keys: tuple[str, ...] = ()
     secret_references: tuple[str, ...] = ()
     lockfiles: tuple[LockSpec, ...] = ()
 

@@ -12,7 +12,6 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from relcheck.configdrift.secrets import DEFAULT_SECRET_KEYS
 from relcheck.errors import RepoStateError, RunnerError
 from relcheck.models import Annotation, Status, StepResult
 from relcheck.registry import Runner, StepContext
@@ -105,7 +104,7 @@ class ConfigDriftParams(_Strict):
     must_equal: tuple[str, ...] = ()
     require: dict[str, RuleParams] = Field(default_factory=dict)
     forbid_plaintext_secrets: bool = False
-    secret_keys: tuple[str, ...] = DEFAULT_SECRET_KEYS
+    secret_keys: tuple[str, ...] = ()
     secret_references: tuple[str, ...] = ()
     lockfiles: tuple[LockPair, ...] = ()
 
