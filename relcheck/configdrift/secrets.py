@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import re
 import secrets as _random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from relcheck.configdrift.paths import segment_names, show
@@ -48,9 +48,16 @@ _ENV_REFERENCE = re.compile(r"(?:\$\{[^}]+\})+|\$[A-Za-z_][A-Za-z0-9_]*")
 class SecretPolicy:
     """Decides what is secret, masks it, and tells references from plain text."""
 
-    def __init__(self, key_patterns: Iterable[str] = (), references: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        key_patterns: Iterable[str] = (),
+        references: Iterable[str] = (),
+        mask: Callable[[str], str] = str,
+    ) -> None:
         """``key_patterns``: globs (case-insensitive) for key names that are secret too,
-        beside those relcheck's rules already call secret."""
+        beside those relcheck's rules already call secret. ``mask`` hides the run's own
+        secrets (a token from the environment) in any text value before it is shown."""
+        self._mask_known = mask
         self.key_patterns = tuple(p.lower() for p in key_patterns)
         self.references = (*DEFAULT_REFERENCES, *references)
         self._key = _random.token_bytes(32)
@@ -73,8 +80,12 @@ class SecretPolicy:
             if isinstance(value, str) and self.is_reference(value):
                 return show(value)  # where the secret lives is not itself secret
             return self.mask(value)
-        if isinstance(value, str) and _URL_USERINFO.search(value):
-            # Masked before show() shortens the text, which could cut the URL before its "@".
+        if not isinstance(value, str):
+            return show(value)
+        # Masked before show() shortens the text: a secret cut short could no longer be
+        # found, and its first characters would be shown.
+        value = self._mask_known(value)
+        if _URL_USERINFO.search(value):
             return show(_URL_USERINFO.sub(self._mask_userinfo, value), width=60)
         return show(value)
 

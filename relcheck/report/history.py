@@ -13,6 +13,7 @@ from rich.text import Text
 
 from relcheck.durations import format_duration
 from relcheck.models import RunResult, Status, StepResult
+from relcheck.redact import printable
 from relcheck.report.summary import OUTCOME_STYLE, status_text
 
 _BAR_WIDTH = 12
@@ -37,11 +38,11 @@ def runs_table(runs: Sequence[RunResult], *, unicode: bool = True) -> Table:
         outcome = str(run.outcome) + (" (dry)" if run.info.dry_run else "")
         table.add_row(
             short_time(run.started_at),
-            run.info.run_id,
-            (run.info.commit or "-")[:9],
-            run.info.version or "-",
+            Text(printable(run.info.run_id)),
+            Text(printable((run.info.commit or "-")[:9])),
+            Text(printable(run.info.version or "-")),
             Text(outcome, style=OUTCOME_STYLE[run.outcome]),
-            ", ".join(failed) or "-",
+            Text(printable(", ".join(failed) or "-")),
             format_duration(run.duration),
         )
     return table
@@ -65,12 +66,12 @@ def step_history(step_id: str, runs: Sequence[RunResult], *, unicode: bool = Tru
         bar = _bar(result.duration / longest, unicode) if ran else ""
         table.add_row(
             short_time(run.started_at),
-            run.info.run_id,
+            Text(printable(run.info.run_id)),
             status_text(result, unicode=unicode),
             format_duration(result.duration) if ran else "-",
             Text(bar, style="cyan"),
             str(result.attempts),
-            result.summary,
+            Text(printable(result.summary)),
         )
     return Group(table, Text(step_stats(found)))
 
@@ -105,4 +106,4 @@ def short_time(epoch: float) -> str:
 
 
 def no_runs(directory: str) -> RenderableType:
-    return Text(f"no runs recorded in {directory}")
+    return Text(f"no runs recorded in {printable(directory)}")

@@ -23,6 +23,7 @@ from rich.text import Text
 from relcheck import terminal
 from relcheck.durations import format_duration
 from relcheck.models import Checklist, RunInfo, RunResult, Step, StepResult
+from relcheck.redact import printable
 from relcheck.report.summary import render_run, run_header, status_text, unicode_ok
 
 
@@ -93,7 +94,7 @@ class LiveReporter:
                 self._partial[step_id] = rest
             for line in lines:
                 # Printed through the live console, so it lands above the live rows.
-                self.console.print(Text(f"[{step_id}] ", style="dim") + Text(line))
+                self.console.print(Text(f"[{step_id}] ", style="dim") + Text(printable(line)))
 
     def finish(self, run: RunResult, record_path: str | None) -> None:
         self.close()
@@ -121,7 +122,12 @@ class LiveReporter:
             if row.result is not None:
                 r = row.result
                 elapsed = "" if r.status.value == "skipped" else format_duration(r.duration)
-                grid.add_row(status_text(r, unicode=self.unicode), r.step_id, elapsed, r.summary)
+                grid.add_row(
+                    status_text(r, unicode=self.unicode),
+                    r.step_id,
+                    elapsed,
+                    Text(printable(r.summary)),
+                )
             elif row.started is not None and row.spinner is not None:
                 grid.add_row(row.spinner, row.step_id, format_duration(now - row.started), "")
             else:

@@ -163,7 +163,11 @@ class ConfigDriftRunner(Runner):
 
         try:
             outcome = run_check(
-                _check_input(params), root=ctx.workdir, env=ctx.env, timeout=ctx.remaining()
+                _check_input(params),
+                root=ctx.workdir,
+                env=ctx.env,
+                timeout=ctx.remaining(),
+                mask=ctx.sink.mask,
             )
         except SourceError as exc:
             annotations = ()
