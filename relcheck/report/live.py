@@ -4,6 +4,11 @@ Steps are shown waiting, running (spinner and elapsed time), then with how they 
 The engine calls ``on_event`` from worker threads; the display is redrawn by rich's own
 refresh thread, so state lives behind a lock. ``-v`` prints each step's output lines,
 prefixed with the step id, above the live display.
+
+Only as many rows as the terminal has lines are drawn: when the steps do not fit, the
+running ones, the latest to finish and the next to start are shown, with a line that
+counts the rest. Drawing every row of a 3000-step checklist on every event made the
+view quadratic (minutes of rendering for a run of `true` steps).
 """
 
 from __future__ import annotations
@@ -33,6 +38,10 @@ class _Row:
     started: float | None = None  # time.monotonic() when it started
     result: StepResult | None = None
     spinner: Spinner | None = None
+    finished: int = 0  # the order in which it finished (1, 2, ...)
+
+
+_MIN_REFRESH = 1 / 16  # seconds between redraws asked for by events
 
 
 class LiveReporter:
@@ -48,6 +57,8 @@ class LiveReporter:
         self._partial: dict[str, str] = {}
         self._stack = ExitStack()
         self._closed = False
+        self._finished = 0
+        self._drawn = 0.0  # time.monotonic() of the last redraw an event asked for
 
     # -- the reporter protocol ---------------------------------------------------------
     def begin(self, checklist: Checklist, info: RunInfo) -> None:
@@ -80,6 +91,12 @@ class LiveReporter:
             elif kind == "finish" and result is not None:
                 row.result = result
                 row.spinner = None
+                self._finished += 1
+                row.finished = self._finished
+            now = time.monotonic()
+            if now - self._drawn < _MIN_REFRESH:
+                return  # the refresh thread draws it within 1/8 s
+            self._drawn = now
         live = self._live  # may be swapped by a question being asked meanwhile
         if live is not None:
             live.refresh()
@@ -117,7 +134,7 @@ class LiveReporter:
         grid.add_column(overflow="ellipsis", no_wrap=True)  # summary
         now = time.monotonic()
         with self._lock:
-            rows = list(self._rows.values())
+            rows, hidden = _visible(list(self._rows.values()), self.console.size.height - 1)
         for row in rows:
             if row.result is not None:
                 r = row.result
@@ -132,6 +149,8 @@ class LiveReporter:
                 grid.add_row(row.spinner, row.step_id, format_duration(now - row.started), "")
             else:
                 grid.add_row(Text("· waiting", style="dim"), Text(row.step_id, style="dim"), "", "")
+        if hidden:
+            grid.add_row(Text(f"… {hidden}", style="dim"), "", "", "")
         return grid
 
     @contextmanager
@@ -150,3 +169,28 @@ class LiveReporter:
             # drew, taking the question and its answer with them.
             if not self._closed:
                 self._live = self._start_live()
+
+
+def _visible(rows: list[_Row], lines: int) -> tuple[list[_Row], str]:
+    """The rows that fit in ``lines`` (in checklist order), and what the rest are."""
+    if len(rows) <= lines:
+        return rows, ""
+    budget = max(1, lines - 1)  # one line says what is not shown
+    running = [r for r in rows if r.result is None and r.started is not None]
+    done = sorted((r for r in rows if r.result is not None), key=lambda r: r.finished)
+    waiting = [r for r in rows if r.result is None and r.started is None]
+    shown = running[:budget]
+    room = budget - len(shown)
+    recent = done[-max(room - room // 2, 0) :] if room else []
+    shown += recent
+    shown += waiting[: budget - len(shown)]
+    keep = {id(r) for r in shown}
+    counts: dict[str, int] = {}
+    for r in rows:
+        if id(r) not in keep:
+            word = "waiting" if r.result is None and r.started is None else "running"
+            if r.result is not None:
+                word = r.result.status.value.replace("_", " ")
+            counts[word] = counts.get(word, 0) + 1
+    hidden = ", ".join(f"{n} {word}" for word, n in counts.items())
+    return [r for r in rows if id(r) in keep], f"{hidden} not shown"
