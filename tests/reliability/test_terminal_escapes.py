@@ -112,7 +112,8 @@ def test_step_output_and_summaries_print_without_escapes(hostile_repo: dict) -> 
 
 def test_the_live_view_prints_no_escapes_from_steps(hostile_repo: dict) -> None:
     repo, env = hostile_repo["repo"], hostile_repo["env"]
-    child = spawn_relcheck("run", "-v", cwd=repo, env=env)
+    # Wide enough that no summary is folded, whatever width the durations take.
+    child = spawn_relcheck("run", "-v", cwd=repo, env=env, columns=200)
     child.expect(pexpect.EOF)
     child.close()
     seen = transcript(child)
