@@ -315,14 +315,15 @@ class _Run:
         pending = set(index)
         ready = list(range(len(steps)))  # a heap of indexes to look at (again)
         queued = set(ready)
-        left = [len(preconditions)]  # preconditions without a result
+        left = len(preconditions)  # preconditions without a result
 
         def settled(step: Step, stop_before: str | None) -> None:
             """``step`` has a result: look again at what waited on it."""
+            nonlocal left
             again = list(dependents.get(step.id, ()))
             if step.id in pres:
-                left[0] -= 1
-                if left[0] == 0:  # every check waited for the preconditions
+                left -= 1
+                if left == 0:  # every check waited for the preconditions
                     again = [index[i] for i in pending]
             if self.stop_reason != stop_before:  # every pending step is now skipped
                 again = [index[i] for i in pending]

@@ -147,7 +147,10 @@ class LiveReporter:
             else:
                 waiting = Text("· waiting", style="dim")
                 cells.append((waiting, Text(row.step_id, style="dim"), "", Text("")))
-        widths = [max((c[i].cell_len for c in cells), default=0) for i in (0, 1)]
+        widths = [
+            max((c[0].cell_len for c in cells), default=0),
+            max((c[1].cell_len for c in cells), default=0),
+        ]
         width = max((len(c[2]) for c in cells), default=0)
         lines = []
         for state, step_id, elapsed, summary in cells:
