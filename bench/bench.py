@@ -2,6 +2,7 @@
 
     python3 bench/bench.py                # set up bench/.venv, then every case, 10 runs each
     python3 bench/bench.py --runs 20 --cases a,version
+    .venv/bin/python bench/bench.py --scale    # many steps: relcheck's own time (scale.py)
 
 The first run creates ``bench/.venv`` and installs the peers pinned in
 ``bench/requirements.txt`` plus relcheck itself from this checkout (not editable, as a
@@ -276,7 +277,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10, help="counted runs per tool and case")
     parser.add_argument("--cases", default=",".join(CASES), help="comma-separated: a,b,...")
     parser.add_argument("--reinstall", action="store_true", help="reinstall bench/.venv")
+    parser.add_argument(
+        "--scale",
+        action="store_true",
+        help="only the many-steps scenarios, with the relcheck of this Python (3 runs each)",
+    )
     args = parser.parse_args()
+    if args.scale:
+        from scale import main as scale_main
+
+        scale_main(args.runs if "--runs" in sys.argv else 3)
+        return
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
     setup_venv(args.reinstall)
     work = Path(tempfile.mkdtemp(prefix="relcheck-bench-"))

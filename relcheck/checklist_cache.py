@@ -6,7 +6,9 @@ distributions (names and change times of every ``*.dist-info`` on ``sys.path``, 
 where runner entry points are declared). It holds the frozen Checklist, pickled (runner
 ``Params`` are stdlib dataclasses), and the entry points of the runners it uses. It is
 also tied to the source files it was built from: a change to relcheck's own modules or
-to a runner's module (an editable install) invalidates it.
+to a runner's module (an editable install) invalidates it. A checklist that holds a
+secret (a token in an ``env:``, credentials in a URL) is never stored: the entry would
+keep it in clear.
 
 Unpickling runs code named in the data, so an entry is only read when it carries a valid
 HMAC made with the key of relcheck.cachekey, kept in the repository's git directory:
@@ -47,20 +49,41 @@ def load(path: str, root: str, state_dir: str) -> Checklist:
         return cached
     checklist = _validate(path)
     with contextlib.suppress(Exception):  # a cache that cannot be written is only slower
-        same_file = hashlib.sha256(raw).hexdigest() == checklist.sha256
-        if same_file and not _holds_secrets(raw, checklist):
+        if hashlib.sha256(raw).hexdigest() == checklist.sha256:
             _write(_entry_path(state_dir, path, checklist.sha256), key, checklist)
     return checklist
 
 
-def _holds_secrets(raw: bytes, checklist: Checklist) -> bool:
-    """Whether the file holds a value relcheck masks (a token under a step's ``env:``, a
-    password in a URL): nothing relcheck writes may hold one, so such a file is not
-    cached and is validated on every run."""
-    from relcheck.runflow import _redactor  # the masking every run applies
+def _holds_secrets(data: bytes, checklist: Checklist) -> bool:
+    """Whether ``data`` (the pickled entry) holds a value relcheck masks: a token under a
+    step's or a service's ``env:``, one under a secret-looking ``with:`` key, credentials
+    in a URL. Nothing relcheck writes may hold one, so such a checklist is not cached and
+    is validated on every run. (Pickle keeps text as UTF-8, so a search finds it.)"""
+    from relcheck.redact import for_checklist
 
-    text = raw.decode("utf-8", errors="replace")
-    return _redactor(checklist).text(text) != text
+    redactor = for_checklist(checklist, os.environ).with_values(_param_secrets(checklist))
+    return redactor.bytes(data) != data
+
+
+def _param_secrets(checklist: Checklist) -> list[str]:
+    """Literal text under a secret-looking key of a step's ``with:`` (a header value, a
+    password); a value with a ``${VAR}`` in it is expanded at run time, not a secret."""
+    from relcheck.redact import looks_secret
+
+    found: list[str] = []
+    todo: list[object] = [s.raw_params for s in checklist.steps]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if isinstance(value, str):
+                    if isinstance(key, str) and looks_secret(key) and "${" not in value:
+                        found.append(value)
+                else:
+                    todo.append(value)
+        elif isinstance(item, list | tuple):
+            todo.extend(item)
+    return found
 
 
 def _validate(path: str) -> Checklist:
@@ -133,6 +156,8 @@ def _write(entry_path: str, key: bytes, checklist: Checklist) -> None:
         runners[step.uses] = (info.value, info.distribution)
     header = pickle.dumps((FORMAT, _sources(checklist)), protocol=pickle.HIGHEST_PROTOCOL)
     body = pickle.dumps((checklist, runners), protocol=pickle.HIGHEST_PROTOCOL)
+    if _holds_secrets(body, checklist):
+        return
     payload = len(header).to_bytes(4, "big") + header + body
     mac = hmac.new(key, payload, hashlib.sha256).digest()
     directory = os.path.dirname(entry_path)

@@ -385,9 +385,12 @@ def list_steps(checklist: str | None) -> None:
     root = _root()
     path = find_checklist(root, checklist)
     loaded = checklist_cache.load(path, root, os.path.join(root, STATE_DIR))
+    from relcheck.redact import printable
+
     rows = [("STEP", "RUNNER", "NEEDS", "OWNER", "")]
     for step, kind in run_order(loaded):
-        rows.append((step.id, step.uses, ",".join(step.needs) or "-", step.owner or "-", kind))
+        owner = printable(step.owner or "-")
+        rows.append((step.id, step.uses, ",".join(step.needs) or "-", owner, kind))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for row in rows:
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[4])
@@ -447,7 +450,9 @@ def history(
     )
     if unreadable:  # said once, on stderr: the table stays what scripts read
         more = f" (and {len(unreadable) - 1} more)" if len(unreadable) > 1 else ""
-        click.echo(f"relcheck: skipped {unreadable[0]}{more}", err=True)
+        from relcheck.redact import printable
+
+        click.echo(f"relcheck: skipped {printable(unreadable[0])}{more}", err=True)
     if not runs:
         console.print(tables.no_runs(directory))
     elif step_id:
@@ -485,19 +490,20 @@ def show(ref: str, record_dir: str | None, fmt: str, color: str) -> None:
 
         JsonReporter().finish(run_result, path)
         return
+    from relcheck.redact import printable
     from relcheck.report.console import make_console
     from relcheck.report.summary import local_time, render_run, run_header, unicode_ok
 
     console = make_console(color)
     info = run_result.info
     console.print(run_header(info))
-    console.print(
+    line = (
         f"run {info.run_id}  {info.mode}  started {local_time(run_result.started_at)}  "
-        f"checklist sha256 {info.checklist_sha256[:12]}",
-        style="dim",
+        f"checklist sha256 {info.checklist_sha256[:12]}"
     )
+    console.print(printable(line), style="dim")
     for skipped_id, why in info.skipped.items():
-        console.print(f"skipped on request: {skipped_id}: {why}", style="yellow")
+        console.print(printable(f"skipped on request: {skipped_id}: {why}"), style="yellow")
     console.print(render_run(run_result, os.path.relpath(path), unicode=unicode_ok(console)))
 
 

@@ -14,10 +14,11 @@ EX_SOFTWARE = 70
 
 
 def _mask(text: str) -> str:
-    """``text`` with the values of secret-looking environment variables masked."""
-    from relcheck.redact import Redactor
+    """``text`` printable, with the values of secret-looking environment variables
+    masked (a message may quote a value from the checklist or a tag)."""
+    from relcheck.redact import Redactor, printable
 
-    return Redactor.from_environ(os.environ).text(text)
+    return Redactor.from_environ(os.environ).text(printable(text))
 
 
 def _crash_log() -> str:

@@ -17,21 +17,43 @@ def kind_of(step: Step) -> str:
 
 
 def levels(checklist: Checklist) -> list[list[Step]]:
-    """Steps grouped in waves: each wave needs only steps of earlier waves."""
+    """Steps grouped in waves: each wave needs only steps of earlier waves.
+
+    A check's wave is one more than the latest wave of the checks it needs, found in one
+    pass over the graph (Kahn's order): a 3000-step chain took 10 s when each wave was
+    found by scanning every step left."""
     kinds = {s.id: kind_of(s) for s in checklist.steps}
     pres = [s for s in checklist.steps if kinds[s.id] == "precondition"]
     checks = [s for s in checklist.steps if kinds[s.id] == "check"]
     releases = [s for s in checklist.steps if kinds[s.id] == "release"]
+    ids = {s.id for s in checks}
+    waiting = {s.id: sum(1 for n in set(s.needs) if n in ids) for s in checks}
+    dependents: dict[str, list[Step]] = {}
+    for step in checks:
+        for need in set(step.needs):
+            if need in ids:
+                dependents.setdefault(need, []).append(step)
+    depth: dict[str, int] = {}
+    frontier = [s for s in checks if waiting[s.id] == 0]
+    while frontier:
+        step = frontier.pop()
+        for after in dependents.get(step.id, ()):
+            depth[after.id] = max(depth.get(after.id, 0), depth.get(step.id, 0) + 1)
+            waiting[after.id] -= 1
+            if waiting[after.id] == 0:
+                frontier.append(after)
+    placed = {s.id for s in checks if waiting[s.id] == 0}
+    count = max((depth.get(i, 0) for i in placed), default=-1) + 1
+    check_waves: list[list[Step]] = [[] for _ in range(count)]
+    for step in checks:
+        if step.id in placed:
+            check_waves[depth.get(step.id, 0)].append(step)
+    # A cycle; validation refuses those, so this is only a safeguard.
+    stuck = [s for s in checks if s.id not in placed]
     waves: list[list[Step]] = [pres] if pres else []
-    placed: set[str] = {s.id for s in pres}
-    remaining = list(checks)
-    while remaining:
-        wave = [s for s in remaining if all(n in placed or n not in kinds for n in s.needs)]
-        if not wave:  # a cycle; validation refuses those, so this is only a safeguard
-            wave = remaining
-        waves.append(wave)
-        placed.update(s.id for s in wave)
-        remaining = [s for s in remaining if s.id not in placed]
+    waves += [w for w in check_waves if w]
+    if stuck:
+        waves.append(stuck)
     waves.extend([r] for r in releases)
     return waves
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 import collections
 import contextlib
 import os
-import re
 import select
 import shutil
 import signal
@@ -18,14 +18,12 @@ from typing import BinaryIO
 
 from relcheck import proctree
 from relcheck.errors import RunnerError
-from relcheck.redact import Redactor, StreamRedactor
+from relcheck.redact import Redactor, StreamCleaner, StreamRedactor, printable
 
 TAIL_BYTES = 8192
 KILL_GRACE = 2.0  # seconds between SIGINT, SIGTERM and SIGKILL
 KILL_GRACE_ENV = "RELCHECK_KILL_GRACE"  # overrides KILL_GRACE (seconds, 0 to 60)
 _CAPTURE_LIMIT = 64 * 1024 * 1024  # tool output parsed by a runner (ruff JSON, ...)
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[@-Z\\-_]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 # leader pid -> (its tree's mark, the thread that waits for it)
 _active_groups: dict[int, tuple[str, int]] = {}
@@ -34,12 +32,12 @@ _active_lock = threading.Lock()
 
 def clean_text(data: bytes) -> str:
     """Decode output for display and records: bad UTF-8 replaced, escape codes removed."""
-    text = data.decode("utf-8", errors="replace").replace("\r\n", "\n")
-    return _CONTROL.sub("", _ANSI.sub("", text))
+    return printable(data.decode("utf-8", errors="replace"))
 
 
 class OutputSink:
-    """Receives a step's output: writes it (masked) to the log, keeps a bounded tail."""
+    """Receives a step's output: writes it (made printable, then masked) to the log, keeps
+    a bounded tail. Escape sequences go before masking, so none can split a secret."""
 
     def __init__(
         self,
@@ -50,6 +48,8 @@ class OutputSink:
         self.log_path = log_path
         self._base = redactor or Redactor()
         self._redactor = StreamRedactor(self._base)
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._cleaner = StreamCleaner()
         self._tail: collections.deque[bytes] = collections.deque()
         self._tail_size = 0
         self._lock = threading.Lock()
@@ -66,7 +66,14 @@ class OutputSink:
         """Add raw output from a process."""
         with self._lock:
             self.bytes_seen += len(chunk)
-            self._emit(self._redactor.feed(chunk))
+            text = self._cleaner.feed(self._decoder.decode(chunk))
+            self._emit(self._redactor.feed(text.encode()))
+
+    def mask(self, text: str) -> str:
+        """``text`` with the secrets this sink masks masked (for a runner that lays out
+        text, such as a table, from values that may hold one)."""
+        with self._lock:
+            return self._base.text(text)
 
     def add_secrets(self, values: Iterable[str]) -> None:
         """Mask ``values`` too from now on (secrets a runner learns while it runs)."""
@@ -83,7 +90,7 @@ class OutputSink:
         """Add a line of relcheck's own (what it ran, why it stopped); not counted in
         ``bytes_seen``, which measures the step's own output."""
         with self._lock:
-            self._emit(self._redactor.feed(f"[relcheck] {text}\n".encode()))
+            self._emit(self._redactor.feed(f"[relcheck] {printable(text)}\n".encode()))
 
     def _emit(self, data: bytes) -> None:
         if not data:
@@ -116,7 +123,9 @@ class OutputSink:
     def flush(self) -> None:
         """Emit what the redactor held back."""
         with self._lock:
-            self._emit(self._redactor.flush())
+            held = self._cleaner.feed(self._decoder.decode(b"", final=True))
+            held += self._cleaner.flush()
+            self._emit(self._redactor.feed(held.encode()) + self._redactor.flush())
             if self._file is not None:
                 try:
                     self._file.flush()

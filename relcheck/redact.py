@@ -1,24 +1,43 @@
-"""Mask secret values in everything relcheck writes: terminal, logs, records, reports."""
+"""Mask secret values in everything relcheck writes: terminal, logs, records, reports;
+and make untrusted text (a step's output, a tag message, a record) safe to print.
+
+Output is made printable before it is masked: a secret split by an escape sequence
+(``tok\\x1b[0men``) is whole again once the sequence is gone, and is masked then.
+"""
 
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from relcheck.models import Checklist
 
 MASK = "***"
-# Names whose values are treated as secrets (case-insensitive globs).
+# The one set of rules for names whose values are secrets: environment variables, keys
+# in configuration files, `with:` parameters. Globs matched against the name in upper
+# case, with camelCase, "-", "." and spaces turned into "_" (apiKey -> API_KEY).
 SECRET_NAME_PATTERNS = (
     "*TOKEN*",
     "*SECRET*",
     "*PASSWORD*",
     "*PASSWD*",
+    "*PASSPHRASE*",
+    "KEY",
+    "KEYS",
     "*_KEY",
+    "*_KEYS",
     "*_KEY_*",
+    "*_KEYS_*",
     "*APIKEY*",
     "*CREDENTIAL*",
     "*PRIVATE*",
     "*AUTH*",
+    "DSN",
+    "*_DSN",  # SENTRY_DSN: the URL carries the project's key
 )
 # Names that match a pattern above but never hold a secret; masking their values only
 # mangles output (every "false", the commit author's name).
@@ -34,24 +53,99 @@ NOT_SECRET_NAMES = frozenset(
 _MIN_SECRET_LEN = 4  # shorter values would mask ordinary words and digits
 # A flag is never a secret, and masking it would hide every true/false in the output.
 _NOT_SECRET_VALUES = frozenset({"true", "false", "yes", "no", "none", "null", "on", "off"})
-# user:password@ in URLs. Every repetition is bounded: an unbounded scheme or userinfo
-# made matching quadratic in the length of a line, so a step printing a few megabytes
-# without a newline stalled relcheck for hours.
-_URL_USERINFO = re.compile(
-    rb"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]{0,31}://)[^/\s:@]{1,256}:[^/\s@]{1,256}@"
+_SECRET_NAME = re.compile("|".join(fnmatch.translate(p) for p in SECRET_NAME_PATTERNS))
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_SEPARATORS = re.compile(r"[-.\s]+")
+# The userinfo of a URL: scheme://user:password@ or scheme://token@ (a token as the user,
+# as in https://TOKEN@github.com and Sentry DSNs). The one pattern for URL credentials:
+# the redactor masks the whole userinfo, config-drift the password (or the lone user).
+# Every repetition is bounded: an unbounded scheme or userinfo made matching quadratic in
+# the length of a line, so a step printing a few megabytes without a newline stalled
+# relcheck for hours.
+URL_USERINFO = (
+    r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]{0,31}://)"
+    r"(?P<user>[^/\s:@?#]{1,256})(?::(?P<password>[^/\s@?#]{1,256}))?@"
 )
+_URL_USERINFO = re.compile(URL_USERINFO.encode())
 
 
+def secret_name_key(name: str) -> str:
+    """``name`` as the rules see it: upper case, words joined by ``_``."""
+    return _SEPARATORS.sub("_", _CAMEL.sub("_", name.strip())).upper()
+
+
+@functools.lru_cache(maxsize=4096)
 def looks_secret(name: str) -> bool:
     """True when a variable or key name suggests its value is a secret."""
-    upper = name.upper()
-    if upper in NOT_SECRET_NAMES:
+    upper = secret_name_key(name)
+    if upper in NOT_SECRET_NAMES or name.upper() in NOT_SECRET_NAMES:
         return False
     if "AUTHORIZATION" in upper:  # HTTP_AUTHORIZATION holds a credential
         return True
     # "AUTHOR" is not "AUTH": GIT_AUTHOR_NAME is who commits, not a credential.
-    upper = upper.replace("AUTHOR", "")
-    return any(fnmatch.fnmatchcase(upper, pattern) for pattern in SECRET_NAME_PATTERNS)
+    return bool(_SECRET_NAME.match(upper.replace("AUTHOR", "")))
+
+
+# Escape sequences, 7-bit (ESC ...) and 8-bit (U+009B CSI, U+009D OSC, ...): CSI with
+# its parameters; OSC, DCS, SOS, PM and APC strings up to BEL or ST; other ESC sequences.
+_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"
+    r"|\x1b[ -/]*[0-OQ-WYZ\\`-~]"  # not [, ], P, X, ^ or _: those open the above
+)
+# What may start a sequence: held back at the end of a chunk until the rest arrives.
+_STARTS = "\x1b\x9b\x90\x98\x9d\x9e\x9f"
+# Every other C0 and C1 control and DEL; tab and newline stay.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_HOLD_LIMIT = 4096  # an unfinished sequence longer than this is dropped as it is
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print at a terminal: no escape sequence, no control character
+    (ESC, BEL, U+009B CSI, U+009D OSC, ...) but tab and newline; a carriage return ends
+    the line (it could otherwise move the cursor back over what relcheck printed)."""
+    text = text.replace("\r\n", "\n")
+    if not _CONTROL.search(text):
+        return text
+    text = _SEQUENCE.sub("", text).replace("\r", "\n")
+    return _CONTROL.sub("", text)
+
+
+class StreamCleaner:
+    """:func:`printable` over a stream of text: a sequence (or a CR LF) split across
+    chunks is held back until it is whole, so it is removed whole."""
+
+    def __init__(self) -> None:
+        self._held = ""
+
+    def feed(self, text: str) -> str:
+        """Printable text safe to pass on now."""
+        text = self._held + text
+        cut = _unfinished(text)
+        self._held = text[cut:]
+        return printable(text[:cut])
+
+    def flush(self) -> str:
+        """Whatever was held back, made printable."""
+        text, self._held = self._held, ""
+        return printable(text)
+
+
+def _unfinished(text: str) -> int:
+    """Where an escape sequence (or CR LF) that may continue in the next chunk begins;
+    ``len(text)`` when none does."""
+    end = len(text)
+    start = max(text.rfind(c, max(0, end - _HOLD_LIMIT)) for c in _STARTS)
+    if start >= 0 and not _SEQUENCE.match(text, start):
+        return start
+    return end - 1 if text.endswith("\r") else end
+
+
+def _mask_userinfo(match: re.Match[bytes]) -> bytes:
+    shown = match.group("password") or match.group("user")
+    if shown.startswith(MASK.encode()):  # masked already (config-drift's keyed marks)
+        return match.group(0)
+    return match.group("scheme") + MASK.encode() + b"@"
 
 
 class Redactor:
@@ -89,7 +183,7 @@ class Redactor:
             data = self._pattern.sub(MASK.encode(), data)
         if b"://" not in data:
             return data
-        return _URL_USERINFO.sub(rb"\g<scheme>" + MASK.encode() + b"@", data)
+        return _URL_USERINFO.sub(_mask_userinfo, data)
 
     def text(self, text: str) -> str:
         """``text`` with every secret masked."""
@@ -108,6 +202,22 @@ class Redactor:
         return obj
 
 
+def checklist_secrets(checklist: Checklist) -> list[str]:
+    """The secret values a checklist itself holds: those of a step's or a service's
+    ``env:`` under a secret-looking name or one listed under ``secrets:`` (a token
+    written into the checklist is as secret as one exported)."""
+    listed = set(checklist.secrets)
+    envs = [s.env for s in checklist.steps]
+    envs += [s.service.env for s in checklist.steps if s.service is not None]
+    return [v for env in envs for k, v in env.items() if k in listed or looks_secret(k)]
+
+
+def for_checklist(checklist: Checklist, environ: Mapping[str, str]) -> Redactor:
+    """The redactor of a run: the secret-looking variables of ``environ``, those the
+    checklist lists under ``secrets:``, and the secrets the checklist holds."""
+    return Redactor.from_environ(environ, checklist.secrets, checklist_secrets(checklist))
+
+
 class StreamRedactor:
     """Masks secrets in a byte stream even when one is split across chunks."""
 
@@ -122,8 +232,11 @@ class StreamRedactor:
         if len(data) <= self._keep:
             self._carry = data
             return b""
-        self._carry = data[-self._keep :]
-        return data[: -self._keep]
+        cut = len(data) - self._keep
+        while cut > 0 and data[cut] & 0xC0 == 0x80:  # not inside a UTF-8 character
+            cut -= 1
+        self._carry = data[cut:]
+        return data[:cut]
 
     def flush(self) -> bytes:
         """Whatever was held back."""

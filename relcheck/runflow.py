@@ -16,7 +16,7 @@ from relcheck.context import build_run_info
 from relcheck.errors import RelcheckError, UsageError
 from relcheck.interrupts import Cancellation
 from relcheck.models import Checklist, Outcome, RunInfo, RunResult, Status, StepResult
-from relcheck.redact import Redactor, looks_secret
+from relcheck.redact import for_checklist
 from relcheck.report import Reporter
 
 
@@ -144,33 +144,22 @@ def _check_tag(tag: str | None, version: str | None, request: RunRequest) -> Non
         )
 
 
-def _redactor(checklist: Checklist) -> Redactor:
-    """Masks the secret-looking variables of relcheck's environment and of every step's
-    ``env:`` (a token written into the checklist is as secret as one exported), and the
-    variables the checklist lists under ``secrets:``."""
-    environ = dict(os.environ)
-    extra = [
-        v
-        for s in checklist.steps
-        for k, v in s.env.items()
-        if k in checklist.secrets or looks_secret(k)
-    ]
-    return Redactor.from_environ(environ, checklist.secrets, extra)
-
-
 def execute(
     request: RunRequest, reporter: Reporter, cancellation: Cancellation
 ) -> tuple[RunResult, str]:
     """Run the checklist; return the result and the path of its record."""
     checklist = load(request)
     _check_selection(checklist, request)
+    redactor = for_checklist(checklist, os.environ)
+    # --skip --reason text goes to the terminal, the record and the tag: mask it too.
+    skip = {step_id: redactor.text(why) for step_id, why in request.skip.items()}
     info = build_run_info(
         checklist,
         request.workdir or request.root,
         cli_version=request.cli_version,
         dry_run=request.dry_run,
         only=request.only,
-        skipped=dict(request.skip),
+        skipped=skip,
         mode=request.mode,
         commit=request.commit,
     )
@@ -185,7 +174,7 @@ def execute(
     info = dataclasses.replace(
         info,
         own_paths=tuple(os.path.abspath(p) for p in own),
-        command=_redactor(checklist).text(request.command) if request.command else None,
+        command=redactor.text(request.command) if request.command else None,
     )
     fresh = _not_passed_last_time(info, checklist, directory) if request.failed else ()
     record.check_writable(directory)
@@ -231,11 +220,11 @@ def execute(
                 dry_run=request.dry_run,
                 release=request.mode in ("run", "release"),
                 only=request.only,
-                skip=request.skip,
+                skip=skip,
                 log_dir=record.log_dir(directory, info.run_id),
                 workdir=request.workdir,
                 env=env,
-                redactor=_redactor(checklist),
+                redactor=redactor,
                 on_event=reporter.on_event,
                 on_output=reporter.on_output if request.verbose else None,
                 interactive=request.interactive,

@@ -34,10 +34,28 @@ def test_everything_below_a_secret_looking_key_is_secret() -> None:
     assert not policy.is_secret_path("database.host")
 
 
-def test_secret_key_patterns_are_configurable() -> None:
+def test_secret_key_patterns_add_to_the_built_in_rules() -> None:
     policy = SecretPolicy(key_patterns=["*pin*"])
     assert policy.is_secret_path("atm.pin")
-    assert not policy.is_secret_path("db.password")
+    assert policy.is_secret_path("db.password")  # a checklist cannot unmask a password
+    assert not SecretPolicy().is_secret_path("atm.pin")
+
+
+def test_key_names_follow_the_same_rules_as_variable_names() -> None:
+    policy = SecretPolicy()
+    assert policy.is_secret_path("stripe.apiKey")
+    assert policy.is_secret_path("sentry.dsn")
+    assert policy.is_secret_path("tls.key")
+    assert not policy.is_secret_path("ui.keyboard_layout")
+    assert not policy.is_secret_path("package.author")
+
+
+def test_a_token_given_as_the_user_of_a_url_is_masked() -> None:
+    policy = SecretPolicy()
+    dsn = "https://0123456789abcdef0123456789abcdef@o123.ingest.sentry.io/1"
+    shown = policy.show("monitoring.endpoint", dsn)
+    assert "0123456789abcdef" not in shown
+    assert shown.startswith('"https://***') and "@o123.ingest.sentry.io/1" in shown
 
 
 def test_references_and_empty_values_are_shown_as_written() -> None:

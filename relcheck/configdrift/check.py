@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +12,7 @@ from relcheck.configdrift.compare import MISSING, Policy, Row, compare
 from relcheck.configdrift.loaders import TEXT_ONLY
 from relcheck.configdrift.paths import Globs, Subtree, subtree
 from relcheck.configdrift.rules import SIDES, Rule, check
-from relcheck.configdrift.secrets import DEFAULT_SECRET_KEYS, SecretPolicy
+from relcheck.configdrift.secrets import SecretPolicy
 from relcheck.configdrift.sources import Loaded, SourceSpec, load
 
 FETCH_TIMEOUT = 30.0  # seconds for a URL side, at most the step's remaining time
@@ -38,7 +38,7 @@ class CheckInput:
     must_equal: tuple[str, ...] = ()
     rules: tuple[Rule, ...] = ()
     forbid_plaintext_secrets: bool = False
-    secret_keys: tuple[str, ...] = DEFAULT_SECRET_KEYS
+    secret_keys: tuple[str, ...] = ()
     secret_references: tuple[str, ...] = ()
     lockfiles: tuple[LockSpec, ...] = ()
 
@@ -54,9 +54,18 @@ class Outcome:
     failed: bool = False
 
 
-def run_check(spec: CheckInput, *, root: str, env: Mapping[str, str], timeout: float) -> Outcome:
-    """Run the comparison; raises SourceError when a side cannot be read."""
-    policy = SecretPolicy(spec.secret_keys, spec.secret_references)
+def run_check(
+    spec: CheckInput,
+    *,
+    root: str,
+    env: Mapping[str, str],
+    timeout: float,
+    mask: Callable[[str], str] = str,
+) -> Outcome:
+    """Run the comparison; raises SourceError when a side cannot be read. ``mask`` hides
+    the run's secrets in values before they are shortened, and in the table's cells
+    before the columns are sized."""
+    policy = SecretPolicy(spec.secret_keys, spec.secret_references, mask)
     fetch_timeout = max(1.0, min(FETCH_TIMEOUT, timeout))
     sides = {
         name: load(source, name, root=root, env=env, timeout=fetch_timeout)
@@ -98,7 +107,7 @@ def run_check(spec: CheckInput, *, root: str, env: Mapping[str, str], timeout: f
     if spec.lockfiles:
         metrics["packages_compared"] = packages
         metrics["packages_drifted"] = len(lock_rows)
-    table = report.table(rows) if rows else []
+    table = report.table(rows, mask) if rows else []
     header = (
         f"staging: {staging.label} ({staging.format}); "
         f"production: {production.label} ({production.format})"

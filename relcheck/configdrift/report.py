@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from relcheck.configdrift.compare import Row
 
@@ -11,11 +11,14 @@ MAX_ROWS = 500  # a record stays readable; the summary still counts every row
 _MAX_PATH = 60
 
 
-def table(rows: Sequence[Row]) -> list[str]:
-    """The header and one line per row, failing rows first, columns aligned."""
+def table(rows: Sequence[Row], mask: Callable[[str], str] = str) -> list[str]:
+    """The header and one line per row, failing rows first, columns aligned.
+
+    Each cell is masked (``mask``: the run's secrets) before the widths are taken: a
+    secret masked after padding would leave padding as long as the secret."""
     ordered = sorted(rows, key=lambda r: not r.failing)  # stable: path order within each
     shown = ordered[:MAX_ROWS]
-    cells = [_cells(HEADER), *(_cells(r) for r in shown)]
+    cells = [[mask(c) for c in _cells(row)] for row in (HEADER, *shown)]
     widths = [max(len(c[i]) for c in cells) for i in range(4)]
     lines = ["  ".join(c[i].ljust(widths[i]) for i in range(4)) + "  " + c[4] for c in cells]
     if len(ordered) > MAX_ROWS:

@@ -13,7 +13,11 @@ from relcheck import terminal
 def make_console(
     color: str, stream: TextIO | None = None, environ: Mapping[str, str] | None = None
 ) -> Any:
-    """A rich Console for ``stream`` with colour as ``--color`` and NO_COLOR say."""
+    """A rich Console for ``stream`` with colour as ``--color`` and NO_COLOR say.
+
+    Markup is off: the text shown (a step's summary, a tag message) is not relcheck's
+    own, and ``[link=...]`` in it must print as written. Untrusted text goes through
+    :func:`relcheck.redact.printable` too."""
     from rich.console import Console
 
     stream = stream or sys.stdout
@@ -29,4 +33,5 @@ def make_console(
         no_color=not use_color,
         highlight=False,
         emoji=False,
+        markup=False,
     )

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from relcheck.durations import format_duration
 from relcheck.models import RunResult, Status, StepResult
+from relcheck.redact import printable
 from relcheck.report.summary import OUTCOME_STYLE, status_text
 
 _BAR_WIDTH = 12
@@ -37,11 +38,11 @@ def runs_table(runs: Sequence[RunResult], *, unicode: bool = True) -> Table:
         outcome = str(run.outcome) + (" (dry)" if run.info.dry_run else "")
         table.add_row(
             short_time(run.started_at),
-            run.info.run_id,
-            (run.info.commit or "-")[:9],
-            run.info.version or "-",
+            Text(printable(run.info.run_id)),
+            Text(printable((run.info.commit or "-")[:9])),
+            Text(printable(run.info.version or "-")),
             Text(outcome, style=OUTCOME_STYLE[run.outcome]),
-            ", ".join(failed) or "-",
+            Text(printable(", ".join(failed) or "-")),
             format_duration(run.duration),
         )
     return table
@@ -77,14 +78,14 @@ def step_history(step_id: str, runs: Sequence[RunResult], *, unicode: bool = Tru
         bar = _bar(result.duration / longest, unicode) if ran else ""
         cells: dict[str, RenderableType] = {
             "when": short_time(run.started_at),
-            "run": run.info.run_id,
-            "release": tags.get(run.info.run_id) or "-",
+            "run": Text(printable(run.info.run_id)),
+            "release": Text(printable(tags.get(run.info.run_id) or "-")),
             "status": status_text(result, unicode=unicode),
             "duration": format_duration(result.duration) if ran else "-",
             "": Text(bar, style="cyan"),
             "attempts": str(result.attempts),
             "metrics": numbers[id(result)] or "-",
-            "summary": result.summary,
+            "summary": Text(printable(result.summary)),
         }
         table.add_row(*(cells[c] for c in columns))
     return Group(table, Text(step_stats(found)))
@@ -120,4 +121,4 @@ def short_time(epoch: float) -> str:
 
 
 def no_runs(directory: str) -> RenderableType:
-    return Text(f"no runs recorded in {directory}")
+    return Text(f"no runs recorded in {printable(directory)}")

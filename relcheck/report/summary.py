@@ -14,6 +14,7 @@ from rich.text import Text
 
 from relcheck.durations import format_duration
 from relcheck.models import Outcome, RunInfo, RunResult, Status, StepResult
+from relcheck.redact import printable
 from relcheck.report.text import failure_lines, result_line
 
 if TYPE_CHECKING:
@@ -68,15 +69,15 @@ def status_text(result: StepResult, *, unicode: bool = True) -> Text:
 def run_header(info: RunInfo) -> Text:
     """One line: checklist, version and tag, commit and branch."""
     text = Text("relcheck ", style="bold")
-    text.append(info.checklist_path)
+    text.append(printable(info.checklist_path))
     if info.version:
-        text.append(f"  version {info.version}")
+        text.append(f"  version {printable(info.version)}")
     if info.tag:
-        text.append(f"  tag {info.tag}")
+        text.append(f"  tag {printable(info.tag)}")
     if info.commit:
-        text.append(f"  {info.commit[:9]}", style="dim")
+        text.append(f"  {printable(info.commit[:9])}", style="dim")
     if info.branch:
-        text.append(f" on {info.branch}", style="dim")
+        text.append(f" on {printable(info.branch)}", style="dim")
     if info.dry_run:
         text.append("  (dry run)", style="yellow")
     return text
@@ -91,7 +92,12 @@ def summary_table(results: Iterable[StepResult], *, unicode: bool = True) -> Tab
     table.add_column("summary", overflow="fold")
     for r in results:
         duration = "-" if r.status is Status.SKIPPED else format_duration(r.duration)
-        table.add_row(r.step_id, status_text(r, unicode=unicode), duration, r.summary)
+        table.add_row(
+            Text(printable(r.step_id)),
+            status_text(r, unicode=unicode),
+            duration,
+            Text(printable(r.summary)),
+        )
     return table
 
 
@@ -127,7 +133,7 @@ def render_run(
         parts.extend([Text(""), *(Text(line, style="cyan") for line in changes)])
     parts.extend([Text(""), outcome_line(run)])
     if record_path and not quiet:
-        parts.append(Text(f"record: {record_path}", style="dim"))
+        parts.append(Text(f"record: {printable(record_path)}", style="dim"))
     return Group(*parts)
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from relcheck.models import StepResult
+from relcheck.redact import printable
 from relcheck.report.text import step_line
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ def show_tag(record: TagRecord, fmt: str) -> None:
         click.echo(json.dumps(data, indent=2))
         return
     for line in header(record):
-        click.echo(line)
+        click.echo(printable(line))
     click.echo("")
     width = max([12, *(len(s.id) for s in summary.steps)])
     for s in summary.steps:
@@ -69,21 +70,23 @@ def header(record: TagRecord) -> list[str]:
 
 def print_verdict(verdict: Verdict) -> None:
     """Each check of ``relcheck verify`` and the verdict line."""
+    # Everything here comes from a tag anyone could have pushed: printable only.
     if verdict.record is not None:
         for line in header(verdict.record):
-            click.echo(line)
+            click.echo(printable(line))
     for ok, text in verdict.checks:
-        click.echo(f"  {'ok  ' if ok else 'FAIL'}  {text}")
+        click.echo(f"  {'ok  ' if ok else 'FAIL'}  {printable(text)}")
     for note in verdict.notes:
-        click.echo(f"  note  {note}")
+        click.echo(f"  note  {printable(note)}")
     checked = ", ".join(dict.fromkeys(text.split(":", 1)[0] for _, text in verdict.checks))
     click.echo(f"checked: {checked} (from the tag object and the tagged commit; no run is redone)")
     if verdict.ok:
-        click.echo(f"relcheck: {verdict.tag} verified")
+        click.echo(f"relcheck: {printable(verdict.tag)} verified")
     else:
         failed = sum(1 for ok, _ in verdict.checks if not ok)
         click.echo(
-            f"relcheck: {verdict.tag} does not verify: {failed} problem{'s' * (failed != 1)}"
+            f"relcheck: {printable(verdict.tag)} does not verify: "
+            f"{failed} problem{'s' * (failed != 1)}"
         )
 
 

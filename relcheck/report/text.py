@@ -7,6 +7,7 @@ from typing import TextIO
 
 from relcheck.durations import format_duration
 from relcheck.models import Checklist, Outcome, RunInfo, RunResult, Status, Step, StepResult
+from relcheck.redact import printable
 
 LABELS = {
     Status.PASSED: "PASS",
@@ -42,11 +43,18 @@ def step_line(result: StepResult, width: int = 12, *, color: bool = False) -> st
     summary = result.summary
     if result.cached_from:
         summary += f" (passed in run {result.cached_from})"
-    return f"{padded}{result.step_id:<{width}}  {duration:>7}  {summary}"
+    # A result may come from a record or a tag message: printable, whatever it holds.
+    step_id, summary = printable(result.step_id), printable(summary)
+    return f"{padded}{step_id:<{width}}  {duration:>7}  {summary}"
 
 
 def failure_lines(result: StepResult) -> list[str]:
-    """What someone needs to act on a failure: owner, expectation, rollback, output."""
+    """What someone needs to act on a failure: owner, expectation, rollback, output
+    (each line printable)."""
+    return [printable(line) for line in _failure_lines(result)]
+
+
+def _failure_lines(result: StepResult) -> list[str]:
     title = f"{result.step_id} ({result.runner}) {result.status}"
     if result.optional:
         title += " [optional: does not block the release]"
@@ -85,7 +93,7 @@ def result_line(run: RunResult) -> str:
     text = f"relcheck: {head}: {', '.join(parts) or 'no steps'} in {format_duration(run.duration)}"
     if run.message:
         text += f" ({run.message})"
-    return text
+    return printable(text)
 
 
 class TextReporter:
@@ -128,7 +136,7 @@ class TextReporter:
         buffered = self._partial.pop(step_id, "") + text
         *lines, rest = buffered.split("\n")
         for line in lines:
-            self._print(f"[{step_id}] {line}")
+            self._print(f"[{step_id}] {printable(line)}")
         if rest:
             self._partial[step_id] = rest
 

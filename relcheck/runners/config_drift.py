@@ -12,7 +12,6 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from relcheck.configdrift.secrets import DEFAULT_SECRET_KEYS
 from relcheck.errors import RepoStateError, RunnerError
 from relcheck.models import Annotation, Status, StepResult
 from relcheck.registry import Runner, StepContext
@@ -105,7 +104,7 @@ class ConfigDriftParams(_Strict):
     must_equal: tuple[str, ...] = ()
     require: dict[str, RuleParams] = Field(default_factory=dict)
     forbid_plaintext_secrets: bool = False
-    secret_keys: tuple[str, ...] = DEFAULT_SECRET_KEYS
+    secret_keys: tuple[str, ...] = ()
     secret_references: tuple[str, ...] = ()
     lockfiles: tuple[LockPair, ...] = ()
 
@@ -164,7 +163,11 @@ class ConfigDriftRunner(Runner):
 
         try:
             outcome = run_check(
-                _check_input(params), root=ctx.workdir, env=ctx.env, timeout=ctx.remaining()
+                _check_input(params),
+                root=ctx.workdir,
+                env=ctx.env,
+                timeout=ctx.remaining(),
+                mask=ctx.sink.mask,
             )
         except SourceError as exc:
             annotations = ()

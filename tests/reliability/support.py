@@ -47,6 +47,8 @@ class Figures:
         "orphaned processes",
         "secret canaries",
         "secret leaks",
+        "terminal escapes: scenarios",
+        "raw escapes printed",
         "kill -9 during record writes",
         "corrupt or empty records",
         "tag names compared with git",
