@@ -181,12 +181,16 @@ class StepCache:
             _prune(os.path.dirname(path))
 
 
+_MAX_ENTRY = 16 * 1024 * 1024
+
+
 def _read_entry(path: str, fingerprint: str) -> dict[str, Any] | None:
     """The entry at ``path`` when it is whole and says what it should; else None."""
+    from relcheck.fileio import read_regular
+
     try:
-        with open(path, "rb") as fh:
-            entry = json.loads(fh.read())
-    except (OSError, ValueError):
+        entry = json.loads(read_regular(path, _MAX_ENTRY))  # a FIFO is skipped, not awaited
+    except (OSError, ValueError, RecursionError):
         return None  # missing, or corrupt: ignored here and rewritten by the next pass
     if (
         not isinstance(entry, dict)

@@ -36,11 +36,9 @@ def load(path: str, root: str, state_dir: str) -> Checklist:
     key = _hmac_key(root)
     if key is None:
         return _validate(path)
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except OSError:
-        return _validate(path)  # reports the problem as usual
+    from relcheck.checklist import read_bytes
+
+    raw = read_bytes(path)  # a FIFO or /dev/zero is refused here as `validate` refuses it
     entry_path = _entry_path(state_dir, path, hashlib.sha256(raw).hexdigest())
     cached = _read(entry_path, key)
     if cached is not None:
@@ -190,9 +188,10 @@ def _write(entry_path: str, key: bytes, checklist: Checklist) -> None:
 
 
 def _read(entry_path: str, key: bytes) -> Checklist | None:
+    from relcheck.fileio import read_regular
+
     try:
-        with open(entry_path, "rb") as fh:
-            data = fh.read()
+        data = read_regular(entry_path, 64 * 1024 * 1024)
     except OSError:
         return None
     mac, payload = data[:_MAC_SIZE], data[_MAC_SIZE:]
