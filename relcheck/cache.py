@@ -23,7 +23,6 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Collection, Iterable
 from typing import Any
@@ -209,18 +208,11 @@ def _read_entry(path: str, fingerprint: str) -> dict[str, Any] | None:
 
 
 def _write_atomic(path: str, payload: bytes) -> None:
-    """Write through a temporary file and a rename, so readers see all or nothing."""
-    directory = os.path.dirname(path)
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """Write through a temporary file and a rename, so readers see all or nothing; never
+    through a symlink under ``.relcheck/``."""
+    from relcheck.fileio import write_atomic
+
+    write_atomic(path, payload)
 
 
 def _prune(directory: str) -> None:

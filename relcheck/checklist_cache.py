@@ -156,7 +156,8 @@ def _unchanged(sources: list[tuple[str, int, int]]) -> bool:
 
 def _write(entry_path: str, key: bytes, checklist: Checklist) -> None:
     import pickle
-    import tempfile
+
+    from relcheck.fileio import write_atomic
 
     runners = {}
     for step in checklist.steps:
@@ -167,16 +168,7 @@ def _write(entry_path: str, key: bytes, checklist: Checklist) -> None:
     payload = len(header).to_bytes(4, "big") + header + body
     mac = hmac.new(key, payload, hashlib.sha256).digest()
     directory = os.path.dirname(entry_path)
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(mac + payload)
-        os.replace(tmp, entry_path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_atomic(entry_path, mac + payload)  # never through a link under .relcheck/
     entries = []
     for item in os.scandir(directory):
         if item.name.endswith(".pickle"):

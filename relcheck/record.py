@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import tempfile
@@ -10,10 +9,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from relcheck.errors import UsageError
+from relcheck.fileio import UnsafePath, describe, make_dirs, write_atomic
 from relcheck.models import Annotation, Outcome, RunInfo, RunResult, Status, StepResult
 
 FORMAT = 1
 STATE_DIR = ".relcheck"
+MAX_BYTES = 32 * 1024 * 1024  # output tails are bounded: a record of 1000 steps is < 10 MiB
 
 
 def runs_dir(root: str) -> str:
@@ -188,47 +189,25 @@ def write(directory: str, run: RunResult, *, durable: bool = True) -> str:
     data["digest"] = digest(data)
     payload = tomli_w.dumps(data).encode()
     try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".toml")
+        write_atomic(path, payload, mode=0o600, durable=durable)
     except OSError as exc:
+        # A full disk or a vanished folder is the machine's state, not a bug: say what
+        # happened; the previous content of ``path`` is untouched.
         raise _cannot_write(path, exc) from exc
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            if durable:
-                os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            # A full disk or a vanished folder is the machine's state, not a bug: say
-            # what happened; the previous content of ``path`` is untouched.
-            raise _cannot_write(path, exc) from exc
-        raise
-    if not durable:
-        return path
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
     return path
 
 
 def _cannot_write(path: str, exc: OSError) -> UsageError:
+    where = f" ({describe(exc)})" if isinstance(exc, UnsafePath) else ""
     return UsageError(
-        f"cannot write the run record {path}: {exc.strerror or exc}",
+        f"cannot write the run record {path}: {exc.strerror or exc}{where}",
         hint="free some space or make the folder writable, or pass --record-dir",
     )
 
 
 def probe_writable(directory: str, mode: int = 0o700) -> None:
     """Create ``directory`` if needed and prove a file can be made in it (OSError if not)."""
-    os.makedirs(directory, mode=mode, exist_ok=True)
+    make_dirs(directory, mode)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".probe-")
     os.close(fd)
     os.unlink(tmp)
