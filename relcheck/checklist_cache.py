@@ -91,21 +91,10 @@ def _plugins() -> str:
     return "\n".join(sorted(seen))
 
 
-def _git_dir(root: str) -> str | None:
-    """The repository's own git directory (a worktree's ``.git`` file points to it)."""
-    dot_git = os.path.join(root, ".git")
-    if os.path.isdir(dot_git):
-        return dot_git
-    with contextlib.suppress(OSError, ValueError):
-        with open(dot_git) as fh:
-            first = fh.readline().strip()
-        if first.startswith("gitdir:"):
-            return os.path.join(root, first.removeprefix("gitdir:").strip())
-    return None
-
-
 def _hmac_key(root: str) -> bytes | None:
-    git_dir = _git_dir(root)
+    from relcheck.gitrepo import git_dir as find_git_dir
+
+    git_dir = find_git_dir(root)
     if git_dir is None:
         return None
     path = os.path.join(git_dir, _KEY_NAME)

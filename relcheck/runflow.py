@@ -168,7 +168,7 @@ def execute(
     state_dir = os.path.join(request.root, record.STATE_DIR)
     from relcheck.lock import run_lock
 
-    with run_lock(state_dir):
+    with run_lock(state_dir, gitrepo.git_dir(request.root)):
         if info.commit:
             info = dataclasses.replace(info, tree=gitrepo.tree_of(request.root, info.commit))
         started = time.time()
