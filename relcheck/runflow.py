@@ -240,14 +240,17 @@ def _result_cache(
 def _not_passed_last_time(info: RunInfo, checklist: Checklist, directory: str) -> set[str]:
     """Steps that did not pass in the last finished run of this checklist, steps new
     since, and what needs them."""
+    unreadable: list[str] = []
     last = next(
         (
             r
-            for r in record.iter_runs(directory)
+            for r in record.iter_runs(directory, unreadable)
             if r.outcome is not Outcome.RUNNING and r.info.checklist_path == info.checklist_path
         ),
         None,
     )
+    for problem in unreadable:  # passed over, as `relcheck history` does, and said so
+        sys.stderr.write(f"relcheck: skipped {problem}\n")
     if last is None:
         raise UsageError(
             f"--failed needs an earlier run of {info.checklist_path} to compare with, "
