@@ -19,6 +19,14 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+def _env_names(value: dict[str, str]) -> dict[str, str]:
+    """Names a process environment can hold: not empty, no ``=`` (``A=B`` would set ``A``)."""
+    for name in value:
+        if not name or "=" in name:
+            raise ValueError(f"{name!r} is not an environment variable name (empty, or has '=')")
+    return value
+
+
 class ReleaseSpec(_Strict):
     """How the release tag is named and made."""
 
@@ -75,6 +83,8 @@ class ServiceSpec(_Strict):
     cwd: str | None = Field(None, description="Where to run it, relative to the repository.")
     env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
 
+    _env = field_validator("env")(_env_names)
+
     @field_validator("ready")
     @classmethod
     def _ready_is_a_url(cls, value: str) -> str:
@@ -125,6 +135,22 @@ class StepSpec(_Strict):
         description="A process to start before the step and stop after it, or the name "
         "of one under the checklist's `services:`.",
     )
+
+    _env = field_validator("env")(_env_names)
+
+    @field_validator("inputs")
+    @classmethod
+    def _inputs_compile(cls, value: list[str]) -> list[str]:
+        import re
+
+        from relcheck.inputs import glob_regex
+
+        for pattern in value:
+            try:
+                glob_regex(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a valid glob: {exc}") from None
+        return value
 
 
 class ChecklistSpec(_Strict):
