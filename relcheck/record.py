@@ -235,6 +235,9 @@ def write(directory: str, run: RunResult, *, durable: bool = True) -> str:
 
     path = record_path(directory, run.info.run_id)
     data = to_dict(run)
+    lost = lost_logs(run)
+    if lost:
+        data["lost_logs"] = lost
     data["digest"] = digest(data)
     payload = tomli_w.dumps(data).encode()
     try:
@@ -244,6 +247,14 @@ def write(directory: str, run: RunResult, *, durable: bool = True) -> str:
         # happened; the previous content of ``path`` is untouched.
         raise _cannot_write(path, exc) from exc
     return path
+
+
+def lost_logs(run: RunResult) -> list[str]:
+    """Step logs the run kept that are gone now: a step ran ``git clean -fdx`` or removed
+    ``.relcheck/``. The record, written again in a folder made anew, says so."""
+    mine = [r.log_path for r in run.steps if r.log_path]  # not a job's, from its record
+    mine = [p for p in mine if os.path.basename(os.path.dirname(p)) == run.info.run_id]
+    return [p for p in mine if not os.path.lexists(p)]
 
 
 def _cannot_write(path: str, exc: OSError) -> UsageError:

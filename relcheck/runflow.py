@@ -212,6 +212,8 @@ def execute(
             record.write(directory, crashed)
             raise
         path = record.write(directory, result)
+    for lost in record.lost_logs(result):  # a step removed them (git clean -fdx)
+        sys.stderr.write(f"relcheck: the step log {lost} was deleted during the run\n")
     return result, os.path.relpath(path, request.root) if path.startswith(request.root) else path
 
 
