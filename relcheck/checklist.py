@@ -33,6 +33,12 @@ def find_checklist(root: str, explicit: str | None = None) -> str:
     configured = pyproject.value(pyproject.read(root), "tool", "relcheck", "checklist")
     if isinstance(configured, str):
         return os.path.join(root, configured)
+    if configured is not None:
+        raise UsageError(
+            f"pyproject.toml: `tool.relcheck.checklist` must be a path, "
+            f"got {type(configured).__name__}",
+            hint='write it as checklist = "relcheck.yaml"',
+        )
     return os.path.join(root, DEFAULT_NAME)
 
 
