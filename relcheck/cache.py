@@ -30,7 +30,6 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
@@ -227,6 +226,8 @@ class StepCache:
                 "annotations": [vars(a) for a in result.annotations],
             },
         }
+        from relcheck.fileio import write_atomic  # never through a link under .relcheck/
+
         path = self._path(step, fingerprint)
         with contextlib.suppress(OSError, TypeError, ValueError):  # a cache never fails a run
             data = json.dumps(entry, default=str)
@@ -235,16 +236,20 @@ class StepCache:
             _prune(os.path.dirname(path))
 
 
+_MAX_ENTRY = 16 * 1024 * 1024
+
+
 def _unwrap(path: str, secret: bytes) -> Any:
     """The entry inside the file at ``path`` when this clone's key signed it; else None."""
+    from relcheck.fileio import read_regular
+
     try:
-        with open(path, "rb") as fh:
-            outer = json.loads(fh.read())
+        outer = json.loads(read_regular(path, _MAX_ENTRY))  # a FIFO is skipped, not awaited
         data = outer["entry"]
         if outer["format"] != FORMAT or not cachekey.signed_by(secret, data.encode(), outer["mac"]):
             return None
         return json.loads(data)
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
         return None  # missing, or corrupt: ignored here and rewritten by the next pass
 
 
@@ -270,21 +275,6 @@ def _read_entry(path: str, fingerprint: str, step_id: str, secret: bytes) -> dic
     except TypeError:
         return None
     return entry
-
-
-def write_atomic(path: str, payload: bytes) -> None:
-    """Write through a temporary file and a rename, so readers see all or nothing."""
-    directory = os.path.dirname(path)
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def _prune(directory: str) -> None:

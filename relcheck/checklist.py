@@ -7,6 +7,7 @@ node (``relcheck.yamlsource``), then the data is validated (pydantic, and each r
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 from collections.abc import Mapping
@@ -27,37 +28,50 @@ def find_checklist(root: str, explicit: str | None = None) -> str:
     """The checklist path: ``explicit``, ``[tool.relcheck] checklist``, or relcheck.yaml."""
     if explicit:
         return explicit
-    pyproject = os.path.join(root, "pyproject.toml")
-    if os.path.isfile(pyproject):
-        import tomllib
+    from relcheck import pyproject
 
-        try:
-            with open(pyproject, "rb") as fh:
-                data = tomllib.load(fh)
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise UsageError(f"{pyproject}: cannot read: {exc}") from exc
-        configured = data.get("tool", {}).get("relcheck", {}).get("checklist")
-        if isinstance(configured, str):
-            return os.path.join(root, configured)
+    configured = pyproject.value(pyproject.read(root), "tool", "relcheck", "checklist")
+    if isinstance(configured, str):
+        return os.path.join(root, configured)
+    if configured is not None:
+        raise UsageError(
+            f"pyproject.toml: `tool.relcheck.checklist` must be a path, "
+            f"got {type(configured).__name__}",
+            hint='write it as checklist = "relcheck.yaml"',
+        )
     return os.path.join(root, DEFAULT_NAME)
 
 
-def load_checklist(path: str) -> Checklist:
-    """Read and validate the checklist at ``path``; raise ChecklistError with every problem."""
-    display = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else path
+def _display(path: str) -> str:
+    return os.path.relpath(path) if not os.path.relpath(path).startswith("..") else path
+
+
+def read_bytes(path: str) -> bytes:
+    """The checklist file's bytes: a regular file of at most MAX_BYTES (a FIFO, a device
+    or a folder is refused at once, /dev/zero after MAX_BYTES)."""
+    from relcheck.fileio import read_regular
+
+    display = _display(path)
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_BYTES + 1)
+        return read_regular(path, MAX_BYTES)
     except FileNotFoundError:
         raise UsageError(
             f"no checklist at {display}",
             hint="create one with `relcheck init`, or pass --checklist PATH",
         ) from None
     except OSError as exc:
+        if exc.errno == errno.EFBIG:
+            at_start = SourceLocation(display, 1, 1)
+            too_big = f"file is larger than {MAX_BYTES // 1024} KiB"
+            raise ChecklistError([Problem(at_start, too_big)]) from None
         raise UsageError(f"cannot read checklist {display}: {exc.strerror or exc}") from exc
+
+
+def load_checklist(path: str) -> Checklist:
+    """Read and validate the checklist at ``path``; raise ChecklistError with every problem."""
+    display = _display(path)
+    raw = read_bytes(path)
     at_start = SourceLocation(display, 1, 1)
-    if len(raw) > MAX_BYTES:
-        raise ChecklistError([Problem(at_start, f"file is larger than {MAX_BYTES // 1024} KiB")])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

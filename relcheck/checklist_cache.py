@@ -38,11 +38,9 @@ def load(path: str, root: str, state_dir: str) -> Checklist:
     key = cachekey.key(root)
     if key is None:
         return _validate(path)
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except OSError:
-        return _validate(path)  # reports the problem as usual
+    from relcheck.checklist import read_bytes
+
+    raw = read_bytes(path)  # a FIFO or /dev/zero is refused here as `validate` refuses it
     entry_path = _entry_path(state_dir, path, hashlib.sha256(raw).hexdigest())
     cached = _read(entry_path, key)
     if cached is not None:
@@ -148,7 +146,8 @@ def _unchanged(sources: list[tuple[str, int, int]]) -> bool:
 
 def _write(entry_path: str, key: bytes, checklist: Checklist) -> None:
     import pickle
-    import tempfile
+
+    from relcheck.fileio import write_atomic
 
     runners = {}
     for step in checklist.steps:
@@ -161,16 +160,7 @@ def _write(entry_path: str, key: bytes, checklist: Checklist) -> None:
     payload = len(header).to_bytes(4, "big") + header + body
     mac = hmac.new(key, payload, hashlib.sha256).digest()
     directory = os.path.dirname(entry_path)
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(mac + payload)
-        os.replace(tmp, entry_path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_atomic(entry_path, mac + payload)  # never through a link under .relcheck/
     entries = []
     for item in os.scandir(directory):
         if item.name.endswith(".pickle"):
@@ -182,9 +172,10 @@ def _write(entry_path: str, key: bytes, checklist: Checklist) -> None:
 
 
 def _read(entry_path: str, key: bytes) -> Checklist | None:
+    from relcheck.fileio import read_regular
+
     try:
-        with open(entry_path, "rb") as fh:
-            data = fh.read()
+        data = read_regular(entry_path, 64 * 1024 * 1024)
     except OSError:
         return None
     mac, payload = data[:_MAC_SIZE], data[_MAC_SIZE:]

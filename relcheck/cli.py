@@ -204,6 +204,10 @@ def run(
             "--hook runs the checklist's hook: steps; it takes no --only, --skip, --dry-run"
         )
     root = _root()
+    if junit_path:
+        from relcheck.report.junit import check_not_tracked
+
+        check_not_tracked(root, junit_path)
     ci = is_ci(os.environ, ci_flag)
 
     def reporter_factory() -> Reporter:

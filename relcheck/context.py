@@ -24,17 +24,9 @@ def new_run_id() -> str:
 
 def project_version(root: str) -> str | None:
     """``[project] version`` from pyproject.toml, if there is one."""
-    import tomllib
+    from relcheck import pyproject
 
-    path = os.path.join(root, "pyproject.toml")
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        return None
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read: {exc}") from exc
-    version = data.get("project", {}).get("version")
+    version = pyproject.value(pyproject.read(root), "project", "version")
     return str(version) if version is not None else None
 
 

@@ -10,12 +10,11 @@ through the engine's ordinary gate.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass
 from typing import Any
 
 from relcheck import record
-from relcheck.errors import RelcheckError
+from relcheck.errors import RelcheckError, UsageError
 from relcheck.models import Checklist, Status, StepResult
 
 
@@ -50,10 +49,9 @@ def find_records(directories: tuple[str, ...]) -> list[JobRecord]:
                 if name.endswith(".toml") and not name.startswith("."):
                     path = os.path.join(base, name)
                     try:
-                        with open(path, "rb") as fh:
-                            found.append(JobRecord(path, tomllib.load(fh)))
-                    except (OSError, tomllib.TOMLDecodeError) as exc:
-                        raise RecordsError([f"{path}: unreadable record: {exc}"]) from exc
+                        found.append(JobRecord(path, record.load_data(path)))
+                    except UsageError as exc:
+                        raise RecordsError([exc.message]) from None
     return found
 
 
@@ -96,7 +94,11 @@ def gather(
             reasons.append(f"{name}: made on a different tree for the same commit")
         if data.get("outcome") in ("running", "error"):
             reasons.append(f"{name}: the run did not finish (outcome {data.get('outcome')})")
-        run = record.from_dict(data)
+        try:
+            run = record.from_dict(data)
+        except (KeyError, ValueError, TypeError) as exc:
+            reasons.append(f"{name}: not a readable run record: {exc}")
+            continue
         for result in run.steps:
             marked = _from_job(result, run.info.run_id)
             seen.setdefault(result.step_id, []).append((name, marked))

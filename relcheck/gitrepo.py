@@ -49,6 +49,23 @@ def find_root(start: str | None = None) -> str:
         probe = parent
 
 
+def git_dir(root: str) -> str | None:
+    """The work tree's own git folder (a linked worktree's ``.git`` file points to it),
+    found without running git; None outside a repository."""
+    dot_git = os.path.join(root, ".git")
+    if os.path.isdir(dot_git):
+        return dot_git
+    try:
+        with open(dot_git, "rb") as fh:
+            first = fh.readline(4096).decode("utf-8", "replace").strip()
+    except OSError:
+        return None
+    if first.startswith("gitdir:"):
+        found = os.path.join(root, first.removeprefix("gitdir:").strip())
+        return found if os.path.isdir(found) else None
+    return None
+
+
 def git(
     root: str, *args: str, check: bool = True, input: str | None = None, strip: bool = True
 ) -> str:

@@ -51,8 +51,6 @@ def pushed_refs(
 
 def _checklist_path_in_commit(request: runflow.RunRequest, sha: str) -> str | None:
     """Where the checklist is, relative to the top of the tree, in commit ``sha``."""
-    import tomllib
-
     from relcheck import gitrepo
     from relcheck.checklist import DEFAULT_NAME
 
@@ -61,11 +59,13 @@ def _checklist_path_in_commit(request: runflow.RunRequest, sha: str) -> str | No
         return None if inside.startswith("..") else inside
     pyproject = gitrepo.show_file(request.root, sha, "pyproject.toml")
     if pyproject:
+        from relcheck import pyproject as project_file
+
         try:
-            configured = tomllib.loads(pyproject.decode("utf-8", errors="replace"))
-        except tomllib.TOMLDecodeError:
+            data = project_file.parse(pyproject, "pyproject.toml")
+            path = project_file.value(data, "tool", "relcheck", "checklist")
+        except UsageError:
             return DEFAULT_NAME
-        path = configured.get("tool", {}).get("relcheck", {}).get("checklist")
         if isinstance(path, str):
             return os.path.normpath(path)
     return DEFAULT_NAME

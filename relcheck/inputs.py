@@ -120,13 +120,31 @@ def content_id(path: str) -> str | None:
         return f"120000 {_blob_id(os.fsencode(os.readlink(path)))}"
     if stat.S_ISDIR(info.st_mode):
         return "160000 dir"  # a submodule or nested repository: its commit is not read
+    if not stat.S_ISREG(info.st_mode):
+        # A FIFO would block the open for ever, a device never end: git cannot add
+        # either, so its kind stands for its content.
+        return f"000000 {stat.S_IFMT(info.st_mode):o}"
     try:
-        with open(path, "rb") as fh:
-            data = fh.read()
+        blob = _file_blob_id(path)
     except OSError as exc:
         raise RepoStateError(f"cannot read {path} to fingerprint it: {exc.strerror}") from exc
     mode = "100755" if info.st_mode & stat.S_IXUSR else "100644"
-    return f"{mode} {_blob_id(data)}"
+    return f"{mode} {blob}"
+
+
+def _file_blob_id(path: str) -> str:
+    """:func:`_blob_id` of a file's content, read in chunks (an untracked 2 GB file must
+    not be held in memory); opened non-blocking in case it became a FIFO meanwhile."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return f"special {stat.S_IFMT(info.st_mode):o}"
+        os.set_blocking(fd, True)
+        digest = hashlib.sha1(b"blob %d\0" % info.st_size, usedforsecurity=False)
+        while chunk := fh.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _blob_id(data: bytes) -> str:

@@ -141,7 +141,7 @@ class Interpreters:
             return None
 
     def _write_probe(self, path: str, answer: Mapping[str, Any]) -> None:
-        from relcheck.cache import write_atomic
+        from relcheck.fileio import write_atomic
 
         data = json.dumps(answer, sort_keys=True)
         outer = {"format": _PROBE_FORMAT, "mac": cachekey.sign(self.secret, data.encode())}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import stat
 import time
 from collections.abc import Iterator
 
@@ -14,17 +15,43 @@ _ATTEMPTS = 50  # a lost race with a releasing holder only repeats the open
 _PID_WAIT = 1.0  # seconds to wait for a new holder to write its pid
 
 
+GIT_LOCK_NAME = "relcheck.lock"
+
+
 @contextlib.contextmanager
-def run_lock(state_dir: str) -> Iterator[None]:
-    """Hold ``state_dir/lock`` for the duration of a run.
+def run_lock(state_dir: str, git_dir: str | None = None) -> Iterator[None]:
+    """Hold ``git_dir/relcheck.lock`` (when given) and ``state_dir/lock`` for a run.
 
     The kernel holds the lock (flock), not the file's existence: it is released when the
     owner exits however it exits, so a lock left by a killed run is simply taken over,
     and two runs can never both believe they own it. The file carries the owner's pid
     for the message the second run prints.
+
+    A step may delete ``.relcheck/`` (``git clean -fdx``, ``rm -rf .relcheck``); a second
+    run would then make a new lock file beside the deleted one and start. The lock in
+    the git folder, which ``git clean`` never touches and no clone copies, still stops it.
     """
-    os.makedirs(state_dir, mode=0o700, exist_ok=True)
-    path = os.path.join(state_dir, "lock")
+    # A read-only git folder (a shared checkout) cannot hold it: the state lock still does.
+    usable = git_dir is not None and os.access(git_dir, os.W_OK)
+    paths = [os.path.join(git_dir, GIT_LOCK_NAME)] if git_dir and usable else []
+    paths.append(os.path.join(state_dir, "lock"))
+    with contextlib.ExitStack() as held:
+        for path in paths:
+            held.enter_context(_holding(path))
+        yield
+
+
+@contextlib.contextmanager
+def _holding(path: str) -> Iterator[None]:
+    from relcheck.fileio import describe, make_dirs
+
+    try:
+        make_dirs(os.path.dirname(path))
+    except OSError as exc:
+        raise RepoStateError(
+            f"cannot take the run lock {path}: {describe(exc)}",
+            hint="relcheck keeps its state in .relcheck/ at the top of the repository",
+        ) from exc
     fd = _acquire(path)
     try:
         yield
@@ -36,9 +63,36 @@ def run_lock(state_dir: str) -> Iterator[None]:
         os.close(fd)
 
 
+def _open(path: str) -> int:
+    """The lock file, opened without following a symlink (a committed ``.relcheck/lock``
+    pointing at ``.git/config`` must not be truncated)."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, 0o600)
+    except OSError as exc:
+        if os.path.islink(path):
+            why = "is a symbolic link; relcheck writes nothing through it"
+        elif os.path.isdir(path):
+            why = "is a folder, not a lock file"
+        else:
+            why = exc.strerror or str(exc)
+        raise _unusable(path, why) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise _unusable(path, "is not a regular file")
+    return fd
+
+
+def _unusable(path: str, why: str) -> RepoStateError:
+    return RepoStateError(
+        f"cannot take the run lock {path}: {why}",
+        hint=f"remove {path}: relcheck makes the lock file itself",
+    )
+
+
 def _acquire(path: str) -> int:
     for _ in range(_ATTEMPTS):
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = _open(path)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -57,7 +111,7 @@ def _acquire(path: str) -> int:
 
 def _is_current(path: str, fd: int) -> bool:
     try:
-        on_disk = os.stat(path)
+        on_disk = os.lstat(path)
     except FileNotFoundError:
         return False
     held = os.fstat(fd)
@@ -78,8 +132,9 @@ def _owner(path: str) -> int | None:
     deadline = time.monotonic() + _PID_WAIT
     while True:
         try:
-            with open(path) as fh:
-                text = fh.read().strip()
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+            with os.fdopen(fd, "rb") as fh:
+                text = fh.read(32).decode("ascii", "replace").strip()
         except OSError:
             text = ""
         if text.isdigit():

@@ -58,9 +58,15 @@ class OutputSink:
         self.bytes_seen = 0
         self.log_error: str | None = None  # why the log stopped being written, if it did
         if log_path:
-            os.makedirs(os.path.dirname(log_path), exist_ok=True)
-            fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            self._file = os.fdopen(fd, "wb")
+            from relcheck.fileio import describe, make_dirs
+
+            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
+            try:  # never through a symlink; a log that cannot be made does not stop the step
+                make_dirs(os.path.dirname(log_path))
+                self._file = os.fdopen(os.open(log_path, flags, 0o600), "wb")
+            except OSError as exc:
+                self.log_error = f"no log kept: {describe(exc)}"
+                self._emit(f"[relcheck] {self.log_error}\n".encode())
 
     def write(self, chunk: bytes) -> None:
         """Add raw output from a process."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import tempfile
@@ -10,10 +9,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from relcheck.errors import UsageError
+from relcheck.fileio import UnsafePath, describe, make_dirs, write_atomic
 from relcheck.models import Annotation, Outcome, RunInfo, RunResult, Status, StepResult
 
 FORMAT = 1
 STATE_DIR = ".relcheck"
+MAX_BYTES = 32 * 1024 * 1024  # output tails are bounded: a record of 1000 steps is < 10 MiB
 
 
 def runs_dir(root: str) -> str:
@@ -105,58 +106,107 @@ def to_dict(run: RunResult) -> dict[str, Any]:
     )
 
 
+_REQUIRED = object()
+_TEXT = (str,)
+_MAYBE_TEXT = (str, type(None))
+_NUMBER = (int, float)
+
+
+def _get(
+    data: Mapping[str, Any], key: str, kinds: tuple[type, ...], default: Any, where: str
+) -> Any:
+    """``data[key]`` when it has one of ``kinds``; ValueError naming the field otherwise,
+    so a hand-edited or forged record is reported, never a crash where it is used."""
+    if key not in data:
+        if default is _REQUIRED:
+            raise ValueError(f"{where}{key}: missing")
+        return default
+    value = data[key]
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        wanted = " or ".join("none" if k is type(None) else k.__name__ for k in kinds)
+        raise ValueError(f"{where}{key}: expected {wanted}, got {type(value).__name__}")
+    return value
+
+
+def _texts(data: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+    items = _get(data, key, (list,), [], where)
+    if not all(isinstance(i, str) for i in items):
+        raise ValueError(f"{where}{key}: expected a list of text")
+    return tuple(items)
+
+
+def _annotation(a: Any, where: str) -> Annotation:
+    if not isinstance(a, Mapping):
+        raise ValueError(f"{where}annotations: expected tables, got {type(a).__name__}")
+    return Annotation(
+        message=_get(a, "message", _TEXT, _REQUIRED, where),
+        path=_get(a, "path", _MAYBE_TEXT, None, where),
+        line=_get(a, "line", (int, type(None)), None, where),
+        column=_get(a, "column", (int, type(None)), None, where),
+        level=_get(a, "level", _TEXT, "error", where),
+    )
+
+
+def _step(s: Any, index: int) -> StepResult:
+    if not isinstance(s, Mapping):
+        raise ValueError(f"steps[{index}]: expected a table, got {type(s).__name__}")
+    w = f"steps[{index}]."
+    return StepResult(
+        status=Status(_get(s, "status", _TEXT, _REQUIRED, w)),
+        summary=_get(s, "summary", _TEXT, "", w),
+        exit_code=_get(s, "exit_code", (int, type(None)), None, w),
+        metrics=dict(_get(s, "metrics", (dict,), {}, w)),
+        details=_texts(s, "details", w),
+        annotations=tuple(_annotation(a, w) for a in _get(s, "annotations", (list,), [], w)),
+        output_tail=_get(s, "output_tail", _TEXT, "", w),
+        step_id=_get(s, "id", _TEXT, _REQUIRED, w),
+        runner=_get(s, "runner", _TEXT, "", w),
+        started_at=_epoch(_get(s, "started_at", _TEXT, _REQUIRED, w)),
+        duration=float(_get(s, "duration", _NUMBER, 0.0, w)),
+        log_path=_get(s, "log", _MAYBE_TEXT, None, w),
+        attempts=_get(s, "attempts", (int,), 1, w),
+        output_bytes=_get(s, "output_bytes", (int,), 0, w),
+        cached_from=_get(s, "cached_from", _MAYBE_TEXT, None, w),
+        reason=_get(s, "reason", _MAYBE_TEXT, None, w),
+        optional=_get(s, "optional", (bool,), False, w),
+        owner=_get(s, "owner", _MAYBE_TEXT, None, w),
+        expect=_get(s, "expect", _MAYBE_TEXT, None, w),
+        rollback=_get(s, "rollback", _MAYBE_TEXT, None, w),
+    )
+
+
 def from_dict(data: Mapping[str, Any]) -> RunResult:
-    """A RunResult read back from a record."""
+    """A RunResult read back from a record; ValueError naming the first field that is
+    missing or of the wrong type."""
+    skipped = _get(data, "skipped", (dict,), {}, "")
+    if not all(isinstance(v, str) for v in skipped.values()):
+        raise ValueError("skipped: expected text for each step")
     info = RunInfo(
-        run_id=data["run_id"],
-        root=data.get("root", ""),
-        checklist_path=data.get("checklist", ""),
-        checklist_sha256=data.get("checklist_sha256", ""),
-        commit=data.get("commit"),
-        branch=data.get("branch"),
-        version=data.get("version"),
-        tag=data.get("tag"),
-        relcheck_version=data.get("relcheck_version", ""),
-        dry_run=data.get("dry_run", False),
-        only=tuple(data.get("only", ())),
-        skipped=dict(data.get("skipped", {})),
-        tree=data.get("tree"),
-        mode=data.get("mode", "run"),
-        command=data.get("command"),
+        run_id=_get(data, "run_id", _TEXT, _REQUIRED, ""),
+        root=_get(data, "root", _TEXT, "", ""),
+        checklist_path=_get(data, "checklist", _TEXT, "", ""),
+        checklist_sha256=_get(data, "checklist_sha256", _TEXT, "", ""),
+        commit=_get(data, "commit", _MAYBE_TEXT, None, ""),
+        branch=_get(data, "branch", _MAYBE_TEXT, None, ""),
+        version=_get(data, "version", _MAYBE_TEXT, None, ""),
+        tag=_get(data, "tag", _MAYBE_TEXT, None, ""),
+        relcheck_version=_get(data, "relcheck_version", _TEXT, "", ""),
+        dry_run=_get(data, "dry_run", (bool,), False, ""),
+        only=_texts(data, "only", ""),
+        skipped=dict(skipped),
+        tree=_get(data, "tree", _MAYBE_TEXT, None, ""),
+        mode=_get(data, "mode", _TEXT, "run", ""),
+        command=_get(data, "command", _MAYBE_TEXT, None, ""),
     )
-    steps = tuple(
-        StepResult(
-            status=Status(s["status"]),
-            summary=s.get("summary", ""),
-            exit_code=s.get("exit_code"),
-            metrics=s.get("metrics", {}),
-            details=tuple(s.get("details", ())),
-            annotations=tuple(Annotation(**a) for a in s.get("annotations", ())),
-            output_tail=s.get("output_tail", ""),
-            step_id=s["id"],
-            runner=s.get("runner", ""),
-            started_at=_epoch(s["started_at"]),
-            duration=s.get("duration", 0.0),
-            log_path=s.get("log"),
-            attempts=s.get("attempts", 1),
-            output_bytes=s.get("output_bytes", 0),
-            cached_from=s.get("cached_from"),
-            reason=s.get("reason"),
-            optional=s.get("optional", False),
-            owner=s.get("owner"),
-            expect=s.get("expect"),
-            rollback=s.get("rollback"),
-        )
-        for s in data.get("steps", ())
-    )
+    steps = _get(data, "steps", (list,), [], "")
     return RunResult(
         info=info,
-        outcome=Outcome(data["outcome"]),
-        started_at=_epoch(data["started_at"]),
-        ended_at=_epoch(data["ended_at"]),
-        steps=steps,
-        message=data.get("message"),
-        baseline=data.get("baseline", {}),
+        outcome=Outcome(_get(data, "outcome", _TEXT, _REQUIRED, "")),
+        started_at=_epoch(_get(data, "started_at", _TEXT, _REQUIRED, "")),
+        ended_at=_epoch(_get(data, "ended_at", _TEXT, _REQUIRED, "")),
+        steps=tuple(_step(s, i) for i, s in enumerate(steps)),
+        message=_get(data, "message", _MAYBE_TEXT, None, ""),
+        baseline=dict(_get(data, "baseline", (dict,), {}, "")),
     )
 
 
@@ -193,50 +243,39 @@ def write(directory: str, run: RunResult, *, durable: bool = True) -> str:
         # Who writes the final record: see _ended_unfinished.
         data["pid"] = os.getpid()
         data["host"] = os.uname().nodename
+    lost = lost_logs(run)
+    if lost:
+        data["lost_logs"] = lost
     data["digest"] = digest(data)
     payload = tomli_w.dumps(data).encode()
     try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".toml")
+        write_atomic(path, payload, mode=0o600, durable=durable)
     except OSError as exc:
+        # A full disk or a vanished folder is the machine's state, not a bug: say what
+        # happened; the previous content of ``path`` is untouched.
         raise _cannot_write(path, exc) from exc
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            if durable:
-                os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            # A full disk or a vanished folder is the machine's state, not a bug: say
-            # what happened; the previous content of ``path`` is untouched.
-            raise _cannot_write(path, exc) from exc
-        raise
-    if not durable:
-        return path
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
     return path
 
 
+def lost_logs(run: RunResult) -> list[str]:
+    """Step logs the run kept that are gone now: a step ran ``git clean -fdx`` or removed
+    ``.relcheck/``. The record, written again in a folder made anew, says so."""
+    mine = [r.log_path for r in run.steps if r.log_path]  # not a job's, from its record
+    mine = [p for p in mine if os.path.basename(os.path.dirname(p)) == run.info.run_id]
+    return [p for p in mine if not os.path.lexists(p)]
+
+
 def _cannot_write(path: str, exc: OSError) -> UsageError:
+    where = f" ({describe(exc)})" if isinstance(exc, UnsafePath) else ""
     return UsageError(
-        f"cannot write the run record {path}: {exc.strerror or exc}",
+        f"cannot write the run record {path}: {exc.strerror or exc}{where}",
         hint="free some space or make the folder writable, or pass --record-dir",
     )
 
 
 def probe_writable(directory: str, mode: int = 0o700) -> None:
     """Create ``directory`` if needed and prove a file can be made in it (OSError if not)."""
-    os.makedirs(directory, mode=mode, exist_ok=True)
+    make_dirs(directory, mode)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".probe-")
     os.close(fd)
     os.unlink(tmp)
@@ -248,22 +287,36 @@ def check_writable(directory: str) -> None:
         probe_writable(directory)
     except OSError as exc:
         raise UsageError(
-            f"cannot write run records to {directory}: {exc.strerror or exc}",
+            f"cannot write run records to {directory}: {describe(exc)}",
             hint="make the folder writable, or pass --record-dir",
         ) from exc
 
 
-def read(path: str) -> RunResult:
-    """Read one record."""
+def load_data(path: str) -> dict[str, Any]:
+    """One record file as plain data: a regular file of at most MAX_BYTES holding UTF-8
+    TOML (a FIFO, a folder or a binary file named ``*.toml`` is refused, not read)."""
     import tomllib
 
+    from relcheck.fileio import read_regular
+
     try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-        return _ended_unfinished(data, from_dict(data))
+        return tomllib.loads(read_regular(path, MAX_BYTES).decode("utf-8"))
     except FileNotFoundError:
         raise UsageError(f"no run record at {path}") from None
-    except (OSError, tomllib.TOMLDecodeError, KeyError, ValueError) as exc:
+    except OSError as exc:
+        raise UsageError(f"{path}: not a readable run record: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not a readable run record: not UTF-8 text") from None
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
+        raise UsageError(f"{path}: not a readable run record: {exc}") from None
+
+
+def read(path: str) -> RunResult:
+    """Read one record."""
+    data = load_data(path)
+    try:
+        return _ended_unfinished(data, from_dict(data))
+    except (KeyError, ValueError, TypeError) as exc:
         raise UsageError(f"{path}: not a readable run record: {exc}") from exc
 
 
@@ -293,6 +346,11 @@ def list_records(directory: str) -> list[str]:
         names = [n for n in os.listdir(directory) if n.endswith(".toml") and not n.startswith(".")]
     except FileNotFoundError:
         return []
+    except OSError as exc:  # a file, or a folder relcheck may not read, where runs go
+        raise UsageError(
+            f"cannot list run records in {directory}: {exc.strerror or exc}",
+            hint="relcheck keeps its records in .relcheck/runs; move what is there aside",
+        ) from None
     return [os.path.join(directory, n) for n in sorted(names, reverse=True)]
 
 

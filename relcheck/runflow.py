@@ -181,7 +181,7 @@ def execute(
     state_dir = os.path.join(request.root, record.STATE_DIR)
     from relcheck.lock import run_lock
 
-    with run_lock(state_dir):
+    with run_lock(state_dir, gitrepo.git_dir(request.root)):
         if info.commit:
             info = dataclasses.replace(info, tree=gitrepo.tree_of(request.root, info.commit))
         completed: dict[str, str] = {}
@@ -262,6 +262,8 @@ def execute(
             # down, so the caller reports it (and exits as the release is) with a warning.
             raise RecordNotWritten(result, str(exc)) from exc
         stage.write_notes(request.root, directory, result, checklist, os.environ)
+    for lost in record.lost_logs(result):  # a step removed them (git clean -fdx)
+        sys.stderr.write(f"relcheck: the step log {lost} was deleted during the run\n")
     return result, os.path.relpath(path, request.root) if path.startswith(request.root) else path
 
 
@@ -292,14 +294,17 @@ def _result_cache(
 def _not_passed_last_time(info: RunInfo, checklist: Checklist, directory: str) -> set[str]:
     """Steps that did not pass in the last finished run of this checklist, steps new
     since, and what needs them."""
+    unreadable: list[str] = []
     last = next(
         (
             r
-            for r in record.iter_runs(directory)
+            for r in record.iter_runs(directory, unreadable)
             if r.outcome is not Outcome.RUNNING and r.info.checklist_path == info.checklist_path
         ),
         None,
     )
+    for problem in unreadable:  # passed over, as `relcheck history` does, and said so
+        sys.stderr.write(f"relcheck: skipped {problem}\n")
     if last is None:
         raise UsageError(
             f"--failed needs an earlier run of {info.checklist_path} to compare with, "

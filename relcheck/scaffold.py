@@ -7,7 +7,6 @@ template's text; the result is validated before it replaces anything.
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from relcheck import gitrepo
 from relcheck.errors import UsageError
@@ -25,11 +24,16 @@ _CHANGELOGS = ("CHANGELOG.md", "CHANGES.md", "HISTORY.md")
 # -- what the project has ---------------------------------------------------------------
 def detect(root: str) -> Project:
     """Look at ``root``: pyproject, ruff configuration, tests, changelog, git."""
-    pyproject = _read_pyproject(root)
-    project = pyproject.get("project", {})
-    has_static_version = "version" in project and "version" not in project.get("dynamic", [])
+    from relcheck import pyproject as project_file
+
+    pyproject = project_file.read(root)
+    project = project_file.table(pyproject, "project")
+    dynamic = project.get("dynamic", [])
+    has_static_version = "version" in project and not (
+        isinstance(dynamic, list) and "version" in dynamic
+    )
     ruff = next((n for n in _RUFF_FILES if os.path.isfile(os.path.join(root, n))), None)
-    if ruff is None and "ruff" in pyproject.get("tool", {}):
+    if ruff is None and "ruff" in project_file.table(pyproject, "tool"):
         ruff = "pyproject.toml [tool.ruff]"
     remote = _remote(root)
     tag, version_tags = _tag_style(root, remote)
@@ -45,19 +49,6 @@ def detect(root: str) -> Project:
         tag=tag,
         version_tags=version_tags,
     )
-
-
-def _read_pyproject(root: str) -> dict[str, Any]:
-    import tomllib
-
-    path = os.path.join(root, "pyproject.toml")
-    try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        return {}
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read: {exc}") from exc
 
 
 def _in_git(root: str) -> bool:

@@ -43,6 +43,14 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+def _env_names(value: dict[str, str]) -> dict[str, str]:
+    """Names a process environment can hold: not empty, no ``=`` (``A=B`` would set ``A``)."""
+    for name in value:
+        if not name or "=" in name:
+            raise ValueError(f"{name!r} is not an environment variable name (empty, or has '=')")
+    return value
+
+
 class ReleaseSpec(_Strict):
     """How the release tag is named and made."""
 
@@ -103,6 +111,8 @@ class ServiceSpec(_Strict):
     )
     cwd: str | None = Field(None, description="Where to run it, relative to the repository.")
     env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
+
+    _env = field_validator("env")(_env_names)
 
     @field_validator("ready")
     @classmethod
@@ -224,6 +234,22 @@ class StepSpec(_Strict):
         description="Globs of tracked files the step may change; any other change to a "
         "tracked file during the step fails it.",
     )
+
+    _env = field_validator("env")(_env_names)
+
+    @field_validator("inputs")
+    @classmethod
+    def _inputs_compile(cls, value: list[str]) -> list[str]:
+        import re
+
+        from relcheck.inputs import glob_regex
+
+        for pattern in value:
+            try:
+                glob_regex(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a valid glob: {exc}") from None
+        return value
 
 
 class ChecklistSpec(_Strict):

@@ -147,10 +147,16 @@ def _scalar(node: Any, constructor: Any, source: SourceMap, problems: list[Probl
     if not isinstance(node, yaml.ScalarNode):
         return None
     try:
-        return constructor.construct_object(node, deep=True)
+        value = constructor.construct_object(node, deep=True)
     except yaml.constructor.ConstructorError as exc:
         problems.append(Problem(_at(source, node), f"unsupported YAML value: {exc.problem}"))
         return None
+    if isinstance(value, str) and "\0" in value:
+        # Written as "\0" in a quoted string: no command, argument, variable or path can
+        # hold one (the operating system ends the string there).
+        problems.append(Problem(_at(source, node), "a NUL character (\\0) is not allowed"))
+        return None
+    return value
 
 
 def _at(source: SourceMap, node: Any) -> SourceLocation:

@@ -190,7 +190,7 @@ def _plaintext_rows(sides: Mapping[str, Loaded], policy: SecretPolicy, root: str
 def _lock_rows(pairs: tuple[LockSpec, ...], root: str) -> tuple[list[Row], int]:
     from relcheck.configdrift.loaders import ParseError
     from relcheck.configdrift.lockfiles import lock_format_for, parse_lock
-    from relcheck.configdrift.sources import SourceError, read_text
+    from relcheck.configdrift.sources import SourceError, read_file, read_text
 
     rows: list[Row] = []
     packages = 0
@@ -199,8 +199,7 @@ def _lock_rows(pairs: tuple[LockSpec, ...], root: str) -> tuple[list[Row], int]:
         for side, location in (("staging", pair.staging), ("production", pair.production)):
             path = os.path.join(root, location)
             try:
-                with open(path, "rb") as fh:
-                    raw = fh.read()
+                raw = read_file(path)
             except OSError as exc:
                 raise SourceError(
                     f"{side} lock file {location}: {exc.strerror or 'cannot read'}"

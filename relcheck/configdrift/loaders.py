@@ -114,6 +114,8 @@ def _toml(text: str) -> Any:
             ) from None
         message = message.replace(" (at end of document)", "")
         raise ParseError(f"TOML syntax error: {message}", text.count("\n") + 1) from None
+    except RecursionError:
+        raise ParseError("TOML nested too deeply") from None
 
 
 def _env(text: str) -> Any:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 MAX_LEAVES = 200_000  # YAML aliases can make a small file flatten to millions of paths
+MAX_DEPTH = 200  # deeper is no configuration; a YAML alias inside itself is endless
 _NEEDS_QUOTES = re.compile(r'[.\[\]"]')
 
 
@@ -55,16 +56,20 @@ def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     if not prefix and not data and isinstance(data, Mapping | list | tuple):
         return out  # an empty document has no keys, not one key named ""
-    stack: list[tuple[str, Any]] = [(prefix, data)]
+    stack: list[tuple[str, Any, int]] = [(prefix, data, 0)]
     while stack:
-        path, value = stack.pop()
+        path, value, depth = stack.pop()
+        if depth > MAX_DEPTH and isinstance(value, Mapping | list | tuple) and value:
+            raise TooLarge(
+                f"nested more than {MAX_DEPTH} levels deep (or a YAML alias holds itself)"
+            )
         if isinstance(value, Mapping) and value:
             for key, child in reversed(list(value.items())):
                 seg = key_segment(str(key))
-                stack.append((f"{path}.{seg}" if path else seg, child))
+                stack.append((f"{path}.{seg}" if path else seg, child, depth + 1))
         elif isinstance(value, list | tuple) and value:
             for index in range(len(value) - 1, -1, -1):
-                stack.append((f"{path}[{index}]", value[index]))
+                stack.append((f"{path}[{index}]", value[index], depth + 1))
         else:
             out[path] = value
             if len(out) > MAX_LEAVES:

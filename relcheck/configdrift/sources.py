@@ -93,15 +93,20 @@ def load(
             "add `format: yaml|json|toml|env|ini`"
         )
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_FILE_BYTES + 1)
+        raw = read_file(path)
     except FileNotFoundError:
         raise SourceError(f"{side} config {label} not found") from None
-    except IsADirectoryError:
-        raise SourceError(f"{side} config {label} is a directory, not a file") from None
     except OSError as exc:
         raise SourceError(f"{side} config {label}: cannot read: {exc.strerror or exc}") from None
     return _parsed(raw, fmt, label, path)
+
+
+def read_file(path: str) -> bytes:
+    """A config file's bytes: a regular file of at most MAX_FILE_BYTES (a FIFO, a device
+    or /dev/zero is refused rather than waited for or read forever). Raises OSError."""
+    from relcheck.fileio import read_regular
+
+    return read_regular(path, MAX_FILE_BYTES)
 
 
 def read_text(raw: bytes, label: str) -> str:

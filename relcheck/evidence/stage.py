@@ -109,10 +109,10 @@ def write_notes(
     except (RelcheckError, OSError):
         return None
     path = os.path.join(directory, f"{result.info.run_id}.md")
+    from relcheck.fileio import write_atomic
+
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # as the record
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        write_atomic(path, text.encode("utf-8"), mode=0o600)  # as the record: never via a link
         summary = environ.get("GITHUB_STEP_SUMMARY")
         if summary and environ.get("GITHUB_ACTIONS") == "true":
             with open(summary, "a", encoding="utf-8") as fh:

@@ -11,7 +11,6 @@ import datetime as dt
 import os
 import re
 import socket
-import tempfile
 import xml.etree.ElementTree as ET
 
 from relcheck.errors import UsageError
@@ -130,23 +129,31 @@ def check_writable(path: str) -> None:
 
 def write(path: str, run: RunResult, record_path: str | None = None) -> None:
     """Write the JUnit file for ``run`` to ``path`` atomically (parents created)."""
+    import io
+
+    from relcheck.fileio import write_atomic
+
     tree = ET.ElementTree(document(run, record_path))
     ET.indent(tree)
-    directory = os.path.dirname(os.path.abspath(path))
+    buffer = io.BytesIO()
+    tree.write(buffer, encoding="utf-8", xml_declaration=True)
     try:
-        os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".junit-", suffix=".xml")
+        write_atomic(path, buffer.getvalue(), mode=0o644)
     except OSError as exc:
         raise UsageError(f"cannot write the JUnit file {path}: {exc.strerror or exc}") from exc
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            tree.write(fh, encoding="utf-8", xml_declaration=True)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+
+
+def check_not_tracked(root: str, path: str) -> None:
+    """Refuse a --junit path git tracks: the report would silently replace a file of the
+    project (``--junit pyproject.toml``)."""
+    from relcheck.gitrepo import tracked
+
+    full = os.path.abspath(path)
+    if os.path.exists(full) and tracked(root, [full]):
+        raise UsageError(
+            f"--junit {path} is a file git tracks; relcheck will not replace it",
+            hint="write the report to an untracked path, such as build/relcheck-junit.xml",
+        )
 
 
 class JunitReporter:

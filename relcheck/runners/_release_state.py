@@ -118,16 +118,16 @@ def branch(wanted: tuple[str, ...], on: str | None, commit: str | None) -> Findi
 
 def committed_version(root: str, commit: str) -> tuple[bool, str | None]:
     """Whether ``commit`` has a pyproject.toml, and its ``[project] version``."""
-    import tomllib
-
     raw = gitrepo.show_file(root, commit, "pyproject.toml")
     if raw is None:
         return False, None
+    from relcheck import pyproject
+    from relcheck.errors import UsageError
+
     try:
-        data = tomllib.loads(raw.decode("utf-8", errors="replace"))
-    except tomllib.TOMLDecodeError:
+        version = pyproject.value(pyproject.parse(raw, "pyproject.toml"), "project", "version")
+    except UsageError:
         return True, None
-    version = data.get("project", {}).get("version")
     return True, str(version) if version is not None else None
 
 

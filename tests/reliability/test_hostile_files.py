@@ -1,0 +1,279 @@
+"""Nothing relcheck writes lands outside ``.relcheck/``: a symlink planted there (committed,
+or made by a step) is refused or replaced, never written through, and a step that deletes
+``.relcheck/`` cannot let a second run start beside the first."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import git, latest_record, run_relcheck, start_relcheck, step_record
+from tests.reliability.support import FIGURES, TRACEBACK, communicate, wait_for
+
+PRECIOUS = b"precious content, not relcheck's\n"
+CHECKLIST = """
+    version: 1
+    steps:
+      - id: hello
+        run: echo hello
+        cache: true
+    """
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    """Every entry under ``folder``: file bytes, or where a link points."""
+    found: dict[str, bytes] = {}
+    for path in sorted(folder.rglob("*")):
+        name = str(path.relative_to(folder))
+        if path.is_symlink():
+            found[name] = b"-> " + os.readlink(path).encode()
+        elif path.is_file():
+            found[name] = path.read_bytes()
+        else:
+            found[name] = b"<folder>"
+    return found
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A folder outside the repository holding a victim file."""
+    folder = tmp_path / "outside"
+    folder.mkdir()
+    (folder / "victim.txt").write_bytes(PRECIOUS)
+    return folder
+
+
+def _state(repo: Path) -> Path:
+    return repo / ".relcheck"
+
+
+def _lock_link(repo: Path, outside: Path) -> None:
+    _state(repo).mkdir()
+    (_state(repo) / "lock").symlink_to(outside / "victim.txt")
+
+
+def _lock_relative_link(repo: Path, outside: Path) -> None:
+    _state(repo).mkdir()
+    target = os.path.relpath(outside / "victim.txt", _state(repo))
+    (_state(repo) / "lock").symlink_to(target)
+
+
+def _lock_folder(repo: Path, outside: Path) -> None:
+    (_state(repo) / "lock").mkdir(parents=True)
+
+
+def _runs_link(repo: Path, outside: Path) -> None:
+    _state(repo).mkdir()
+    (_state(repo) / "runs").symlink_to(outside, target_is_directory=True)
+
+
+def _state_link(repo: Path, outside: Path) -> None:
+    _state(repo).symlink_to(outside, target_is_directory=True)
+
+
+def _state_file(repo: Path, outside: Path) -> None:
+    _state(repo).write_bytes(b"not a folder\n")
+
+
+def _state_read_only(repo: Path, outside: Path) -> None:
+    _state(repo).mkdir()
+    _state(repo).chmod(0o500)
+
+
+def _cache_link(repo: Path, outside: Path) -> None:
+    _state(repo).mkdir()
+    (_state(repo) / "cache").symlink_to(outside, target_is_directory=True)
+
+
+def _checklist_cache_link(repo: Path, outside: Path) -> None:
+    (_state(repo) / "cache").mkdir(parents=True)
+    (_state(repo) / "cache" / "checklists").symlink_to(outside, target_is_directory=True)
+
+
+def _results_link(repo: Path, outside: Path) -> None:
+    (_state(repo) / "cache" / "results").mkdir(parents=True)
+    (_state(repo) / "cache" / "results" / "hello").symlink_to(outside, target_is_directory=True)
+
+
+# name -> (plant the hostile entry, exit code, words the message must hold)
+CASES: dict[str, tuple[Callable[[Path, Path], None], int, str]] = {
+    "lock is a link to a file outside": (_lock_link, 3, "symbolic link"),
+    "lock is a relative link (../victim.txt)": (_lock_relative_link, 3, "symbolic link"),
+    "lock is a folder": (_lock_folder, 3, "is a folder"),
+    "runs folder is a link outside": (_runs_link, 2, "symbolic link"),
+    ".relcheck is a link outside": (_state_link, 2, "symbolic link"),
+    ".relcheck is a file": (_state_file, 2, "not a folder"),
+    "cache folder is a link outside": (_cache_link, 0, ""),
+    "checklist cache folder is a link outside": (_checklist_cache_link, 0, ""),
+    "a step's result cache folder is a link outside": (_results_link, 0, ""),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_a_link_under_relcheck_is_never_written_through(
+    name: str, git_repo: Path, checklist, outside: Path, run_env: dict[str, str]
+) -> None:
+    plant, code, words = CASES[name]
+    checklist(CHECKLIST)
+    plant(git_repo, outside)
+    before = _snapshot(outside)
+    proc = run_relcheck("run", "--dry-run", cwd=git_repo, env=run_env, timeout=60)
+    output = proc.stdout + proc.stderr
+    changed = [n for n in set(before) | set(_snapshot(outside)) if n not in before]
+    changed += [n for n, c in _snapshot(outside).items() if before.get(n) != c]
+    FIGURES.add("hostile files: scenarios")
+    FIGURES.add("hostile files: writes outside .relcheck", len(set(changed)))
+    assert (outside / "victim.txt").read_bytes() == PRECIOUS
+    assert not changed, changed
+    assert TRACEBACK not in output, output
+    assert proc.returncode == code, output
+    assert words in proc.stderr, proc.stderr
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a read-only folder")
+def test_a_read_only_relcheck_folder_is_a_clean_error(
+    git_repo: Path, checklist, outside: Path, run_env: dict[str, str]
+) -> None:
+    checklist(CHECKLIST)
+    _state_read_only(git_repo, outside)
+    try:
+        proc = run_relcheck("run", "--dry-run", cwd=git_repo, env=run_env, timeout=60)
+    finally:
+        _state(git_repo).chmod(0o700)
+    FIGURES.add("hostile files: scenarios")
+    assert TRACEBACK not in proc.stdout + proc.stderr
+    assert proc.returncode in (2, 3), proc.stderr
+    assert ".relcheck" in proc.stderr
+
+
+def test_a_committed_lock_link_in_a_fresh_clone_leaves_its_target_alone(
+    tmp_path: Path, git_repo: Path, checklist, run_env: dict[str, str]
+) -> None:
+    """The case as it reaches a person: the link is in the repository they clone."""
+    checklist(CHECKLIST, commit=False)
+    (git_repo / ".gitignore").write_text("")
+    _state(git_repo).mkdir()
+    (_state(git_repo) / "lock").symlink_to("../../victim.txt")
+    git(git_repo, "add", "-A")
+    git(git_repo, "commit", "-q", "-m", "a lock link")
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(PRECIOUS)
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(git_repo), str(clone))
+    assert os.readlink(clone / ".relcheck" / "lock") == "../../victim.txt"
+    proc = run_relcheck("run", "--dry-run", cwd=clone, env=run_env, timeout=60)
+    FIGURES.add("hostile files: scenarios")
+    FIGURES.add("hostile files: writes outside .relcheck", int(victim.read_bytes() != PRECIOUS))
+    assert victim.read_bytes() == PRECIOUS
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "lock" in proc.stderr and "symbolic link" in proc.stderr
+    assert TRACEBACK not in proc.stdout + proc.stderr
+
+
+def test_a_link_at_a_later_steps_log_is_not_written_through(
+    git_repo: Path, checklist, outside: Path, run_env: dict[str, str]
+) -> None:
+    checklist(
+        f"""
+        version: 1
+        steps:
+          - id: plant
+            run: ln -s {outside}/victim.txt "$RELCHECK_ROOT/.relcheck/runs/$RELCHECK_RUN_ID/later.log"
+          - id: later
+            run: echo later output
+            needs: [plant]
+        """
+    )
+    proc = run_relcheck("run", "--dry-run", cwd=git_repo, env=run_env, timeout=60)
+    output = proc.stdout + proc.stderr
+    FIGURES.add("hostile files: scenarios")
+    FIGURES.add(
+        "hostile files: writes outside .relcheck",
+        int((outside / "victim.txt").read_bytes() != PRECIOUS),
+    )
+    assert (outside / "victim.txt").read_bytes() == PRECIOUS
+    assert TRACEBACK not in output, output
+    assert proc.returncode == 0, output
+    later = step_record(latest_record(git_repo), "later")
+    assert "no log kept" in later["output_tail"], later
+
+
+def test_a_link_at_a_checklist_cache_entry_is_replaced_not_followed(
+    git_repo: Path, checklist, outside: Path, run_env: dict[str, str]
+) -> None:
+    checklist(CHECKLIST)
+    first = run_relcheck("run", "--dry-run", cwd=git_repo, env=run_env, timeout=60)
+    assert first.returncode == 0, first.stderr
+    entries = list((_state(git_repo) / "cache" / "checklists").glob("*.pickle"))
+    assert len(entries) == 1
+    entries[0].unlink()
+    entries[0].symlink_to(outside / "victim.txt")
+    second = run_relcheck("run", "--dry-run", cwd=git_repo, env=run_env, timeout=60)
+    FIGURES.add("hostile files: scenarios")
+    FIGURES.add(
+        "hostile files: writes outside .relcheck",
+        int((outside / "victim.txt").read_bytes() != PRECIOUS),
+    )
+    assert (outside / "victim.txt").read_bytes() == PRECIOUS
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert not entries[0].is_symlink()  # written anew, as a file of its own
+
+
+def test_junit_onto_a_tracked_file_is_refused(
+    git_repo: Path, checklist, run_env: dict[str, str]
+) -> None:
+    checklist(CHECKLIST)
+    before = (git_repo / "pyproject.toml").read_bytes()
+    proc = run_relcheck(
+        "run", "--dry-run", "--junit", "pyproject.toml", cwd=git_repo, env=run_env, timeout=60
+    )
+    FIGURES.add("hostile files: scenarios")
+    FIGURES.add(
+        "hostile files: writes outside .relcheck",
+        int((git_repo / "pyproject.toml").read_bytes() != before),
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "git tracks" in proc.stderr
+    assert (git_repo / "pyproject.toml").read_bytes() == before
+    assert not (git_repo / ".relcheck" / "runs").exists()
+
+
+@pytest.mark.parametrize("wipe", ["git clean -fdx", "rm -rf .relcheck"])
+def test_a_step_that_deletes_relcheck_does_not_let_a_second_run_start(
+    wipe: str, git_repo: Path, checklist, tmp_path: Path, run_env: dict[str, str]
+) -> None:
+    checklist(
+        f"""
+        version: 1
+        steps:
+          - id: first
+            run: echo some output
+          - id: wipe
+            needs: [first]
+            timeout: 60s
+            run: |
+              {wipe}
+              echo done > {tmp_path}/wiped
+              while [ ! -e {tmp_path}/go ]; do sleep 0.05; done
+        """
+    )
+    first = start_relcheck("run", "--dry-run", cwd=git_repo, env=run_env)
+    try:
+        wait_for(tmp_path / "wiped")
+        assert not (git_repo / ".relcheck").exists()
+        second = run_relcheck("run", "--dry-run", cwd=git_repo, env=run_env, timeout=60)
+    finally:
+        (tmp_path / "go").touch()
+        out, err = communicate(first)
+    FIGURES.add("hostile files: scenarios")
+    assert second.returncode == 3, second.stdout + second.stderr
+    assert f"locked by pid {first.pid}" in second.stderr
+    assert TRACEBACK not in out + err + second.stdout + second.stderr
+    assert first.returncode == 0, out + err
+    data = latest_record(git_repo)
+    lost = data.get("lost_logs", [])
+    assert any(p.endswith("first.log") for p in lost), data
+    assert "was deleted during the run" in err
