@@ -1,4 +1,5 @@
-"""Where relcheck runs: a CI job (``CI=true`` or ``--ci``), GitHub Actions in particular."""
+"""Where relcheck runs: a CI job (``CI=true`` or ``--ci``), GitHub Actions or GitLab CI in
+particular."""
 
 from __future__ import annotations
 
@@ -20,3 +21,8 @@ def is_ci(environ: Mapping[str, str], forced: bool = False) -> bool:
 def on_github(environ: Mapping[str, str]) -> bool:
     """True inside a GitHub Actions job."""
     return environ.get("GITHUB_ACTIONS") == "true"
+
+
+def on_gitlab(environ: Mapping[str, str]) -> bool:
+    """True inside a GitLab CI job."""
+    return environ.get("GITLAB_CI") == "true"

@@ -23,9 +23,10 @@ def make_reporter(
 ) -> Reporter:
     """The terminal reporter (JSON; the live view at a terminal when ``progress``; else
     lines, timestamped in CI, with a heartbeat for long steps), plus a JUnit file and
-    GitHub Actions output when asked for; one reporter, fanning out when there are more."""
+    GitHub Actions output or GitLab CI sections when asked for; one reporter, fanning out
+    when there are more."""
     from relcheck import terminal
-    from relcheck.cienv import on_github
+    from relcheck.cienv import on_github, on_gitlab
 
     out = stdout or sys.stdout
     reporters: list[Reporter] = []
@@ -74,6 +75,11 @@ def make_reporter(
 
         # JSON owns stdout; GitHub reads workflow commands from stderr too.
         reporters.append(GithubReporter(sys.stderr if fmt == "json" else out, environ))
+    if on_gitlab(environ):
+        from relcheck.report.gitlab import GitlabReporter
+
+        # GitLab's job log holds stderr too; JSON owns stdout.
+        reporters.append(GitlabReporter(sys.stderr if fmt == "json" else out))
     if len(reporters) == 1:
         return reporters[0]
     from relcheck.report.multi import MultiReporter
