@@ -1,4 +1,5 @@
-"""Where relcheck runs: a CI job (``CI=true`` or ``--ci``), GitHub Actions in particular."""
+"""Where relcheck runs: a CI job (``CI=true`` or ``--ci``), GitHub Actions or GitLab CI in
+particular."""
 
 from __future__ import annotations
 
@@ -22,11 +23,16 @@ def on_github(environ: Mapping[str, str]) -> bool:
     return environ.get("GITHUB_ACTIONS") == "true"
 
 
+def on_gitlab(environ: Mapping[str, str]) -> bool:
+    """True inside a GitLab CI job."""
+    return environ.get("GITLAB_CI") == "true"
+
+
 def ci_system(environ: Mapping[str, str]) -> str | None:
     """``github``, ``gitlab``, ``ci`` (another CI system) or None outside CI."""
     if on_github(environ):
         return "github"
-    if environ.get("GITLAB_CI") == "true":
+    if on_gitlab(environ):
         return "gitlab"
     return "ci" if is_ci(environ) else None
 

@@ -22,10 +22,11 @@ def make_reporter(
     color: str = "auto",
 ) -> Reporter:
     """The terminal reporter (JSON; the live view at a terminal when ``progress``; else
-    lines, timestamped in CI), plus a JUnit file and GitHub Actions output when asked
-    for; one reporter, fanning out when there are more."""
+    lines, timestamped in CI, with a heartbeat for long steps), plus a JUnit file and
+    GitHub Actions output or GitLab CI sections when asked for; one reporter, fanning out
+    when there are more."""
     from relcheck import terminal
-    from relcheck.cienv import on_github
+    from relcheck.cienv import on_github, on_gitlab
 
     out = stdout or sys.stdout
     reporters: list[Reporter] = []
@@ -39,7 +40,15 @@ def make_reporter(
 
         reporters.append(LiveReporter(make_console(color, out, environ), verbose=verbose))
     else:
+        from relcheck.report.heartbeat import interval_from
         from relcheck.report.text import TextReporter
+
+        try:
+            heartbeat = interval_from(environ)
+        except ValueError as exc:
+            from relcheck.errors import UsageError
+
+            raise UsageError(str(exc)) from None
 
         stream: TextIO = out
         if ci:
@@ -48,7 +57,13 @@ def make_reporter(
             stream = TimestampedStream(out)  # type: ignore[assignment]
         # Plain lines are for logs and pipes: coloured only when asked for by --color always.
         reporters.append(
-            TextReporter(stream, quiet=quiet, verbose=verbose, color=color == "always")
+            TextReporter(
+                stream,
+                quiet=quiet,
+                verbose=verbose,
+                color=color == "always",
+                heartbeat=heartbeat,
+            )
         )
     if junit_path:
         from relcheck.report.junit import JunitReporter, check_writable
@@ -60,6 +75,11 @@ def make_reporter(
 
         # JSON owns stdout; GitHub reads workflow commands from stderr too.
         reporters.append(GithubReporter(sys.stderr if fmt == "json" else out, environ))
+    if on_gitlab(environ):
+        from relcheck.report.gitlab import GitlabReporter
+
+        # GitLab's job log holds stderr too; JSON owns stdout.
+        reporters.append(GitlabReporter(sys.stderr if fmt == "json" else out))
     if len(reporters) == 1:
         return reporters[0]
     from relcheck.report.multi import MultiReporter

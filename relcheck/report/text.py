@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+import threading
 from typing import TextIO
 
 from relcheck.durations import format_duration
 from relcheck.models import Checklist, Outcome, RunInfo, RunResult, Status, Step, StepResult
 from relcheck.redact import printable
+from relcheck.report.heartbeat import Heartbeat
 
 LABELS = {
     Status.PASSED: "PASS",
@@ -106,6 +108,7 @@ class TextReporter:
         quiet: bool = False,
         verbose: bool = False,
         color: bool = False,
+        heartbeat: float | None = None,
     ):
         self.stream = stream or sys.stdout
         self.quiet = quiet
@@ -113,15 +116,32 @@ class TextReporter:
         self.color = color
         self.width = 12
         self._partial: dict[str, str] = {}
+        # Lines come from the engine's threads and from the heartbeat's: one at a time.
+        self._lock = threading.Lock()
+        self._heartbeat: Heartbeat | None = None
+        if heartbeat:
+            self._heartbeat = Heartbeat(heartbeat, self._write, self._lock)
+
+    def _write(self, text: str) -> None:
+        # One write per line: a line from another thread cannot land inside it.
+        self.stream.write(text + "\n")
+        self.stream.flush()
 
     def _print(self, text: str) -> None:
-        print(text, file=self.stream, flush=True)
+        with self._lock:
+            self._write(text)
 
     def begin(self, checklist: Checklist, info: RunInfo) -> None:
         self.width = max([self.width, *(len(s.id) for s in checklist.steps)])
 
     def on_event(self, kind: str, step: Step, result: StepResult | None) -> None:
         self.width = max(self.width, len(step.id))
+        if self._heartbeat is not None:
+            with self._lock:
+                if kind == "start":
+                    self._heartbeat.started(step.id)
+                elif kind == "finish":
+                    self._heartbeat.finished(step.id)
         if kind == "start" and self.verbose:
             self._print(f"START   {step.id}")
         if kind != "finish" or result is None:
@@ -140,7 +160,13 @@ class TextReporter:
         if rest:
             self._partial[step_id] = rest
 
+    def close(self) -> None:
+        """Stop the heartbeat: the run is over (or crashed, or was interrupted)."""
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
+
     def finish(self, run: RunResult, record_path: str | None) -> None:
+        self.close()  # no heartbeat line after the result line
         failed = [
             r for r in run.steps if r.status in (Status.FAILED, Status.ERROR, Status.TIMED_OUT)
         ]
