@@ -80,6 +80,12 @@ def main() -> None:
 @checklist_option
 @click.option("--dry-run", is_flag=True, help="Run every check but no release step (no tag).")
 @click.option(
+    "--release-if-new",
+    is_flag=True,
+    help="Release only a new version: when the tag exists at an older commit, the checks "
+    "run and decide the exit code, and nothing is released (one CI job for every push).",
+)
+@click.option(
     "-j",
     "--jobs",
     type=click.IntRange(min=1),
@@ -157,6 +163,7 @@ def main() -> None:
 def run(
     checklist: str | None,
     dry_run: bool,
+    release_if_new: bool,
     jobs: int | None,
     fail_fast: bool,
     only: tuple[str, ...],
@@ -229,6 +236,7 @@ def run(
         jobs=jobs,
         fail_fast=fail_fast,
         dry_run=dry_run,
+        release_if_new=release_if_new,
         only=only,
         skip=dict.fromkeys(skip, reason or ""),
         cli_version=release_version,

@@ -79,6 +79,9 @@ class RunOptions:
     # Judges each result a step produced (or the cache served) before the gate sees it:
     # the checklist's regression gates against the previous release (relcheck.evidence).
     judge: Callable[[Step, StepResult], StepResult] | None = None
+    # On the release branch, a version already released at an older commit is "nothing
+    # to release": the checks still decide the run (one CI job for every push).
+    release_if_new: bool = False
 
 
 def is_release(step: Step) -> bool:
@@ -126,6 +129,9 @@ class _Run:
         self.shared: _Services = _NoServices()  # run() puts the checklist's services here
         self.settled: str | None = None  # a precondition found the release already made
         self.resuming: str | None = None  # ... its tag made, release steps after it left
+        # Why no release step will run while the checks go on: a failed precondition on
+        # a branch that is not a release branch, in a dry run, or with nothing to release.
+        self.refused: str | None = None
 
     # -- events ---------------------------------------------------------------------
     def emit(self, kind: str, step: Step, result: StepResult | None) -> None:
@@ -331,7 +337,7 @@ class _Run:
                 done, _ = wait(running, timeout=0.25, return_when=FIRST_COMPLETED)
                 for future in done:
                     step = running.pop(future)
-                    result = future.result()
+                    result = self.refusal(step, future.result())
                     self.finish(step, result)
                     self.after(step, result)
             for future in list(running):  # cancelled: steps stop their own processes
@@ -339,6 +345,33 @@ class _Run:
                 self.finish(step, future.result())
         for step in pending:
             self.skip(step, "not started: the run was interrupted")
+
+    def refusal(self, step: Step, result: StepResult) -> StepResult:
+        """A failed precondition that refuses only the release, as a skipped step that
+        says so (the checks go on, and decide the run); else ``result`` unchanged.
+
+        Checks run on every branch and in every dry run: a precondition stops them only
+        when a person on a release branch asks for a release."""
+        if not is_precondition(step) or result.status.ok or step.optional:
+            return result
+        if result.status not in (Status.FAILED,):
+            return result  # a precondition that could not run says nothing about branches
+        failed = result.metrics.get("failed") or ()
+        before = result.metrics.get("released_before")
+        if self.options.release_if_new and before:
+            text = (
+                f"nothing to release: {before}; the checks ran, no tag is made "
+                "(bump the version to release)"
+            )
+        elif self.options.dry_run or "branch" in failed:
+            # What would refuse it, without the fixes: on a feature branch, "git switch
+            # main" is not what anyone should do.
+            why = "; ".join(d.split("; fix: ", 1)[0] for d in result.details)
+            text = f"the release would be refused: {why or result.summary}"
+        else:
+            return result
+        self.refused = self.refused or text
+        return dataclasses.replace(result, status=Status.SKIPPED, summary=text, reason=text)
 
     def after(self, step: Step, result: StepResult) -> None:
         if result.status is Status.PASSED and self.options.cache is not None:
@@ -360,6 +393,8 @@ class _Run:
                 self.stop_reason = f"not run: {released} is already released at this commit"
         if result.status.ok or step.optional:
             return
+        if is_precondition(step) and result.status is Status.SKIPPED:
+            return  # refused only the release (see refusal): the checks go on
         if is_precondition(step):
             self.blocked = True
             self.stop_reason = f"not started: precondition {step.id!r} {_verb(result.status)}"
@@ -450,12 +485,21 @@ def run(
     state.shared = _shared_services(
         checks, info, options, cancel, needed=any(s.service for s in checklist.steps)
     )
+    # A push is not a release: the release preconditions are not its question.
+    hook = info.mode == "hook"
     try:
         for step in checks:
+            if hook and is_precondition(step):
+                state.skip(
+                    step, "skipped: release preconditions are checked by a release, not a push"
+                )
+                continue
             if step.id in options.prior:
                 state.emit("start", step, None)
                 state.finish(step, options.prior[step.id])
-        state.run_checks([s for s in checks if s.id not in options.prior])
+        state.run_checks(
+            [s for s in checks if s.id not in options.prior and s.id not in state.results]
+        )
     finally:
         state.shared.stop_all()
 
@@ -470,7 +514,10 @@ def run(
         for step in releases:
             state.skip(step, state.stop_reason or "not run: already released")
     else:
-        blocker = state.gate(checks)
+        # Preconditions decide only whether release steps may run, never the checks'
+        # verdict, when they were not run for a release (a push) or refused only it.
+        gated = [s for s in checks if not (is_precondition(s) and (state.refused or hook))]
+        blocker = state.gate(gated)
         if state.resuming is not None and not state.blocked:
             blocker = None  # the checks passed in the run that made the tag
         if state.blocked:
@@ -478,6 +525,9 @@ def run(
         else:
             outcome = Outcome.PASSED if blocker is None else Outcome.FAILED
         message = blocker or state.resuming
+        if state.refused is not None and not state.blocked:
+            message = _also(blocker, state.refused)
+            blocker = blocker or state.refused
         if blocker is None and releases and options.release and not options.dry_run:
             blocker = _checkpoint(state, checklist, started)
             if blocker is not None:

@@ -29,6 +29,7 @@ class RunRequest:
     jobs: int | None = None
     fail_fast: bool = False
     dry_run: bool = False
+    release_if_new: bool = False  # see engine.RunOptions
     only: tuple[str, ...] = ()
     skip: Mapping[str, str] = field(default_factory=dict)
     cli_version: str | None = None
@@ -229,6 +230,7 @@ def execute(
                 jobs=request.jobs or engine.default_jobs(),
                 fail_fast=request.fail_fast,
                 dry_run=request.dry_run,
+                release_if_new=request.release_if_new,
                 release=request.mode in ("run", "release"),
                 only=request.only,
                 skip=request.skip,

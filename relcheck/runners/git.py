@@ -71,6 +71,7 @@ class GitRunner(Runner):
 def _check_all(params: GitParams, ctx: StepContext, root: str) -> StepResult:
     findings: list[Finding] = []
     released: str | None = None
+    before: str | None = None
     if params.clean:
         own = state.own_paths(root, ctx.sink.log_path, ctx.info.own_paths)
         findings.extend(state.clean(root, params.untracked == "fail", own))
@@ -81,6 +82,7 @@ def _check_all(params: GitParams, ctx: StepContext, root: str) -> StepResult:
     if params.tag:
         tag_findings, released = _tag(root, ctx, params)
         findings.extend(tag_findings)
+        before = _released_before(root, ctx, tag_findings)
     history = None
     if (params.version or params.new_commits) and released is None and ctx.info.version:
         history = _history(root, ctx, params)
@@ -108,6 +110,8 @@ def _check_all(params: GitParams, ctx: StepContext, root: str) -> StepResult:
         # in the log, and let the engine end the run as already released.
         metrics["already_released"] = ctx.info.tag
         return StepResult(Status.PASSED, released, metrics=metrics)
+    if before is not None:
+        metrics["released_before"] = before
     if failed:
         names = ", ".join(f.check for f in failed)
         return StepResult(
@@ -226,6 +230,24 @@ def _tag(root: str, ctx: StepContext, params: GitParams) -> tuple[list[Finding],
         f"{tag} is already released on {remote} at {commit[:9]}: nothing to do "
         "(`git fetch --tags` brings the tag here)"
     )
+
+
+def _released_before(root: str, ctx: StepContext, found: list[Finding]) -> str | None:
+    """ "v1.2.0 at abc123def, an older commit" when the release tag exists at an ancestor
+    of the checked commit: the version was released before, and this commit has nothing
+    new to release under it (``relcheck run --release-if-new`` passes on it)."""
+    tag, commit = ctx.info.tag, ctx.info.commit
+    if tag is None or commit is None or not any(f.check == "tag" and not f.ok for f in found):
+        return None
+    tagged = gitrepo.local_tag(root, tag)
+    at = tagged.commit if tagged is not None else None
+    if at is None:  # on the remote only: the finding names the commit
+        text = next(f.text for f in found if f.check == "tag" and not f.ok)
+        words = text.split(" at ", 1)
+        at = words[1].split(",", 1)[0] if len(words) == 2 else None
+    if not at or at == commit or not gitrepo.is_ancestor(root, at, commit):
+        return None
+    return f"{tag} is already released at {at[:9]}, an older commit"
 
 
 def _finding(check: str, fact: Fact) -> Finding:
