@@ -132,6 +132,7 @@ class _Run:
         # Why no release step will run while the checks go on: a failed precondition on
         # a branch that is not a release branch, in a dry run, or with nothing to release.
         self.refused: str | None = None
+        self.unneeded: set[str] = set()  # `when: release` steps not run: no release follows
 
     # -- events ---------------------------------------------------------------------
     def emit(self, kind: str, step: Step, result: StepResult | None) -> None:
@@ -290,9 +291,16 @@ class _Run:
             for pre in preconditions:
                 if pre.id not in self.results:
                     return "wait"
+        if step.when == "release" and (self.info.mode == "hook" or self.refused is not None):
+            self.unneeded.add(step.id)
+            no = "a push is not a release" if self.info.mode == "hook" else "no release follows"
+            return f"skipped: runs only for a release (when: release); {no}"
         for need in step.needs:
             if self.options.only and need not in self.options.only:
                 continue  # a partial run records what it ran; the rest is another job's
+            if need in self.unneeded:
+                self.unneeded.add(step.id)
+                return f"skipped: needs {need!r}, which runs only for a release"
             done = self.results.get(need)
             if done is None:
                 return "wait"
@@ -358,16 +366,16 @@ class _Run:
             return result  # a precondition that could not run says nothing about branches
         failed = result.metrics.get("failed") or ()
         before = result.metrics.get("released_before")
-        if self.options.release_if_new and before:
-            text = (
-                f"nothing to release: {before}; the checks ran, no tag is made "
-                "(bump the version to release)"
-            )
-        elif self.options.dry_run or "branch" in failed:
+        if "branch" in failed or (self.options.dry_run and not before):
             # What would refuse it, without the fixes: on a feature branch, "git switch
             # main" is not what anyone should do.
             why = "; ".join(d.split("; fix: ", 1)[0] for d in result.details)
             text = f"the release would be refused: {why or result.summary}"
+        elif before and (self.options.release_if_new or self.options.dry_run):
+            text = (
+                f"nothing to release: {before}; the checks ran, no tag is made "
+                "(bump the version to release)"
+            )
         else:
             return result
         self.refused = self.refused or text
@@ -405,7 +413,7 @@ class _Run:
         """None when release steps may run, else why not."""
         for step in checks:
             result = self.results.get(step.id)
-            if step.optional:
+            if step.optional or step.id in self.unneeded:
                 continue
             if result is None or not result.status.ok:
                 status = result.status if result else "did not run"
