@@ -584,7 +584,14 @@ def init(template: str | None, list_templates: bool, force: bool, checklist: str
     default="component",
     show_default=True,
     help="component: steps linked by needs share a job; wave: one group per parallel "
-    "wave; step: a job per step.",
+    "wave; step: a job per step. Steps linked by needs always share a job.",
+)
+@click.option(
+    "--version",
+    "release_version",
+    metavar="VERSION",
+    help="The release version, for the printed release command (needed when "
+    "release.version_from is cli or git-describe).",
 )
 @click.option(
     "--jobs-per-group",
@@ -594,14 +601,22 @@ def init(template: str | None, list_templates: bool, force: bool, checklist: str
     help="Split a group of independent steps over up to N jobs.",
 )
 @boundary
-def plan(checklist: str | None, fmt: str, group_by: str, jobs_per_group: int) -> None:
+def plan(
+    checklist: str | None,
+    fmt: str,
+    group_by: str,
+    jobs_per_group: int,
+    release_version: str | None,
+) -> None:
     """Show the step graph: order, parallel waves, and CI jobs for a fan-out."""
     import json
 
     from relcheck.checklist import find_checklist, load_checklist
-    from relcheck.plan import kind_of, levels, matrix
+    from relcheck.plan import kind_of, levels, matrix, release_command
 
+    _check_version_option(release_version)
     loaded = load_checklist(find_checklist(_root(), checklist))
+    release = release_command(loaded, release_version)
     jobs = matrix(loaded, group_by=group_by, jobs_per_group=jobs_per_group)
     if fmt == "github-matrix":
         click.echo(json.dumps({"include": jobs}))
@@ -625,7 +640,15 @@ def plan(checklist: str | None, fmt: str, group_by: str, jobs_per_group: int) ->
             for s in wave
         ]
         click.echo(
-            json.dumps({"checklist_sha256": loaded.sha256, "steps": steps, "jobs": jobs}, indent=2)
+            json.dumps(
+                {
+                    "checklist_sha256": loaded.sha256,
+                    "steps": steps,
+                    "jobs": jobs,
+                    "release": release,
+                },
+                indent=2,
+            )
         )
         return
     for number, wave in enumerate(waves, start=1):
@@ -641,7 +664,7 @@ def plan(checklist: str | None, fmt: str, group_by: str, jobs_per_group: int) ->
     click.echo(f"CI jobs (--group-by {group_by}):")
     for job in jobs:
         click.echo(f"  {job['name']}: relcheck run {job['only']} --record-dir records")
-    click.echo("  release: relcheck release --from-records records")
+    click.echo(f"  release: {release}")
 
 
 @main.command(context_settings=CONTEXT)
