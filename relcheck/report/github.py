@@ -40,6 +40,9 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+REFUSALS = ("nothing to release:", "the release would be refused:")  # see engine.refusal
+
+
 def command(name: str, message: str, **properties: object) -> str:
     """``::name key=value,...::message``, escaped."""
     props = ",".join(
@@ -171,6 +174,11 @@ class GithubReporter:
     def finish(self, run: RunResult, record_path: str | None) -> None:
         for line in annotation_commands(run):
             self._print(line)
+        for result in run.steps:
+            # A release refused while the checks decided the run (a feature branch,
+            # "nothing to release"): a notice on the run's page, not an error.
+            if result.status is Status.SKIPPED and result.summary.startswith(REFUSALS):
+                self._print(command("notice", result.summary, title=f"relcheck: {result.step_id}"))
         summary_path = self.environ.get("GITHUB_STEP_SUMMARY")
         if summary_path:
             try:
