@@ -362,7 +362,7 @@ class _Run:
         when a person on a release branch asks for a release."""
         if not is_precondition(step) or result.status.ok or step.optional:
             return result
-        if result.status not in (Status.FAILED,):
+        if result.status is not Status.FAILED:
             return result  # a precondition that could not run says nothing about branches
         failed = result.metrics.get("failed") or ()
         before = result.metrics.get("released_before")

@@ -52,14 +52,8 @@ class GitRunner(Runner):
 
     def run(self, params: GitParams, ctx: StepContext) -> StepResult:
         root = ctx.workdir
-        if ctx.info.mode == "hook":
-            # A push is not a release: a changelog without the next version's section,
-            # or the last release's tag, must not block everyday pushes to main.
-            return StepResult(
-                Status.PASSED,
-                "release preconditions are checked by release runs, not for a push",
-                metrics={"checks": 0, "failed": []},
-            )
+        # Hook mode does not get here: a push is not a release, and the engine skips the
+        # release preconditions for it (engine.run).
         if ctx.info.commit is None:
             raise RunnerError(f"{root} is not a git repository with a commit")
         try:
@@ -82,11 +76,12 @@ def _check_all(params: GitParams, ctx: StepContext, root: str) -> StepResult:
     if params.tag:
         tag_findings, released = _tag(root, ctx, params)
         findings.extend(tag_findings)
-        before = _released_before(root, ctx, tag_findings)
     history = None
     if (params.version or params.new_commits) and released is None and ctx.info.version:
         history = _history(root, ctx, params)
         findings.append(_finding("history", releases.history_fact(history)))
+    if params.tag and released is None:
+        before = _released_before(root, ctx, findings, history)
     if params.version:
         findings.append(_version(root, ctx, history))
     if params.changelog and ctx.checklist.release.changelog:
@@ -232,19 +227,19 @@ def _tag(root: str, ctx: StepContext, params: GitParams) -> tuple[list[Finding],
     )
 
 
-def _released_before(root: str, ctx: StepContext, found: list[Finding]) -> str | None:
-    """ "v1.2.0 at abc123def, an older commit" when the release tag exists at an ancestor
-    of the checked commit: the version was released before, and this commit has nothing
-    new to release under it (``relcheck run --release-if-new`` passes on it)."""
+def _released_before(
+    root: str, ctx: StepContext, found: list[Finding], history: releases.History | None
+) -> str | None:
+    """The notice "v1.2.0 is already released at abc123def, an older commit" when the
+    release tag exists at an ancestor of the checked commit: the version was released
+    before, and this commit has nothing new to release (``--release-if-new`` passes)."""
     tag, commit = ctx.info.tag, ctx.info.commit
     if tag is None or commit is None or not any(f.check == "tag" and not f.ok for f in found):
         return None
     tagged = gitrepo.local_tag(root, tag)
     at = tagged.commit if tagged is not None else None
-    if at is None:  # on the remote only: the finding names the commit
-        text = next(f.text for f in found if f.check == "tag" and not f.ok)
-        words = text.split(" at ", 1)
-        at = words[1].split(",", 1)[0] if len(words) == 2 else None
+    if at is None and history is not None:  # only the remote has it (a shallow clone)
+        at = next((t.commit for t in history.tags if t.name == tag), None)
     if not at or at == commit or not gitrepo.is_ancestor(root, at, commit):
         return None
     return f"{tag} is already released at {at[:9]}, an older commit"
