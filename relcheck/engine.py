@@ -82,6 +82,9 @@ class RunOptions:
     # On the release branch, a version already released at an older commit is "nothing
     # to release": the checks still decide the run (one CI job for every push).
     release_if_new: bool = False
+    # Why this run cannot release whatever its preconditions say (not on a release
+    # branch): the checks run and decide the outcome, and no release step runs.
+    refused: str | None = None
 
 
 def is_release(step: Step) -> bool:
@@ -131,7 +134,7 @@ class _Run:
         self.resuming: str | None = None  # ... its tag made, release steps after it left
         # Why no release step will run while the checks go on: a failed precondition on
         # a branch that is not a release branch, in a dry run, or with nothing to release.
-        self.refused: str | None = None
+        self.refused: str | None = options.refused
         self.unneeded: set[str] = set()  # `when: release` steps not run: no release follows
 
     # -- events ---------------------------------------------------------------------
@@ -362,6 +365,8 @@ class _Run:
         when a person on a release branch asks for a release."""
         if not is_precondition(step) or result.status.ok or step.optional:
             return result
+        if self.info.mode == "release":
+            return result  # `relcheck release` is asked to release: a refusal is a failure
         if result.status is not Status.FAILED:
             return result  # a precondition that could not run says nothing about branches
         failed = result.metrics.get("failed") or ()

@@ -96,6 +96,20 @@ def load(request: RunRequest) -> Checklist:
     return checklist_cache.load(path, request.root, state_dir)
 
 
+def branch_refusal(checklist: Checklist, info: RunInfo) -> str | None:
+    """ "the release would be refused: branch: ..." when HEAD is not on a release branch
+    (the `git` step's own `branch` check, asked whether or not the checklist has that
+    step), unless a `git` step switches the branch check off; else None."""
+    if not any(engine.is_release(s) for s in checklist.steps):
+        return None
+    from relcheck.runners._release_state import branch, switched_off
+
+    if "branch" in switched_off(checklist):
+        return None
+    finding = branch(checklist.release.branch, info.branch, info.commit)
+    return None if finding.ok else f"the release would be refused: branch: {finding.text}"
+
+
 def _check_selection(checklist: Checklist, request: RunRequest) -> None:
     known = {s.id for s in checklist.steps}
     releases = {s.id for s in checklist.steps if engine.is_release(s)}
@@ -231,6 +245,7 @@ def execute(
                 fail_fast=request.fail_fast,
                 dry_run=request.dry_run,
                 release_if_new=request.release_if_new,
+                refused=branch_refusal(checklist, info) if request.mode == "run" else None,
                 release=request.mode in ("run", "release"),
                 only=request.only,
                 skip=request.skip,

@@ -96,3 +96,32 @@ def test_release_if_new_passes_with_a_notice_when_the_version_is_released(
     # Without the flag, a person releasing the same version is refused.
     plain = run_relcheck("run", cwd=git_repo)
     assert plain.returncode == 3, plain.stdout + plain.stderr
+
+
+def test_without_a_git_step_a_feature_branch_still_runs_checks_and_releases_nothing(
+    git_repo: Path,
+) -> None:
+    write(git_repo / "relcheck.yaml", CHECKLIST.replace("  - id: repo\n    uses: git\n", ""))
+    write(git_repo / "status.txt", "good\n")
+    commit_all(git_repo, "checklist without preconditions")
+    git(git_repo, "switch", "-q", "-c", "feature")
+    proc = run_relcheck("run", cwd=git_repo)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    record = latest_record(git_repo)
+    assert step_record(record, "check")["status"] == "passed"
+    tag = step_record(record, "tag")
+    assert tag["status"] == "skipped"
+    assert "the release would be refused: branch: on branch 'feature'" in tag["summary"]
+    assert tags(git_repo) == []
+    dry = run_relcheck("run", "--dry-run", cwd=git_repo)
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+
+
+def test_a_release_from_records_on_a_feature_branch_is_still_refused(git_repo: Path) -> None:
+    _setup(git_repo)
+    git(git_repo, "switch", "-q", "-c", "feature")
+    job = run_relcheck("run", "--only", "check", "--record-dir", "records", cwd=git_repo)
+    assert job.returncode == 0, job.stdout + job.stderr
+    proc = run_relcheck("release", "--from-records", "records", cwd=git_repo)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert tags(git_repo) == []

@@ -210,7 +210,7 @@ def test_the_docs_ci_job_is_green_exactly_when_it_should_be(git_repo: Path, job)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "nothing to release: v1.2.0 is already released at" in again.stdout
     if job is _github_job:  # a notice on the run's page, not an error
-        assert "::notice title=relcheck%3A repo::nothing to release: v1.2.0" in again.stdout
+        assert "::notice title=relcheck%3A no release::nothing to release: v1.2.0" in again.stdout
         assert "::error" not in again.stdout
     assert git(remote, "tag", "--list") == "v1.2.0"
 

@@ -174,11 +174,19 @@ class GithubReporter:
     def finish(self, run: RunResult, record_path: str | None) -> None:
         for line in annotation_commands(run):
             self._print(line)
-        for result in run.steps:
-            # A release refused while the checks decided the run (a feature branch,
-            # "nothing to release"): a notice on the run's page, not an error.
-            if result.status is Status.SKIPPED and result.summary.startswith(REFUSALS):
-                self._print(command("notice", result.summary, title=f"relcheck: {result.step_id}"))
+        # A release refused while the checks decided the run (a feature branch, "nothing
+        # to release"): a notice on the run's page, not an error.
+        refusal = next(
+            (
+                text
+                for r in run.steps
+                if r.status is Status.SKIPPED
+                and (text := r.summary.removeprefix("not run: ")).startswith(REFUSALS)
+            ),
+            None,
+        )
+        if refusal is not None:
+            self._print(command("notice", refusal, title="relcheck: no release"))
         summary_path = self.environ.get("GITHUB_STEP_SUMMARY")
         if summary_path:
             try:
