@@ -3,6 +3,10 @@
 Order: repository preconditions first, then the checks (in parallel up to ``jobs``,
 along ``needs``), then release steps, one by one, and only when every required step
 passed or was served from cache. Nothing a runner does can open that gate.
+
+Preconditions stop the checks only when a release is asked for on a release branch.
+Off a release branch, in a dry run, or with nothing new to release (``release_if_new``),
+a failed precondition refuses the release alone: the checks run and decide the outcome.
 """
 
 from __future__ import annotations
