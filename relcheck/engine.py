@@ -376,9 +376,11 @@ class _Run:
         failed = result.metrics.get("failed") or ()
         before = result.metrics.get("released_before")
         if "branch" in failed or (self.options.dry_run and not before):
-            # What would refuse it, without the fixes: on a feature branch, "git switch
-            # main" is not what anyone should do.
-            why = "; ".join(d.split("; fix: ", 1)[0] for d in result.details)
+            # What would refuse it, with the fixes but the branch's: on a feature branch,
+            # "git switch main" is not what anyone should do.
+            why = "; ".join(
+                d.split("; fix: ", 1)[0] if d.startswith("branch:") else d for d in result.details
+            )
             text = f"the release would be refused: {why or result.summary}"
         elif before and (self.options.release_if_new or self.options.dry_run):
             text = (
