@@ -181,7 +181,8 @@ def write_checklist(
     finally:
         if os.path.exists(draft):
             os.unlink(draft)
-    lines = [f"wrote {shown} from the {template} template ({len(loaded.steps)} steps)"]
+    count = len(loaded.steps)
+    lines = [f"wrote {shown} from the {template} template ({count} step{'s' * (count != 1)})"]
     facts = [
         f"version from {project.version_from}",
         *(
