@@ -109,23 +109,40 @@ class LiveReporter:
 
     # -- rendering ---------------------------------------------------------------------
     def __rich__(self) -> RenderableType:
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(no_wrap=True)  # state
-        grid.add_column(no_wrap=True)  # step id
-        grid.add_column(no_wrap=True, justify="right")  # elapsed
-        grid.add_column(overflow="ellipsis", no_wrap=True)  # summary
         now = time.monotonic()
         with self._lock:
             rows = list(self._rows.values())
+        cells: list[tuple[RenderableType, Text, str, Text]] = []
         for row in rows:
             if row.result is not None:
                 r = row.result
                 elapsed = "" if r.status.value == "skipped" else format_duration(r.duration)
-                grid.add_row(status_text(r, unicode=self.unicode), r.step_id, elapsed, r.summary)
+                state = status_text(r, unicode=self.unicode)
+                cells.append((state, Text(r.step_id), elapsed, Text(r.summary)))
             elif row.started is not None and row.spinner is not None:
-                grid.add_row(row.spinner, row.step_id, format_duration(now - row.started), "")
+                elapsed = format_duration(now - row.started)
+                cells.append((row.spinner, Text(row.step_id), elapsed, Text("")))
             else:
-                grid.add_row(Text("· waiting", style="dim"), Text(row.step_id, style="dim"), "", "")
+                waiting = Text("· waiting", style="dim")
+                cells.append((waiting, Text(row.step_id, style="dim"), "", Text("")))
+        # State, id and elapsed time are shown whole; only the summary gives way to a
+        # narrow terminal, cut to the room left and ended with an ellipsis.
+        state_width = max([len("⠋ running"), *(_width(c[0]) for c in cells)])
+        fixed = (
+            state_width
+            + max((c[1].cell_len for c in cells), default=0)
+            + max((len(c[2]) for c in cells), default=0)
+            + 3  # the padding between the four columns
+        )
+        room = max(0, self.console.size.width - fixed)
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True, min_width=state_width)  # state
+        grid.add_column(no_wrap=True)  # step id
+        grid.add_column(no_wrap=True, justify="right")  # elapsed
+        grid.add_column(no_wrap=False)  # summary, already cut to fit
+        for state, step_id, elapsed, summary in cells:
+            summary.truncate(room, overflow="ellipsis")
+            grid.add_row(state, step_id, elapsed, summary)
         return grid
 
     @contextmanager
@@ -144,3 +161,7 @@ class LiveReporter:
             # drew, taking the question and its answer with them.
             if not self._closed:
                 self._live = self._start_live()
+
+
+def _width(cell: RenderableType) -> int:
+    return cell.cell_len if isinstance(cell, Text) else len("⠋ running")
