@@ -448,6 +448,8 @@ def history(
     if unreadable:  # said once, on stderr: the table stays what scripts read
         more = f" (and {len(unreadable) - 1} more)" if len(unreadable) > 1 else ""
         click.echo(f"relcheck: skipped {unreadable[0]}{more}", err=True)
+    if step_id:
+        _known_step(step_id, {r.step_id for run in runs for r in run.steps}, "the runs listed")
     if not runs:
         console.print(tables.no_runs(directory))
     elif step_id:
@@ -808,11 +810,37 @@ def cache() -> None:
 def cache_clear(step: str | None) -> None:
     """Forget cached passes: of STEP only, or all of them."""
     from relcheck import record
-    from relcheck.cache import clear
+    import re
 
-    removed = clear(os.path.join(_root(), record.STATE_DIR), step)
+    from relcheck.cache import clear, results_dir
+    from relcheck.schema import STEP_ID_PATTERN
+
+    state_dir = os.path.join(_root(), record.STATE_DIR)
+    if step is not None and re.fullmatch(STEP_ID_PATTERN, step):  # else clear() says why
+        base = results_dir(state_dir)
+        cached = set(os.listdir(base)) if os.path.isdir(base) else set()
+        _known_step(step, cached, "the cache")
+    removed = clear(state_dir, step)
     what = f"of {step!r}" if step else "of every step"
     click.echo(f"cleared {removed} cached result{'s' * (removed != 1)} {what}")
+
+
+def _known_step(step_id: str, seen: set[str], where: str) -> None:
+    """Refuse (exit 2) a step id neither the checklist nor ``where`` has."""
+    from relcheck.checklist import find_checklist, load_checklist
+    from relcheck.errors import RelcheckError, UsageError
+
+    try:
+        listed = {s.id for s in load_checklist(find_checklist(_root(), None)).steps}
+    except RelcheckError:
+        listed = set()  # no checklist, or one that does not load: what was recorded
+    known = listed | seen
+    if step_id in known:
+        return
+    raise UsageError(
+        f"no step {step_id!r} in the checklist or {where}",
+        hint=f"steps: {', '.join(sorted(known))}" if known else None,
+    )
 
 
 def _register_evidence_commands() -> None:
