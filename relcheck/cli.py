@@ -809,9 +809,9 @@ def cache() -> None:
 @boundary
 def cache_clear(step: str | None) -> None:
     """Forget cached passes: of STEP only, or all of them."""
-    from relcheck import record
     import re
 
+    from relcheck import record
     from relcheck.cache import clear, results_dir
     from relcheck.schema import STEP_ID_PATTERN
 
