@@ -42,6 +42,7 @@ def clean_environ(
     monkeypatch.setenv("GIT_COMMITTER_NAME", "Rel Check")
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "relcheck@example.invalid")
     monkeypatch.setenv("TERM", "dumb")
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))  # crash logs
 
 
 @pytest.fixture
