@@ -39,7 +39,7 @@ color_option = click.option(
     type=click.Choice(["auto", "always", "never"]),
     default="auto",
     show_default=True,
-    help="Colour output (auto: at a terminal, unless NO_COLOR is set).",
+    help="Colour output (auto: at a terminal, unless NO_COLOR is set; FORCE_COLOR forces it).",
 )
 
 
@@ -537,6 +537,7 @@ def schema(markdown: bool, builtin_only: bool, output: str | None) -> None:
     "--template",
     metavar="NAME",
     help="Template to start from (see --list), or a template file's path [default: library].",
+    shell_complete=lambda _ctx, _param, incomplete: _template_names(incomplete),
 )
 @click.option("--list", "list_templates", is_flag=True, help="List the templates and exit.")
 @click.option("--force", is_flag=True, help="Overwrite an existing checklist.")
@@ -823,6 +824,13 @@ def cache_clear(step: str | None) -> None:
     removed = clear(state_dir, step)
     what = f"of {step!r}" if step else "of every step"
     click.echo(f"cleared {removed} cached result{'s' * (removed != 1)} {what}")
+
+
+def _template_names(incomplete: str) -> list[str]:
+    """Shell completion of ``init --template``: the shipped templates' names."""
+    from relcheck import scaffold
+
+    return [name for name in scaffold.templates() if name.startswith(incomplete)]
 
 
 def _known_step(step_id: str, seen: set[str], where: str) -> None:
