@@ -137,6 +137,7 @@ class _Run:
         self.shared: _Services = _NoServices()  # run() puts the checklist's services here
         self.settled: str | None = None  # a precondition found the release already made
         self.resuming: str | None = None  # ... its tag made, release steps after it left
+        self.refused: str | None = None  # a dry run's failed precondition: why no release
 
     # -- events ---------------------------------------------------------------------
     def emit(self, kind: str, step: Step, result: StepResult | None) -> None:
@@ -371,7 +372,16 @@ class _Run:
                 self.stop_reason = f"not run: {released} is already released at this commit"
         if result.status.ok or step.optional:
             return
-        if is_precondition(step):
+        if is_precondition(step) and self.options.dry_run:
+            # A dry run asks whether the checks pass; a precondition decides only whether
+            # the release may be made, so its failure is why the release would be refused
+            # (an uncommitted checklist, say), and the checks still run.
+            self.refused = self.refused or (
+                f"dry run: the checks passed, but the release would be refused: "
+                f"precondition {step.id!r} "
+                f"{_verb(result.status)}: {result.summary}"
+            )
+        elif is_precondition(step):
             self.blocked = True
             self.stop_reason = f"not started: precondition {step.id!r} {_verb(result.status)}"
         elif self.options.fail_fast and self.stop_reason is None:
@@ -381,7 +391,7 @@ class _Run:
         """None when release steps may run, else why not."""
         for step in checks:
             result = self.results.get(step.id)
-            if step.optional:
+            if step.optional or (self.refused and is_precondition(step)):
                 continue
             if result is None or not result.status.ok:
                 status = result.status if result else "did not run"
@@ -489,6 +499,8 @@ def run(
         else:
             outcome = Outcome.PASSED if blocker is None else Outcome.FAILED
         message = blocker or state.resuming
+        if blocker is None and state.refused is not None:
+            message = _also(message, state.refused)
         if blocker is None and releases and options.release and not options.dry_run:
             blocker = _checkpoint(state, checklist, started)
             if blocker is not None:
@@ -501,6 +513,9 @@ def run(
                 message = _also(message, state.results[step.id].summary)
             elif not options.release:
                 state.skip(step, "not run: release steps do not run in this mode")
+            elif options.dry_run and state.refused is not None:
+                why = state.refused.partition("the release would be refused: ")[2]
+                state.skip(step, f"not run: the release would be refused: {why}")
             elif options.dry_run:
                 planned = _dry_run_text(step, checklist, info)
                 if isinstance(planned, StepResult):  # the release step would fail

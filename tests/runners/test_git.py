@@ -246,10 +246,14 @@ def test_changelog_path_is_configurable_and_can_be_switched_off(git_repo: Path, 
     release(release="  changelog: HISTORY.md")
     proc, _ = release.run("--dry-run")
     assert proc.returncode == 0, proc.stdout
+    assert "would be refused" not in proc.stdout, proc.stdout
     release(release="  changelog: docs/CHANGES.md")
     proc, _ = release.run("--dry-run")
-    assert proc.returncode == 3
+    assert proc.returncode == 0  # the checks pass; the release would be refused
+    assert "the release would be refused: precondition 'repo' failed" in proc.stdout
     assert "changelog: docs/CHANGES.md does not exist" in proc.stdout
+    proc, _ = release.run()
+    assert proc.returncode == 3
     release(release="  changelog: null")
     proc, _ = release.run("--dry-run")
     assert proc.returncode == 0, proc.stdout
@@ -467,10 +471,12 @@ def test_records_written_inside_the_repository_do_not_make_it_dirty(
     release()
     proc = run_relcheck("run", "--dry-run", "--record-dir", "records", cwd=git_repo)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "would be refused" not in proc.stdout, proc.stdout
     assert (git_repo / "records").is_dir()
     write(git_repo / "scratch.txt", "but this counts")
     proc = run_relcheck("run", "--dry-run", "--record-dir", "records", cwd=git_repo)
-    assert proc.returncode == 3
+    assert proc.returncode == 0
+    assert "the release would be refused: precondition 'repo' failed" in proc.stdout
     assert "untracked: 1 untracked file (scratch.txt)" in proc.stdout
 
 
@@ -560,9 +566,12 @@ def test_a_junit_report_left_by_the_last_run_does_not_make_it_dirty(
     release()
     proc = run_relcheck("run", "--dry-run", "--junit", "reports/junit.xml", cwd=git_repo)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "would be refused" not in proc.stdout, proc.stdout
     assert (git_repo / "reports" / "junit.xml").is_file()
     proc = run_relcheck("run", "--dry-run", "--junit", "reports/junit.xml", cwd=git_repo)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "would be refused" not in proc.stdout, proc.stdout
     proc = run_relcheck("run", "--dry-run", cwd=git_repo)  # without it, it is the user's file
-    assert proc.returncode == 3
+    assert proc.returncode == 0
+    assert "the release would be refused: precondition 'repo' failed" in proc.stdout
     assert "untracked: 1 untracked file (reports/)" in proc.stdout, proc.stdout
