@@ -556,9 +556,7 @@ def init(template: str | None, list_templates: bool, force: bool, checklist: str
             click.echo(f"{name:<{width}}  {scaffold.describe(text)}")
         return
     root = _root()
-    result = scaffold.write_checklist(
-        root, template or scaffold.DEFAULT_TEMPLATE, checklist=checklist, force=force
-    )
+    result = scaffold.write_checklist(root, template, checklist=checklist, force=force)
     for line in result:
         click.echo(line)
 
