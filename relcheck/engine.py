@@ -372,10 +372,10 @@ class _Run:
                 self.stop_reason = f"not run: {released} is already released at this commit"
         if result.status.ok or step.optional:
             return
-        if is_precondition(step) and self.options.dry_run:
-            # A dry run asks whether the checks pass; a precondition decides only whether
-            # the release may be made, so its failure is why the release would be refused
-            # (an uncommitted checklist, say), and the checks still run.
+        if is_precondition(step) and self.options.dry_run and result.metrics.get("release_only"):
+            # A dry run asks whether the checks pass; a precondition that failed only over
+            # what a release would hold (uncommitted changes: a new checklist, say) is why
+            # the release would be refused, and the checks still run.
             self.refused = self.refused or (
                 f"dry run: the checks passed, but the release would be refused: "
                 f"precondition {step.id!r} "
@@ -391,7 +391,8 @@ class _Run:
         """None when release steps may run, else why not."""
         for step in checks:
             result = self.results.get(step.id)
-            if step.optional or (self.refused and is_precondition(step)):
+            refused = result is not None and result.metrics.get("release_only")
+            if step.optional or (self.refused and refused):
                 continue
             if result is None or not result.status.ok:
                 status = result.status if result else "did not run"
