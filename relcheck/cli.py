@@ -39,7 +39,7 @@ color_option = click.option(
     type=click.Choice(["auto", "always", "never"]),
     default="auto",
     show_default=True,
-    help="Colour output (auto: at a terminal, unless NO_COLOR is set).",
+    help="Colour output (auto: at a terminal, unless NO_COLOR is set; FORCE_COLOR forces it).",
 )
 
 
@@ -465,6 +465,8 @@ def history(
         from relcheck.redact import printable
 
         click.echo(f"relcheck: skipped {printable(unreadable[0])}{more}", err=True)
+    if step_id:
+        _known_step(step_id, {r.step_id for run in runs for r in run.steps}, "the runs listed")
     if not runs:
         console.print(tables.no_runs(directory))
     elif step_id:
@@ -553,6 +555,7 @@ def schema(markdown: bool, builtin_only: bool, output: str | None) -> None:
     "--template",
     metavar="NAME",
     help="Template to start from (see --list), or a template file's path [default: library].",
+    shell_complete=lambda _ctx, _param, incomplete: _template_names(incomplete),
 )
 @click.option("--list", "list_templates", is_flag=True, help="List the templates and exit.")
 @click.option("--force", is_flag=True, help="Overwrite an existing checklist.")
@@ -571,9 +574,7 @@ def init(template: str | None, list_templates: bool, force: bool, checklist: str
             click.echo(f"{name:<{width}}  {scaffold.describe(text)}")
         return
     root = _root()
-    result = scaffold.write_checklist(
-        root, template or scaffold.DEFAULT_TEMPLATE, checklist=checklist, force=force
-    )
+    result = scaffold.write_checklist(root, template, checklist=checklist, force=force)
     for line in result:
         click.echo(line)
 
@@ -849,12 +850,45 @@ def cache() -> None:
 @boundary
 def cache_clear(step: str | None) -> None:
     """Forget cached passes: of STEP only, or all of them."""
-    from relcheck import record
-    from relcheck.cache import clear
+    import re
 
-    removed = clear(os.path.join(_root(), record.STATE_DIR), step)
+    from relcheck import record
+    from relcheck.cache import clear, results_dir
+    from relcheck.schema import STEP_ID_PATTERN
+
+    state_dir = os.path.join(_root(), record.STATE_DIR)
+    if step is not None and re.fullmatch(STEP_ID_PATTERN, step):  # else clear() says why
+        base = results_dir(state_dir)
+        cached = set(os.listdir(base)) if os.path.isdir(base) else set()
+        _known_step(step, cached, "the cache")
+    removed = clear(state_dir, step)
     what = f"of {step!r}" if step else "of every step"
     click.echo(f"cleared {removed} cached result{'s' * (removed != 1)} {what}")
+
+
+def _template_names(incomplete: str) -> list[str]:
+    """Shell completion of ``init --template``: the shipped templates' names."""
+    from relcheck import scaffold
+
+    return [name for name in scaffold.templates() if name.startswith(incomplete)]
+
+
+def _known_step(step_id: str, seen: set[str], where: str) -> None:
+    """Refuse (exit 2) a step id neither the checklist nor ``where`` has."""
+    from relcheck.checklist import find_checklist, load_checklist
+    from relcheck.errors import RelcheckError, UsageError
+
+    try:
+        listed = {s.id for s in load_checklist(find_checklist(_root(), None)).steps}
+    except RelcheckError:
+        listed = set()  # no checklist, or one that does not load: what was recorded
+    known = listed | seen
+    if step_id in known:
+        return
+    raise UsageError(
+        f"no step {step_id!r} in the checklist or {where}",
+        hint=f"steps: {', '.join(sorted(known))}" if known else None,
+    )
 
 
 def _register_evidence_commands() -> None:

@@ -145,6 +145,17 @@ def context_env(
     return env
 
 
+def fill_release_values(text: str | None, info: RunInfo) -> str | None:
+    """``text`` (a rollback note) with ``{version}`` and ``{tag}`` as this run's values;
+    a value the run does not know stays as written."""
+    if not text:
+        return text
+    for name, value in (("version", info.version), ("tag", info.tag)):
+        if value:
+            text = text.replace("{" + name + "}", value)
+    return text
+
+
 class _Run:
     def __init__(
         self, checklist: Checklist, info: RunInfo, options: RunOptions, cancel: Cancellation
@@ -180,7 +191,7 @@ class _Run:
             optional=step.optional,
             owner=step.owner,
             expect=step.expect,
-            rollback=step.rollback,
+            rollback=fill_release_values(step.rollback, self.info),
         )
         with self.lock:
             self.results[step.id] = result
@@ -218,7 +229,7 @@ class _Run:
                 retry = result.status in (Status.FAILED, Status.ERROR, Status.TIMED_OUT)
                 if not retry or attempts > step.retries or self.cancel.cancelled:
                     break
-                sink.note(f"attempt {attempts} {result.status}: {result.summary}; retrying")
+                sink.note(f"attempt {attempts} {result.status.words}: {result.summary}; retrying")
         finally:
             found = treewatch.safely(watch, "end", step.id)
             sink.close()
@@ -633,6 +644,9 @@ def run(
                 message = _also(message, state.results[step.id].summary)
             elif not options.release:
                 state.skip(step, "not run: release steps do not run in this mode")
+            elif options.dry_run and state.refused is not None:
+                why = state.refused.partition("the release would be refused: ")[2]
+                state.skip(step, f"not run: the release would be refused: {why}")
             elif options.dry_run:
                 planned = _dry_run_text(step, checklist, info)
                 if isinstance(planned, StepResult):  # the release step would fail

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -21,17 +21,26 @@ def _mask(text: str) -> str:
     return Redactor.from_environ(os.environ).text(printable(text))
 
 
+def state_dir(environ: Mapping[str, str] | None = None) -> str:
+    """relcheck's per-user state folder: ``$XDG_STATE_HOME/relcheck``, by default
+    ``~/.local/state/relcheck`` (a relative XDG_STATE_HOME is ignored, as the XDG Base
+    Directory specification says)."""
+    environ = os.environ if environ is None else environ
+    base = environ.get("XDG_STATE_HOME", "")
+    if not os.path.isabs(base):
+        base = os.path.join(os.path.expanduser("~"), ".local", "state")
+    return os.path.join(base, "relcheck")
+
+
 def _crash_log() -> str:
-    """Write the current traceback to a log file and return its path."""
-    import tempfile  # only after a crash: every command imports this module
+    """Write the current traceback to a log file in the state folder; return its path."""
     import time
     import traceback
 
     from relcheck import __version__
 
-    # The shared temporary folder is readable by every user: the folder and the file
-    # are private, and secrets are masked in what is written.
-    directory = os.path.join(tempfile.gettempdir(), f"relcheck-crashes-{os.getuid()}")
+    # The folder and the file are private, and secrets are masked in what is written.
+    directory = state_dir()
     os.makedirs(directory, mode=0o700, exist_ok=True)
     if os.lstat(directory).st_uid != os.getuid():
         raise PermissionError(f"{directory} belongs to another user")

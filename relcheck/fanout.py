@@ -113,12 +113,12 @@ def gather(
             prior[step_id] = _not_recorded(step_id, step.uses)
             continue
         if len(found) > 1:
-            where = ", ".join(f"{n}: {r.status}" for n, r in found)
+            where = ", ".join(f"{n}: {r.status.words}" for n, r in found)
             reasons.append(f"step {step_id!r}: recorded {len(found)} times ({where})")
             continue
         name, result = found[0]
         if not result.status.ok and not step.optional:
-            reasons.append(f"step {step_id!r}: {result.status} in {name}: {result.summary}")
+            reasons.append(f"step {step_id!r}: {result.status.words} in {name}: {result.summary}")
         prior[step_id] = result
     for step_id in sorted(set(seen) - set(check_ids)):
         if step_id not in {s.id for s in checklist.steps}:

@@ -26,6 +26,11 @@ class Status(enum.StrEnum):
         """True when the step counts as passed for the release gate."""
         return self in (Status.PASSED, Status.CACHED)
 
+    @property
+    def words(self) -> str:
+        """The status as a person reads it: "timed out", not "timed_out"."""
+        return self.value.replace("_", " ")
+
 
 class Outcome(enum.StrEnum):
     """What became of a whole run."""

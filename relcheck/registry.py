@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from relcheck.process import CommandResult, OutputSink
 
 GROUP = "relcheck.runners"
-_BUILTIN_DIST = "relcheck"
+_BUILTIN_DIST = "relcheck-cli"  # the distribution; the import package is relcheck
 
 
 @dataclass(frozen=True)

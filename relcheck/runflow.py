@@ -68,15 +68,23 @@ def _reached_release(checklist: Checklist, result: RunResult) -> bool:
     return any(r.step_id in releases and r.status is not Status.SKIPPED for r in result.steps)
 
 
-def tool_env(environ: Mapping[str, str]) -> dict[str, str]:
-    """The environment steps start from: relcheck's own bin folder first on PATH (so
-    `python`, `pytest`, `ruff` are those installed beside relcheck), git hook variables
-    removed."""
+def tool_env(environ: Mapping[str, str], root: str | None = None) -> dict[str, str]:
+    """The environment steps start from: the project's environment first on PATH (its
+    ``.venv``, else the active virtual environment), so `python`, `pytest`, `ruff` are the
+    project's; relcheck's own bin folder only last, as a fallback for a tool the project
+    does not have; git hook variables removed."""
+    from relcheck import projectenv
+
     env = gitrepo.without_git_hook_env(environ)
-    bindir = os.path.dirname(sys.executable)
-    path = env.get("PATH", os.defpath)
-    if path.split(os.pathsep)[0] != bindir:
-        env["PATH"] = os.pathsep.join([bindir, path])
+    own = os.path.dirname(sys.executable)
+    parts = [p for p in env.get("PATH", os.defpath).split(os.pathsep) if p]
+    project = projectenv.find(root, env) if root is not None else None
+    first = project.bin_dir if project is not None else None
+    if first:
+        parts = [first, *(p for p in parts if p != first)]
+    if own not in parts:
+        parts.append(own)
+    env["PATH"] = os.pathsep.join(parts)
     return env
 
 
@@ -228,7 +236,7 @@ def execute(
             engine.stopped_outcome(cancellation), "stopped at once; running steps were killed"
         )
         try:
-            env = tool_env(os.environ)
+            env = tool_env(os.environ, request.workdir or request.root)
             options = engine.RunOptions(
                 jobs=request.jobs or engine.default_jobs(),
                 fail_fast=request.fail_fast,

@@ -124,6 +124,12 @@ def running(
         stop(service)
 
 
+# A service that answers its ready check with a server error this many times in a row
+# is failing, not starting: the step fails with that status instead of waiting out
+# ready_timeout.
+SERVER_ERRORS = 5
+
+
 def _wait_ready(
     handle: process.Background,
     ready: str,
@@ -137,6 +143,7 @@ def _wait_ready(
     limit = time.monotonic() + ready_timeout
     interval = 0.05
     last = "no answer yet"
+    errors = 0  # server errors (5xx) answered in a row
     # verify=False: this asks a process relcheck just started on this machine whether it
     # is up, and sends nothing secret; the check itself verifies TLS as configured.
     with httpx.Client(verify=False, follow_redirects=False) as client:
@@ -168,6 +175,14 @@ def _wait_ready(
                 if answer.status_code < 400:
                     return
                 last = f"status {answer.status_code}"
+                errors = errors + 1 if answer.status_code >= 500 else 0
+                if errors >= SERVER_ERRORS:
+                    # It is up and answering, with an error: waiting longer will not help.
+                    _fail(
+                        sink,
+                        Status.FAILED,
+                        f"service not ready: {ready} answered {last} {errors} times in a row",
+                    )
             cancel.wait(interval)
             interval = min(interval * 2, 0.5)
 

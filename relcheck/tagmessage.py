@@ -64,7 +64,7 @@ def compose(info: RunInfo, results: Iterable[StepResult], title: str | None = No
     passed = sum(1 for r in done if r.status.ok)
     lines.append(
         f"Made by relcheck {info.relcheck_version}, run {info.run_id}: every required step "
-        f"passed ({passed} of {len(done)} steps passed)."
+        f"passed ({passed} of {len(done)} step{'s' * (len(done) != 1)} passed)."
     )
     lines.append("")
     width = max([8, *(len(r.step_id) for r in done)])

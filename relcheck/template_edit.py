@@ -24,6 +24,7 @@ MODELINE = "# yaml-language-server: $schema="
 _GIT_RUNNERS = ("git", "git-tag")  # relcheck's own runners that need a repository
 # A relative path to a configuration file, as a runner parameter (config-drift's sides).
 _CONFIG_FILE = re.compile(r"^[\w.-]+(/[\w.-]+)*\.(toml|ya?ml|json|env|ini|cfg)$")
+PLACEHOLDER_ID = "write-checks"
 PLACEHOLDER_STEP = """\
   - id: write-checks
     uses: manual
@@ -46,6 +47,20 @@ class Project:
     in_git: bool = True  # the project is a git repository
     tag: str | None = None  # the release.tag pattern its version tags follow, if any
     version_tags: int = 0  # how many of its tags name a version
+    # The project's own checks, as steps: (id, argv, where it was found).
+    tools: tuple[tuple[str, tuple[str, ...], str], ...] = ()
+    # A web service the project is: the step that starts it and checks it answers.
+    service: ServiceGuess | None = None
+
+
+@dataclass(frozen=True)
+class ServiceGuess:
+    """How to start the project's web service for an integration step, and why init
+    thinks it is one."""
+
+    why: str  # "a Procfile", "flask in the dependencies", ...
+    run: str | tuple[str, ...]  # `{port}` becomes a free port (also $PORT)
+    path: str = "/"  # what the integration step asks for; also the ready check
 
 
 @dataclass
@@ -71,6 +86,9 @@ def render(text: str, project: Project, schema_path: str | None = SCHEMA_PATH) -
     steps = _value(root, "steps")
     if isinstance(steps, yaml.SequenceNode):
         _step_edits(steps, project, edits, rendered)
+        added = _tool_steps(project, rendered) + _service_step(project, rendered)
+        if added:
+            edits.insert_line(_before_release(steps, rendered), added)
         if not any(_is_check(uses) for uses in rendered.kept.values()):
             # Preconditions and a tag with nothing checked in between is no checklist.
             edits.insert_line(_before_release(steps, rendered), PLACEHOLDER_STEP)
@@ -157,11 +175,60 @@ def _step_edits(steps: Any, project: Project, edits: _Edits, rendered: Rendered)
     rendered.dropped = dropped
 
 
+def _tool_steps(project: Project, rendered: Rendered) -> str:
+    """A ``run:`` step for each of the project's own checks (black, mypy, tox, ...)."""
+    text = ""
+    for step_id, argv, found in project.tools:
+        if step_id in rendered.kept:
+            continue
+        rendered.kept[step_id] = "command"
+        listed = ", ".join(_scalar(a) for a in argv)
+        text += (
+            f"  # The project's own {step_id} ({found}), run in the project's environment.\n"
+            f"  - id: {step_id}\n"
+            f"    run: [{listed}]\n"
+            f"    expect: {step_id} finds nothing to fix\n"
+        )
+    return text
+
+
+def _service_step(project: Project, rendered: Rendered) -> str:
+    """For a web service: the template's integration step (which checks staging) becomes
+    one that starts the project's service on a free port and asks it a question."""
+    guess = project.service
+    if guess is None or "integration" in rendered.kept:
+        return ""
+    if isinstance(guess.run, str):
+        run = _scalar(guess.run)
+    else:
+        run = "[" + ", ".join(_scalar(a) for a in guess.run) + "]"
+    rendered.kept["integration"] = "http"
+    needs = "    needs: [unit]\n" if rendered.kept.get("unit") else ""
+    return (
+        f"  # The service ({guess.why}), started on a free port for this step and stopped\n"
+        f"  # after it; adjust `run` if it starts differently.\n"
+        f"  - id: integration\n"
+        f"    uses: http\n"
+        f"{needs}"
+        f"    expect: the service starts and answers {guess.path}\n"
+        f"    rollback: none needed; the release is not tagged\n"
+        f"    service:\n"
+        f"      run: {run}\n"
+        f"      ready: http://127.0.0.1:{{port}}{guess.path}\n"
+        f"      ready_timeout: 30s\n"
+        f"    with:\n"
+        f"      url: ${{RELCHECK_SERVICE_URL}}{guess.path}\n"
+        f"      expect: {{status: 2xx}}\n"
+    )
+
+
 def _missing_prerequisite(item: Any, project: Project) -> str | None:
     """Why a step cannot work in this project, or None."""
     # What the step runs, not what its notes say (a rollback note may mention git).
     words = set(_words(_value(item, "run"))) | set(_words(_value(item, "with")))
     uses = _plain(_value(item, "uses"))
+    if uses == "http" and project.service is not None:
+        return f"replaced by a check of the service itself ({project.service.why})"
     if (uses == "ruff" or "ruff" in words) and project.ruff_config is None:
         return "no ruff configuration (ruff.toml, .ruff.toml or [tool.ruff])"
     if (uses == "pytest" or "pytest" in words) and project.tests_dir is None:

@@ -31,12 +31,22 @@ def want_live(stream: TextIO, environ: Mapping[str, str], *, no_progress: bool) 
 
 
 def want_color(choice: str, stream: TextIO, environ: Mapping[str, str]) -> bool:
-    """``--color always|never|auto``; auto honours NO_COLOR, TERM=dumb and a non-terminal."""
+    """``--color always|never|auto``. auto: no colour when NO_COLOR is set and not empty
+    (no-color.org); colour when FORCE_COLOR is (force-color.org), even through a pipe;
+    else colour at a terminal whose TERM is not dumb."""
     if choice == "always":
         return True
-    if choice == "never" or "NO_COLOR" in environ or environ.get("TERM", "") == "dumb":
+    if choice == "never" or environ.get("NO_COLOR"):
         return False
-    return isatty(stream)
+    if color_forced(environ):
+        return True
+    return environ.get("TERM", "") != "dumb" and isatty(stream)
+
+
+def color_forced(environ: Mapping[str, str]) -> bool:
+    """FORCE_COLOR set to anything but empty, 0 or false (and NO_COLOR not set)."""
+    forced = environ.get("FORCE_COLOR", "").strip().lower()
+    return forced not in ("", "0", "false") and not environ.get("NO_COLOR")
 
 
 def interactive(environ: Mapping[str, str]) -> bool:

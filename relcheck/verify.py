@@ -208,11 +208,12 @@ def _check_steps(verdict: Verdict, summary: TagSummary) -> None:
         verdict.add(True, "steps: the run had no steps before the release step")
         return
     for step in summary.blocking:
-        verdict.add(False, f"steps: required step {step.id!r} {step.status}: {step.summary}")
+        verdict.add(False, f"steps: required step {step.id!r} {step.status.words}: {step.summary}")
     if not summary.blocking:
         optional = len(summary.steps) - len(required)
         extra = f" ({optional} optional)" if optional else ""
-        verdict.add(True, f"steps: all {len(required)} required steps passed{extra}")
+        plural = "s" * (len(required) != 1)
+        verdict.add(True, f"steps: all {len(required)} required step{plural} passed{extra}")
 
 
 def _check_checklist(verdict: Verdict, root: str, summary: TagSummary, commit: str) -> None:

@@ -49,6 +49,7 @@ def clean_environ(
         monkeypatch.setenv("VIRTUAL_ENV", sys.prefix)
     else:
         monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))  # crash logs
 
 
 @pytest.fixture

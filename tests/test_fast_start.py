@@ -125,7 +125,7 @@ def test_the_fast_version_line_matches_the_full_command_line(cli_invoke, tmp_pat
 def test_the_version_constant_is_the_installed_version() -> None:
     from importlib.metadata import version
 
-    assert version("relcheck") == __version__
+    assert version("relcheck-cli") == __version__
 
 
 def test_the_checklist_cache_works_in_a_linked_worktree(git_repo: Path, checklist) -> None:

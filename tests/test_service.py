@@ -291,10 +291,14 @@ def test_ctrl_c_stops_the_service_and_records_the_interruption(
 
 
 def test_the_example_service_passes_the_integration_step_of_relcheck_yaml(
-    checklist: Any, cli_invoke: Any, git_repo: Path
+    checklist: Any, cli_invoke: Any, git_repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import shutil
     import socket
+
+    # The project's environment is the one with uvicorn: the tests' own, as when relcheck
+    # checks itself from its .venv.
+    monkeypatch.setenv("VIRTUAL_ENV", sys.prefix)
 
     shutil.copytree(
         REPO / "examples" / "service",

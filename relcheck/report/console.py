@@ -23,13 +23,14 @@ def make_console(
     stream = stream or sys.stdout
     environ = os.environ if environ is None else environ
     use_color = terminal.want_color(color, stream, environ)
+    forced = color == "auto" and terminal.color_forced(environ)
     # Piped output has no width to ask; rich would assume 80 and fold the tables.
     width = None if terminal.isatty(stream) else int(environ.get("COLUMNS", "") or 120)
     return Console(
         file=stream,
         width=width,
         color_system="auto" if use_color else None,
-        force_terminal=True if color == "always" else None,
+        force_terminal=True if color == "always" or (use_color and forced) else None,
         no_color=not use_color,
         highlight=False,
         emoji=False,

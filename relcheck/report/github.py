@@ -71,7 +71,7 @@ def annotation_commands(run: RunResult) -> Iterator[str]:
     for result in run.steps:
         if result.status not in _FAILED:
             continue
-        title = f"relcheck: {result.step_id} {result.status}"
+        title = f"relcheck: {result.step_id} {result.status.words}"
         if result.annotations:
             for found in result.annotations[:_ANNOTATIONS_PER_STEP]:
                 yield command(
@@ -158,7 +158,7 @@ class GithubReporter:
         if kind != "finish" or result is None or result.status is Status.SKIPPED:
             return
         lines = _log_lines(result)
-        self._print(f"::group::{escape_data(f'{result.step_id}: {result.status}')}")
+        self._print(f"::group::{escape_data(f'{result.step_id}: {result.status.words}')}")
         # A step's output must not be read as workflow commands (it could set outputs or
         # unmask values): pause command processing around it with a one-time token.
         token = secrets.token_hex(16)

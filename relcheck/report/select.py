@@ -55,15 +55,11 @@ def make_reporter(
             from relcheck.report.stamps import TimestampedStream
 
             stream = TimestampedStream(out)  # type: ignore[assignment]
-        # Plain lines are for logs and pipes: coloured only when asked for by --color always.
+        # Plain lines are for logs and pipes: coloured only when asked for, by --color
+        # always or by FORCE_COLOR.
+        colored = color == "always" or (color == "auto" and terminal.color_forced(environ))
         reporters.append(
-            TextReporter(
-                stream,
-                quiet=quiet,
-                verbose=verbose,
-                color=color == "always",
-                heartbeat=heartbeat,
-            )
+            TextReporter(stream, quiet=quiet, verbose=verbose, color=colored, heartbeat=heartbeat)
         )
     if junit_path:
         from relcheck.report.junit import JunitReporter, check_writable

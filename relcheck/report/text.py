@@ -57,7 +57,7 @@ def failure_lines(result: StepResult) -> list[str]:
 
 
 def _failure_lines(result: StepResult) -> list[str]:
-    title = f"{result.step_id} ({result.runner}) {result.status}"
+    title = f"{result.step_id} ({result.runner}) {result.status.words}"
     if result.optional:
         title += " [optional: does not block the release]"
     lines = [f"--- {title}: {result.summary}"]
@@ -78,11 +78,29 @@ def _failure_lines(result: StepResult) -> list[str]:
     return lines
 
 
-def result_line(run: RunResult) -> str:
+def count_line(results: tuple[StepResult, ...] | list[StepResult]) -> str:
+    """``3 passed, 1 timed out``: how many steps ended each way. An optional step that did
+    not pass is counted apart, as it does not block the release."""
     counts: dict[Status, int] = {}
-    for r in run.steps:
+    optional = 0
+    for r in results:
+        if r.optional and not r.status.ok and r.status is not Status.SKIPPED:
+            optional += 1
+            continue
         counts[r.status] = counts.get(r.status, 0) + 1
-    parts = [f"{n} {s}" for s, n in counts.items()]
+    parts = [f"{n} {s.words}" for s, n in counts.items()]
+    if optional:
+        parts.append(f"{optional} optional {plural(optional, 'step')} did not pass")
+    return ", ".join(parts)
+
+
+def plural(n: int, word: str) -> str:
+    """``step`` or ``steps`` for ``n``."""
+    return word if n == 1 else word + "s"
+
+
+def result_line(run: RunResult) -> str:
+    parts = [count_line(run.steps)] if run.steps else []
     head = {
         Outcome.PASSED: "passed",
         Outcome.FAILED: "FAILED",

@@ -106,6 +106,11 @@ class Request:
 
 
 def _check_request(url: str, method: str, json: Any, body: str | None, repeat: int) -> None:
+    if "{port}" in url:
+        raise ValueError(
+            "`url` has `{port}`, which only a service's `run` and `ready` fill in; "
+            "use ${RELCHECK_SERVICE_URL}, e.g. url: ${RELCHECK_SERVICE_URL}/health"
+        )
     if not url.startswith(("http://", "https://", "${")):
         raise ValueError(f"`url` must start with http:// or https:// (or ${{VAR}}), got {url!r}")
     if method.upper() not in _METHODS:

@@ -65,7 +65,7 @@ def test_a_failed_step_without_findings_gets_one_annotation_and_optional_ones_wa
         "%0Aexpected: exit code 0"
     ) in annotations
     assert any(a.startswith("::error title=relcheck%3A broken error::") for a in annotations)
-    assert any(a.startswith("::error title=relcheck%3A slow timed_out::") for a in annotations)
+    assert any(a.startswith("::error title=relcheck%3A slow timed out::") for a in annotations)
     assert "::warning title=relcheck%3A maybe failed::exit 1 (expected 0)" in annotations
     assert len(annotations) == 4  # passed and skipped steps are not annotated
 

@@ -83,7 +83,8 @@ def test_history_step_shows_a_steps_durations_outcomes_and_flakiness(
     assert re.search(r"flaky, 2 attempts", smoke.stdout)
 
     missing = run_relcheck("history", "--step", "nope", cwd=git_repo)
-    assert "the step is in no recorded run" in missing.stdout
+    assert missing.returncode == 2
+    assert "no step 'nope' in the checklist or the runs listed" in missing.stderr
 
 
 def test_history_without_runs_says_so(git_repo: Path) -> None:

@@ -261,6 +261,7 @@ def test_changelog_path_is_configurable_and_can_be_switched_off(git_repo: Path, 
     release(release="  changelog: HISTORY.md")
     proc, _ = release.run("--dry-run")
     assert proc.returncode == 0, proc.stdout
+    assert "would be refused" not in proc.stdout, proc.stdout
     release(release="  changelog: docs/CHANGES.md")
     proc, record = release.run("--dry-run")
     assert proc.returncode == 0, proc.stdout  # a dry run's exit code is the checks'
@@ -484,6 +485,7 @@ def test_records_written_inside_the_repository_do_not_make_it_dirty(
     release()
     proc = run_relcheck("run", "--dry-run", "--record-dir", "records", cwd=git_repo)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "would be refused" not in proc.stdout, proc.stdout
     assert (git_repo / "records").is_dir()
     write(git_repo / "scratch.txt", "but this counts")
     proc = run_relcheck("run", "--dry-run", "--record-dir", "records", cwd=git_repo)
@@ -577,9 +579,11 @@ def test_a_junit_report_left_by_the_last_run_does_not_make_it_dirty(
     release()
     proc = run_relcheck("run", "--dry-run", "--junit", "reports/junit.xml", cwd=git_repo)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "would be refused" not in proc.stdout, proc.stdout
     assert (git_repo / "reports" / "junit.xml").is_file()
     proc = run_relcheck("run", "--dry-run", "--junit", "reports/junit.xml", cwd=git_repo)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "would be refused" not in proc.stdout, proc.stdout
     proc = run_relcheck("run", cwd=git_repo)  # without it, it is the user's file
     assert proc.returncode == 3
     assert "untracked: 1 untracked file (reports/)" in proc.stdout, proc.stdout
