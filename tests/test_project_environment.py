@@ -48,7 +48,8 @@ def test_relcheck_own_environment_is_never_first(git_repo: Path) -> None:
     write(git_repo / "relcheck.yaml", WHICH_PYTHON.format().replace("[python,", "[python3,"))
     commit_all(git_repo, "checklist")
     system = "/usr/bin:/bin"
-    proc = run_relcheck("run", "--dry-run", cwd=git_repo, env={"PATH": system})
+    # No active virtual environment either (the suite's own is active by default).
+    proc = run_relcheck("run", "--dry-run", cwd=git_repo, env={"PATH": system, "VIRTUAL_ENV": ""})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     tail = step_record(latest_record(git_repo), "which")["output_tail"]
     assert "prefix=" in tail

@@ -108,10 +108,6 @@ def _check_all(params: GitParams, ctx: StepContext, root: str) -> StepResult:
     if before is not None:
         metrics["released_before"] = before
     if failed:
-        if all(f.check in ("clean", "untracked") for f in failed):
-            # Only uncommitted changes: they decide what a release would hold, not how the
-            # checks fare, so a dry run still runs the checks (a new checklist, say).
-            metrics["release_only"] = True
         names = ", ".join(f.check for f in failed)
         return StepResult(
             Status.FAILED,
