@@ -217,7 +217,7 @@ def execute(
                 completed = progress.completed
         from relcheck.evidence import stage
 
-        baseline = stage.lookup(request.root, directory, checklist, info)
+        baseline, no_baseline = stage.lookup(request.root, directory, checklist, info)
         started = time.time()
         record.write(
             directory, RunResult(info, Outcome.RUNNING, started, started, ()), durable=False
@@ -275,7 +275,7 @@ def execute(
                 record_as_ended(Outcome.ERROR, f"relcheck failed: {exc!r}")
             raise
         cancellation.last_words = None
-        result = stage.attach(result, baseline)
+        result = stage.attach(result, baseline, no_baseline)
         try:
             path = record.write(directory, result)
         except (OSError, RelcheckError) as exc:

@@ -14,18 +14,30 @@ from relcheck.models import Checklist, RunInfo, RunResult, Step, StepResult
 NO_BASELINE = "no previous release to compare with (first release)"
 
 
-def lookup(root: str, directory: str, checklist: Checklist, info: RunInfo) -> Baseline | None:
-    """The previous release of this run; None on the first release, in hook mode, or
-    when the lookup itself fails (a run never stops for want of a baseline)."""
+def lookup(
+    root: str, directory: str, checklist: Checklist, info: RunInfo
+) -> tuple[Baseline | None, str]:
+    """The previous release of this run, or None with why there is none: the first
+    release, a previous release relcheck did not make, hook mode, or a lookup that
+    failed (a run never stops for want of a baseline)."""
     from relcheck.errors import RelcheckError
     from relcheck.evidence import baseline
 
     if info.mode == "hook":
-        return None
+        return None, NO_BASELINE
     try:
-        return baseline.find(root, directory, checklist.release.tag, info.tag)
+        tag = baseline.previous_release_tag(root, checklist.release.tag, info.tag)
+        if tag is None:
+            return None, NO_BASELINE
+        found = baseline.for_tag(root, directory, tag)
     except (RelcheckError, OSError):
-        return None
+        return None, NO_BASELINE
+    if found is None:
+        return None, (
+            f"the previous release {tag} was not made by relcheck (no record here, no "
+            "trailers in its tag): nothing to compare with"
+        )
+    return found, ""
 
 
 def judge(
@@ -37,12 +49,12 @@ def judge(
     return gates.judge_with(found) if gates.declared(checklist.steps) else None
 
 
-def attach(result: RunResult, found: Baseline | None) -> RunResult:
-    """``result`` carrying its comparison with ``found`` (or why there is none)."""
+def attach(result: RunResult, found: Baseline | None, why_none: str = NO_BASELINE) -> RunResult:
+    """``result`` carrying its comparison with ``found`` (or ``why_none`` there is none)."""
     if result.info.mode == "hook":
         return result
     if found is None:
-        return dataclasses.replace(result, baseline={"note": NO_BASELINE, "notable": []})
+        return dataclasses.replace(result, baseline={"note": why_none, "notable": []})
     from relcheck.evidence.compare import compare
 
     data = compare(found, result).as_dict()

@@ -8,6 +8,8 @@ from pathlib import Path
 from tests.evidence.conftest import Project
 from tests.helpers import (
     assert_no_traceback,
+    commit_all,
+    git,
     latest_record,
     run_relcheck,
     step_record,
@@ -205,3 +207,21 @@ def test_a_partial_run_is_compared_on_its_own_steps(project: Project) -> None:
     kept = latest_record(project.repo)["baseline"]
     assert [s["id"] for s in kept["steps"]] == ["unit"]
     assert not any("gone" in line for line in kept["notable"])
+
+
+def test_a_previous_release_tagged_by_hand_is_named_not_called_the_first(
+    git_repo: Path, http_server: str
+) -> None:
+    p = Project(git_repo, http_server)
+    p.checklist(gates="baseline: {tests: no_fewer}")
+    p.tests(2)
+    p.version("1.0.0", "First.")
+    commit_all(git_repo, "first release")
+    git(git_repo, "tag", "v1.0.0")  # a release made before relcheck, by hand
+    p.version("1.1.0", "Second.")
+    proc = p.release()
+    assert proc.returncode == 0, proc.stdout
+    assert "the previous release v1.0.0 was not made by relcheck" in proc.stdout
+    assert "(first release)" not in proc.stdout.split("baseline:")[-1]
+    kept = latest_record(git_repo)["baseline"]
+    assert "v1.0.0 was not made by relcheck" in kept["note"]
