@@ -58,19 +58,25 @@ def colour(status: str) -> str:
     return COLOURS.get(status, "#59636e")
 
 
-def lanes(steps: Sequence[StepResult]) -> dict[str, int]:
-    """A lane per step so that steps running at once sit one above the other."""
+def lanes(steps: Sequence[StepResult], label_span: float = 0.0) -> dict[str, int]:
+    """A lane per step so that steps running at once sit one above the other.
+
+    ``label_span`` is the time one label character covers on the axis: a bar too short
+    for its id has the id beside it, and the lane stays taken until the label ends, so
+    two short steps in a row do not write their ids over each other."""
     ends: list[float] = []
     out: dict[str, int] = {}
     for r in sorted(steps, key=lambda r: (r.started_at, r.step_id)):
+        label = label_span * (len(r.step_id) + 2)
+        taken = r.ended_at if r.duration >= label else r.ended_at + label
         for lane, end in enumerate(ends):
             if end <= r.started_at + 1e-6:
-                ends[lane] = r.ended_at
+                ends[lane] = taken
                 out[r.step_id] = lane
                 break
         else:
             out[r.step_id] = len(ends)
-            ends.append(r.ended_at)
+            ends.append(taken)
     return out
 
 
@@ -82,7 +88,7 @@ def timeline(run: RunResult) -> str:
     start = min([run.started_at, *(r.started_at for r in steps)])
     total = max([run.ended_at, *(r.ended_at for r in steps)]) - start or 1.0
     plot = WIDTH - LEFT - RIGHT
-    lane_of = lanes(steps)
+    lane_of = lanes(steps, label_span=_CHAR * total / plot)
     height = TOP + LANE * (max(lane_of.values()) + 1) + 8
     parts = [
         f'<svg id="timeline" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}"'

@@ -56,3 +56,19 @@ def test_run_html_to_a_folder_is_refused_before_any_step_runs(git_repo: Path) ->
     assert_no_traceback(proc)
     assert "--html needs a file path, like report.html" in proc.stderr
     assert not (git_repo / ".relcheck" / "runs").exists()
+
+
+def test_short_steps_in_a_row_get_lanes_of_their_own_when_their_ids_would_overlap() -> None:
+    from relcheck.models import Status, StepResult
+    from relcheck.report.html import lanes
+
+    def step(step_id: str, start: float, duration: float) -> StepResult:
+        return StepResult(Status.PASSED, "", step_id=step_id, started_at=start, duration=duration)
+
+    # 0.1 s bars on a 10 s axis: too short for their ids, which are written beside them.
+    short = [step("repo", 0.0, 0.1), step("lint", 0.1, 0.1), step("unit", 5.0, 4.0)]
+    lane_of = lanes(short, label_span=0.05)
+    assert lane_of["repo"] != lane_of["lint"]
+    assert lane_of["unit"] == lane_of["repo"]  # long after the label ended: the lane is free
+    # Without labels to make room for, the steps one after another share a lane.
+    assert len(set(lanes(short).values())) == 1
