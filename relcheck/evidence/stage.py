@@ -92,9 +92,11 @@ def tag_message(message: str, ctx_root: str, checklist: Checklist, run: RunResul
     from relcheck import record
     from relcheck.evidence import notes
 
-    found = lookup(ctx_root, record.runs_dir(run.info.root or ctx_root), checklist, run.info)
+    found, why_none = lookup(
+        ctx_root, record.runs_dir(run.info.root or ctx_root), checklist, run.info
+    )
     text = notes.compose(
-        ctx_root, attach(run, found), checklist.release.tag, checklist.release.changelog
+        ctx_root, attach(run, found, why_none), checklist.release.tag, checklist.release.changelog
     )
     # A line of the notes (a changelog line, say) must never read as a trailer.
     safe = "\n".join(
