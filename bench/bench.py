@@ -34,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent
 VENV = HERE / ".venv"
 BIN = VENV / "bin"
-CASES = ("a", "b", "c", "d", "e", "version")
+CASES = ("a", "b", "c", "d", "e", "hook", "version")
 
 
 def q(text: str) -> str:
@@ -159,6 +159,14 @@ def tools(case: str) -> list[tuple[str, list[str]]]:
     relcheck = [str(BIN / "relcheck"), "run", "-q"]
     lefthook_bin = lefthook_binary()
     names = {"a": "overhead", "b": "parallel", "c": "realistic", "d": "realistic", "e": "many"}
+    if case == "hook":
+        # The pre-push hook on an unchanged tree, against a cached run of the same
+        # checklist: what the hook adds (reading the push, the committed checklist).
+        checklist = ["-c", "checks/realistic.yaml"]
+        return [
+            ("relcheck pre-push hook", [*relcheck[:2], "--hook", "pre-push", "-q", *checklist]),
+            ("relcheck run (cached)", [*relcheck, *checklist]),
+        ]
     if case == "version":
         return [
             ("relcheck --version", [str(BIN / "relcheck"), "--version"]),
@@ -190,13 +198,16 @@ def tools(case: str) -> list[tuple[str, list[str]]]:
     return rows
 
 
-def time_once(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, int]:
+def time_once(
+    argv: list[str], cwd: Path, env: dict[str, str], stdin: Path | None = None
+) -> tuple[float, float, int]:
     """Wall seconds, peak RSS in MiB (largest process waited for), exit status."""
     start = time.perf_counter()
-    proc = subprocess.Popen(
-        argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    with open(stdin or os.devnull, "rb") as given:
+        proc = subprocess.Popen(
+            argv, cwd=cwd, env=env, stdin=given,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -208,11 +219,23 @@ def run_case(
 ) -> list[tuple[str, list[float], float]]:
     rows = tools(case)
     prepare()
+    stdin = None
+    if case == "hook":  # git's pre-push line for HEAD, kept outside the repository
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=repo,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        stdin = repo.parent / "push.txt"
+        stdin.write_text(f"refs/heads/main {head} refs/heads/main {'0' * 40}\n")
     samples: dict[str, list[float]] = {label: [] for label, _ in rows}
     peaks: dict[str, float] = dict.fromkeys(samples, 0.0)
     for n in range(runs + 2):
         for label, argv in rows:
-            wall, peak, code = time_once(argv, repo, env)
+            wall, peak, code = time_once(argv, repo, env, stdin)
             if code != 0:
                 again = subprocess.run(
                     argv, cwd=repo, env=env, capture_output=True, text=True, check=False
@@ -256,6 +279,7 @@ def report(case: str, rows: list[tuple[str, list[float], float]]) -> None:
         "c": "c. realistic: ruff check, pytest (10 tests), git status check; first run",
         "d": "d. realistic again on an unchanged tree (relcheck's cache; peers rerun all)",
         "e": "e. 100 steps of `true`",
+        "hook": "hook. the pre-push hook vs a cached run of case c's checklist, unchanged tree",
         "version": "start-up: `relcheck --version` vs `python -c pass`",
     }
     print(f"\n### {titles[case]}\n")

@@ -625,6 +625,7 @@ def _build(
                     s.service if isinstance(s.service, str) else None,
                 ),
                 baseline=s.baseline.model_dump(exclude_none=True) if s.baseline else {},
+                when=s.when,
             )
         )
     r = spec.release

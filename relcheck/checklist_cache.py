@@ -52,6 +52,30 @@ def load(path: str, root: str, state_dir: str) -> Checklist:
     return checklist
 
 
+def load_committed(raw: bytes, relpath: str, root: str, state_dir: str) -> Checklist:
+    """The checklist committed as ``relpath`` with content ``raw`` (read from a commit,
+    not a file): validated once per content, then served from the cache like a file.
+
+    The hook reads the pushed commit's checklist on every push; validating it each time
+    cost more than the rest of a cached run (0.7 s against 0.27 s)."""
+    import tempfile
+
+    key = cachekey.key(root)
+    entry_path = _entry_path(state_dir, f"committed:{relpath}", hashlib.sha256(raw).hexdigest())
+    cached = _read(entry_path, key) if key is not None else None
+    if cached is not None:
+        return cached
+    with tempfile.TemporaryDirectory(prefix="relcheck-committed-") as folder:
+        path = os.path.join(folder, os.path.basename(relpath))
+        with open(path, "wb") as fh:
+            fh.write(raw)
+        checklist = _validate(path)
+    if key is not None:
+        with contextlib.suppress(Exception):  # a cache that cannot be written is only slower
+            _write(entry_path, key, checklist)  # not when it would hold a secret
+    return checklist
+
+
 def _holds_secrets(data: bytes, checklist: Checklist) -> bool:
     """Whether ``data`` (the pickled entry) holds a value relcheck masks: a token under a
     step's or a service's ``env:``, one under a secret-looking ``with:`` key, credentials

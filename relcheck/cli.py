@@ -80,6 +80,12 @@ def main() -> None:
 @checklist_option
 @click.option("--dry-run", is_flag=True, help="Run every check but no release step (no tag).")
 @click.option(
+    "--release-if-new",
+    is_flag=True,
+    help="Release only a new version: when the tag exists at an older commit, the checks "
+    "run and decide the exit code, and nothing is released (one CI job for every push).",
+)
+@click.option(
     "-j",
     "--jobs",
     type=click.IntRange(min=1),
@@ -157,6 +163,7 @@ def main() -> None:
 def run(
     checklist: str | None,
     dry_run: bool,
+    release_if_new: bool,
     jobs: int | None,
     fail_fast: bool,
     only: tuple[str, ...],
@@ -233,6 +240,7 @@ def run(
         jobs=jobs,
         fail_fast=fail_fast,
         dry_run=dry_run,
+        release_if_new=release_if_new,
         only=only,
         skip=dict.fromkeys(skip, reason or ""),
         cli_version=release_version,
@@ -586,7 +594,14 @@ def init(template: str | None, list_templates: bool, force: bool, checklist: str
     default="component",
     show_default=True,
     help="component: steps linked by needs share a job; wave: one group per parallel "
-    "wave; step: a job per step.",
+    "wave; step: a job per step. Steps linked by needs always share a job.",
+)
+@click.option(
+    "--version",
+    "release_version",
+    metavar="VERSION",
+    help="The release version, for the printed release command (needed when "
+    "release.version_from is cli or git-describe).",
 )
 @click.option(
     "--jobs-per-group",
@@ -596,14 +611,22 @@ def init(template: str | None, list_templates: bool, force: bool, checklist: str
     help="Split a group of independent steps over up to N jobs.",
 )
 @boundary
-def plan(checklist: str | None, fmt: str, group_by: str, jobs_per_group: int) -> None:
+def plan(
+    checklist: str | None,
+    fmt: str,
+    group_by: str,
+    jobs_per_group: int,
+    release_version: str | None,
+) -> None:
     """Show the step graph: order, parallel waves, and CI jobs for a fan-out."""
     import json
 
     from relcheck.checklist import find_checklist, load_checklist
-    from relcheck.plan import kind_of, levels, matrix
+    from relcheck.plan import kind_of, levels, matrix, release_command
 
+    _check_version_option(release_version)
     loaded = load_checklist(find_checklist(_root(), checklist))
+    release = release_command(loaded, release_version)
     jobs = matrix(loaded, group_by=group_by, jobs_per_group=jobs_per_group)
     if fmt == "github-matrix":
         click.echo(json.dumps({"include": jobs}))
@@ -628,7 +651,15 @@ def plan(checklist: str | None, fmt: str, group_by: str, jobs_per_group: int) ->
             for s in wave
         ]
         click.echo(
-            json.dumps({"checklist_sha256": loaded.sha256, "steps": steps, "jobs": jobs}, indent=2)
+            json.dumps(
+                {
+                    "checklist_sha256": loaded.sha256,
+                    "steps": steps,
+                    "jobs": jobs,
+                    "release": release,
+                },
+                indent=2,
+            )
         )
         return
     for number, wave in enumerate(waves, start=1):
@@ -644,7 +675,7 @@ def plan(checklist: str | None, fmt: str, group_by: str, jobs_per_group: int) ->
     click.echo(f"CI jobs (--group-by {group_by}):")
     for job in jobs:
         click.echo(f"  {job['name']}: relcheck run {job['only']} --record-dir records")
-    click.echo("  release: relcheck release --from-records records")
+    click.echo(f"  release: {release}")
 
 
 @main.command(context_settings=CONTEXT)

@@ -3,6 +3,10 @@
 Order: repository preconditions first, then the checks (in parallel up to ``jobs``,
 along ``needs``), then release steps, one by one, and only when every required step
 passed or was served from cache. Nothing a runner does can open that gate.
+
+Preconditions stop the checks only when a release is asked for on a release branch.
+Off a release branch, in a dry run, or with nothing new to release (``release_if_new``),
+a failed precondition refuses the release alone: the checks run and decide the outcome.
 """
 
 from __future__ import annotations
@@ -103,6 +107,12 @@ class RunOptions:
     # Judges each result a step produced (or the cache served) before the gate sees it:
     # the checklist's regression gates against the previous release (relcheck.evidence).
     judge: Callable[[Step, StepResult], StepResult] | None = None
+    # On the release branch, a version already released at an older commit is "nothing
+    # to release": the checks still decide the run (one CI job for every push).
+    release_if_new: bool = False
+    # Why this run cannot release whatever its preconditions say (not on a release
+    # branch): the checks run and decide the outcome, and no release step runs.
+    refused: str | None = None
 
 
 def is_release(step: Step) -> bool:
@@ -151,6 +161,10 @@ class _Run:
         self.settled: str | None = None  # a precondition found the release already made
         self.resuming: str | None = None  # ... its tag made, release steps after it left
         self.watch: treewatch.TreeWatch | None = None  # run() sets it in a git work tree
+        # Why no release step will run while the checks go on: a failed precondition on
+        # a branch that is not a release branch, in a dry run, or with nothing to release.
+        self.refused: str | None = options.refused
+        self.unneeded: set[str] = set()  # `when: release` steps not run: no release follows
 
     # -- events ---------------------------------------------------------------------
     def emit(self, kind: str, step: Step, result: StepResult | None) -> None:
@@ -318,9 +332,16 @@ class _Run:
             for pre in preconditions:
                 if pre.id not in self.results:
                     return "wait"
+        if step.when == "release" and (self.info.mode == "hook" or self.refused is not None):
+            self.unneeded.add(step.id)
+            no = "a push is not a release" if self.info.mode == "hook" else "no release follows"
+            return f"skipped: runs only for a release (when: release); {no}"
         for need in step.needs:
             if self.options.only and need not in self.options.only:
                 continue  # a partial run records what it ran; the rest is another job's
+            if need in self.unneeded:
+                self.unneeded.add(step.id)
+                return f"skipped: needs {need!r}, which runs only for a release"
             done = self.results.get(need)
             if done is None:
                 return "wait"
@@ -400,8 +421,8 @@ class _Run:
                 done, _ = wait(running, timeout=0.25, return_when=FIRST_COMPLETED)
                 for future in done:
                     step = running.pop(future)
-                    result = future.result()
                     stop_before = self.stop_reason
+                    result = self.refusal(step, future.result())
                     self.finish(step, result)
                     self.after(step, result)
                     settled(step, stop_before)
@@ -411,6 +432,37 @@ class _Run:
         for step in steps:
             if step.id in pending:
                 self.skip(step, "not started: the run was interrupted")
+
+    def refusal(self, step: Step, result: StepResult) -> StepResult:
+        """A failed precondition that refuses only the release, as a skipped step that
+        says so (the checks go on, and decide the run); else ``result`` unchanged.
+
+        Checks run on every branch and in every dry run: a precondition stops them only
+        when a person on a release branch asks for a release."""
+        if not is_precondition(step) or result.status.ok or step.optional:
+            return result
+        if self.info.mode == "release":
+            return result  # `relcheck release` is asked to release: a refusal is a failure
+        if result.status is not Status.FAILED:
+            return result  # a precondition that could not run says nothing about branches
+        failed = result.metrics.get("failed") or ()
+        before = result.metrics.get("released_before")
+        if "branch" in failed or (self.options.dry_run and not before):
+            # What would refuse it, with the fixes but the branch's: on a feature branch,
+            # "git switch main" is not what anyone should do.
+            why = "; ".join(
+                d.split("; fix: ", 1)[0] if d.startswith("branch:") else d for d in result.details
+            )
+            text = f"the release would be refused: {why or result.summary}"
+        elif before and (self.options.release_if_new or self.options.dry_run):
+            text = (
+                f"nothing to release: {before}; the checks ran, no tag is made "
+                "(bump the version to release)"
+            )
+        else:
+            return result
+        self.refused = self.refused or text
+        return dataclasses.replace(result, status=Status.SKIPPED, summary=text, reason=text)
 
     def after(self, step: Step, result: StepResult) -> None:
         if result.status is Status.PASSED and self.options.cache is not None:
@@ -432,6 +484,8 @@ class _Run:
                 self.stop_reason = f"not run: {released} is already released at this commit"
         if result.status.ok or step.optional:
             return
+        if is_precondition(step) and result.status is Status.SKIPPED:
+            return  # refused only the release (see refusal): the checks go on
         if is_precondition(step):
             self.blocked = True
             self.stop_reason = f"not started: precondition {step.id!r} {_verb(result.status)}"
@@ -442,7 +496,7 @@ class _Run:
         """None when release steps may run, else why not."""
         for step in checks:
             result = self.results.get(step.id)
-            if step.optional:
+            if step.optional or step.id in self.unneeded:
                 continue
             if result is None or not result.status.ok:
                 status = result.status if result else "did not run"
@@ -523,12 +577,21 @@ def run(
         checks, info, options, cancel, needed=any(s.service for s in checklist.steps)
     )
     state.watch = treewatch.start(options.workdir or info.root, _own_paths(info, options))
+    # A push is not a release: the release preconditions are not its question.
+    hook = info.mode == "hook"
     try:
         for step in checks:
+            if hook and is_precondition(step):
+                state.skip(
+                    step, "skipped: release preconditions are checked by a release, not a push"
+                )
+                continue
             if step.id in options.prior:
                 state.emit("start", step, None)
                 state.finish(step, options.prior[step.id])
-        state.run_checks([s for s in checks if s.id not in options.prior])
+        state.run_checks(
+            [s for s in checks if s.id not in options.prior and s.id not in state.results]
+        )
     finally:
         state.shared.stop_all()
 
@@ -543,8 +606,11 @@ def run(
         for step in releases:
             state.skip(step, state.stop_reason or "not run: already released")
     else:
+        # Preconditions decide only whether release steps may run, never the checks'
+        # verdict, when they were not run for a release (a push) or refused only it.
+        gated = [s for s in checks if not (is_precondition(s) and (state.refused or hook))]
         # A check that changed the tree names itself, rather than "required step failed".
-        blocker = treewatch.blocker(state.watch) or state.gate(checks)
+        blocker = treewatch.blocker(state.watch) or state.gate(gated)
         if state.resuming is not None and not state.blocked:
             blocker = None  # the checks passed in the run that made the tag
         if state.blocked:
@@ -552,6 +618,9 @@ def run(
         else:
             outcome = Outcome.PASSED if blocker is None else Outcome.FAILED
         message = blocker or state.resuming
+        if state.refused is not None and not state.blocked:
+            message = _also(blocker, state.refused)
+            blocker = blocker or state.refused
         if blocker is None and releases and options.release and not options.dry_run:
             blocker = _checkpoint(state, checklist, started)
             if blocker is not None:

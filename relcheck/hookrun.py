@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import tempfile
 from collections.abc import Callable, Mapping
 from typing import TextIO
 
@@ -20,7 +19,7 @@ from relcheck import checkout, prepush, runflow
 from relcheck.cienv import flag
 from relcheck.errors import UsageError
 from relcheck.interrupts import Cancellation, handle_signals
-from relcheck.models import Checklist, Outcome
+from relcheck.models import Checklist, Outcome, RunResult, Status
 from relcheck.report import Reporter
 
 
@@ -74,22 +73,18 @@ def _checklist_path_in_commit(request: runflow.RunRequest, sha: str) -> str | No
 def committed_checklist(request: runflow.RunRequest, sha: str) -> Checklist | None:
     """The checklist as committed in ``sha``, read without checking the commit out; None
     when it cannot be read or is not valid (the run itself then reports why)."""
-    from relcheck import gitrepo
-    from relcheck.checklist import load_checklist
+    from relcheck import checklist_cache, gitrepo, record
     from relcheck.errors import RelcheckError
 
     relpath = _checklist_path_in_commit(request, sha)
     content = gitrepo.show_file(request.root, sha, relpath) if relpath else None
     if content is None or relpath is None:
         return None
-    with tempfile.TemporaryDirectory(prefix="relcheck-hook-") as folder:
-        path = os.path.join(folder, os.path.basename(relpath))
-        with open(path, "wb") as fh:
-            fh.write(content)
-        try:
-            return load_checklist(path)
-        except RelcheckError:
-            return None
+    state_dir = os.path.join(request.root, record.STATE_DIR)
+    try:
+        return checklist_cache.load_committed(content, relpath, request.root, state_dir)
+    except RelcheckError:
+        return None
 
 
 def _hook_steps(checklist: Checklist, tree: str) -> tuple[str, ...]:
@@ -155,6 +150,14 @@ def run_hook(
     if not targets:
         _note(f"nothing to check: {'; '.join(unselected)}")
         return 0
+    confirm = [s.strip() for s in environ.get("RELCHECK_CONFIRM", "").split(",") if s.strip()]
+    if confirm:
+        from relcheck.gitrepo import user_identity
+
+        who = user_identity(request.root)
+        request = dataclasses.replace(
+            request, confirmations={**request.confirmations, **dict.fromkeys(confirm, who)}
+        )
     code = 0
     for target in targets:
         code = max(code, _check(hook, target, request, make_reporter))
@@ -257,5 +260,23 @@ def _check(
             f"Full record: relcheck show {result.info.run_id}"
         )
         if hook == "pre-push":
-            _note("fix and push again; `git push --no-verify` skips the checks once")
+            _note(f"fix: {push_fix(result)}")
     return code
+
+
+def push_fix(result: RunResult) -> str:
+    """One command that lets this push through when only confirmations are missing;
+    else what to fix, then the same push again."""
+    failed = [
+        r
+        for r in result.steps
+        if not r.optional and r.status not in (Status.PASSED, Status.CACHED, Status.SKIPPED)
+    ]
+    confirm = [r.metrics.get("confirm_env") for r in failed]
+    if failed and all(confirm):
+        return f"`RELCHECK_CONFIRM={','.join(str(c) for c in confirm)} git push`"
+    shown = ", ".join(repr(r.step_id) for r in failed) or "the steps above"
+    return (
+        f"make {shown} pass, commit, and `git push` again "
+        "(`git push --no-verify` skips the checks once)"
+    )

@@ -120,6 +120,9 @@ class Step:
     service: ServiceConfig | None = None
     # Regression gates against the previous release: metric -> rule (relcheck.evidence.gates).
     baseline: Mapping[str, str] = field(default_factory=dict)
+    # "release": the step makes sense only for a release (a person's confirmation, a
+    # check against staging): never run by the hook, nor where no release can follow.
+    when: str = "always"
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,7 @@ class ReleaseConfig:
 class HookConfig:
     """The `hook:` section: what a pre-push hook checks."""
 
-    branches: tuple[str, ...] = ()  # empty: the release branch
+    branches: tuple[str, ...] = ()  # empty: every branch, and release tags
     steps: tuple[str, ...] = ()  # empty: every step that is not a release step
 
 

@@ -69,9 +69,12 @@ def matrix(
     """CI jobs for a fan-out: each job lists the check steps it runs with ``--only``.
 
     Preconditions and release steps are left to the release job. ``group_by``:
-    ``component`` keeps steps linked by ``needs`` in one job (so needs are honoured),
-    ``wave`` makes a group of each parallel wave, ``step`` a job of each step.
-    ``jobs_per_group`` splits a group of independent steps over up to N jobs.
+    ``component`` keeps steps linked by ``needs`` in one job, ``wave`` makes a group of
+    each parallel wave, ``step`` a job of each step. Whatever the grouping, a step shares
+    a group with the steps it needs: the jobs of a matrix run at once, and a job's
+    ``--only`` run does not wait for a step another job runs, so a need across groups
+    would not be kept. ``jobs_per_group`` splits a group of independent steps over up to
+    N jobs.
     """
     checks = [s for wave in levels(checklist) for s in wave if kind_of(s) == "check"]
     ids = {s.id for s in checks}
@@ -82,6 +85,7 @@ def matrix(
         groups = [g for g in groups if g]
     else:
         groups = _components(checks)
+    groups = _joined(groups)
     jobs: list[dict[str, object]] = []
     for number, group in enumerate(groups, start=1):
         independent = all(not (set(s.needs) & {g.id for g in group}) for s in group)
@@ -98,6 +102,46 @@ def matrix(
                 }
             )
     return jobs
+
+
+def _joined(groups: list[list[Step]]) -> list[list[Step]]:
+    """``groups`` with every two groups linked by a need merged, steps in run order."""
+    where = {s.id: index for index, group in enumerate(groups) for s in group}
+    parent = list(range(len(groups)))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for group in groups:
+        for step in group:
+            for need in step.needs:
+                if need in where:
+                    a, b = root(where[step.id]), root(where[need])
+                    parent[max(a, b)] = min(a, b)
+    merged: dict[int, list[Step]] = {}
+    for index, group in enumerate(groups):
+        merged.setdefault(root(index), []).extend(group)
+    order = {s.id: n for n, s in enumerate(s for g in groups for s in g)}
+    return [sorted(g, key=lambda s: order[s.id]) for g in merged.values()]
+
+
+def release_command(
+    checklist: Checklist, version: str | None = None, records: str = "records"
+) -> str:
+    """The release job's command, as it works when typed: with ``--version`` when the
+    version does not come from a file of the commit (``VERSION`` when not given)."""
+    import shlex
+
+    command = f"relcheck release --from-records {records}"
+    if version is not None:
+        command += f" --version {shlex.quote(version)}"
+    elif checklist.release.version_from in ("cli", "git-describe"):
+        # git describe in the release job finds the previous release, not this one.
+        command += " --version VERSION"
+    return command
 
 
 def _components(checks: list[Step]) -> list[list[Step]]:

@@ -85,10 +85,11 @@ def from_pre_commit(environ: Mapping[str, str]) -> list[PushedRef] | None:
 
 
 def default_patterns(checklist: Checklist) -> tuple[str, ...]:
-    """The refs a hook checks when ``hook.branches`` is empty: the release branches, and
-    release tags (the tag template with ``{version}`` as ``*``)."""
+    """The refs a hook checks when ``hook.branches`` is empty: every branch (in a
+    pull-request workflow nobody pushes to the release branch), and release tags (the tag
+    template with ``{version}`` as ``*``)."""
     tag_glob = "refs/tags/" + checklist.release.tag.replace("{version}", "*")
-    return (*checklist.release.branch, tag_glob)
+    return ("*", tag_glob)
 
 
 def selects(patterns: Iterable[str], ref: PushedRef) -> bool:

@@ -29,6 +29,7 @@ class RunRequest:
     jobs: int | None = None
     fail_fast: bool = False
     dry_run: bool = False
+    release_if_new: bool = False  # see engine.RunOptions
     only: tuple[str, ...] = ()
     skip: Mapping[str, str] = field(default_factory=dict)
     cli_version: str | None = None
@@ -93,6 +94,20 @@ def load(request: RunRequest) -> Checklist:
     path = checklist_mod.find_checklist(source, explicit)
     state_dir = os.path.join(request.root, record.STATE_DIR)
     return checklist_cache.load(path, request.root, state_dir)
+
+
+def branch_refusal(checklist: Checklist, info: RunInfo) -> str | None:
+    """ "the release would be refused: branch: ..." when HEAD is not on a release branch
+    (the `git` step's own `branch` check, asked whether or not the checklist has that
+    step), unless a `git` step switches the branch check off; else None."""
+    if not any(engine.is_release(s) for s in checklist.steps):
+        return None
+    from relcheck.runners._release_state import branch, switched_off
+
+    if "branch" in switched_off(checklist):
+        return None
+    finding = branch(checklist.release.branch, info.branch, info.commit)
+    return None if finding.ok else f"the release would be refused: branch: {finding.text}"
 
 
 def _check_selection(checklist: Checklist, request: RunRequest) -> None:
@@ -218,6 +233,8 @@ def execute(
                 jobs=request.jobs or engine.default_jobs(),
                 fail_fast=request.fail_fast,
                 dry_run=request.dry_run,
+                release_if_new=request.release_if_new,
+                refused=branch_refusal(checklist, info) if request.mode == "run" else None,
                 release=request.mode in ("run", "release"),
                 only=request.only,
                 skip=skip,

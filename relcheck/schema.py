@@ -89,10 +89,14 @@ class HookSpec(_Strict):
     """What a git pre-push hook checks."""
 
     branches: list[str] = Field(
-        default_factory=list, description="Branch globs whose push is checked (default: release)."
+        default_factory=list,
+        description="Branch globs (or refs/... globs) whose push is checked (default: every "
+        "branch and release tags).",
     )
     steps: list[str] = Field(
-        default_factory=list, description="Step ids to run (default: every non-release step)."
+        default_factory=list,
+        description="Step ids to run (default: every step but release steps and `when: "
+        "release` steps).",
     )
 
 
@@ -233,6 +237,12 @@ class StepSpec(_Strict):
         default_factory=list,
         description="Globs of tracked files the step may change; any other change to a "
         "tracked file during the step fails it.",
+    )
+
+    when: Literal["always", "release"] = Field(
+        "always",
+        description="`release`: only for a release (a confirmation, a staging check); "
+        "never run by the git hook, nor where the release is refused.",
     )
 
     _env = field_validator("env")(_env_names)

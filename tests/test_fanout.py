@@ -171,7 +171,9 @@ def test_plan_prints_waves_and_jobs(git_repo: Path, checklist, tmp_path: Path) -
     assert "build-unit: relcheck run --only build --only unit --record-dir records" in proc.stdout
     by_step = run_relcheck("plan", "--format", "json", "--group-by", "step", cwd=git_repo, env=env)
     data = json.loads(by_step.stdout)
-    assert [j["steps"] for j in data["jobs"]] == [["lint"], ["build"], ["docs"], ["unit"]]
+    # unit needs build: a job of its own would run it at the same time, without build.
+    assert [j["steps"] for j in data["jobs"]] == [["lint"], ["build", "unit"], ["docs"]]
+    assert data["release"] == "relcheck release --from-records records"
     assert {s["id"]: s["wave"] for s in data["steps"]}["unit"] == 2
 
 
@@ -312,3 +314,61 @@ def test_plan_says_which_steps_the_cache_would_serve(git_repo: Path, checklist) 
     assert "smoke                command       \n" in proc.stdout + "\n"
     data = json.loads(run_relcheck("plan", "--format", "json", cwd=git_repo).stdout)
     assert {s["id"]: s["cached_from"] for s in data["steps"]} == {"lint": run_id, "smoke": None}
+
+
+NEEDS_CHECKLIST = """
+version: 1
+release:
+  version_from: cli
+steps:
+  - id: build
+    run: "echo built > built.txt"
+  - id: unit
+    run: "test -e built.txt"
+    needs: [build]
+  - id: lint
+    run: "true"
+  - id: tag
+    uses: sentinel-release
+    with: {{sentinel: {sentinel}}}
+"""
+
+
+@pytest.mark.parametrize("group_by", ["step", "wave"])
+def test_fanned_out_jobs_keep_needs_and_the_printed_release_command_works(
+    git_repo: Path, checklist, tmp_path: Path, group_by: str
+) -> None:
+    """Each planned job runs in its own clone, as CI machines do; then the release
+    command exactly as `plan` prints it."""
+    import shlex
+
+    env = release_plugin(tmp_path / "plugins")
+    sentinel = tmp_path / "released"
+    checklist(NEEDS_CHECKLIST.format(sentinel=sentinel))
+    git(git_repo, "push", "-q", "origin", "main")
+    text = run_relcheck("plan", "--group-by", group_by, "--version", "2.0.0", cwd=git_repo, env=env)
+    assert text.returncode == 0, text.stderr
+    release_line = next(line for line in text.stdout.splitlines() if "  release: " in line)
+    assert release_line.endswith("relcheck release --from-records records --version 2.0.0")
+    unversioned = run_relcheck("plan", "--format", "json", cwd=git_repo, env=env)
+    assert json.loads(unversioned.stdout)["release"].endswith("--version VERSION")
+    plan = run_relcheck(
+        "plan", "--format", "github-matrix", "--group-by", group_by, cwd=git_repo, env=env
+    )
+    jobs = json.loads(plan.stdout)["include"]
+    # unit needs build: they share a job, whatever the grouping.
+    assert any({"build", "unit"} <= set(j["steps"]) for j in jobs)
+    records = git_repo / "records"
+    for number, job in enumerate(jobs):
+        clone = tmp_path / f"job-{number}"
+        git(tmp_path, "clone", "-q", str(tmp_path / "remote.git"), str(clone))
+        proc = run_relcheck("run", *job["only"].split(), "--record-dir", "out", cwd=clone, env=env)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        shutil.copytree(
+            clone / "out", records / f"record-{job['name']}", ignore=shutil.ignore_patterns("*.log")
+        )
+    command = shlex.split(release_line.split("release: ", 1)[1])
+    assert command[0] == "relcheck"
+    released = run_relcheck(*command[1:], cwd=git_repo, env=env)
+    assert released.returncode == 0, released.stdout + released.stderr
+    assert sentinel.exists()

@@ -105,6 +105,8 @@ def test_no_verify_and_relcheck_skip_bypass_the_hook(hooked: Path) -> None:
 
 
 def test_a_push_to_a_branch_the_hook_does_not_watch_runs_nothing(hooked: Path) -> None:
+    text = (hooked / "relcheck.yaml").read_text()
+    write(hooked / "relcheck.yaml", "hook:\n  branches: [main, refs/tags/v*]\n" + text)
     git(hooked, "switch", "-q", "-c", "feature")
     write(hooked / "status.txt", "bad\n")
     commit_all(hooked, "work in progress")
@@ -113,6 +115,16 @@ def test_a_push_to_a_branch_the_hook_does_not_watch_runs_nothing(hooked: Path) -
     assert "refs/heads/feature not selected by hook.branches (main, refs/tags/v*)" in (
         pushed.stderr
     )
+
+
+def test_by_default_a_push_to_any_branch_is_checked(hooked: Path) -> None:
+    git(hooked, "switch", "-q", "-c", "feature/login")
+    write(hooked / "status.txt", "bad\n")
+    commit_all(hooked, "work in progress")
+    refused = push(hooked, "origin", "feature/login")
+    assert refused.returncode != 0
+    assert "pre-push refused: required step 'status' failed" in refused.stderr
+    assert git(hooked, "ls-remote", "origin", "refs/heads/feature/login") == ""
 
 
 def test_core_hooks_path_is_honoured(git_repo: Path, cli_invoke) -> None:  # type: ignore[no-untyped-def]

@@ -84,7 +84,7 @@ def _checklist(tmp_path: Path, hook: str = "") -> object:
     return load_checklist(str(path))
 
 
-def test_by_default_the_release_branches_and_release_tags_are_checked(tmp_path: Path) -> None:
+def test_by_default_every_branch_and_release_tags_are_checked(tmp_path: Path) -> None:
     checklist = _checklist(tmp_path)
     pushed = [
         ref("refs/heads/main", SHA_A),
@@ -97,6 +97,7 @@ def test_by_default_the_release_branches_and_release_tags_are_checked(tmp_path: 
     assert [(t.sha, t.refs, t.branch) for t in found] == [
         (SHA_A, ("refs/heads/main", "refs/tags/v1.2.0"), "main"),
         (SHA_B, ("refs/heads/release/2.0",), "release/2.0"),
+        ("c" * 40, ("refs/heads/feature",), "feature"),
     ]
 
 

@@ -40,6 +40,9 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+REFUSALS = ("nothing to release:", "the release would be refused:")  # see engine.refusal
+
+
 def command(name: str, message: str, **properties: object) -> str:
     """``::name key=value,...::message``, escaped."""
     props = ",".join(
@@ -171,6 +174,19 @@ class GithubReporter:
     def finish(self, run: RunResult, record_path: str | None) -> None:
         for line in annotation_commands(run):
             self._print(line)
+        # A release refused while the checks decided the run (a feature branch, "nothing
+        # to release"): a notice on the run's page, not an error.
+        refusal = next(
+            (
+                text
+                for r in run.steps
+                if r.status is Status.SKIPPED
+                and (text := r.summary.removeprefix("not run: ")).startswith(REFUSALS)
+            ),
+            None,
+        )
+        if refusal is not None:
+            self._print(command("notice", refusal, title="relcheck: no release"))
         summary_path = self.environ.get("GITHUB_STEP_SUMMARY")
         if summary_path:
             try:

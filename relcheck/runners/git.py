@@ -52,14 +52,8 @@ class GitRunner(Runner):
 
     def run(self, params: GitParams, ctx: StepContext) -> StepResult:
         root = ctx.workdir
-        if ctx.info.mode == "hook":
-            # A push is not a release: a changelog without the next version's section,
-            # or the last release's tag, must not block everyday pushes to main.
-            return StepResult(
-                Status.PASSED,
-                "release preconditions are checked by release runs, not for a push",
-                metrics={"checks": 0, "failed": []},
-            )
+        # Hook mode does not get here: a push is not a release, and the engine skips the
+        # release preconditions for it (engine.run).
         if ctx.info.commit is None:
             raise RunnerError(f"{root} is not a git repository with a commit")
         try:
@@ -71,6 +65,7 @@ class GitRunner(Runner):
 def _check_all(params: GitParams, ctx: StepContext, root: str) -> StepResult:
     findings: list[Finding] = []
     released: str | None = None
+    before: str | None = None
     if params.clean:
         own = state.own_paths(root, ctx.sink.log_path, ctx.info.own_paths)
         findings.extend(state.clean(root, params.untracked == "fail", own))
@@ -85,6 +80,8 @@ def _check_all(params: GitParams, ctx: StepContext, root: str) -> StepResult:
     if (params.version or params.new_commits) and released is None and ctx.info.version:
         history = _history(root, ctx, params)
         findings.append(_finding("history", releases.history_fact(history)))
+    if params.tag and released is None:
+        before = _released_before(root, ctx, findings, history)
     if params.version:
         findings.append(_version(root, ctx, history))
     if params.changelog and ctx.checklist.release.changelog:
@@ -108,6 +105,8 @@ def _check_all(params: GitParams, ctx: StepContext, root: str) -> StepResult:
         # in the log, and let the engine end the run as already released.
         metrics["already_released"] = ctx.info.tag
         return StepResult(Status.PASSED, released, metrics=metrics)
+    if before is not None:
+        metrics["released_before"] = before
     if failed:
         names = ", ".join(f.check for f in failed)
         return StepResult(
@@ -226,6 +225,24 @@ def _tag(root: str, ctx: StepContext, params: GitParams) -> tuple[list[Finding],
         f"{tag} is already released on {remote} at {commit[:9]}: nothing to do "
         "(`git fetch --tags` brings the tag here)"
     )
+
+
+def _released_before(
+    root: str, ctx: StepContext, found: list[Finding], history: releases.History | None
+) -> str | None:
+    """The notice "v1.2.0 is already released at abc123def, an older commit" when the
+    release tag exists at an ancestor of the checked commit: the version was released
+    before, and this commit has nothing new to release (``--release-if-new`` passes)."""
+    tag, commit = ctx.info.tag, ctx.info.commit
+    if tag is None or commit is None or not any(f.check == "tag" and not f.ok for f in found):
+        return None
+    tagged = gitrepo.local_tag(root, tag)
+    at = tagged.commit if tagged is not None else None
+    if at is None and history is not None:  # only the remote has it (a shallow clone)
+        at = next((t.commit for t in history.tags if t.name == tag), None)
+    if not at or at == commit or not gitrepo.is_ancestor(root, at, commit):
+        return None
+    return f"{tag} is already released at {at[:9]}, an older commit"
 
 
 def _finding(check: str, fact: Fact) -> Finding:

@@ -43,6 +43,19 @@ class ManualRunner(Runner):
         flagged = ctx.confirmations.get(step_id)
         if flagged is not None:
             return _confirmed(params, flagged, "--confirm")
+        if not ctx.interactive and ctx.info.mode == "hook":
+            # `relcheck run --confirm` would run a whole release, not let this push go.
+            return StepResult(
+                Status.FAILED,
+                f"needs a person to confirm: {params.prompt!r}; "
+                f"push with `RELCHECK_CONFIRM={step_id} git push` to confirm it "
+                "(or mark the step `when: release` to ask only when releasing)",
+                details=(
+                    f"confirm: {params.prompt}",
+                    f"to confirm it for this push: RELCHECK_CONFIRM={step_id} git push",
+                ),
+                metrics={"prompt": params.prompt, "confirm_env": step_id},
+            )
         if not ctx.interactive:
             return StepResult(
                 Status.FAILED,

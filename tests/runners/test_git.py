@@ -108,13 +108,29 @@ def test_untracked_files_block_unless_allowed(git_repo: Path, release) -> None:
     assert proc.returncode == 0, proc.stdout
 
 
-def test_wrong_branch_blocks_and_names_the_release_branches(git_repo: Path, release) -> None:
+def _refused(proc, record, sentinel: Path, repo: Path) -> str:  # type: ignore[no-untyped-def]
+    """Assert the checks ran and passed while the release was refused; return the output."""
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert record["outcome"] == "passed"
+    assert step_record(record, "repo")["status"] == "skipped"
+    assert step_record(record, "unit")["status"] == "passed"
+    assert step_record(record, "tag")["status"] == "skipped"
+    assert sentinel.exists(), "the checks did not run"
+    assert tags(repo) == []
+    return out
+
+
+def test_wrong_branch_refuses_the_release_and_runs_the_checks(git_repo: Path, release) -> None:
     sentinel = release()
     git(git_repo, "switch", "-q", "-c", "feature")
     proc, record = release.run()
-    out = _blocked(proc, record, sentinel, git_repo)
-    assert "branch: on branch 'feature', but releases are made from main or release/*" in out
-    assert "git switch main" in out
+    out = _refused(proc, record, sentinel, git_repo)
+    assert (
+        "the release would be refused: branch: on branch 'feature', but releases are made "
+        "from main or release/*" in out
+    )
+    assert "git switch main" not in out
 
 
 def test_a_branch_matching_a_release_glob_is_a_release_branch(git_repo: Path, release) -> None:
@@ -125,13 +141,12 @@ def test_a_branch_matching_a_release_glob_is_a_release_branch(git_repo: Path, re
     assert "branch: on release/1.2" in step_record(record, "repo")["details"]
 
 
-def test_detached_head_blocks(git_repo: Path, release) -> None:
+def test_detached_head_refuses_the_release_and_runs_the_checks(git_repo: Path, release) -> None:
     sentinel = release()
     git(git_repo, "switch", "-q", "--detach", "HEAD")
     proc, record = release.run()
-    out = _blocked(proc, record, sentinel, git_repo)
-    assert "branch: HEAD is detached at" in out
-    assert "git switch main" in out
+    out = _refused(proc, record, sentinel, git_repo)
+    assert "the release would be refused: branch: HEAD is detached at" in out
 
 
 def _push_from_another_clone(tmp_path: Path) -> None:
@@ -247,9 +262,10 @@ def test_changelog_path_is_configurable_and_can_be_switched_off(git_repo: Path, 
     proc, _ = release.run("--dry-run")
     assert proc.returncode == 0, proc.stdout
     release(release="  changelog: docs/CHANGES.md")
-    proc, _ = release.run("--dry-run")
-    assert proc.returncode == 3
-    assert "changelog: docs/CHANGES.md does not exist" in proc.stdout
+    proc, record = release.run("--dry-run")
+    assert proc.returncode == 0, proc.stdout  # a dry run's exit code is the checks'
+    assert "would be refused: changelog: docs/CHANGES.md does not exist" in proc.stdout
+    assert step_record(record, "repo")["status"] == "skipped"
     release(release="  changelog: null")
     proc, _ = release.run("--dry-run")
     assert proc.returncode == 0, proc.stdout
@@ -269,8 +285,8 @@ def test_every_failed_precondition_is_reported_in_one_run(git_repo: Path, releas
     git(git_repo, "switch", "-q", "-c", "feature")
     write(git_repo / "pyproject.toml", "[project]\nname = 'demo'\nversion = '1.2.0'\n# edit\n")
     proc, record = release.run("--version", "1.3.0")
-    out = _blocked(proc, record, sentinel, git_repo)
-    assert "4 of 8 release preconditions failed: clean, branch, version, changelog" in out
+    out = _refused(proc, record, sentinel, git_repo)  # not on the release branch
+    assert "the release would be refused: clean: 1 tracked file changed" in out
     details = step_record(record, "repo")["details"]
     assert [d.split(":")[0] for d in details] == ["clean", "branch", "version", "changelog"]
     assert all("; fix: " in d for d in details)
@@ -456,7 +472,8 @@ def test_a_push_checked_by_the_hook_is_not_held_to_release_preconditions(
     )
     assert str(result.outcome) == "passed", out.getvalue()
     repo = result.result("repo")
-    assert repo is not None and "not for a push" in repo.summary
+    assert repo is not None and repo.status == "skipped"  # not "passed": never checked
+    assert "checked by a release, not a push" in repo.summary
     assert sentinel.exists()  # the checks ran
     assert result.result("tag").status == "skipped"  # type: ignore[union-attr]
 
@@ -470,8 +487,8 @@ def test_records_written_inside_the_repository_do_not_make_it_dirty(
     assert (git_repo / "records").is_dir()
     write(git_repo / "scratch.txt", "but this counts")
     proc = run_relcheck("run", "--dry-run", "--record-dir", "records", cwd=git_repo)
-    assert proc.returncode == 3
-    assert "untracked: 1 untracked file (scratch.txt)" in proc.stdout
+    assert proc.returncode == 0, proc.stdout  # a dry run's exit code is the checks'
+    assert "would be refused: untracked: 1 untracked file (scratch.txt)" in proc.stdout
 
 
 @pytest.mark.parametrize("branch", ["[]", '""'])
@@ -563,6 +580,6 @@ def test_a_junit_report_left_by_the_last_run_does_not_make_it_dirty(
     assert (git_repo / "reports" / "junit.xml").is_file()
     proc = run_relcheck("run", "--dry-run", "--junit", "reports/junit.xml", cwd=git_repo)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    proc = run_relcheck("run", "--dry-run", cwd=git_repo)  # without it, it is the user's file
+    proc = run_relcheck("run", cwd=git_repo)  # without it, it is the user's file
     assert proc.returncode == 3
     assert "untracked: 1 untracked file (reports/)" in proc.stdout, proc.stdout

@@ -371,8 +371,6 @@ def _version_bumped_but_not_committed(repo: Path) -> None:
 @pytest.mark.parametrize(
     ("make_state", "args", "said"),
     [
-        (_on_feature_branch, (), "not tagging: branch: on branch 'feature', but releases"),
-        (_detached, (), "not tagging: branch: HEAD is detached at"),
         (_dirty, (), "not tagging: clean: 1 tracked file changed and not committed"),
         (
             _version_bumped_but_not_committed,
@@ -385,7 +383,7 @@ def _version_bumped_but_not_committed(repo: Path) -> None:
             "not tagging: the tag names version 9.9.9 but pyproject.toml as committed in",
         ),
     ],
-    ids=["feature-branch", "detached", "dirty", "uncommitted-version", "cli-version"],
+    ids=["dirty", "uncommitted-version", "cli-version"],
 )
 def test_the_release_step_refuses_what_the_git_precondition_would_refuse(
     git_repo: Path, make_state, args: tuple[str, ...], said: str
@@ -397,4 +395,26 @@ def test_the_release_step_refuses_what_the_git_precondition_would_refuse(
     tag = step_record(record, "tag")
     assert tag["status"] == "failed"
     assert said in tag["summary"], tag["summary"]
+    assert tags(git_repo) == []
+
+
+@pytest.mark.parametrize(
+    ("make_state", "said"),
+    [
+        (_on_feature_branch, "branch: on branch 'feature', but releases are made from main"),
+        (_detached, "branch: HEAD is detached at"),
+    ],
+    ids=["feature-branch", "detached"],
+)
+def test_off_the_release_branch_the_release_step_is_refused_and_the_checks_decide(
+    git_repo: Path, make_state, said: str
+) -> None:
+    _checklist(git_repo, '  - id: unit\n    run: "true"\n')  # no `git` step
+    make_state(git_repo)
+    proc, record = _run(git_repo)
+    assert proc.returncode == 0, proc.stdout
+    assert step_record(record, "unit")["status"] == "passed"
+    tag = step_record(record, "tag")
+    assert tag["status"] == "skipped"
+    assert f"the release would be refused: {said}" in tag["summary"], tag["summary"]
     assert tags(git_repo) == []
