@@ -530,7 +530,7 @@ def show(ref: str, record_dir: str | None, fmt: str, color: str) -> None:
 @boundary
 def schema(markdown: bool, builtin_only: bool, output: str | None) -> None:
     """Print the JSON Schema of the checklist format, with every installed runner's
-    `with:` parameters (for editors: see the README)."""
+    `with:` parameters (for editors: see docs/how-to/editor.md)."""
     from relcheck.schema_export import runner_classes, schema_text
 
     runners = runner_classes(builtin_only=builtin_only)

@@ -247,9 +247,9 @@ def test_the_example_workflow_gives_the_action_only_inputs_it_has() -> None:
     assert "steps.relcheck.outputs.junit" in upload["with"]["path"]
 
 
-def test_readme_shows_the_action_step_of_the_example() -> None:
-    readme = (ROOT / "README.md").read_text()
+def test_readme_and_ci_guide_show_the_action_step_of_the_example() -> None:
     example = (ROOT / "docs/ci/github-action.yml").read_text()
     start = example.index("      - id: relcheck\n")
     step = example[start : example.index("      - if: always()")]
-    assert f"```yaml\n{step}```" in readme
+    for page in ("README.md", "docs/how-to/ci.md"):
+        assert f"```yaml\n{step}```" in (ROOT / page).read_text(), page

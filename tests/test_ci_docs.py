@@ -1,5 +1,5 @@
 """The CI configurations and the pre-commit manifest shipped with relcheck are valid and
-say what the README says."""
+say what the CI guide (docs/how-to/ci.md) says."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import yaml
 from tests.helpers import commit_all, git, latest_record, run_relcheck, write
 
 ROOT = Path(__file__).resolve().parent.parent
-README = (ROOT / "README.md").read_text()
+CI_GUIDE = (ROOT / "docs/how-to/ci.md").read_text()
 
 
 def _load(name: str) -> object:
@@ -47,9 +47,9 @@ def test_gitlab_job_runs_on_every_branch_and_reports_junit() -> None:
     assert "relcheck run --release-if-new --junit relcheck-junit.xml" in script
 
 
-def test_readme_shows_the_ci_files_exactly() -> None:
+def test_the_ci_guide_shows_the_ci_files_exactly() -> None:
     for name in ("docs/ci/github-actions.yml", "docs/ci/gitlab-ci.yml"):
-        assert f"```yaml\n{(ROOT / name).read_text()}```" in README, name
+        assert f"```yaml\n{(ROOT / name).read_text()}```" in CI_GUIDE, name
 
 
 def test_pre_commit_manifest_declares_a_pre_push_hook() -> None:
@@ -109,7 +109,7 @@ steps:
 
 
 def _github_job(remote: Path, where: Path, branch: str) -> subprocess.CompletedProcess[str]:
-    """The README's GitHub job on a push to ``branch``, as the runner does it: a full
+    """The CI guide's GitHub job on a push to ``branch``, as the runner does it: a full
     clone on the branch (actions/checkout with fetch-depth 0), then the job's script."""
     git(where.parent, "clone", "-q", str(remote), str(where))
     git(where, "checkout", "-q", "-B", branch, f"refs/remotes/origin/{branch}")
@@ -128,7 +128,7 @@ def _github_job(remote: Path, where: Path, branch: str) -> subprocess.CompletedP
 
 
 def _gitlab_job(remote: Path, where: Path, branch: str) -> subprocess.CompletedProcess[str]:
-    """The README's GitLab job on a push to ``branch``: a full clone with HEAD detached
+    """The CI guide's GitLab job on a push to ``branch``: a full clone with HEAD detached
     at the pushed commit, as GitLab's runner leaves it, then before_script and script
     (without the pip install)."""
     git(where.parent, "clone", "-q", str(remote), str(where))

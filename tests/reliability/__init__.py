@@ -1,5 +1,6 @@
 """The reliability suite: faults, bad input and secrets, each counted in the figures the
-README's "Guarantees" section quotes (`python -m pytest tests/reliability -q`).
+Guarantees page (docs/explanation/guarantees.md) quotes
+(`python -m pytest tests/reliability -q`).
 
 To extend it:
 

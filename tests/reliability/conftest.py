@@ -1,7 +1,7 @@
 """Fixtures for the reliability suite, and the figures it reports at the end of a run.
 
 Each test adds what it tried and what went wrong to ``figures``; the terminal summary
-prints the totals, which the README's "Guarantees" section quotes.
+prints the totals, which the Guarantees page (docs/explanation/guarantees.md) quotes.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The HTML report in a real headless browser (the system's Chromium, driven by
 Playwright): bars where the run's times put them, a failed step's details opening on a
-click, no network request, and the screenshot the README shows."""
+click, no network request, and the screenshot docs/how-to/history.md shows."""
 
 from __future__ import annotations
 
