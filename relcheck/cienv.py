@@ -37,6 +37,19 @@ def ci_system(environ: Mapping[str, str]) -> str | None:
     return "ci" if is_ci(environ) else None
 
 
+def detached_head_fix(environ: Mapping[str, str], branch: str) -> str:
+    """How to put HEAD on ``branch`` where relcheck runs: CI checkouts are detached at the
+    commit the job builds, so the fix names that commit's variable, not `git switch`."""
+    commit_variable = {"github": "GITHUB_SHA", "gitlab": "CI_COMMIT_SHA"}.get(
+        ci_system(environ) or ""
+    )
+    if commit_variable:
+        return f'`git checkout -B {branch} "${commit_variable}"` before relcheck runs in the job'
+    if is_ci(environ):
+        return f"check out {branch} at the commit the job builds (`git checkout -B {branch}`)"
+    return f"check out the release branch: `git switch {branch}`"
+
+
 def full_history_fix(environ: Mapping[str, str]) -> str:
     """How to give relcheck the whole history and the tags, where it runs."""
     local = "`git fetch --tags --unshallow` first"

@@ -460,9 +460,13 @@ class _Run:
         before = result.metrics.get("released_before")
         if "branch" in failed or (self.options.dry_run and not before):
             # What would refuse it, with the fixes but the branch's: on a feature branch,
-            # "git switch main" is not what anyone should do.
+            # "git switch main" is not what anyone should do. A detached HEAD keeps its fix:
+            # in CI it says how the job's checkout gets onto the release branch.
             why = "; ".join(
-                d.split("; fix: ", 1)[0] if d.startswith("branch:") else d for d in result.details
+                d.split("; fix: ", 1)[0]
+                if d.startswith("branch:") and "HEAD is detached" not in d
+                else d
+                for d in result.details
             )
             text = f"the release would be refused: {why or result.summary}"
         elif before and (self.options.release_if_new or self.options.dry_run):

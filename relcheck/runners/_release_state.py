@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from relcheck import gitrepo
+from relcheck.cienv import detached_head_fix
 from relcheck.models import Checklist, RunInfo
 
 if TYPE_CHECKING:
@@ -104,7 +105,7 @@ def branch(wanted: tuple[str, ...], on: str | None, commit: str | None) -> Findi
             "branch",
             False,
             f"HEAD is detached at {(commit or '')[:9]}; releases are made from {shown}",
-            f"check out the release branch: `git switch {wanted[0]}`",
+            detached_head_fix(os.environ, wanted[0]),
         )
     if not any(fnmatch.fnmatchcase(on, pattern) for pattern in wanted):
         return Finding(

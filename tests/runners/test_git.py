@@ -587,3 +587,21 @@ def test_a_junit_report_left_by_the_last_run_does_not_make_it_dirty(
     proc = run_relcheck("run", cwd=git_repo)  # without it, it is the user's file
     assert proc.returncode == 3
     assert "untracked: 1 untracked file (reports/)" in proc.stdout, proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("ci", "fix"),
+    [
+        ({}, "git switch main"),
+        ({"CI": "true", "GITLAB_CI": "true"}, 'git checkout -B main "$CI_COMMIT_SHA"'),
+        ({"CI": "true", "GITHUB_ACTIONS": "true"}, 'git checkout -B main "$GITHUB_SHA"'),
+    ],
+)
+def test_a_detached_head_names_the_fix_for_where_relcheck_runs(
+    git_repo: Path, release, ci: dict[str, str], fix: str
+) -> None:
+    release()
+    git(git_repo, "switch", "-q", "--detach", "HEAD")
+    proc, _ = release.run(env=ci)
+    assert "HEAD is detached at" in proc.stdout, proc.stdout
+    assert fix in proc.stdout, proc.stdout
