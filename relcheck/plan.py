@@ -106,26 +106,9 @@ def matrix(
 
 def _joined(groups: list[list[Step]]) -> list[list[Step]]:
     """``groups`` with every two groups linked by a need merged, steps in run order."""
-    where = {s.id: index for index, group in enumerate(groups) for s in group}
-    parent = list(range(len(groups)))
-
-    def root(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for group in groups:
-        for step in group:
-            for need in step.needs:
-                if need in where:
-                    a, b = root(where[step.id]), root(where[need])
-                    parent[max(a, b)] = min(a, b)
-    merged: dict[int, list[Step]] = {}
-    for index, group in enumerate(groups):
-        merged.setdefault(root(index), []).extend(group)
-    order = {s.id: n for n, s in enumerate(s for g in groups for s in g)}
-    return [sorted(g, key=lambda s: order[s.id]) for g in merged.values()]
+    steps = [s for group in groups for s in group]
+    same_group = [(group[0].id, s.id) for group in groups for s in group[1:]]
+    return _linked(steps, [*same_group, *_needs(steps)])
 
 
 def release_command(
@@ -146,7 +129,17 @@ def release_command(
 
 def _components(checks: list[Step]) -> list[list[Step]]:
     """Check steps grouped by `needs` links, in run order."""
-    parent = {s.id: s.id for s in checks}
+    return _linked(checks, _needs(checks))
+
+
+def _needs(steps: list[Step]) -> list[tuple[str, str]]:
+    return [(step.id, need) for step in steps for need in step.needs]
+
+
+def _linked(steps: list[Step], links: list[tuple[str, str]]) -> list[list[Step]]:
+    """``steps`` in sets joined by ``links`` (pairs of ids; ids not among the steps are
+    ignored); sets in the order of their first step, steps in the order given."""
+    parent = {s.id: s.id for s in steps}
 
     def root(x: str) -> str:
         while parent[x] != x:
@@ -154,11 +147,10 @@ def _components(checks: list[Step]) -> list[list[Step]]:
             x = parent[x]
         return x
 
-    for step in checks:
-        for need in step.needs:
-            if need in parent:
-                parent[root(step.id)] = root(need)
-    groups: dict[str, list[Step]] = {}
-    for step in checks:
-        groups.setdefault(root(step.id), []).append(step)
-    return list(groups.values())
+    for a, b in links:
+        if a in parent and b in parent:
+            parent[root(a)] = root(b)
+    sets: dict[str, list[Step]] = {}
+    for step in steps:
+        sets.setdefault(root(step.id), []).append(step)
+    return list(sets.values())
