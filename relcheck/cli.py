@@ -540,13 +540,9 @@ def schema(markdown: bool, builtin_only: bool, output: str | None) -> None:
         text = reference_markdown(runners)
     else:
         text = schema_text(runners)
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    from relcheck.fileio import write_text
+    from relcheck.fileio import write_or_echo
 
-    write_text(output, text)
-    click.echo(f"wrote {output}", err=True)
+    write_or_echo(text, output)
 
 
 @main.command(context_settings=CONTEXT)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from relcheck.errorhandler import boundary
+from relcheck.fileio import write_or_echo
 
 if TYPE_CHECKING:
     from relcheck.evidence.baseline import Baseline
@@ -64,12 +65,9 @@ def resolve(root: str, directory: str, ref: str) -> Baseline:
 def with_comparison(root: str, directory: str, run: RunResult, template: str) -> RunResult:
     """``run`` carrying a comparison with the release before it (computed when the
     record has none: an older record, or a tag's trailers)."""
-    import dataclasses
-
     from relcheck.evidence.baseline import for_tag
-    from relcheck.evidence.compare import compare
     from relcheck.evidence.notes import previous_tag
-    from relcheck.evidence.stage import NO_BASELINE
+    from relcheck.evidence.stage import attach
 
     if run.baseline.get("before") or not run.info.tag:
         return run
@@ -82,19 +80,7 @@ def with_comparison(root: str, directory: str, run: RunResult, template: str) ->
         found = find(root, directory, template, run.info.tag)
     else:
         found = for_tag(root, directory, prev)
-    if found is None:
-        return dataclasses.replace(run, baseline={"note": NO_BASELINE, "notable": []})
-    return dataclasses.replace(run, baseline=compare(found, run).as_dict())
-
-
-def _emit(text: str, output: str | None) -> None:
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    from relcheck.fileio import write_text
-
-    write_text(output, text)
-    click.echo(f"wrote {output}", err=True)
+    return attach(run, found)
 
 
 @click.command(context_settings=CONTEXT)
@@ -129,11 +115,11 @@ def compare(before: str, after: str, fmt: str, record_dir: str | None, output: s
     if fmt == "json":
         import json
 
-        _emit(json.dumps(result.as_dict(), indent=2) + "\n", output)
+        write_or_echo(json.dumps(result.as_dict(), indent=2) + "\n", output)
     elif fmt == "markdown":
-        _emit(tables.markdown(result), output)
+        write_or_echo(tables.markdown(result), output)
     else:
-        _emit(tables.text(result), output)
+        write_or_echo(tables.text(result), output)
 
 
 @click.command(context_settings=CONTEXT)
@@ -158,7 +144,7 @@ def notes(tag: str | None, record_dir: str | None, output: str | None) -> None:
         raise UsageError("no release tag to write notes for", hint="name one: relcheck notes TAG")
     found = resolve(root, directory, tag)
     run = with_comparison(root, directory, found.run, template)
-    _emit(notes_mod.compose(root, run, template, changelog, note=found.note), output)
+    write_or_echo(notes_mod.compose(root, run, template, changelog, note=found.note), output)
 
 
 def write_html_report(

@@ -166,3 +166,14 @@ def write_text(path: str, text: str) -> None:
         write_atomic(path, text.encode("utf-8"), mode=0o644)
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def write_or_echo(text: str, output: str | None) -> None:
+    """``text`` to the file ``output`` (saying so on stderr), or to stdout when None."""
+    import click
+
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    write_text(output, text)
+    click.echo(f"wrote {output}", err=True)
