@@ -17,7 +17,7 @@ import tempfile
 
 from relcheck.errors import UsageError
 
-STATE_NAME = ".relcheck"  # as relcheck.record.STATE_DIR; this module imports no other
+STATE_NAME = ".relcheck"  # relcheck's own folder in a repository (record.STATE_DIR)
 _KINDS = {
     stat.S_IFDIR: "a folder",
     stat.S_IFIFO: "a FIFO (named pipe)",

@@ -14,9 +14,10 @@ from typing import TypeVar
 
 from relcheck import gitrepo
 from relcheck.errors import RepoStateError
+from relcheck.fileio import STATE_NAME
 
 T = TypeVar("T")
-STATE_PREFIX = ".relcheck/"  # relcheck's own records and cache never count as inputs
+STATE_PREFIX = f"{STATE_NAME}/"  # relcheck's own records and cache never count as inputs
 
 
 class Workspace:

@@ -9,11 +9,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from relcheck.errors import UsageError
-from relcheck.fileio import UnsafePath, describe, make_dirs, write_atomic
+from relcheck.fileio import STATE_NAME, UnsafePath, describe, make_dirs, write_atomic
 from relcheck.models import Annotation, Outcome, RunInfo, RunResult, Status, StepResult
 
 FORMAT = 1
-STATE_DIR = ".relcheck"
+STATE_DIR = STATE_NAME  # relcheck's folder in the repository
 MAX_BYTES = 32 * 1024 * 1024  # output tails are bounded: a record of 1000 steps is < 10 MiB
 
 
