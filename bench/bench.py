@@ -256,7 +256,7 @@ def own_peak(repo: Path, env: dict[str, str], checklist: str) -> float:
         "atexit.register(lambda: sys.stderr.write("
         "'PEAK %d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
         f"sys.argv = ['relcheck', 'run', '-q', '--no-cache', '-c', {checklist!r}]\n"
-        "from relcheck.cli import main\nmain()\n"
+        "from relcheck.cli.main import main\nmain()\n"
     )
     proc = subprocess.run(
         [str(BIN / "python"), "-c", code],

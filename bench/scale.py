@@ -43,7 +43,7 @@ _PROBE = (
     "        fh.write(f'{own.ru_utime + own.ru_stime} {kids.ru_utime + kids.ru_stime}')\n"
     "atexit.register(_report)\n"
     "sys.argv = ['relcheck', *sys.argv[1:]]\n"
-    "from relcheck.cli import main\n"
+    "from relcheck.cli.main import main\n"
     "main()\n"
 )
 

@@ -36,7 +36,7 @@ def entry() -> None:
             return
         import click
 
-        from relcheck.cli import main
+        from relcheck.cli.main import main
 
         try:
             code = main.main(standalone_mode=False, prog_name="relcheck")

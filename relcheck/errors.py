@@ -8,7 +8,7 @@
     └── RunnerError               -  a runner cannot run at all; the engine turns it
                                      into a step ERROR, it never reaches the CLI
 
-Only ``relcheck.cli`` turns these into messages and exit codes. This module imports
+Only ``relcheck.cli.main`` turns these into messages and exit codes. This module imports
 nothing from relcheck so that every other module may import it.
 """
 

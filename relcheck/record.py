@@ -9,8 +9,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from relcheck.errors import UsageError
-from relcheck.fileio import STATE_NAME, UnsafePath, describe, make_dirs, write_atomic
 from relcheck.models import Annotation, Outcome, RunInfo, RunResult, Status, StepResult
+from relcheck.system.fileio import STATE_NAME, UnsafePath, describe, make_dirs, write_atomic
 
 FORMAT = 1
 STATE_DIR = STATE_NAME  # relcheck's folder in the repository
@@ -297,7 +297,7 @@ def load_data(path: str) -> dict[str, Any]:
     TOML (a FIFO, a folder or a binary file named ``*.toml`` is refused, not read)."""
     import tomllib
 
-    from relcheck.fileio import read_regular
+    from relcheck.system.fileio import read_regular
 
     try:
         return tomllib.loads(read_regular(path, MAX_BYTES).decode("utf-8"))

@@ -101,7 +101,7 @@ def checklist(git_repo: Path):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def cli_invoke(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """Run a relcheck command in-process in ``cwd``; echo output when a test fails."""
-    from relcheck.cli import main
+    from relcheck.cli.main import main
 
     def invoke(*args: str, cwd: Path, input: str | None = None) -> Result:
         monkeypatch.chdir(cwd)

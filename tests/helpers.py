@@ -136,7 +136,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from relcheck.models import Status, StepResult
-from relcheck.registry import Runner
+from relcheck.runners.registry import Runner
 
 
 @dataclass(frozen=True)

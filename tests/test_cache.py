@@ -99,9 +99,9 @@ def test_a_change_to_the_step_environment_runs_it_again(
 
 
 def test_another_relcheck_version_does_not_reuse_a_pass(lint_repo: Path) -> None:
-    from relcheck.cache import StepCache
-    from relcheck.checklist import load_checklist
-    from relcheck.inputs import Workspace
+    from relcheck.checklist.load import load_checklist
+    from relcheck.engine.cache import StepCache
+    from relcheck.engine.inputs import Workspace
     from relcheck.models import Status, StepResult
 
     step = load_checklist(str(lint_repo / "relcheck.yaml")).step("lint")
@@ -321,7 +321,7 @@ def test_failed_and_no_cache_together_are_refused(lint_repo: Path, cli_invoke) -
     ],
 )
 def test_inputs_globs_select_files_as_documented(pattern: str, path: str, selected: bool) -> None:
-    from relcheck.inputs import glob_regex
+    from relcheck.engine.inputs import glob_regex
 
     assert bool(glob_regex(pattern).fullmatch(path)) is selected
 
@@ -329,9 +329,9 @@ def test_inputs_globs_select_files_as_documented(pattern: str, path: str, select
 def test_concurrent_writers_and_readers_never_see_a_partial_entry(lint_repo: Path) -> None:
     import threading
 
-    from relcheck.cache import StepCache
-    from relcheck.checklist import load_checklist
-    from relcheck.inputs import Workspace
+    from relcheck.checklist.load import load_checklist
+    from relcheck.engine.cache import StepCache
+    from relcheck.engine.inputs import Workspace
     from relcheck.models import Status, StepResult
 
     step = load_checklist(str(lint_repo / "relcheck.yaml")).step("lint")

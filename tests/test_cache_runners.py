@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from relcheck import registry
+from relcheck.runners import registry
 from tests.helpers import latest_record, write
 
 PLUGIN = '''
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from relcheck.models import Status, StepResult
-from relcheck.registry import Runner
+from relcheck.runners.registry import Runner
 
 
 @dataclass(frozen=True)

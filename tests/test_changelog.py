@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from relcheck.changelog import section_line
-from relcheck.refname import version_problem
+from relcheck.git.changelog import section_line
+from relcheck.git.refname import version_problem
 
 
 @pytest.mark.parametrize(

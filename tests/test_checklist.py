@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from relcheck.checklist import find_checklist, load_checklist
+from relcheck.checklist.load import find_checklist, load_checklist
 from relcheck.errors import ChecklistError
 from tests.helpers import write
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from relcheck.cienv import is_ci
 from relcheck.report.stamps import TimestampedStream
+from relcheck.system.cienv import is_ci
 from tests.helpers import run_relcheck
 
 STAMP = re.compile(r"^\d\d:\d\d:\d\dZ ")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from relcheck.checklist import load_checklist
+from relcheck.checklist.load import load_checklist
 from relcheck.errors import ChecklistError
 
 ROOT = Path(__file__).resolve().parent.parent

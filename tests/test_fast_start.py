@@ -24,7 +24,7 @@ try:
     main()
 except SystemExit:
     pass
-names = ("git", "httpx", "rich", "pydantic", "yaml", "importlib.metadata", "relcheck.service")
+names = ("git", "httpx", "rich", "pydantic", "yaml", "importlib.metadata", "relcheck.engine.service")
 sys.stderr.write("LOADED " + json.dumps([n for n in names if n in sys.modules]) + "\\n")
 """
 

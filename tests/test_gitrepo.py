@@ -1,4 +1,4 @@
-"""relcheck.gitrepo against real repositories and a real bare remote."""
+"""relcheck.git.repo against real repositories and a real bare remote."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from relcheck import gitrepo
+from relcheck.git import repo as gitrepo
 from tests.helpers import commit_all, git, write
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from relcheck import gitrepo
+from relcheck.git import repo as gitrepo
 from tests.helpers import git
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from relcheck.gitrepo import tracked
+from relcheck.git.repo import tracked
 from tests.helpers import write
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from relcheck import gitrepo
+from relcheck.git import repo as gitrepo
 from tests.helpers import (
     assert_no_traceback,
     commit_all,

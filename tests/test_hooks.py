@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from relcheck import hooks
+from relcheck.git import hooks
 from tests.helpers import commit_all, git, latest_record, push, records, write
 
 CHECKLIST = """

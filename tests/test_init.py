@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from relcheck.scaffold import Project, render, templates
+from relcheck.checklist.scaffold import Project, render, templates
 from tests.helpers import (
     assert_no_traceback,
     commit_all,
@@ -345,7 +345,7 @@ def test_render_sets_release_values_and_quotes_what_yaml_would_misread() -> None
 def test_every_shipped_template_renders_to_a_valid_checklist_in_any_layout(
     tmp_path: Path,
 ) -> None:
-    from relcheck.checklist import load_checklist
+    from relcheck.checklist.load import load_checklist
 
     layouts = [
         _project(),

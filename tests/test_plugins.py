@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from relcheck.models import Status, StepResult
-from relcheck.registry import Runner
+from relcheck.runners.registry import Runner
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from relcheck import prepush, registry
-from relcheck.checklist import load_checklist
+from relcheck.checklist.load import load_checklist
 from relcheck.errors import UsageError
+from relcheck.git import prepush
+from relcheck.runners import registry
 from tests.helpers import (
     commit_all,
     git,
@@ -235,7 +236,7 @@ def test_the_checklist_of_the_pushed_commit_is_the_one_run(gated: Path, cli_invo
 
 RELEASE_PLUGIN = """
 from relcheck.models import Status, StepResult
-from relcheck.registry import Runner
+from relcheck.runners.registry import Runner
 
 
 class Shipit(Runner):

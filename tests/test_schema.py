@@ -11,13 +11,13 @@ import pytest
 import yaml
 from pydantic import TypeAdapter
 
-from relcheck.reference import REGENERATE, reference_markdown
-from relcheck.schema import StepSpec
-from relcheck.schema_export import checklist_schema, runner_classes, schema_text
+from relcheck.checklist.reference import REGENERATE, reference_markdown
+from relcheck.checklist.schema import StepSpec
+from relcheck.checklist.schema_export import checklist_schema, runner_classes, schema_text
 from tests.helpers import run_relcheck, write
 
 REPO = Path(__file__).resolve().parent.parent
-SCHEMA_FILE = REPO / "docs" / "relcheck.schema.json"
+SCHEMA_FILE = REPO / "docs" / "relcheck.checklist.schema.json"
 REFERENCE_FILE = REPO / "docs" / "reference.md"
 SHIPPED = [REPO / "relcheck.yaml", *sorted((REPO / "checklists").glob("*.yaml"))]
 
@@ -98,7 +98,7 @@ def test_schema_command_includes_an_installed_plugins_parameters(tmp_path: Path)
         from dataclasses import dataclass
         from typing import Any, ClassVar
 
-        from relcheck.registry import Runner
+        from relcheck.runners.registry import Runner
 
 
         @dataclass(frozen=True)

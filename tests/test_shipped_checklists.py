@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from relcheck.checklist import load_checklist
+from relcheck.checklist.load import load_checklist
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = [ROOT / "relcheck.yaml", *sorted((ROOT / "checklists").glob("*.yaml"))]

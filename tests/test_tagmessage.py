@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from relcheck.git.tagmessage import compose, parse
 from relcheck.models import RunInfo, Status, StepResult
-from relcheck.tagmessage import compose, parse
 
 INFO = RunInfo(
     run_id="20261126T101500Z-3fa2",

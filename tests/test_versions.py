@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from relcheck.cienv import ci_branch, full_history_fix
-from relcheck.versions import parse_version, tag_version, version_refusal
+from relcheck.git.versions import parse_version, tag_version, version_refusal
+from relcheck.system.cienv import ci_branch, full_history_fix
 
 
 @pytest.mark.parametrize(

@@ -56,7 +56,7 @@ def _command(cmd: click.Command, path: list[str], parent: click.Context | None) 
 
 
 def cli_markdown() -> str:
-    from relcheck.cli import main
+    from relcheck.cli.main import main
 
     head = [
         "# Command line",

@@ -163,7 +163,7 @@ def _rule_rows(
 
 
 def _plaintext_rows(sides: Mapping[str, Loaded], policy: SecretPolicy, root: str) -> list[Row]:
-    from relcheck import gitrepo
+    from relcheck.git import repo as gitrepo
 
     files = [s.file for s in sides.values() if s.file is not None]
     tracked = gitrepo.tracked(root, files) if files else set()

@@ -68,7 +68,7 @@ def _yaml(text: str) -> Any:
     import yaml
 
     # Plain safe loading (merge keys and anchors work as the application sees them);
-    # relcheck.yamlsource is for the checklist, which rejects merge keys on purpose.
+    # relcheck.checklist.yamlsource is for the checklist, which rejects merge keys on purpose.
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         return yaml.load(text, Loader=loader)

@@ -1,7 +1,7 @@
 """Which configuration values are secrets, how they are shown, and which are references.
 
 A value is secret when any key along its path looks secret by relcheck's one set of
-secret-name rules (:func:`relcheck.redact.looks_secret`: ``*password*``, ``*secret*``,
+secret-name rules (:func:`relcheck.system.redact.looks_secret`: ``*password*``, ``*secret*``,
 ``*token*``, ``*_key``, ...) or matches a glob the checklist adds, so everything under
 ``credentials:`` or ``api_keys:`` counts; so does the password in a URL
 (``postgres://app:PASSWORD@db``), or a token given as its user
@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from relcheck.configdrift.paths import segment_names, show
-from relcheck.redact import URL_USERINFO, looks_secret
+from relcheck.system.redact import URL_USERINFO, looks_secret
 
 # Values that point at a secret kept elsewhere rather than holding it.
 DEFAULT_REFERENCES = (

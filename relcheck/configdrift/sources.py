@@ -104,7 +104,7 @@ def load(
 def read_file(path: str) -> bytes:
     """A config file's bytes: a regular file of at most MAX_FILE_BYTES (a FIFO, a device
     or /dev/zero is refused rather than waited for or read forever). Raises OSError."""
-    from relcheck.fileio import read_regular
+    from relcheck.system.fileio import read_regular
 
     return read_regular(path, MAX_FILE_BYTES)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from relcheck.git.tagmessage import TagSummary
 from relcheck.models import Outcome, RunInfo, RunResult, StepResult
-from relcheck.tagmessage import TagSummary
 
 RECORD = "record"
 TAG = "tag"
@@ -45,8 +45,8 @@ class Baseline:
 
 def previous_release_tag(root: str, template: str, current: str | None) -> str | None:
     """The newest release tag reachable from HEAD other than ``current``."""
-    from relcheck import gitrepo
     from relcheck.errors import RepoStateError
+    from relcheck.git import repo as gitrepo
 
     if "{version}" not in template:
         return None
@@ -59,8 +59,10 @@ def previous_release_tag(root: str, template: str, current: str | None) -> str |
 def for_tag(root: str, record_dir: str, tag: str) -> Baseline | None:
     """The run that made ``tag``: its record when here, else its trailers; None when
     the tag names no relcheck run and no record released it."""
-    from relcheck import gitrepo, record, tagmessage
+    from relcheck import record
     from relcheck.errors import RepoStateError, UsageError
+    from relcheck.git import repo as gitrepo
+    from relcheck.git import tagmessage
 
     summary, when = None, 0.0
     try:

@@ -18,7 +18,7 @@ _ATX_LEVEL = re.compile(r"^ {0,3}(#{1,6})\s")
 def previous_tag(root: str, tag: str, template: str, rev: str | None = None) -> str | None:
     """The release tag before ``tag``: the newest matching one reachable from ``rev``
     (default: the tag itself; the commit being tagged, before the tag exists)."""
-    from relcheck import gitrepo
+    from relcheck.git import repo as gitrepo
 
     pattern = template.replace("{version}", "*") if "{version}" in template else "*"
     out = gitrepo.git(
@@ -36,7 +36,7 @@ def previous_tag(root: str, tag: str, template: str, rev: str | None = None) -> 
 
 def changelog_section(text: str, version: str) -> str | None:
     """The body of ``version``'s section of a changelog (heading excluded)."""
-    from relcheck.changelog import headings, section_line
+    from relcheck.git.changelog import headings, section_line
 
     start = section_line(text, version)
     if start is None:
@@ -56,7 +56,7 @@ def changelog_section(text: str, version: str) -> str | None:
 
 
 def _git_lines(root: str, *args: str) -> list[str]:
-    from relcheck import gitrepo
+    from relcheck.git import repo as gitrepo
 
     return [line for line in gitrepo.git(root, *args, check=False).splitlines() if line]
 
@@ -88,7 +88,7 @@ def compose(
     root: str, run: RunResult, template: str, changelog: str | None, *, note: str | None = None
 ) -> str:
     """The notes of the release ``run`` made (or would make)."""
-    from relcheck import gitrepo
+    from relcheck.git import repo as gitrepo
 
     info = run.info
     tag = info.tag or info.version or info.run_id

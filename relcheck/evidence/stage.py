@@ -123,7 +123,7 @@ def write_notes(
     except (RelcheckError, OSError):
         return None
     path = os.path.join(directory, f"{result.info.run_id}.md")
-    from relcheck.fileio import write_atomic
+    from relcheck.system.fileio import write_atomic
 
     try:
         write_atomic(path, text.encode("utf-8"), mode=0o600)  # as the record: never via a link

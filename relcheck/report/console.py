@@ -7,7 +7,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any, TextIO
 
-from relcheck import terminal
+from relcheck.system import terminal
 
 
 def make_console(
@@ -17,7 +17,7 @@ def make_console(
 
     Markup is off: the text shown (a step's summary, a tag message) is not relcheck's
     own, and ``[link=...]`` in it must print as written. Untrusted text goes through
-    :func:`relcheck.redact.printable` too."""
+    :func:`relcheck.system.redact.printable` too."""
     from rich.console import Console
 
     stream = stream or sys.stdout

@@ -12,8 +12,8 @@ import time
 from typing import TextIO
 
 from relcheck.models import RunResult, Status, Step, StepResult
-from relcheck.redact import printable
 from relcheck.report.github import _FAILED, _log_lines
+from relcheck.system.redact import printable
 
 _ERASE = "\x1b[0K"
 _NOT_NAME = re.compile(r"[^A-Za-z0-9_.-]+")

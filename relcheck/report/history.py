@@ -11,10 +11,10 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from relcheck.durations import format_duration
+from relcheck.checklist.durations import format_duration
 from relcheck.models import RunResult, Status, StepResult
-from relcheck.redact import printable
 from relcheck.report.summary import OUTCOME_STYLE, status_text
+from relcheck.system.redact import printable
 
 _BAR_WIDTH = 12
 

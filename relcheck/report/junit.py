@@ -131,7 +131,7 @@ def write(path: str, run: RunResult, record_path: str | None = None) -> None:
     """Write the JUnit file for ``run`` to ``path`` atomically (parents created)."""
     import io
 
-    from relcheck.fileio import write_atomic
+    from relcheck.system.fileio import write_atomic
 
     tree = ET.ElementTree(document(run, record_path))
     ET.indent(tree)
@@ -146,7 +146,7 @@ def write(path: str, run: RunResult, record_path: str | None = None) -> None:
 def check_not_tracked(root: str, path: str) -> None:
     """Refuse a --junit path git tracks: the report would silently replace a file of the
     project (``--junit pyproject.toml``)."""
-    from relcheck.gitrepo import tracked
+    from relcheck.git.repo import tracked
 
     full = os.path.abspath(path)
     if os.path.exists(full) and tracked(root, [full]):

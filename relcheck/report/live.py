@@ -25,11 +25,11 @@ from rich.live import Live
 from rich.spinner import Spinner
 from rich.text import Text
 
-from relcheck import terminal
-from relcheck.durations import format_duration
+from relcheck.checklist.durations import format_duration
 from relcheck.models import Checklist, RunInfo, RunResult, Step, StepResult
-from relcheck.redact import printable
 from relcheck.report.summary import render_run, run_header, status_text, unicode_ok
+from relcheck.system import terminal
+from relcheck.system.redact import printable
 
 
 @dataclass

@@ -25,8 +25,8 @@ def make_reporter(
     lines, timestamped in CI, with a heartbeat for long steps), plus a JUnit file and
     GitHub Actions output or GitLab CI sections when asked for; one reporter, fanning out
     when there are more."""
-    from relcheck import terminal
-    from relcheck.cienv import on_github, on_gitlab
+    from relcheck.system import terminal
+    from relcheck.system.cienv import on_github, on_gitlab
 
     out = stdout or sys.stdout
     reporters: list[Reporter] = []

@@ -12,10 +12,10 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from relcheck.durations import format_duration
+from relcheck.checklist.durations import format_duration
 from relcheck.models import Outcome, RunInfo, RunResult, Status, StepResult
-from relcheck.redact import printable
 from relcheck.report.text import failure_lines, result_line
+from relcheck.system.redact import printable
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 import click
 
 from relcheck.models import StepResult
-from relcheck.redact import printable
 from relcheck.report.text import step_line
+from relcheck.system.redact import printable
 
 if TYPE_CHECKING:
-    from relcheck.verify import TagRecord, Verdict
+    from relcheck.git.verify import TagRecord, Verdict
 
 
 def show_tag(record: TagRecord, fmt: str) -> None:

@@ -6,10 +6,10 @@ import sys
 import threading
 from typing import TextIO
 
-from relcheck.durations import format_duration
+from relcheck.checklist.durations import format_duration
 from relcheck.models import Checklist, Outcome, RunInfo, RunResult, Status, Step, StepResult
-from relcheck.redact import printable
 from relcheck.report.heartbeat import Heartbeat
+from relcheck.system.redact import printable
 
 LABELS = {
     Status.PASSED: "PASS",

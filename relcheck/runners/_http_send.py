@@ -15,9 +15,9 @@ from relcheck.runners._http_expect import status_ok
 if TYPE_CHECKING:
     import httpx
 
-    from relcheck.registry import StepContext
     from relcheck.runners._http_params import HttpParams
     from relcheck.runners.http import Prepared
+    from relcheck.runners.registry import StepContext
 
 MAX_BODY = 10 * 1024 * 1024  # enough for any health or API answer; more is not read
 MAX_REDIRECTS = 10

@@ -12,12 +12,12 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from relcheck import gitrepo
-from relcheck.cienv import detached_head_fix
+from relcheck.git import repo as gitrepo
 from relcheck.models import Checklist, RunInfo
+from relcheck.system.cienv import detached_head_fix
 
 if TYPE_CHECKING:
-    from relcheck.process import OutputSink
+    from relcheck.system.process import OutputSink
 
 # relcheck writes its records here before the checks run; they are never a reason to stop.
 OWN_STATE = (".relcheck",)
@@ -122,8 +122,8 @@ def committed_version(root: str, commit: str) -> tuple[bool, str | None]:
     raw = gitrepo.show_file(root, commit, "pyproject.toml")
     if raw is None:
         return False, None
-    from relcheck import pyproject
     from relcheck.errors import UsageError
+    from relcheck.system import pyproject
 
     try:
         version = pyproject.value(pyproject.parse(raw, "pyproject.toml"), "project", "version")
@@ -178,7 +178,7 @@ def tag_refusal(
         return f"not tagging: {dirty[0].line()}"
     # Asked last, as it may ask the remote: a release version, not released already under
     # any spelling of its tag, and (unless the `git` step switches `version` off) newer.
-    from relcheck.releases import release_refusal
+    from relcheck.git.releases import release_refusal
 
     refused = release_refusal(root, checklist, info, order="version" not in off)
     return f"not tagging: {refused}" if refused else None
@@ -186,7 +186,7 @@ def tag_refusal(
 
 def _ci_branch(root: str, checklist: Checklist, commit: str) -> str | None:
     """The branch of a detached HEAD in CI, as ``context.ci_branch_at_head`` verifies it."""
-    from relcheck.context import ci_branch_at_head
+    from relcheck.engine.context import ci_branch_at_head
 
     return ci_branch_at_head(root, checklist.release.remote, commit).name
 
@@ -196,7 +196,7 @@ def not_made_by_relcheck(root: str, ref: gitrepo.TagRef) -> str | None:
 
     Only such a tag proves a release: a hand-made tag (lightweight, or annotated without
     the ``Relcheck-*`` trailers) says nothing about which checks passed."""
-    from relcheck import tagmessage
+    from relcheck.git import tagmessage
 
     if not ref.annotated:
         return "a lightweight tag"
@@ -208,7 +208,7 @@ def not_made_by_relcheck(root: str, ref: gitrepo.TagRef) -> str | None:
         return "an annotated tag without relcheck's Relcheck-* trailers"
     if summary.commit != ref.commit or (summary.tag and summary.tag != ref.name):
         return f"a tag relcheck made for {summary.tag or 'another tag'} at {summary.commit[:9]}"
-    from relcheck.verify import check
+    from relcheck.git.verify import check
 
     # The rest of what `relcheck verify` asks: every required step passed, with the
     # checklist committed there: a tag is a release only if its run passed.

@@ -15,9 +15,9 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from relcheck import projectenv
 from relcheck.errors import RunnerError
-from relcheck.process import CommandResult
+from relcheck.system import projectenv
+from relcheck.system.process import CommandResult
 
 BUNDLED = "relcheck's bundled extra"
 # `ruff format --check --output-format json` is newer than `ruff check`'s JSON; an older

@@ -14,7 +14,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from relcheck.errors import RepoStateError, RunnerError
 from relcheck.models import Annotation, Status, StepResult
-from relcheck.registry import Runner, StepContext
+from relcheck.runners.registry import Runner, StepContext
 
 Format = Literal["yaml", "json", "toml", "env", "ini"]
 

@@ -7,15 +7,16 @@ import os
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from relcheck import gitrepo, releases
-from relcheck.durations import Duration
+from relcheck.checklist.durations import Duration
 from relcheck.errors import RepoStateError, RunnerError
+from relcheck.git import releases
+from relcheck.git import repo as gitrepo
+from relcheck.git.refname import tag_name_problem, version_problem
+from relcheck.git.versions import Fact, version_refusal
 from relcheck.models import Status, StepResult
-from relcheck.refname import tag_name_problem, version_problem
-from relcheck.registry import Runner, StepContext
 from relcheck.runners import _release_state as state
 from relcheck.runners._release_state import Finding
-from relcheck.versions import Fact, version_refusal
+from relcheck.runners.registry import Runner, StepContext
 
 _NETWORK_TIMEOUT = Duration(10)
 
@@ -252,7 +253,7 @@ def _finding(check: str, fact: Fact) -> Finding:
 def _branch(root: str, ctx: StepContext) -> Finding:
     """On the release branch; a detached HEAD in CI is on the branch the CI names when it
     is that branch's tip (``context.ci_branch_at_head``), and only then."""
-    from relcheck.context import ci_branch_at_head
+    from relcheck.engine.context import ci_branch_at_head
 
     wanted, on, commit = ctx.checklist.release.branch, ctx.info.branch, ctx.info.commit
     if gitrepo.head(root).branch is not None or commit is None:
@@ -285,7 +286,7 @@ def _history(root: str, ctx: StepContext, params: GitParams) -> releases.History
 
 
 def _version(root: str, ctx: StepContext, history: releases.History | None) -> Finding:
-    from relcheck.context import project_version
+    from relcheck.engine.context import project_version
 
     version, source = ctx.info.version, ctx.checklist.release.version_from
     if version is None:
@@ -328,7 +329,7 @@ def _version(root: str, ctx: StepContext, history: releases.History | None) -> F
 
 
 def _changelog(root: str, ctx: StepContext) -> Finding:
-    from relcheck.changelog import section_line
+    from relcheck.git.changelog import section_line
 
     path = ctx.checklist.release.changelog or ""
     version = ctx.info.version

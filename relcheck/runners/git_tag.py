@@ -6,13 +6,13 @@ import threading
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from relcheck import gitrepo
-from relcheck.durations import Duration
+from relcheck.checklist.durations import Duration
 from relcheck.errors import RepoStateError, RunnerError
+from relcheck.git import repo as gitrepo
+from relcheck.git.refname import tag_name_problem, version_problem
 from relcheck.models import Checklist, Outcome, RunInfo, RunResult, Status, StepResult
-from relcheck.refname import tag_name_problem, version_problem
-from relcheck.registry import Runner, StepContext
 from relcheck.runners import _release_state as state
+from relcheck.runners.registry import Runner, StepContext
 
 _PUSH_TIMEOUT = Duration(60)
 # How long, at most, the remote is asked after a push error whether it has the tag.
@@ -91,7 +91,7 @@ def _would_fail(params: GitTagParams, checklist: Checklist, info: RunInfo) -> st
 
 
 def _release(params: GitTagParams, ctx: StepContext) -> StepResult:
-    from relcheck import tagmessage
+    from relcheck.git import tagmessage
 
     info, release, root = ctx.info, ctx.checklist.release, ctx.workdir
     tag, commit = info.tag, info.commit

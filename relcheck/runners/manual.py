@@ -6,9 +6,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from relcheck import gitrepo, terminal
+from relcheck.git import repo as gitrepo
 from relcheck.models import Status, StepResult
-from relcheck.registry import Runner, StepContext
+from relcheck.runners.registry import Runner, StepContext
+from relcheck.system import terminal
 
 
 @dataclass(frozen=True)

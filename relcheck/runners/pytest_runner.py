@@ -13,13 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from relcheck import projectenv
 from relcheck.errors import RunnerError
 from relcheck.models import Annotation, Status, StepResult
-from relcheck.process import CommandResult, clean_text
-from relcheck.registry import Runner, StepContext
 from relcheck.runners._junit import Report, ReportError, read_report
 from relcheck.runners._support import interrupted_or_timed_out
+from relcheck.runners.registry import Runner, StepContext
+from relcheck.system import projectenv
+from relcheck.system.process import CommandResult, clean_text
 
 MAX_DETAILS = 20
 _NO_TESTS = 5  # pytest's exit code when it collected nothing
@@ -91,7 +91,7 @@ class PytestRunner(Runner):
 
 
 def _interpreter(params: PytestParams, ctx: StepContext) -> tuple[str, str]:
-    """The project's interpreter (relcheck.projectenv) and how it was chosen."""
+    """The project's interpreter (relcheck.system.projectenv) and how it was chosen."""
     found = projectenv.find(ctx.workdir, ctx.env, params.python)
     if found is not None:
         return found.python, found.source

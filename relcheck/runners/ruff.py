@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from relcheck.models import Annotation, Status, StepResult
-from relcheck.process import CommandResult, clean_text
-from relcheck.registry import Runner, StepContext
 from relcheck.runners import _ruff_tool
 from relcheck.runners._support import interrupted_or_timed_out
+from relcheck.runners.registry import Runner, StepContext
+from relcheck.system.process import CommandResult, clean_text
 
 MAX_DETAILS = 20  # failure lines shown and recorded; the log has every finding
 _TAIL_LINES = 40

@@ -79,7 +79,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from relcheck.models import Status, StepResult
-from relcheck.registry import Runner
+from relcheck.runners.registry import Runner
 
 
 @dataclass(frozen=True)

@@ -360,10 +360,10 @@ def _plan_cached(text: str) -> dict[str, str]:
 _NAME_OF_ENTRY = """
 import os, sys
 from relcheck import __version__
-from relcheck.cache import StepCache
-from relcheck.checklist import load_checklist
-from relcheck.inputs import Workspace
-from relcheck.runflow import tool_env
+from relcheck.engine.cache import StepCache
+from relcheck.checklist.load import load_checklist
+from relcheck.engine.inputs import Workspace
+from relcheck.engine.session import tool_env
 
 root = os.getcwd()
 step = load_checklist(os.path.join(root, "relcheck.yaml")).step("unit")

@@ -91,7 +91,7 @@ _CONTENDER = textwrap.dedent(
     """
     import os, sys, time
     from relcheck.errors import RepoStateError
-    from relcheck.lock import run_lock
+    from relcheck.system.lock import run_lock
 
     state, inside, start = sys.argv[1], sys.argv[2], float(sys.argv[3])
     while time.time() < start:

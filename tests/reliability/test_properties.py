@@ -14,10 +14,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from relcheck.checklist import load_checklist
+from relcheck.checklist.load import load_checklist
 from relcheck.errors import ChecklistError, UsageError
+from relcheck.git.refname import tag_name_problem
 from relcheck.models import Checklist
-from relcheck.refname import tag_name_problem
 from tests.reliability.support import FIGURES
 
 PROPERTY = settings(

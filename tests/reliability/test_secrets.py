@@ -133,7 +133,7 @@ def test_a_secret_in_a_checklist_error_is_masked(
 def test_a_secret_in_an_internal_error_is_masked_in_message_and_crash_log(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from relcheck.errorhandler import boundary
+    from relcheck.cli.errorhandler import boundary
 
     token = ENV_CANARIES["RELTEST_TOKEN"]
     monkeypatch.setenv("RELTEST_TOKEN", token)

@@ -197,7 +197,7 @@ def test_closing_the_terminal_stops_the_run_and_its_steps(
 
 LAST_RESORT = """
 import os, signal, sys, time
-from relcheck.interrupts import Cancellation, handle_signals
+from relcheck.system.interrupts import Cancellation, handle_signals
 
 cancellation = Cancellation()
 cancellation.last_words = lambda: open(sys.argv[1], "w").write("final record")

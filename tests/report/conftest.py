@@ -45,7 +45,7 @@ FINDINGS_PLUGIN = '''
 import os
 
 from relcheck.models import Annotation, Status, StepResult
-from relcheck.registry import Runner
+from relcheck.runners.registry import Runner
 
 
 class Findings(Runner):
@@ -69,7 +69,7 @@ class Findings(Runner):
 @pytest.fixture
 def findings_runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A real plugin distribution with a `findings` runner, on sys.path for this test."""
-    from relcheck import registry
+    from relcheck.runners import registry
     from tests.helpers import make_plugin
 
     folder = make_plugin(

@@ -460,9 +460,9 @@ def test_a_push_checked_by_the_hook_is_not_held_to_release_preconditions(
 ) -> None:
     import io
 
-    from relcheck.interrupts import Cancellation
+    from relcheck.engine.session import RunRequest, execute
     from relcheck.report.text import TextReporter
-    from relcheck.runflow import RunRequest, execute
+    from relcheck.system.interrupts import Cancellation
 
     sentinel = release()
     git(git_repo, "tag", "-a", "-m", "last release", "v1.2.0", "HEAD~1")  # main moved on

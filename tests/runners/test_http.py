@@ -367,7 +367,7 @@ def test_values_of_secret_variables_are_masked_after_expansion(
         old.unlink()
     from click.testing import CliRunner
 
-    from relcheck.cli import main
+    from relcheck.cli.main import main
 
     monkeypatch.chdir(git_repo)
     result = CliRunner().invoke(main, ["run", "--dry-run"])

@@ -1,0 +1,163 @@
+"""Work out what a run is about: repository, commit, branch, version, tag, run id."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from relcheck import __version__
+from relcheck.errors import UsageError
+from relcheck.git import repo as gitrepo
+from relcheck.models import Checklist, RunInfo
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id: ``20261126T101500Z-3fa2``."""
+    now = time.time()
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
+    # The suffix starts with the milliseconds (3 hex digits), so ids of runs made in the
+    # same second still sort in order: `--failed` and `latest` rely on that order.
+    millis = int(now % 1 * 1000)
+    return f"{stamp}-{millis:03x}{os.urandom(1).hex()[0]}"
+
+
+def project_version(root: str) -> str | None:
+    """``[project] version`` from pyproject.toml, if there is one."""
+    from relcheck.system import pyproject
+
+    version = pyproject.value(pyproject.read(root), "project", "version")
+    return str(version) if version is not None else None
+
+
+def resolve_version(
+    checklist: Checklist, root: str, cli_version: str | None, *, releasing: bool = False
+) -> str | None:
+    """The release version, from the command line, pyproject.toml or git describe.
+
+    ``releasing`` is true for runs that may reach the release steps: there a version
+    that only ``--version`` can give must be given, before any step runs."""
+    if cli_version:
+        from relcheck.git.refname import tag_name_problem, version_problem
+
+        tag = render_tag(checklist.release.tag, cli_version) or ""
+        problem = version_problem(cli_version) or tag_name_problem(tag)
+        if problem:
+            raise UsageError(f"--version {cli_version!r}: {problem}")
+        return cli_version
+    source = checklist.release.version_from
+    if source == "pyproject":
+        return project_version(root)
+    if releasing and source == "cli":
+        raise UsageError(
+            "version_from: cli needs --version VERSION", hint="relcheck run --version 1.3.0"
+        )
+    if source == "git-describe":
+        # A new release has no tag yet, so git describe cannot name it: it names the
+        # previous release (for the new-commits check), and --version the new one.
+        if releasing:
+            previous = gitrepo.describe_version(root, checklist.release.tag, exact=False)
+            raise UsageError(
+                "version_from: git-describe needs --version VERSION",
+                hint=f"the previous release is {previous[0]}"
+                if previous
+                else "there is no earlier release tag",
+            )
+        at_head = gitrepo.describe_version(root, checklist.release.tag, exact=True)
+        return at_head[1] if at_head else None
+    return None
+
+
+def render_tag(template: str, version: str | None) -> str | None:
+    """The tag name for ``version`` (None when there is no version)."""
+    if version is None:
+        return None if "{version}" in template else template
+    return template.replace("{version}", version)
+
+
+@dataclass(frozen=True)
+class CiBranch:
+    """The branch a CI job names for a detached HEAD, if HEAD is that branch's tip."""
+
+    name: str | None  # None: not taken (or no CI variable names a branch)
+    note: str  # how it was verified, or why it was not taken; "" when no CI names one
+
+
+def ci_branch_at_head(
+    root: str, remote: str, commit: str, environ: Mapping[str, str] = os.environ
+) -> CiBranch:
+    """The branch CI variables name (GITHUB_REF_NAME, CI_COMMIT_BRANCH, ...), taken for a
+    detached HEAD only when ``commit`` is that branch's tip: here (``refs/heads/<b>``,
+    ``refs/remotes/<remote>/<b>``) or, failing that, on ``remote`` (``git ls-remote``).
+    A job for another commit (a pull request's merge commit, an older commit) is on no
+    branch."""
+    from relcheck.git.refname import tag_name_problem
+    from relcheck.git.releases import reason
+    from relcheck.system.cienv import ci_branch
+
+    named = ci_branch(environ)
+    if named is None:
+        return CiBranch(None, "")
+    branch, variable = named
+    if tag_name_problem(branch):  # branch names follow the same ref-name rules
+        return CiBranch(None, f"{variable}={branch!r} is not a branch name")
+    known = gitrepo.remotes(root)
+    order = [remote, *(r for r in known if r != remote)] if remote in known else known
+    for ref in [f"refs/heads/{branch}", *(f"refs/remotes/{r}/{branch}" for r in order)]:
+        if gitrepo.ref_commit(root, ref) == commit:
+            shown = ref.removeprefix("refs/remotes/").removeprefix("refs/heads/")
+            return CiBranch(branch, f"HEAD is the tip of {shown}, the branch {variable} names")
+    if remote not in known:
+        return CiBranch(None, f"{variable} names {branch!r}, but HEAD is not its tip here")
+    heads, answer = gitrepo.remote_refs(
+        root, remote, "heads", timeout=10.0, pattern=f"refs/heads/{branch}"
+    )
+    if heads is None:
+        return CiBranch(
+            None,
+            f"{variable} names {branch!r}, but {remote!r} could not be asked whether HEAD is "
+            f"its tip ({reason(answer.error)})",
+        )
+    tip = heads.get(branch)
+    if tip == commit:
+        return CiBranch(branch, f"HEAD is the tip of {branch} on {remote}, as {variable} says")
+    where = f"{remote}/{branch} is at {tip[:9]}" if tip else f"{remote} has no branch {branch!r}"
+    return CiBranch(None, f"{variable} names {branch!r}, but HEAD is not its tip ({where})")
+
+
+def build_run_info(
+    checklist: Checklist,
+    root: str,
+    *,
+    cli_version: str | None = None,
+    dry_run: bool = False,
+    only: tuple[str, ...] = (),
+    skipped: dict[str, str] | None = None,
+    mode: str = "run",
+    commit: str | None = None,
+) -> RunInfo:
+    """The RunInfo for a run of ``checklist`` in ``root``."""
+    head = gitrepo.head(root)
+    branch = head.branch
+    if branch is None and head.commit and commit in (None, head.commit) and mode != "hook":
+        branch = ci_branch_at_head(root, checklist.release.remote, head.commit).name
+    releasing = mode in ("run", "release") and not only
+    version = resolve_version(checklist, root, cli_version, releasing=releasing)
+    return RunInfo(
+        run_id=new_run_id(),
+        root=root,
+        checklist_path=os.path.relpath(checklist.path, root)
+        if os.path.isabs(checklist.path)
+        else checklist.path,
+        checklist_sha256=checklist.sha256,
+        commit=commit or head.commit,
+        branch=branch,
+        version=version,
+        tag=render_tag(checklist.release.tag, version),
+        relcheck_version=__version__,
+        dry_run=dry_run,
+        only=only,
+        skipped=skipped or {},
+        mode=mode,
+    )

@@ -1,0 +1,286 @@
+"""Hook mode: ``relcheck run --hook pre-push``, as the installed hook calls it.
+
+It checks what is pushed: for each pushed commit that lands on a branch (or tag) chosen
+by the checklist's ``hook:`` section, the checks (never release steps) run on exactly that
+commit, in a temporary worktree when the working tree is not that commit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from typing import TextIO
+
+import click
+
+from relcheck.engine import session as runflow
+from relcheck.errors import UsageError
+from relcheck.git import checkout, prepush
+from relcheck.models import Checklist, Outcome, RunResult, Status
+from relcheck.report import Reporter
+from relcheck.system.cienv import flag
+from relcheck.system.interrupts import Cancellation, handle_signals
+
+
+def _note(text: str) -> None:
+    click.echo(f"relcheck: {text}", err=True)
+
+
+def pushed_refs(
+    hook: str, root: str, stdin: TextIO, environ: Mapping[str, str]
+) -> list[prepush.PushedRef]:
+    """What is pushed: pre-commit's variables, else git's lines on stdin; HEAD's branch
+    when there is no push input (another hook, or a run by hand at a terminal)."""
+    if hook == "pre-push":
+        from_env = prepush.from_pre_commit(environ)
+        if from_env is not None:
+            return from_env
+        if not stdin.isatty():
+            return prepush.parse_lines(stdin.read())
+        _note("no pre-push input on stdin: checking HEAD as if it were pushed")
+    from relcheck.git import repo as gitrepo
+
+    head = gitrepo.head(root)
+    if head.commit is None:
+        return []
+    ref = f"refs/heads/{head.branch}" if head.branch else "HEAD"
+    return [prepush.PushedRef(ref, head.commit, ref, prepush.ZERO_SHA)]
+
+
+def _checklist_path_in_commit(request: runflow.RunRequest, sha: str) -> str | None:
+    """Where the checklist is, relative to the top of the tree, in commit ``sha``."""
+    from relcheck.checklist.load import DEFAULT_NAME
+    from relcheck.git import repo as gitrepo
+
+    if request.checklist:
+        inside = os.path.relpath(os.path.abspath(request.checklist), request.root)
+        return None if inside.startswith("..") else inside
+    pyproject = gitrepo.show_file(request.root, sha, "pyproject.toml")
+    if pyproject:
+        from relcheck.system import pyproject as project_file
+
+        try:
+            data = project_file.parse(pyproject, "pyproject.toml")
+            path = project_file.value(data, "tool", "relcheck", "checklist")
+        except UsageError:
+            return DEFAULT_NAME
+        if isinstance(path, str):
+            return os.path.normpath(path)
+    return DEFAULT_NAME
+
+
+def committed_checklist(request: runflow.RunRequest, sha: str) -> Checklist | None:
+    """The checklist as committed in ``sha``, read without checking the commit out; None
+    when it cannot be read or is not valid (the run itself then reports why)."""
+    from relcheck import record
+    from relcheck.checklist import cache as checklist_cache
+    from relcheck.errors import RelcheckError
+    from relcheck.git import repo as gitrepo
+
+    relpath = _checklist_path_in_commit(request, sha)
+    content = gitrepo.show_file(request.root, sha, relpath) if relpath else None
+    if content is None or relpath is None:
+        return None
+    state_dir = os.path.join(request.root, record.STATE_DIR)
+    try:
+        return checklist_cache.load_committed(content, relpath, request.root, state_dir)
+    except RelcheckError:
+        return None
+
+
+def _hook_steps(checklist: Checklist, tree: str) -> tuple[str, ...]:
+    known = {s.id for s in checklist.steps}
+    unknown = [s for s in checklist.hook.steps if s not in known]
+    if unknown:
+        where = os.path.relpath(checklist.path, tree)  # as in the repository
+        raise UsageError(
+            f"{where}: hook.steps names unknown step(s): {', '.join(unknown)}",
+            hint=f"steps are: {', '.join(sorted(known))}",
+        )
+    return checklist.hook.steps
+
+
+def run_hook(
+    hook: str,
+    request: runflow.RunRequest,
+    make_reporter: Callable[[], Reporter],
+    stdin: TextIO,
+    environ: Mapping[str, str],
+) -> int:
+    """Run the hook's checks; return the exit code (non-zero refuses the push)."""
+    if flag(environ, "RELCHECK_SKIP"):
+        _note(f"RELCHECK_SKIP is set: the {hook} checks are skipped")
+        return 0
+    refs = pushed_refs(hook, request.root, stdin, environ)
+    if not refs:
+        _note("nothing to check: the push sends no commits")
+        return 0
+    if all(ref.deletes for ref in refs):
+        _note("nothing to check: the push only deletes refs")
+        return 0
+    if hook == "pre-push":
+        # Before anything else, and for every pusher: a release tag must be one relcheck
+        # made for a passing run, or it says what was never checked.
+        refused, refs = guard_release_tags(request, refs)
+        if refused:
+            return refused
+        if not refs:
+            return 0
+    if environ.get("RELCHECK_RUN_ID"):
+        # A step of a relcheck run (the release step pushing its tag) is pushing: that
+        # run has checked this commit already, and holds the lock a second run would need.
+        _note(f"pushed by a step of relcheck run {environ['RELCHECK_RUN_ID']}: nothing to check")
+        return 0
+    targets: list[prepush.Target] = []
+    unselected: list[str] = []
+    by_sha: dict[str, list[prepush.PushedRef]] = {}
+    for ref in refs:
+        if not ref.deletes:
+            by_sha.setdefault(ref.local_sha, []).append(ref)
+    for sha, pushed in by_sha.items():
+        # The pushed commit's own checklist says which refs its hook checks.
+        chosen = committed_checklist(request, sha) or runflow.load(request)
+        found = prepush.targets(chosen, pushed)
+        targets.extend(found)
+        if not found:
+            patterns = chosen.hook.branches or prepush.default_patterns(chosen)
+            unselected.append(
+                f"{', '.join(r.remote_ref for r in pushed)} not selected by hook.branches "
+                f"({', '.join(patterns)})"
+            )
+    if not targets:
+        _note(f"nothing to check: {'; '.join(unselected)}")
+        return 0
+    confirm = [s.strip() for s in environ.get("RELCHECK_CONFIRM", "").split(",") if s.strip()]
+    if confirm:
+        from relcheck.git.repo import user_identity
+
+        who = user_identity(request.root)
+        request = dataclasses.replace(
+            request, confirmations={**request.confirmations, **dict.fromkeys(confirm, who)}
+        )
+    code = 0
+    for target in targets:
+        code = max(code, _check(hook, target, request, make_reporter))
+        if code >= 130:
+            break
+    return code
+
+
+def guard_release_tags(
+    request: runflow.RunRequest, refs: list[prepush.PushedRef]
+) -> tuple[int, list[prepush.PushedRef]]:
+    """Verify each pushed release tag as `relcheck verify` does; return 1 when one is
+    not a tag relcheck made for a passing run of its commit (the push is refused), and
+    the refs left to check. A release tag that verifies needs no checks run again."""
+    from relcheck.git import repo as gitrepo
+    from relcheck.git import verify
+    from relcheck.git.versions import tag_version
+
+    root, code, left = request.root, 0, []
+    for ref in refs:
+        obj = commit = ""
+        if not ref.deletes and ref.remote_ref.startswith("refs/tags/"):
+            obj = gitrepo.git(root, "rev-parse", "--verify", "-q", ref.local_sha, check=False)
+            commit = gitrepo.git(
+                root, "rev-parse", "--verify", "-q", f"{obj}^{{commit}}", check=False
+            )
+        if not commit:  # not a tag, or not one of a commit
+            left.append(ref)
+            continue
+        checklist = committed_checklist(request, commit) or runflow.load(request)
+        makes_tags = any(step.uses == "git-tag" for step in checklist.steps)
+        if not makes_tags or tag_version(ref.name, checklist.release.tag) is None:
+            left.append(ref)  # not a release tag of this project: the hook's usual checks
+            continue
+        rules = verify.ReleaseRules(checklist.release.tag, checklist.release.version_from)
+        verdict = verify.check(root, ref.name, obj, rules)
+        if verdict.ok:
+            run = verdict.record.summary.run_id if verdict.record else "-"
+            _note(
+                f"{ref.name}: a release tag relcheck made for a passing run of {commit[:9]} "
+                f"(run {run}): verified, pushed without running the checks again"
+            )
+            continue
+        code = 1
+        local = ref.local_ref.removeprefix("refs/tags/")
+        _note(
+            f"pre-push refused: {ref.name} is a release tag (it names version "
+            f"{tag_version(ref.name, checklist.release.tag)}), but not one relcheck made "
+            f"for a passing run of {commit[:9]}:"
+        )
+        for problem in verdict.problems:
+            _note(f"  {problem}")
+        _note(
+            f"fix: delete it with `git tag -d {local}`, and let `relcheck run` make the release "
+            "tag: it tags only a commit on which every required step passed. "
+            "`git push --no-verify` skips this check once"
+        )
+    return code, left
+
+
+def _check(
+    hook: str,
+    target: prepush.Target,
+    request: runflow.RunRequest,
+    make_reporter: Callable[[], Reporter],
+) -> int:
+    root = request.root
+    sha = checkout.resolve_commit(root, target.sha)
+    with handle_signals(Cancellation()) as cancellation:
+        if hook != "pre-push":
+            # Before a commit or merge, what will be committed is the working tree itself.
+            place: contextlib.AbstractContextManager[str] = contextlib.nullcontext(root)
+        else:
+            needed = checkout.needs_worktree(root, sha)
+            place = checkout.checkout(root, sha, needed)
+            if needed:
+                _note(
+                    f"checking {sha[:12]} ({', '.join(target.refs)}) in a clean temporary "
+                    "worktree: the working tree is not exactly that commit"
+                )
+        with place as tree:
+            reporter = make_reporter()
+            loaded = runflow.load(dataclasses.replace(request, workdir=tree))
+            run_request = dataclasses.replace(
+                request,
+                mode="hook",
+                workdir=None if tree == root else tree,
+                commit=sha,
+                branch=target.branch,
+                only=_hook_steps(loaded, tree),
+                dry_run=False,
+                interactive=False,
+            )
+            result, record_path = runflow.execute(run_request, reporter, cancellation)
+    reporter.finish(result, record_path)
+    code = runflow.exit_code(result, cancellation)
+    if result.outcome is not Outcome.PASSED:
+        verb = "refused" if hook == "pre-push" else "stopped"
+        _note(
+            f"{hook} {verb}: {result.message or result.outcome}. "
+            f"Full record: relcheck show {result.info.run_id}"
+        )
+        if hook == "pre-push":
+            _note(f"fix: {push_fix(result)}")
+    return code
+
+
+def push_fix(result: RunResult) -> str:
+    """One command that lets this push through when only confirmations are missing;
+    else what to fix, then the same push again."""
+    failed = [
+        r
+        for r in result.steps
+        if not r.optional and r.status not in (Status.PASSED, Status.CACHED, Status.SKIPPED)
+    ]
+    confirm = [r.metrics.get("confirm_env") for r in failed]
+    if failed and all(confirm):
+        return f"`RELCHECK_CONFIRM={','.join(str(c) for c in confirm)} git push`"
+    shown = ", ".join(repr(r.step_id) for r in failed) or "the steps above"
+    return (
+        f"make {shown} pass, commit, and `git push` again "
+        "(`git push --no-verify` skips the checks once)"
+    )

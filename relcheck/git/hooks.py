@@ -1,0 +1,181 @@
+"""Install, remove and describe the git hook that runs ``relcheck run --hook NAME``.
+
+The hook goes where git looks for hooks (``git rev-parse --git-path hooks``: this covers
+``core.hooksPath`` and linked worktrees). A hook relcheck did not write is never
+overwritten: it is refused, or with ``force`` kept beside ours as ``NAME.relcheck-backup``
+and run first, and put back by ``uninstall``.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from dataclasses import dataclass
+
+from relcheck import __version__
+from relcheck.errors import RepoStateError
+from relcheck.git import repo as gitrepo
+
+MARKER = "# relcheck-managed-hook"
+BACKUP_SUFFIX = ".relcheck-backup"
+# Hooks that can stop what git is doing; pre-push is the one meant for a checklist.
+HOOK_NAMES = ("pre-push", "pre-commit", "pre-merge-commit")
+
+_TEMPLATE = """\
+#!/bin/sh
+{marker}: {name}
+# Written by `relcheck hook install` (relcheck {version}); `relcheck hook uninstall`
+# removes it and puts back the hook it replaced, if any.
+# Skip it once: `git push --no-verify`, or RELCHECK_SKIP=1.
+RELCHECK_PYTHON={python}
+FIND_RELCHECK="import importlib.util as u, sys; sys.exit(u.find_spec('relcheck') is None)"
+
+hook_dir=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd)
+backup="$hook_dir/{name}{suffix}"
+# git gives a pre-push hook its refs on stdin; keep them for the previous hook and relcheck.
+input=$(mktemp "${{TMPDIR:-/tmp}}/relcheck-{name}.XXXXXX") || exit 1
+trap 'rm -f "$input"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+cat > "$input"
+
+if [ -x "$backup" ]; then
+    "$backup" "$@" < "$input" || {{
+        status=$?
+        echo "relcheck: the previous {name} hook ($backup) failed with exit code $status" >&2
+        exit "$status"
+    }}
+fi
+
+# find_spec, not import: it answers in a third of the time.
+if "$RELCHECK_PYTHON" -c "$FIND_RELCHECK" > /dev/null 2>&1; then
+    "$RELCHECK_PYTHON" -m relcheck run --hook {name} < "$input"
+elif command -v relcheck > /dev/null 2>&1; then
+    echo "relcheck: $RELCHECK_PYTHON cannot run relcheck any more; using relcheck on PATH" >&2
+    relcheck run --hook {name} < "$input"
+else
+    echo "relcheck: the {name} hook cannot find relcheck: $RELCHECK_PYTHON cannot import it" >&2
+    echo "relcheck: and there is no relcheck on PATH." >&2
+    echo "relcheck: reinstall relcheck and run 'relcheck hook install' again," >&2
+    echo "relcheck: or 'relcheck hook uninstall'; 'git push --no-verify' skips the hook once." >&2
+    exit 1
+fi
+"""
+
+
+@dataclass(frozen=True)
+class HookState:
+    """What is at a hook's path."""
+
+    name: str
+    path: str
+    exists: bool
+    ours: bool  # written by relcheck
+    python: str | None  # the interpreter our hook calls
+    backup: str | None  # path of the chained previous hook, when there is one
+
+
+def hooks_dir(root: str) -> str:
+    """The folder git runs hooks from, for the repository at ``root``."""
+    out = gitrepo.git(root, "rev-parse", "--git-path", "hooks", check=False)
+    if not out:
+        raise RepoStateError(
+            f"{root} is not in a git repository", hint="run this inside the repository's folder"
+        )
+    return os.path.normpath(os.path.join(root, out))
+
+
+def render(name: str, python: str) -> str:
+    """The hook script for ``name`` calling relcheck with ``python``."""
+    return _TEMPLATE.format(
+        marker=MARKER,
+        name=name,
+        version=__version__,
+        python=shlex.quote(python),
+        suffix=BACKUP_SUFFIX,
+    )
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise RepoStateError(f"{path} is a folder, not a hook") from None
+
+
+def _is_ours(text: str | None) -> bool:
+    return text is not None and any(line.startswith(MARKER) for line in text.splitlines()[:3])
+
+
+def _python_of(text: str) -> str | None:
+    for line in text.splitlines():
+        if line.startswith("RELCHECK_PYTHON="):
+            parts = shlex.split(line.split("=", 1)[1])
+            return parts[0] if parts else None
+    return None
+
+
+def status(root: str, name: str = "pre-push") -> HookState:
+    """What is installed as hook ``name``."""
+    path = os.path.join(hooks_dir(root), name)
+    text = _read(path)
+    backup = path + BACKUP_SUFFIX
+    ours = _is_ours(text)
+    return HookState(
+        name=name,
+        path=path,
+        exists=text is not None,
+        ours=ours,
+        python=_python_of(text) if ours and text else None,
+        backup=backup if ours and os.path.exists(backup) else None,
+    )
+
+
+def install(
+    root: str, name: str = "pre-push", *, force: bool = False, python: str | None = None
+) -> HookState:
+    """Write hook ``name``; a foreign hook is refused, or kept and chained with ``force``."""
+    state = status(root, name)
+    backup = state.path + BACKUP_SUFFIX
+    if state.exists and not state.ours:
+        if not force:
+            raise RepoStateError(
+                f"{state.path} exists and was not written by relcheck; left unchanged",
+                hint=f"`relcheck hook install --force` keeps it as {os.path.basename(backup)} "
+                "and runs it before relcheck",
+            )
+        if os.path.exists(backup):
+            raise RepoStateError(
+                f"{backup} already exists, so {state.path} cannot be kept as the backup",
+                hint="move one of them away by hand, then install again",
+            )
+        os.replace(state.path, backup)
+    os.makedirs(os.path.dirname(state.path), exist_ok=True)
+    tmp = f"{state.path}.relcheck-tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(render(name, python or sys.executable))
+    os.chmod(tmp, 0o755)
+    os.replace(tmp, state.path)
+    return status(root, name)
+
+
+def uninstall(root: str, name: str = "pre-push") -> tuple[HookState, bool]:
+    """Remove relcheck's hook ``name`` and put back the one it replaced; return the state
+    before, and whether a previous hook was restored. A foreign hook is left alone."""
+    state = status(root, name)
+    if not state.exists:
+        return state, False
+    if not state.ours:
+        raise RepoStateError(
+            f"{state.path} was not written by relcheck; left unchanged",
+            hint="remove it by hand if you no longer want it",
+        )
+    os.unlink(state.path)
+    if state.backup:
+        os.replace(state.backup, state.path)
+        return state, True
+    return state, False
