@@ -26,6 +26,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from relcheck.api import StepContext
 from relcheck.engine import treewatch
 from relcheck.errors import PluginError, RelcheckError, RunnerError
 from relcheck.models import Checklist, Outcome, RunInfo, RunResult, Status, Step, StepResult
@@ -295,7 +296,7 @@ class _Run:
                             )
                         )
                     )
-                ctx = registry.StepContext(
+                ctx = StepContext(
                     step=step,
                     checklist=self.checklist,
                     info=self.info,
