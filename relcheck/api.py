@@ -25,7 +25,8 @@ optional attribute its default) has:
 
 Optional class attributes: ``release`` (a release step, which the engine runs last and
 only when every required step passed), ``precondition`` (a repository precondition:
-run first, and its failure means exit 3), ``cacheable`` (its result depends only on
+run first, and its failure means exit 3) -- both read once, when the checklist is
+loaded, into each step's :class:`StepKind`; ``cacheable`` (its result depends only on
 the files, so a pass may be reused; a ``cacheable_for(params) -> bool`` method may
 refine that per step), ``cache_opt_in`` (reused only when the step declares ``inputs:``
 or ``cache: true``, as for ``command``), ``version`` (part of the cache fingerprint:
@@ -55,6 +56,7 @@ from relcheck.models import (
     RunInfo,
     Status,
     Step,
+    StepKind,
     StepResult,
 )
 
@@ -149,6 +151,18 @@ class Runner:
         raise NotImplementedError
 
 
+def step_kind(cls: type[Any]) -> StepKind:
+    """What a runner class's steps are: release steps, preconditions or checks.
+
+    The one reading of the ``release`` and ``precondition`` attributes; the checklist
+    loader stores the answer on each step."""
+    if getattr(cls, "release", False):
+        return StepKind.RELEASE
+    if getattr(cls, "precondition", False):
+        return StepKind.PRECONDITION
+    return StepKind.CHECK
+
+
 __all__ = [
     "Annotation",
     "Checklist",
@@ -160,5 +174,7 @@ __all__ = [
     "Status",
     "Step",
     "StepContext",
+    "StepKind",
     "StepResult",
+    "step_kind",
 ]

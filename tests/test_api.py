@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 
 import relcheck.api
-from relcheck.api import EmptyParams, RunnerProtocol
+from relcheck.api import EmptyParams, Runner, RunnerProtocol, StepKind, step_kind
 
 EXPORTED = [
     "Annotation",
@@ -21,7 +21,9 @@ EXPORTED = [
     "Status",
     "Step",
     "StepContext",
+    "StepKind",
     "StepResult",
+    "step_kind",
 ]
 
 
@@ -42,6 +44,20 @@ def test_importing_the_api_imports_nothing_heavy() -> None:
     assert json.loads(proc.stdout) == []
 
 
+class Check(Runner):
+    name = "a-check"
+
+
+class Precondition(Runner):
+    name = "a-precondition"
+    precondition = True
+
+
+class Release(Runner):
+    name = "a-release"
+    release = True
+
+
 @dataclass(frozen=True)
 class Bare:
     """A runner that does not subclass Runner: it leaves every optional attribute out."""
@@ -51,6 +67,13 @@ class Bare:
 
     def run(self, params: EmptyParams, ctx: relcheck.api.StepContext) -> relcheck.api.StepResult:
         return relcheck.api.StepResult(relcheck.api.Status.PASSED, "ok")
+
+
+def test_a_runner_class_says_what_its_steps_are() -> None:
+    assert step_kind(Check) is StepKind.CHECK
+    assert step_kind(Precondition) is StepKind.PRECONDITION
+    assert step_kind(Release) is StepKind.RELEASE
+    assert step_kind(Bare) is StepKind.CHECK
 
 
 def test_a_runner_without_the_base_class_satisfies_the_protocol() -> None:

@@ -29,7 +29,7 @@ from relcheck.engine import cachekey
 from relcheck.models import Checklist
 from relcheck.runners import registry
 
-FORMAT = b"relcheck-checklist-1"
+FORMAT = b"relcheck-checklist-2"  # 2: each step carries its kind
 _MAC_SIZE = 32
 _KEEP = 8  # entries kept: one per checklist version recently run
 
