@@ -63,9 +63,7 @@ def install_plugin(site: Path, version: str) -> None:
 def forget_runners() -> None:
     import sys
 
-    registry.installed.cache_clear()
-    registry.load.cache_clear()
-    registry._primed.clear()
+    registry.reset()
     sys.modules.pop("demo_cache_plugin", None)
 
 

@@ -156,7 +156,7 @@ def _validate_params(
         if name is None:
             continue
         try:
-            installed = registry.installed()
+            installed = registry.available()
         except PluginError as exc:
             problems.append(Problem(source.locate(loc), str(exc)))
             return params, runners

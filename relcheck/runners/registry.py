@@ -1,4 +1,5 @@
-"""Finding runners by name: through entry points, or a validated-checklist cache's hints.
+"""Finding runners by name: entry points, a validated-checklist cache's hints, and
+runners registered in process (tests, embedding programs).
 
 The runner interface itself is documented and defined in :mod:`relcheck.api`.
 """
@@ -6,7 +7,8 @@ The runner interface itself is documented and defined in :mod:`relcheck.api`.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
 
 GROUP = "relcheck.runners"
 _BUILTIN_DIST = "relcheck-cli"  # the distribution; the import package is relcheck
+IN_PROCESS = "(registered in process)"  # the distribution of a runner given to register()
 
 
 @dataclass(frozen=True)
@@ -117,10 +120,63 @@ def _value_loader(name: str, value: str, dist: str) -> Callable[[], type[Runner]
     return load
 
 
+_registered: dict[str, RunnerInfo] = {}
+
+
+def register(cls: type[Any]) -> type[Any]:
+    """Make ``cls`` loadable by its ``name`` in this process, ahead of an installed
+    runner of that name, without a distribution; returns ``cls`` (a class decorator).
+
+    A checklist that uses such a runner is never kept in the validated-checklist cache:
+    a later process could not find the class."""
+    name = getattr(cls, "name", None)
+    if not isinstance(name, str) or not name:
+        raise PluginError(f"runner class {cls.__qualname__} has no name")
+    if not callable(getattr(cls, "run", None)):
+        raise PluginError(f"runner {name!r} ({cls.__qualname__}) has no run() method")
+    value = f"{cls.__module__}:{cls.__qualname__}"
+    _registered[name] = RunnerInfo(name, value, IN_PROCESS, lambda: cls)
+    load.cache_clear()
+    return cls
+
+
+def reset() -> None:
+    """Forget runners registered in process and everything found about installed ones,
+    so the next lookup scans the entry points afresh."""
+    _registered.clear()
+    _primed.clear()
+    installed.cache_clear()
+    load.cache_clear()
+
+
+@contextmanager
+def registered(*classes: type[Any]) -> Iterator[None]:
+    """Runners registered for the ``with`` block only."""
+    saved = dict(_registered)
+    try:
+        for cls in classes:
+            register(cls)
+        yield
+    finally:
+        _registered.clear()
+        _registered.update(saved)
+        load.cache_clear()
+
+
+def in_process() -> bool:
+    """Whether any runner is registered in process (not found through entry points)."""
+    return bool(_registered)
+
+
+def available() -> dict[str, RunnerInfo]:
+    """Every runner a checklist may use, by name: installed, or registered in process."""
+    return {**installed(), **_registered}
+
+
 @cache
 def load(name: str) -> type[Runner]:
     """The runner class registered under ``name``."""
-    info = _primed.get(name) or installed().get(name)
+    info = _registered.get(name) or _primed.get(name) or installed().get(name)
     if info is None:
         raise PluginError(f"unknown runner {name!r}")
     return info.load()
@@ -133,9 +189,15 @@ def runner_attr(cls: type[Any], attr: str, default: Any = False) -> Any:
 
 __all__ = [
     "GROUP",
+    "IN_PROCESS",
     "RunnerInfo",
+    "available",
+    "in_process",
     "installed",
     "load",
     "prime",
+    "register",
+    "registered",
+    "reset",
     "runner_attr",
 ]
