@@ -32,6 +32,14 @@ class Status(enum.StrEnum):
         return self.value.replace("_", " ")
 
 
+class StepKind(enum.StrEnum):
+    """What a step is to the run, decided by its runner when the checklist is loaded."""
+
+    CHECK = "check"
+    PRECONDITION = "precondition"  # runs first; its failure blocks the release (exit 3)
+    RELEASE = "release"  # runs last, only when every required step passed
+
+
 class Outcome(enum.StrEnum):
     """What became of a whole run."""
 
@@ -128,6 +136,7 @@ class Step:
     # "release": the step makes sense only for a release (a person's confirmation, a
     # check against staging): never run by the hook, nor where no release can follow.
     when: str = "always"
+    kind: StepKind = StepKind.CHECK  # set by the loader from the runner class
 
 
 @dataclass(frozen=True)

@@ -135,8 +135,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from relcheck.models import Status, StepResult
-from relcheck.runners.registry import Runner
+from relcheck.api import Runner, Status, StepResult
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,7 @@ PLUGIN = '''
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from relcheck.models import Status, StepResult
-from relcheck.runners.registry import Runner
+from relcheck.api import Runner, Status, StepResult
 
 
 @dataclass(frozen=True)
@@ -64,9 +63,7 @@ def install_plugin(site: Path, version: str) -> None:
 def forget_runners() -> None:
     import sys
 
-    registry.installed.cache_clear()
-    registry.load.cache_clear()
-    registry._primed.clear()
+    registry.reset()
     sys.modules.pop("demo_cache_plugin", None)
 
 

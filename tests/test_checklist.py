@@ -260,3 +260,31 @@ def test_validate_takes_the_checklist_as_path_or_as_the_option(tmp_path: Path, c
     both = cli_invoke("validate", "a.yaml", "--checklist", "b.yaml", cwd=tmp_path)
     assert both.exit_code == 2
     assert "not both" in both.output
+
+
+def test_each_step_kind_is_decided_at_load_and_kept_by_the_checklist_cache(
+    git_repo: Path,
+    checklist,  # type: ignore[no-untyped-def]
+) -> None:
+    from relcheck.models import StepKind
+    from tests.helpers import run_relcheck
+
+    path = checklist(
+        "version: 1\nsteps:\n"
+        "  - {id: repo, uses: git}\n"
+        "  - {id: check, run: 'true'}\n"
+        "  - {id: tag, uses: git-tag}\n"
+    )
+    kinds = {s.id: s.kind for s in load_checklist(str(path)).steps}
+    assert kinds == {
+        "repo": StepKind.PRECONDITION,
+        "check": StepKind.CHECK,
+        "tag": StepKind.RELEASE,
+    }
+    validated = run_relcheck("list", cwd=git_repo)
+    assert list((git_repo / ".relcheck/cache/checklists").glob("*.pickle"))
+    cached = run_relcheck("list", cwd=git_repo)  # read back from the cache entry
+    assert cached.returncode == 0, cached.stderr
+    assert cached.stdout == validated.stdout
+    rows = {line.split()[0]: line.split()[-1] for line in cached.stdout.splitlines()[1:]}
+    assert rows == {"repo": "precondition", "check": "check", "tag": "release"}

@@ -51,7 +51,7 @@ def test_an_empty_no_color_does_not_turn_colour_off(git_repo: Path, checklist: A
 
 
 CRASHING = """
-from relcheck.runners.registry import EmptyParams, Runner
+from relcheck.api import EmptyParams, Runner
 
 
 class Buggy(Runner):

@@ -10,8 +10,7 @@ GREETER = """
 from dataclasses import dataclass
 from typing import ClassVar
 
-from relcheck.models import Status, StepResult
-from relcheck.runners.registry import Runner
+from relcheck.api import Runner, Status, StepResult
 
 
 @dataclass(frozen=True)
@@ -135,6 +134,6 @@ def test_every_builtin_runner_module_is_declared_as_an_entry_point() -> None:
     on_disk = {
         f"relcheck.runners.{p.stem}"
         for p in (root / "relcheck" / "runners").glob("*.py")
-        if not p.stem.startswith("_")
+        if not p.stem.startswith("_") and p.stem != "registry"  # finds runners; is none
     }
     assert on_disk <= modules, f"runner modules not declared: {sorted(on_disk - modules)}"

@@ -235,8 +235,7 @@ def test_the_checklist_of_the_pushed_commit_is_the_one_run(gated: Path, cli_invo
 
 
 RELEASE_PLUGIN = """
-from relcheck.models import Status, StepResult
-from relcheck.runners.registry import Runner
+from relcheck.api import Runner, Status, StepResult
 
 
 class Shipit(Runner):

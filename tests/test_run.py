@@ -134,7 +134,7 @@ def test_an_internal_error_prints_one_line_and_a_log_and_exits_70(
     git_repo: Path, checklist, tmp_path: Path
 ) -> None:
     source = """
-from relcheck.runners.registry import EmptyParams, Runner
+from relcheck.api import EmptyParams, Runner
 
 
 class Buggy(Runner):

@@ -98,7 +98,7 @@ def test_schema_command_includes_an_installed_plugins_parameters(tmp_path: Path)
         from dataclasses import dataclass
         from typing import Any, ClassVar
 
-        from relcheck.runners.registry import Runner
+        from relcheck.api import Runner
 
 
         @dataclass(frozen=True)

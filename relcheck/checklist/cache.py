@@ -8,7 +8,8 @@ where runner entry points are declared). It holds the frozen Checklist, pickled 
 also tied to the source files it was built from: a change to relcheck's own modules or
 to a runner's module (an editable install) invalidates it. A checklist that holds a
 secret (a token in an ``env:``, credentials in a URL) is never stored: the entry would
-keep it in clear.
+keep it in clear. While runners are registered in process (``registry.register``, in
+tests) the cache is not used: an entry could not name them for a later process.
 
 Unpickling runs code named in the data, so an entry is only read when it carries a valid
 HMAC made with the key of relcheck.engine.cachekey, kept in the repository's git directory:
@@ -29,7 +30,7 @@ from relcheck.engine import cachekey
 from relcheck.models import Checklist
 from relcheck.runners import registry
 
-FORMAT = b"relcheck-checklist-1"
+FORMAT = b"relcheck-checklist-2"  # 2: each step carries its kind
 _MAC_SIZE = 32
 _KEEP = 8  # entries kept: one per checklist version recently run
 
@@ -38,7 +39,7 @@ def load(path: str, root: str, state_dir: str) -> Checklist:
     """The checklist at ``path``: from the cache when the file is unchanged, else read,
     validated and stored for next time."""
     key = cachekey.key(root)
-    if key is None:
+    if key is None or registry.in_process():  # such runners cannot be found from an entry
         return _validate(path)
     from relcheck.checklist.load import read_bytes
 
@@ -62,7 +63,7 @@ def load_committed(raw: bytes, relpath: str, root: str, state_dir: str) -> Check
     cost more than the rest of a cached run (0.7 s against 0.27 s)."""
     import tempfile
 
-    key = cachekey.key(root)
+    key = None if registry.in_process() else cachekey.key(root)
     entry_path = _entry_path(state_dir, f"committed:{relpath}", hashlib.sha256(raw).hexdigest())
     cached = _read(entry_path, key) if key is not None else None
     if cached is not None:

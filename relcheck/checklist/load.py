@@ -15,7 +15,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from relcheck.errors import ChecklistError, PluginError, Problem, SourceLocation, UsageError
-from relcheck.models import Checklist, HookConfig, ReleaseConfig, ServiceConfig, Step
+from relcheck.models import Checklist, HookConfig, ReleaseConfig, ServiceConfig, Step, StepKind
 
 if TYPE_CHECKING:  # PyYAML loads only when a file is read, not for find_checklist
     from relcheck.checklist.yamlsource import Path, SourceMap
@@ -128,7 +128,7 @@ def _validate(
         )
     if problems or spec is None:
         raise ChecklistError(_dedupe(problems))
-    return _build(spec, params, sha256, path, source)
+    return _build(spec, params, runners, sha256, path, source)
 
 
 def _names_no_branch(branch: object) -> bool:
@@ -156,7 +156,7 @@ def _validate_params(
         if name is None:
             continue
         try:
-            installed = registry.installed()
+            installed = registry.available()
         except PluginError as exc:
             problems.append(Problem(source.locate(loc), str(exc)))
             return params, runners
@@ -265,15 +265,16 @@ def _graph_problems(
             )
         else:
             ids[step_id] = index
+    from relcheck.api import step_kind
+
+    kinds = {index: step_kind(cls) for index, cls in runners.items()}
     release_ids = {
-        raw["id"]
-        for index, raw in enumerate(raw_steps)
-        if index in runners and getattr(runners[index], "release", False)
+        raw["id"] for index, raw in enumerate(raw_steps) if kinds.get(index) is StepKind.RELEASE
     }
     precondition_ids = {
         raw["id"]
         for index, raw in enumerate(raw_steps)
-        if index in runners and getattr(runners[index], "precondition", False)
+        if kinds.get(index) is StepKind.PRECONDITION
     }
     graph: dict[str, list[str]] = {}
     for index, raw in enumerate(raw_steps):
@@ -591,8 +592,15 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
 
 
 def _build(
-    spec: Any, params: dict[int, Any], sha256: str, path: str, source: SourceMap
+    spec: Any,
+    params: dict[int, Any],
+    runners: dict[int, type],
+    sha256: str,
+    path: str,
+    source: SourceMap,
 ) -> Checklist:
+    from relcheck.api import step_kind
+
     default_timeout = float(spec.defaults.timeout)
     steps = []
     for index, s in enumerate(spec.steps):
@@ -626,6 +634,7 @@ def _build(
                 ),
                 baseline=s.baseline.model_dump(exclude_none=True) if s.baseline else {},
                 when=s.when,
+                kind=step_kind(runners[index]),  # decided here, once, from the runner
             )
         )
     r = spec.release

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from relcheck.runners.registry import Runner
+    from relcheck.api import Runner
 
 from relcheck.checklist.runner_docs import param_fields
 from relcheck.checklist.schema_export import checklist_schema, params_schema

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from relcheck.runners.registry import Runner
+    from relcheck.api import Runner
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SHORTHAND_RUNNER = "command"  # `run:` is `uses: command` with `with.run`

@@ -244,13 +244,14 @@ def _missing_prerequisite(item: Any, project: Project) -> str | None:
 
 def _before_release(steps: Any, rendered: Rendered) -> int:
     """The line of the first kept release step (the tag), else the line after the steps."""
+    from relcheck.api import StepKind, step_kind
     from relcheck.errors import PluginError
     from relcheck.runners import registry
 
     for item in steps.value:
         uses = rendered.kept.get(_plain(_value(item, "id")) or "")
         try:
-            release = uses is not None and registry.runner_attr(registry.load(uses), "release")
+            release = uses is not None and step_kind(registry.load(uses)) is StepKind.RELEASE
         except PluginError:
             release = False
         if release:
@@ -260,6 +261,7 @@ def _before_release(steps: Any, rendered: Rendered) -> int:
 
 def _is_check(uses: str) -> bool:
     """True unless the runner is a precondition or a release step (by its class)."""
+    from relcheck.api import StepKind, step_kind
     from relcheck.errors import PluginError
     from relcheck.runners import registry
 
@@ -267,7 +269,7 @@ def _is_check(uses: str) -> bool:
         cls = registry.load(uses)
     except PluginError:
         return True  # unknown here; validation will say so
-    return not (registry.runner_attr(cls, "precondition") or registry.runner_attr(cls, "release"))
+    return step_kind(cls) is StepKind.CHECK
 
 
 def _retarget_tests(item: Any, project: Project, edits: _Edits) -> None:

@@ -412,13 +412,15 @@ def list_steps(checklist: str | None) -> None:
 @boundary
 def runners() -> None:
     """List installed runners, where each comes from, and its parameters."""
+    from relcheck.api import StepKind, step_kind
     from relcheck.checklist.runner_docs import describe_params
     from relcheck.runners import registry
 
+    labels = {StepKind.RELEASE: " [release step]", StepKind.PRECONDITION: " [precondition]"}
+
     for name, info in sorted(registry.installed().items()):
         cls = info.load()
-        kind = " [release step]" if getattr(cls, "release", False) else ""
-        kind += " [precondition]" if getattr(cls, "precondition", False) else ""
+        kind = labels.get(step_kind(cls), "")
         click.echo(f"{name}{kind}  (from {info.distribution}: {info.value})")
         if getattr(cls, "description", ""):
             click.echo(f"    {cls.description}")
@@ -619,7 +621,7 @@ def plan(
     import json
 
     from relcheck.checklist.load import find_checklist, load_checklist
-    from relcheck.engine.plan import kind_of, levels, matrix, release_command
+    from relcheck.engine.plan import levels, matrix, release_command
 
     _check_version_option(release_version)
     loaded = load_checklist(find_checklist(_root(), checklist))
@@ -638,7 +640,7 @@ def plan(
             {
                 "id": s.id,
                 "runner": s.uses,
-                "kind": kind_of(s),
+                "kind": str(s.kind),
                 "needs": list(s.needs),
                 "optional": s.optional,
                 "wave": number,
@@ -660,7 +662,7 @@ def plan(
         )
         return
     for number, wave in enumerate(waves, start=1):
-        kind = kind_of(wave[0])
+        kind = wave[0].kind
         label = {"precondition": "preconditions", "release": "release"}.get(kind, "parallel")
         click.echo(f"wave {number} ({label}):")
         for s in wave:
@@ -702,9 +704,9 @@ def release(
     exactly once, on this commit and checklist; then the release steps run."""
     from relcheck.checklist.load import find_checklist, load_checklist
     from relcheck.engine import fanout
-    from relcheck.engine.plan import kind_of
     from relcheck.engine.session import RunRequest, execute
     from relcheck.git import repo as gitrepo
+    from relcheck.models import StepKind
     from relcheck.system.interrupts import Cancellation, handle_signals
 
     _check_version_option(release_version)
@@ -717,7 +719,7 @@ def release(
         fanout.find_records(record_dirs),
         head=head.commit,
         tree=tree,
-        check_ids=[s.id for s in loaded.steps if kind_of(s) == "check"],
+        check_ids=[s.id for s in loaded.steps if s.kind is StepKind.CHECK],
     )
     from relcheck.report.select import make_reporter
     from relcheck.system.cienv import is_ci

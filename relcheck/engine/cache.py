@@ -37,7 +37,7 @@ from typing import Any
 from relcheck.engine import cachekey
 from relcheck.engine.inputs import Workspace
 from relcheck.errors import PluginError, RepoStateError, UsageError
-from relcheck.models import Annotation, Status, Step, StepResult
+from relcheck.models import Annotation, Status, Step, StepKind, StepResult
 from relcheck.runners import registry
 
 FORMAT = 2  # 2: signed entries, keyed fingerprints covering the step's world
@@ -55,13 +55,11 @@ def results_dir(state_dir: str) -> str:
 
 def is_cacheable(step: Step) -> bool:
     """Whether a pass of ``step`` may be reused (see the module docstring)."""
-    if step.cache is False:
+    if step.cache is False or step.kind is not StepKind.CHECK:
         return False
     try:
         cls = registry.load(step.uses)
     except PluginError:
-        return False
-    if registry.runner_attr(cls, "release") or registry.runner_attr(cls, "precondition"):
         return False
     if registry.runner_attr(cls, "cache_opt_in"):
         return bool(step.inputs) or step.cache is True

@@ -26,9 +26,19 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from relcheck.api import StepContext
 from relcheck.engine import treewatch
 from relcheck.errors import PluginError, RelcheckError, RunnerError
-from relcheck.models import Checklist, Outcome, RunInfo, RunResult, Status, Step, StepResult
+from relcheck.models import (
+    Checklist,
+    Outcome,
+    RunInfo,
+    RunResult,
+    Status,
+    Step,
+    StepKind,
+    StepResult,
+)
 from relcheck.runners import registry
 from relcheck.system import deadline as deadline_mod
 from relcheck.system.interrupts import Cancellation
@@ -117,11 +127,11 @@ class RunOptions:
 
 
 def is_release(step: Step) -> bool:
-    return bool(registry.runner_attr(registry.load(step.uses), "release"))
+    return step.kind is StepKind.RELEASE
 
 
 def is_precondition(step: Step) -> bool:
-    return bool(registry.runner_attr(registry.load(step.uses), "precondition"))
+    return step.kind is StepKind.PRECONDITION
 
 
 def context_env(
@@ -295,7 +305,7 @@ class _Run:
                             )
                         )
                     )
-                ctx = registry.StepContext(
+                ctx = StepContext(
                     step=step,
                     checklist=self.checklist,
                     info=self.info,

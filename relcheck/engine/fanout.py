@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from relcheck import record
+from relcheck import record, record_format
 from relcheck.errors import RelcheckError, UsageError
 from relcheck.models import Checklist, Status, StepResult
 
@@ -78,7 +78,7 @@ def gather(
     for job in records:
         name = os.path.relpath(job.path)
         data = job.data
-        if data.get("digest") != record.digest(data):
+        if data.get("digest") != record_format.digest(data):
             reasons.append(f"{name}: digest mismatch: the record was changed after it was written")
             continue
         theirs = str(data.get("checklist_sha256"))[:12]
@@ -95,7 +95,7 @@ def gather(
         if data.get("outcome") in ("running", "error"):
             reasons.append(f"{name}: the run did not finish (outcome {data.get('outcome')})")
         try:
-            run = record.from_dict(data)
+            run = record_format.from_dict(data)
         except (KeyError, ValueError, TypeError) as exc:
             reasons.append(f"{name}: not a readable run record: {exc}")
             continue

@@ -6,7 +6,7 @@ import json
 import sys
 from typing import TextIO
 
-from relcheck import record
+from relcheck import record_format
 from relcheck.models import Checklist, RunInfo, RunResult, Step, StepResult
 
 
@@ -26,7 +26,7 @@ class JsonReporter:
         return None
 
     def finish(self, run: RunResult, record_path: str | None) -> None:
-        data = record.to_dict(run)
+        data = record_format.to_dict(run)
         if record_path:
             data["record"] = record_path
         json.dump(data, self.stream, indent=2, sort_keys=False)

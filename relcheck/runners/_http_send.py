@@ -9,15 +9,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from relcheck.models import Status, StepResult
+from relcheck.api import Status, StepResult
 from relcheck.runners._http_expect import status_ok
 
 if TYPE_CHECKING:
     import httpx
 
+    from relcheck.api import StepContext
     from relcheck.runners._http_params import HttpParams
     from relcheck.runners.http import Prepared
-    from relcheck.runners.registry import StepContext
 
 MAX_BODY = 10 * 1024 * 1024  # enough for any health or API answer; more is not read
 MAX_REDIRECTS = 10

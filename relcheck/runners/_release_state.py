@@ -12,8 +12,8 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from relcheck.api import Checklist, RunInfo
 from relcheck.git import repo as gitrepo
-from relcheck.models import Checklist, RunInfo
 from relcheck.system.cienv import detached_head_fix
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from relcheck.errors import RunnerError
+from relcheck.api import RunnerError
 from relcheck.system import projectenv
 from relcheck.system.process import CommandResult
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from relcheck.models import Status, StepResult
+from relcheck.api import Status, StepResult
 from relcheck.system.process import CommandResult
 
 

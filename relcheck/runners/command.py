@@ -6,8 +6,8 @@ import os
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from relcheck.api import Runner, StepContext
 from relcheck.runners._support import from_exit
-from relcheck.runners.registry import Runner, StepContext
 
 
 @dataclass(frozen=True)

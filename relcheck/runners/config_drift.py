@@ -12,9 +12,8 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from relcheck.errors import RepoStateError, RunnerError
-from relcheck.models import Annotation, Status, StepResult
-from relcheck.runners.registry import Runner, StepContext
+from relcheck.api import Annotation, Runner, RunnerError, Status, StepContext, StepResult
+from relcheck.errors import RepoStateError
 
 Format = Literal["yaml", "json", "toml", "env", "ini"]
 

@@ -7,16 +7,15 @@ import os
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
+from relcheck.api import Runner, RunnerError, Status, StepContext, StepResult
 from relcheck.checklist.durations import Duration
-from relcheck.errors import RepoStateError, RunnerError
+from relcheck.errors import RepoStateError
 from relcheck.git import releases
 from relcheck.git import repo as gitrepo
 from relcheck.git.refname import tag_name_problem, version_problem
 from relcheck.git.versions import Fact, version_refusal
-from relcheck.models import Status, StepResult
 from relcheck.runners import _release_state as state
 from relcheck.runners._release_state import Finding
-from relcheck.runners.registry import Runner, StepContext
 
 _NETWORK_TIMEOUT = Duration(10)
 

@@ -6,13 +6,13 @@ import threading
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from relcheck.api import Checklist, RunInfo, Runner, RunnerError, Status, StepContext, StepResult
 from relcheck.checklist.durations import Duration
-from relcheck.errors import RepoStateError, RunnerError
+from relcheck.errors import RepoStateError
 from relcheck.git import repo as gitrepo
 from relcheck.git.refname import tag_name_problem, version_problem
-from relcheck.models import Checklist, Outcome, RunInfo, RunResult, Status, StepResult
+from relcheck.models import Outcome, RunResult
 from relcheck.runners import _release_state as state
-from relcheck.runners.registry import Runner, StepContext
 
 _PUSH_TIMEOUT = Duration(60)
 # How long, at most, the remote is asked after a push error whether it has the tag.

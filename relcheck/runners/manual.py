@@ -6,9 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from relcheck.api import Runner, Status, StepContext, StepResult
 from relcheck.git import repo as gitrepo
-from relcheck.models import Status, StepResult
-from relcheck.runners.registry import Runner, StepContext
 from relcheck.system import terminal
 
 

@@ -13,11 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from relcheck.errors import RunnerError
-from relcheck.models import Annotation, Status, StepResult
+from relcheck.api import Annotation, Runner, RunnerError, Status, StepContext, StepResult
 from relcheck.runners._junit import Report, ReportError, read_report
 from relcheck.runners._support import interrupted_or_timed_out
-from relcheck.runners.registry import Runner, StepContext
 from relcheck.system import projectenv
 from relcheck.system.process import CommandResult, clean_text
 

@@ -1,136 +1,27 @@
-"""The runner interface, and finding runners by name through entry points.
+"""Finding runners by name: entry points, a validated-checklist cache's hints, and
+runners registered in process (tests, embedding programs).
 
-A runner is a class registered in the ``relcheck.runners`` entry-point group. Built-in
-runners are declared in relcheck's own ``pyproject.toml`` exactly as a plugin declares
-its own, so there is one mechanism for both::
-
-    [project.entry-points."relcheck.runners"]
-    my-check = "my_package.check:MyCheckRunner"
-
-A runner class has:
-
-``name``
-    The name a checklist writes after ``uses:``.
-``Params``
-    A (frozen) dataclass or pydantic model describing the ``with:`` mapping. It is
-    validated when the checklist is loaded, so a typo in ``with:`` is reported with its
-    line before any step runs. Use ``__pydantic_config__ = {"extra": "forbid"}`` on a
-    dataclass to reject unknown keys.
-``run(params, ctx) -> StepResult``
-    Runs the check. A failing check *returns* ``StepResult(status=FAILED, ...)``; raise
-    :class:`relcheck.errors.RunnerError` only when the check cannot run at all. A runner
-    never prints and never decides the run's outcome; it runs commands through
-    ``ctx.run_command`` so timeouts, interrupts, logs and secret masking apply.
-
-Optional class attributes: ``release`` (a release step, which the engine runs last and
-only when every required step passed), ``precondition`` (a repository precondition:
-run first, and its failure means exit 3), ``cacheable`` (its result depends only on the
-files, so a pass may be reused; a ``cacheable_for(params) -> bool`` method may refine that
-per step), ``cache_opt_in`` (reused only when the step declares ``inputs:`` or ``cache:
-true``, as for ``command``), ``version`` (part of the cache fingerprint: bump it when the
-runner's results change meaning), ``cache_tools`` (names of executables the runner
-starts: each one found in the project's environment or on PATH is part of the
-fingerprint, with the environment it is installed in), and an optional
-``cache_salt(params) -> str`` method (more fingerprint, such as a tool's version; it runs
-on every run, so keep it cheap).
-A runner's ``Params`` validation must not read the environment or files: validated
-checklists are cached by file content.
+The runner interface itself is documented and defined in :mod:`relcheck.api`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
-from relcheck.errors import PluginError, RunnerError
+from relcheck.api import Runner
+from relcheck.errors import PluginError
 
 if TYPE_CHECKING:
-    import threading
     from importlib.metadata import EntryPoint
-
-    from relcheck.models import Checklist, RunInfo, Step, StepResult
-    from relcheck.system.process import CommandResult, OutputSink
 
 GROUP = "relcheck.runners"
 _BUILTIN_DIST = "relcheck-cli"  # the distribution; the import package is relcheck
-
-
-@dataclass(frozen=True)
-class EmptyParams:
-    """Parameters of a runner that takes none."""
-
-    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
-
-
-@dataclass
-class StepContext:
-    """What a runner may use while it runs one step."""
-
-    step: Step
-    checklist: Checklist
-    info: RunInfo
-    workdir: str  # where the step runs: the repository, or a clean worktree of it
-    env: Mapping[str, str]  # os.environ + RELCHECK_* + the step's env
-    cancel: threading.Event
-    sink: OutputSink
-    results: Mapping[str, StepResult] = field(default_factory=dict)  # finished so far
-    interactive: bool = False
-    confirmations: Mapping[str, str] = field(default_factory=dict)  # step id -> who
-    deadline: float | None = None  # time.monotonic() by which the step must end
-
-    def remaining(self) -> float:
-        """Seconds left before the step's timeout."""
-        import time
-
-        if self.deadline is None:
-            return self.step.timeout
-        return max(0.0, self.deadline - time.monotonic())
-
-    def run_command(
-        self,
-        argv: list[str] | str,
-        *,
-        cwd: str | None = None,
-        env: Mapping[str, str] | None = None,
-        shell: bool = False,
-        capture: bool = False,
-    ) -> CommandResult:
-        """Run a command under the step's timeout, cancellation and log.
-
-        Output goes to the step's log (secrets masked); ``capture=True`` also returns
-        stdout and stderr separately (machine-readable output, a tool's error message).
-        """
-        from relcheck.system import process
-
-        return process.run(
-            argv,
-            cwd=cwd or self.workdir,
-            env=dict(env if env is not None else self.env),
-            timeout=self.remaining(),
-            cancel=self.cancel,
-            sink=self.sink,
-            shell=shell,
-            capture_stdout=capture,
-        )
-
-
-class Runner:
-    """Base class for runners; subclass it and set ``name``, ``Params`` and ``run``."""
-
-    name: ClassVar[str] = ""
-    Params: ClassVar[type] = EmptyParams
-    release: ClassVar[bool] = False
-    precondition: ClassVar[bool] = False
-    cacheable: ClassVar[bool] = False
-    cache_opt_in: ClassVar[bool] = False
-    version: ClassVar[str] = "1"
-    description: ClassVar[str] = ""
-
-    def run(self, params: Any, ctx: StepContext) -> StepResult:
-        raise NotImplementedError
+IN_PROCESS = "(registered in process)"  # the distribution of a runner given to register()
 
 
 @dataclass(frozen=True)
@@ -229,10 +120,63 @@ def _value_loader(name: str, value: str, dist: str) -> Callable[[], type[Runner]
     return load
 
 
+_registered: dict[str, RunnerInfo] = {}
+
+
+def register(cls: type[Any]) -> type[Any]:
+    """Make ``cls`` loadable by its ``name`` in this process, ahead of an installed
+    runner of that name, without a distribution; returns ``cls`` (a class decorator).
+
+    A checklist that uses such a runner is never kept in the validated-checklist cache:
+    a later process could not find the class."""
+    name = getattr(cls, "name", None)
+    if not isinstance(name, str) or not name:
+        raise PluginError(f"runner class {cls.__qualname__} has no name")
+    if not callable(getattr(cls, "run", None)):
+        raise PluginError(f"runner {name!r} ({cls.__qualname__}) has no run() method")
+    value = f"{cls.__module__}:{cls.__qualname__}"
+    _registered[name] = RunnerInfo(name, value, IN_PROCESS, lambda: cls)
+    load.cache_clear()
+    return cls
+
+
+def reset() -> None:
+    """Forget runners registered in process and everything found about installed ones,
+    so the next lookup scans the entry points afresh."""
+    _registered.clear()
+    _primed.clear()
+    installed.cache_clear()
+    load.cache_clear()
+
+
+@contextmanager
+def registered(*classes: type[Any]) -> Iterator[None]:
+    """Runners registered for the ``with`` block only."""
+    saved = dict(_registered)
+    try:
+        for cls in classes:
+            register(cls)
+        yield
+    finally:
+        _registered.clear()
+        _registered.update(saved)
+        load.cache_clear()
+
+
+def in_process() -> bool:
+    """Whether any runner is registered in process (not found through entry points)."""
+    return bool(_registered)
+
+
+def available() -> dict[str, RunnerInfo]:
+    """Every runner a checklist may use, by name: installed, or registered in process."""
+    return {**installed(), **_registered}
+
+
 @cache
 def load(name: str) -> type[Runner]:
     """The runner class registered under ``name``."""
-    info = _primed.get(name) or installed().get(name)
+    info = _registered.get(name) or _primed.get(name) or installed().get(name)
     if info is None:
         raise PluginError(f"unknown runner {name!r}")
     return info.load()
@@ -245,13 +189,15 @@ def runner_attr(cls: type[Any], attr: str, default: Any = False) -> Any:
 
 __all__ = [
     "GROUP",
-    "EmptyParams",
-    "Runner",
-    "RunnerError",
+    "IN_PROCESS",
     "RunnerInfo",
-    "StepContext",
+    "available",
+    "in_process",
     "installed",
     "load",
     "prime",
+    "register",
+    "registered",
+    "reset",
     "runner_attr",
 ]

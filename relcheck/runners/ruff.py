@@ -13,10 +13,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from relcheck.models import Annotation, Status, StepResult
+from relcheck.api import Annotation, Runner, Status, StepContext, StepResult
 from relcheck.runners import _ruff_tool
 from relcheck.runners._support import interrupted_or_timed_out
-from relcheck.runners.registry import Runner, StepContext
 from relcheck.system.process import CommandResult, clean_text
 
 MAX_DETAILS = 20  # failure lines shown and recorded; the log has every finding

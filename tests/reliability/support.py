@@ -78,8 +78,7 @@ import signal
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from relcheck.models import Status, StepResult
-from relcheck.runners.registry import Runner
+from relcheck.api import Runner, Status, StepResult
 
 
 @dataclass(frozen=True)

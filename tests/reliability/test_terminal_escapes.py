@@ -42,8 +42,7 @@ PLUGIN = f'''
 from dataclasses import dataclass
 from typing import ClassVar
 
-from relcheck.models import Status, StepResult
-from relcheck.runners.registry import Runner
+from relcheck.api import Runner, Status, StepResult
 
 
 @dataclass(frozen=True)

@@ -44,8 +44,7 @@ def mixed(git_repo: Path, checklist, monkeypatch: pytest.MonkeyPatch) -> Path:  
 FINDINGS_PLUGIN = '''
 import os
 
-from relcheck.models import Annotation, Status, StepResult
-from relcheck.runners.registry import Runner
+from relcheck.api import Annotation, Runner, Status, StepResult
 
 
 class Findings(Runner):
