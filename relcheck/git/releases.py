@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from packaging.version import Version
 
     from relcheck.models import Checklist, RunInfo
-    from relcheck.system.process import OutputSink
+    from relcheck.system.process_output import OutputSink
 
 NETWORK_TIMEOUT = 10.0  # seconds for ls-remote, as the `git` runner's network_timeout
 

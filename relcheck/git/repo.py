@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from relcheck.errors import RepoStateError, RunnerError
 
 if TYPE_CHECKING:
-    from relcheck.system.process import OutputSink
+    from relcheck.system.process_output import OutputSink
 
 # Variables git sets inside hooks; a step that runs git in another directory must not
 # inherit them (pre-commit does the same).
@@ -629,6 +629,7 @@ def network(
     ``timeout`` seconds; git is told never to ask for a password.
     """
     from relcheck.system import process
+    from relcheck.system.process_output import OutputSink
 
     env = without_git_hook_env(os.environ)
     # No prompts: git's own are off, ssh gets no askpass program, and process.run starts
@@ -636,7 +637,7 @@ def network(
     # (GIT_SSH_COMMAND is left alone: it would override the user's core.sshCommand.)
     env["GIT_TERMINAL_PROMPT"] = "0"
     env["SSH_ASKPASS_REQUIRE"] = "never"
-    own = process.OutputSink(None)
+    own = OutputSink(None)
     try:
         result = process.run(
             ["git", *args],

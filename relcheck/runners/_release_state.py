@@ -17,7 +17,7 @@ from relcheck.models import Checklist, RunInfo
 from relcheck.system.cienv import detached_head_fix
 
 if TYPE_CHECKING:
-    from relcheck.system.process import OutputSink
+    from relcheck.system.process_output import OutputSink
 
 # relcheck writes its records here before the checks run; they are never a reason to stop.
 OWN_STATE = (".relcheck",)

@@ -52,7 +52,8 @@ if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
 
     from relcheck.models import Checklist, RunInfo, Step, StepResult
-    from relcheck.system.process import CommandResult, OutputSink
+    from relcheck.system.process_output import OutputSink
+    from relcheck.system.process_result import CommandResult
 
 GROUP = "relcheck.runners"
 _BUILTIN_DIST = "relcheck-cli"  # the distribution; the import package is relcheck
