@@ -12,7 +12,10 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from relcheck.git import repo as gitrepo
+from relcheck.git import refs as gitrefs
+from relcheck.git import remotes as gitremotes
+from relcheck.git import tags as gittags
+from relcheck.git import worktree
 from relcheck.models import Checklist, RunInfo
 from relcheck.system.cienv import detached_head_fix
 
@@ -55,7 +58,7 @@ def own_paths(root: str, log_path: str | None, mine: tuple[str, ...] = ()) -> tu
 
 def clean(root: str, untracked: bool, own: tuple[str, ...]) -> list[Finding]:
     """Uncommitted changes to tracked files (and, with ``untracked``, untracked files)."""
-    changes = gitrepo.changes(root, untracked=untracked, exclude=own)
+    changes = worktree.changes(root, untracked=untracked, exclude=own)
     tracked = [c.path for c in changes if c.tracked and not c.hidden]
     hidden = [c.path for c in changes if c.hidden]
     loose = [c.path for c in changes if not c.tracked]
@@ -119,7 +122,7 @@ def branch(wanted: tuple[str, ...], on: str | None, commit: str | None) -> Findi
 
 def committed_version(root: str, commit: str) -> tuple[bool, str | None]:
     """Whether ``commit`` has a pyproject.toml, and its ``[project] version``."""
-    raw = gitrepo.show_file(root, commit, "pyproject.toml")
+    raw = gitrefs.show_file(root, commit, "pyproject.toml")
     if raw is None:
         return False, None
     from relcheck.errors import UsageError
@@ -153,7 +156,7 @@ def tag_refusal(
     a check a `git` step switches off is not asked again."""
     commit, version = info.commit or "", info.version
     off = switched_off(checklist)
-    head = gitrepo.head(root)
+    head = gitrefs.head(root)
     if head.commit != commit:
         return (
             f"HEAD moved from {commit[:9]} to {(head.commit or '-')[:9]} while the checks "
@@ -191,7 +194,7 @@ def _ci_branch(root: str, checklist: Checklist, commit: str) -> str | None:
     return ci_branch_at_head(root, checklist.release.remote, commit).name
 
 
-def not_made_by_relcheck(root: str, ref: gitrepo.TagRef) -> str | None:
+def not_made_by_relcheck(root: str, ref: gittags.TagRef) -> str | None:
     """Why ``ref`` is not a release tag relcheck made for the commit it points at, or None.
 
     Only such a tag proves a release: a hand-made tag (lightweight, or annotated without
@@ -200,7 +203,7 @@ def not_made_by_relcheck(root: str, ref: gitrepo.TagRef) -> str | None:
 
     if not ref.annotated:
         return "a lightweight tag"
-    text = gitrepo.tag_message(root, ref.object)
+    text = gittags.tag_message(root, ref.object)
     if text is None:
         return "a tag whose object is not here"
     summary = tagmessage.parse(text)
@@ -241,7 +244,7 @@ def local_release(
     root: str,
     checklist: Checklist,
     info: RunInfo,
-    ref: gitrepo.TagRef,
+    ref: gittags.TagRef,
     *,
     timeout: float,
     cancel: threading.Event | None = None,
@@ -260,7 +263,7 @@ def local_release(
     release = checklist.release
     if not release.push:
         return _made(tag, commit, "", info), None
-    there, answer = gitrepo.remote_tag(
+    there, answer = gitremotes.remote_tag(
         root, release.remote, tag, timeout=timeout, cancel=cancel, log=log
     )
     if not answer.ok:

@@ -9,8 +9,10 @@ from typing import Any, ClassVar, Literal
 
 from relcheck.checklist.durations import Duration
 from relcheck.errors import RepoStateError, RunnerError
+from relcheck.git import refs as gitrefs
 from relcheck.git import releases
-from relcheck.git import repo as gitrepo
+from relcheck.git import remotes as gitremotes
+from relcheck.git import tags as gittags
 from relcheck.git.refname import tag_name_problem, version_problem
 from relcheck.git.versions import Fact, version_refusal
 from relcheck.models import Status, StepResult
@@ -126,12 +128,12 @@ def _check_all(params: GitParams, ctx: StepContext, root: str) -> StepResult:
 
 
 def _upstream(root: str, ctx: StepContext, params: GitParams) -> Finding:
-    upstream = gitrepo.upstream_of(root)
+    upstream = gitrefs.upstream_of(root)
     if upstream is None:
         return Finding("upstream", True, "the branch has no upstream to compare with")
     if params.fetch:
-        remote = gitrepo.remote_of(root, ctx.info.branch or "") or upstream.split("/")[0]
-        fetched = gitrepo.fetch(
+        remote = gitremotes.remote_of(root, ctx.info.branch or "") or upstream.split("/")[0]
+        fetched = gitremotes.fetch(
             root, remote, timeout=params.network_timeout, cancel=ctx.cancel, log=ctx.sink
         )
         if not fetched.ok:
@@ -141,7 +143,7 @@ def _upstream(root: str, ctx: StepContext, params: GitParams) -> Finding:
                 f"could not fetch {remote!r}: {fetched.error}",
                 "check the network and `git remote -v`, or set `fetch: false`",
             )
-    ahead, behind = gitrepo.ahead_behind(root, upstream)
+    ahead, behind = gitrefs.ahead_behind(root, upstream)
     if behind and ahead:
         return Finding(
             "upstream",
@@ -181,7 +183,7 @@ def _tag(root: str, ctx: StepContext, params: GitParams) -> tuple[list[Finding],
     if problem:
         return [Finding("tag", False, f"{tag!r}: {problem}", "fix the version")], None
     timeout, cancel, log = params.network_timeout, ctx.cancel, ctx.sink
-    existing = gitrepo.local_tag(root, tag)
+    existing = gittags.local_tag(root, tag)
     if existing is not None:
         if existing.commit != commit:
             return [state.elsewhere(tag, existing.commit, commit, "")], None
@@ -201,7 +203,9 @@ def _tag(root: str, ctx: StepContext, params: GitParams) -> tuple[list[Finding],
             fix = f"`git remote add {remote} URL`, or change `release.remote`"
             return [Finding("tag", False, f"there is no remote {remote!r} to push to", fix)], None
         return [Finding("tag", True, f"{tag} is new (no remote {remote!r} to ask)")], None
-    there, answer = gitrepo.remote_tag(root, remote, tag, timeout=timeout, cancel=cancel, log=log)
+    there, answer = gitremotes.remote_tag(
+        root, remote, tag, timeout=timeout, cancel=cancel, log=log
+    )
     if not answer.ok:
         return [
             Finding(
@@ -217,8 +221,8 @@ def _tag(root: str, ctx: StepContext, params: GitParams) -> tuple[list[Finding],
         return [state.elsewhere(tag, there.commit, commit, f" on {remote}")], None
     # At the checked commit on the remote only: read the tag object (fetched without
     # making a ref here) to tell a release relcheck made from a hand-made tag.
-    if there.annotated and gitrepo.tag_message(root, there.object) is None:
-        gitrepo.fetch_tag_object(root, remote, tag, timeout=timeout, cancel=cancel, log=log)
+    if there.annotated and gittags.tag_message(root, there.object) is None:
+        gitremotes.fetch_tag_object(root, remote, tag, timeout=timeout, cancel=cancel, log=log)
     why = state.not_made_by_relcheck(root, there)
     if why is not None:
         return [state.foreign(tag, why, remote)], None
@@ -237,11 +241,11 @@ def _released_before(
     tag, commit = ctx.info.tag, ctx.info.commit
     if tag is None or commit is None or not any(f.check == "tag" and not f.ok for f in found):
         return None
-    tagged = gitrepo.local_tag(root, tag)
+    tagged = gittags.local_tag(root, tag)
     at = tagged.commit if tagged is not None else None
     if at is None and history is not None:  # only the remote has it (a shallow clone)
         at = next((t.commit for t in history.tags if t.name == tag), None)
-    if not at or at == commit or not gitrepo.is_ancestor(root, at, commit):
+    if not at or at == commit or not gitrefs.is_ancestor(root, at, commit):
         return None
     return f"{tag} is already released at {at[:9]}, an older commit"
 
@@ -256,7 +260,7 @@ def _branch(root: str, ctx: StepContext) -> Finding:
     from relcheck.engine.context import ci_branch_at_head
 
     wanted, on, commit = ctx.checklist.release.branch, ctx.info.branch, ctx.info.commit
-    if gitrepo.head(root).branch is not None or commit is None:
+    if gitrefs.head(root).branch is not None or commit is None:
         return state.branch(wanted, on, commit)
     ci = ci_branch_at_head(root, ctx.checklist.release.remote, commit)
     if not ci.note:  # no CI variable names a branch: detached is detached

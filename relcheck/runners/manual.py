@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from relcheck.git import repo as gitrepo
+from relcheck.git import identity
 from relcheck.models import Status, StepResult
 from relcheck.runners.registry import Runner, StepContext
 from relcheck.system import terminal
@@ -91,7 +91,7 @@ class ManualRunner(Runner):
                 f"not confirmed: {params.prompt!r}",
                 metrics={"prompt": params.prompt, "answered": "no"},
             )
-        who = gitrepo.user_identity(ctx.info.root)
+        who = identity.user_identity(ctx.info.root)
         ctx.sink.note(f"confirmed by {who}")
         return _confirmed(params, who, "terminal")
 
