@@ -27,7 +27,7 @@ def progress(root: str, checklist: Checklist, info: RunInfo, directory: str) -> 
     passing run of ``info.commit``; None otherwise (no tag yet, or one the release
     steps refuse: they say why). The records in ``directory`` say which release steps
     after the tag completed; one no record shows completed is left to do."""
-    from relcheck.runners._release_state import not_made_by_relcheck
+    from relcheck.runners._release_tags import not_made_by_relcheck
 
     tag, commit = info.tag, info.commit
     if not tag or not commit:

@@ -17,6 +17,7 @@ from relcheck.git.refname import tag_name_problem, version_problem
 from relcheck.git.versions import Fact, version_refusal
 from relcheck.models import Status, StepResult
 from relcheck.runners import _release_state as state
+from relcheck.runners import _release_tags as release_tags
 from relcheck.runners._release_state import Finding
 from relcheck.runners.registry import Runner, StepContext
 
@@ -186,12 +187,12 @@ def _tag(root: str, ctx: StepContext, params: GitParams) -> tuple[list[Finding],
     existing = gittags.local_tag(root, tag)
     if existing is not None:
         if existing.commit != commit:
-            return [state.elsewhere(tag, existing.commit, commit, "")], None
+            return [release_tags.elsewhere(tag, existing.commit, commit, "")], None
         checklist = ctx.checklist
         if not params.remote_tag:  # the remote is not to be asked: what is here decides
             release = dataclasses.replace(checklist.release, push=False)
             checklist = dataclasses.replace(checklist, release=release)
-        released, finding = state.local_release(
+        released, finding = release_tags.local_release(
             root, checklist, ctx.info, existing, timeout=timeout, cancel=cancel, log=log
         )
         return ([finding] if finding else []), released
@@ -218,14 +219,14 @@ def _tag(root: str, ctx: StepContext, params: GitParams) -> tuple[list[Finding],
     if there is None:
         return [Finding("tag", True, f"{tag} is new, here and on {remote}")], None
     if there.commit != commit:
-        return [state.elsewhere(tag, there.commit, commit, f" on {remote}")], None
+        return [release_tags.elsewhere(tag, there.commit, commit, f" on {remote}")], None
     # At the checked commit on the remote only: read the tag object (fetched without
     # making a ref here) to tell a release relcheck made from a hand-made tag.
     if there.annotated and gittags.tag_message(root, there.object) is None:
         gitremotes.fetch_tag_object(root, remote, tag, timeout=timeout, cancel=cancel, log=log)
-    why = state.not_made_by_relcheck(root, there)
+    why = release_tags.not_made_by_relcheck(root, there)
     if why is not None:
-        return [state.foreign(tag, why, remote)], None
+        return [release_tags.foreign(tag, why, remote)], None
     return [], (
         f"{tag} is already released on {remote} at {commit[:9]}: nothing to do "
         "(`git fetch --tags` brings the tag here)"

@@ -14,6 +14,7 @@ from relcheck.git import tags as gittags
 from relcheck.git.refname import tag_name_problem, version_problem
 from relcheck.models import Checklist, Outcome, RunInfo, RunResult, Status, StepResult
 from relcheck.runners import _release_state as state
+from relcheck.runners import _release_tags as release_tags
 from relcheck.runners.registry import Runner, StepContext
 
 _PUSH_TIMEOUT = Duration(60)
@@ -85,7 +86,7 @@ def _would_fail(params: GitTagParams, checklist: Checklist, info: RunInfo) -> st
     if existing is not None and existing.commit != commit:
         return f"tag {tag} exists at {existing.commit[:9]}"
     if existing is not None:
-        _, finding = state.local_release(
+        _, finding = release_tags.local_release(
             root, checklist, info, existing, timeout=float(params.push_timeout)
         )
         return finding.line() if finding is not None else None  # else: already released
@@ -106,7 +107,7 @@ def _release(params: GitTagParams, ctx: StepContext) -> StepResult:
     if existing is not None:
         if existing.commit == commit:
             timeout = min(params.push_timeout, max(1.0, ctx.remaining()))
-            released, finding = state.local_release(
+            released, finding = release_tags.local_release(
                 root,
                 ctx.checklist,
                 info,
