@@ -63,7 +63,8 @@ from relcheck.models import (
 if TYPE_CHECKING:
     import threading
 
-    from relcheck.system.process import CommandResult, OutputSink
+    from relcheck.system.process_output import OutputSink
+    from relcheck.system.process_result import CommandResult
 
 
 @dataclass(frozen=True)

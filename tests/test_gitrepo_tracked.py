@@ -1,10 +1,10 @@
-"""gitrepo.tracked tells which files git tracks."""
+"""worktree.tracked tells which files git tracks."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from relcheck.git.repo import tracked
+from relcheck.git.worktree import tracked
 from tests.helpers import write
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from relcheck.git import repo as gitrepo
+from relcheck.git import worktree
 from tests.helpers import (
     assert_no_traceback,
     commit_all,
@@ -53,10 +53,10 @@ def test_a_hidden_changed_file_is_a_change_and_unchanged_ones_are_not(
 ) -> None:
     repo = _project(git_repo)
     git(repo, "update-index", flag, "--", "status.txt")
-    assert gitrepo.hidden_changes(str(repo)) == []
+    assert worktree.hidden_changes(str(repo)) == []
     write(repo / "status.txt", "changed\n")
-    assert gitrepo.hidden_changes(str(repo)) == ["status.txt"]
-    assert [(c.path, c.hidden) for c in gitrepo.changes(str(repo), untracked=False)] == [
+    assert worktree.hidden_changes(str(repo)) == ["status.txt"]
+    assert [(c.path, c.hidden) for c in worktree.changes(str(repo), untracked=False)] == [
         ("status.txt", True)
     ]
 
@@ -65,14 +65,14 @@ def test_an_absent_skip_worktree_file_is_a_sparse_checkout_not_a_change(git_repo
     repo = _project(git_repo)
     git(repo, "update-index", "--skip-worktree", "--", "status.txt")
     (repo / "status.txt").unlink()
-    assert gitrepo.hidden_changes(str(repo)) == []
+    assert worktree.hidden_changes(str(repo)) == []
 
 
 def test_an_absent_assume_unchanged_file_is_a_change(git_repo: Path) -> None:
     repo = _project(git_repo)
     git(repo, "update-index", "--assume-unchanged", "--", "status.txt")
     (repo / "status.txt").unlink()
-    assert gitrepo.hidden_changes(str(repo)) == ["status.txt"]
+    assert worktree.hidden_changes(str(repo)) == ["status.txt"]
 
 
 @pytest.mark.parametrize("flag", FLAGS)

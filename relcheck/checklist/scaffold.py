@@ -20,7 +20,10 @@ from relcheck.checklist.template_edit import (
     render,
 )
 from relcheck.errors import UsageError
-from relcheck.git import repo as gitrepo
+from relcheck.git import door
+from relcheck.git import refs as gitrefs
+from relcheck.git import remotes as gitremotes
+from relcheck.git import tags as gittags
 
 __all__ = ["Project", "Rendered", "describe", "detect", "render", "templates", "write_checklist"]
 
@@ -231,7 +234,7 @@ def _in_git(root: str) -> bool:
 def _remote(root: str) -> str | None:
     if not _in_git(root):
         return None
-    remotes = gitrepo.git(root, "remote", check=False).split()
+    remotes = door.git(root, "remote", check=False).split()
     if "origin" in remotes:
         return "origin"
     return remotes[0] if remotes else None
@@ -245,9 +248,9 @@ def _tag_style(root: str, remote: str | None) -> tuple[str | None, int]:
         return None, 0
     from relcheck.git.versions import parse_version
 
-    found = list(gitrepo.tag_commits(root))
-    if remote and gitrepo.is_shallow(root):
-        there, _ = gitrepo.remote_refs(root, remote, "tags", timeout=10.0)
+    found = list(gittags.tag_commits(root))
+    if remote and gitrefs.is_shallow(root):
+        there, _ = gitremotes.remote_refs(root, remote, "tags", timeout=10.0)
         found += list(there or {})
     names = [n for n in set(found) if parse_version(n) is not None]
     prefixed = sum(1 for n in names if n[:1] in "vV")
@@ -260,15 +263,15 @@ def _default_branch(root: str, remote: str | None) -> str:
     """The remote's default branch, else the current one, else git's default, else main."""
     if _in_git(root):
         if remote:
-            ref = gitrepo.git(
+            ref = door.git(
                 root, "symbolic-ref", "-q", "--short", f"refs/remotes/{remote}/HEAD", check=False
             )
             if ref.startswith(f"{remote}/"):
                 return ref.removeprefix(f"{remote}/")
-        current = gitrepo.git(root, "symbolic-ref", "-q", "--short", "HEAD", check=False)
+        current = door.git(root, "symbolic-ref", "-q", "--short", "HEAD", check=False)
         if current:
             return current
-        configured = gitrepo.git(root, "config", "init.defaultBranch", check=False)
+        configured = door.git(root, "config", "init.defaultBranch", check=False)
         if configured:
             return configured
     return "main"
@@ -396,7 +399,7 @@ def next_version(root: str, project: Project) -> str:
     from relcheck.git.versions import parse_version, tag_version
 
     pattern = project.tag or "v{version}"
-    tagged = [tag_version(n, pattern) for n in gitrepo.tag_commits(root)] if project.in_git else []
+    tagged = [tag_version(n, pattern) for n in gittags.tag_commits(root)] if project.in_git else []
     latest = max((v for v in tagged if v is not None), default=None)
     if project.changelog:
         try:
@@ -422,5 +425,5 @@ def _ignores_state(root: str) -> bool:
     """Does git (or, outside git, a .gitignore) already ignore ``.relcheck/``?"""
     if _in_git(root):
         probe = os.path.join(".relcheck", "runs", "probe.toml")
-        return bool(gitrepo.git(root, "check-ignore", "--no-index", probe, check=False))
+        return bool(door.git(root, "check-ignore", "--no-index", probe, check=False))
     return False

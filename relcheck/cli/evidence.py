@@ -27,7 +27,7 @@ output_option = click.option(
 
 
 def _root() -> str:
-    from relcheck.git.repo import find_root
+    from relcheck.git.location import find_root
 
     return find_root()
 

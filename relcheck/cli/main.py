@@ -44,7 +44,7 @@ color_option = click.option(
 
 
 def _root() -> str:
-    from relcheck.git.repo import find_root
+    from relcheck.git.location import find_root
 
     return find_root()
 
@@ -231,7 +231,7 @@ def run(
 
     confirmations: dict[str, str] = {}
     if confirm:
-        from relcheck.git.repo import user_identity
+        from relcheck.git.identity import user_identity
 
         confirmations = dict.fromkeys(confirm, user_identity(root))
     request = RunRequest(
@@ -705,15 +705,15 @@ def release(
     from relcheck.checklist.load import find_checklist, load_checklist
     from relcheck.engine import fanout
     from relcheck.engine.session import RunRequest, execute
-    from relcheck.git import repo as gitrepo
+    from relcheck.git import refs as gitrefs
     from relcheck.models import StepKind
     from relcheck.system.interrupts import Cancellation, handle_signals
 
     _check_version_option(release_version)
     root = _root()
     loaded = load_checklist(find_checklist(root, checklist))
-    head = gitrepo.head(root)
-    tree = gitrepo.tree_of(root, head.commit) if head.commit else None
+    head = gitrefs.head(root)
+    tree = gitrefs.tree_of(root, head.commit) if head.commit else None
     prior = fanout.gather(
         loaded,
         fanout.find_records(record_dirs),

@@ -163,10 +163,10 @@ def _rule_rows(
 
 
 def _plaintext_rows(sides: Mapping[str, Loaded], policy: SecretPolicy, root: str) -> list[Row]:
-    from relcheck.git import repo as gitrepo
+    from relcheck.git import worktree
 
     files = [s.file for s in sides.values() if s.file is not None]
-    tracked = gitrepo.tracked(root, files) if files else set()
+    tracked = worktree.tracked(root, files) if files else set()
     found: dict[str, list[str]] = {}
     for side in SIDES:
         loaded = sides[side]

@@ -321,11 +321,11 @@ def cached_passes(
     ``env`` is the environment a run would give its steps (runflow.tool_env)."""
     from relcheck import __version__
     from relcheck.engine.inputs import workspace_or_none
-    from relcheck.git import repo as gitrepo
+    from relcheck.git import refs as gitrefs
     from relcheck.record import STATE_DIR
 
-    head = gitrepo.head(root)
-    tree = gitrepo.tree_of(root, head.commit) if head.commit else None
+    head = gitrefs.head(root)
+    tree = gitrefs.tree_of(root, head.commit) if head.commit else None
     cache = StepCache(
         os.path.join(root, STATE_DIR),
         workspace_or_none(root, tree),

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 from relcheck import __version__
 from relcheck.errors import UsageError
-from relcheck.git import repo as gitrepo
+from relcheck.git import refs as gitrefs
+from relcheck.git import remotes as gitremotes
+from relcheck.git import tags as gittags
 from relcheck.models import Checklist, RunInfo
 
 
@@ -57,14 +59,14 @@ def resolve_version(
         # A new release has no tag yet, so git describe cannot name it: it names the
         # previous release (for the new-commits check), and --version the new one.
         if releasing:
-            previous = gitrepo.describe_version(root, checklist.release.tag, exact=False)
+            previous = gittags.describe_version(root, checklist.release.tag, exact=False)
             raise UsageError(
                 "version_from: git-describe needs --version VERSION",
                 hint=f"the previous release is {previous[0]}"
                 if previous
                 else "there is no earlier release tag",
             )
-        at_head = gitrepo.describe_version(root, checklist.release.tag, exact=True)
+        at_head = gittags.describe_version(root, checklist.release.tag, exact=True)
         return at_head[1] if at_head else None
     return None
 
@@ -102,15 +104,15 @@ def ci_branch_at_head(
     branch, variable = named
     if tag_name_problem(branch):  # branch names follow the same ref-name rules
         return CiBranch(None, f"{variable}={branch!r} is not a branch name")
-    known = gitrepo.remotes(root)
+    known = gitremotes.remotes(root)
     order = [remote, *(r for r in known if r != remote)] if remote in known else known
     for ref in [f"refs/heads/{branch}", *(f"refs/remotes/{r}/{branch}" for r in order)]:
-        if gitrepo.ref_commit(root, ref) == commit:
+        if gitrefs.ref_commit(root, ref) == commit:
             shown = ref.removeprefix("refs/remotes/").removeprefix("refs/heads/")
             return CiBranch(branch, f"HEAD is the tip of {shown}, the branch {variable} names")
     if remote not in known:
         return CiBranch(None, f"{variable} names {branch!r}, but HEAD is not its tip here")
-    heads, answer = gitrepo.remote_refs(
+    heads, answer = gitremotes.remote_refs(
         root, remote, "heads", timeout=10.0, pattern=f"refs/heads/{branch}"
     )
     if heads is None:
@@ -138,7 +140,7 @@ def build_run_info(
     commit: str | None = None,
 ) -> RunInfo:
     """The RunInfo for a run of ``checklist`` in ``root``."""
-    head = gitrepo.head(root)
+    head = gitrefs.head(root)
     branch = head.branch
     if branch is None and head.commit and commit in (None, head.commit) and mode != "hook":
         branch = ci_branch_at_head(root, checklist.release.remote, head.commit).name

@@ -42,7 +42,7 @@ from relcheck.models import (
 from relcheck.runners import registry
 from relcheck.system import deadline as deadline_mod
 from relcheck.system.interrupts import Cancellation
-from relcheck.system.process import OutputSink
+from relcheck.system.process_output import OutputSink
 from relcheck.system.redact import Redactor
 
 EventHandler = Callable[[str, Step, StepResult | None], None]  # "start" | "finish"

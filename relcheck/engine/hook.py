@@ -40,9 +40,9 @@ def pushed_refs(
         if not stdin.isatty():
             return prepush.parse_lines(stdin.read())
         _note("no pre-push input on stdin: checking HEAD as if it were pushed")
-    from relcheck.git import repo as gitrepo
+    from relcheck.git import refs as gitrefs
 
-    head = gitrepo.head(root)
+    head = gitrefs.head(root)
     if head.commit is None:
         return []
     ref = f"refs/heads/{head.branch}" if head.branch else "HEAD"
@@ -52,12 +52,12 @@ def pushed_refs(
 def _checklist_path_in_commit(request: runflow.RunRequest, sha: str) -> str | None:
     """Where the checklist is, relative to the top of the tree, in commit ``sha``."""
     from relcheck.checklist.load import DEFAULT_NAME
-    from relcheck.git import repo as gitrepo
+    from relcheck.git import refs as gitrefs
 
     if request.checklist:
         inside = os.path.relpath(os.path.abspath(request.checklist), request.root)
         return None if inside.startswith("..") else inside
-    pyproject = gitrepo.show_file(request.root, sha, "pyproject.toml")
+    pyproject = gitrefs.show_file(request.root, sha, "pyproject.toml")
     if pyproject:
         from relcheck.system import pyproject as project_file
 
@@ -77,10 +77,10 @@ def committed_checklist(request: runflow.RunRequest, sha: str) -> Checklist | No
     from relcheck import record
     from relcheck.checklist import cache as checklist_cache
     from relcheck.errors import RelcheckError
-    from relcheck.git import repo as gitrepo
+    from relcheck.git import refs as gitrefs
 
     relpath = _checklist_path_in_commit(request, sha)
-    content = gitrepo.show_file(request.root, sha, relpath) if relpath else None
+    content = gitrefs.show_file(request.root, sha, relpath) if relpath else None
     if content is None or relpath is None:
         return None
     state_dir = os.path.join(request.root, record.STATE_DIR)
@@ -155,7 +155,7 @@ def run_hook(
         return 0
     confirm = [s.strip() for s in environ.get("RELCHECK_CONFIRM", "").split(",") if s.strip()]
     if confirm:
-        from relcheck.git.repo import user_identity
+        from relcheck.git.identity import user_identity
 
         who = user_identity(request.root)
         request = dataclasses.replace(
@@ -175,18 +175,15 @@ def guard_release_tags(
     """Verify each pushed release tag as `relcheck verify` does; return 1 when one is
     not a tag relcheck made for a passing run of its commit (the push is refused), and
     the refs left to check. A release tag that verifies needs no checks run again."""
-    from relcheck.git import repo as gitrepo
-    from relcheck.git import verify
+    from relcheck.git import door, verify
     from relcheck.git.versions import tag_version
 
     root, code, left = request.root, 0, []
     for ref in refs:
         obj = commit = ""
         if not ref.deletes and ref.remote_ref.startswith("refs/tags/"):
-            obj = gitrepo.git(root, "rev-parse", "--verify", "-q", ref.local_sha, check=False)
-            commit = gitrepo.git(
-                root, "rev-parse", "--verify", "-q", f"{obj}^{{commit}}", check=False
-            )
+            obj = door.git(root, "rev-parse", "--verify", "-q", ref.local_sha, check=False)
+            commit = door.git(root, "rev-parse", "--verify", "-q", f"{obj}^{{commit}}", check=False)
         if not commit:  # not a tag, or not one of a commit
             left.append(ref)
             continue

@@ -13,7 +13,7 @@ from functools import cache
 from typing import TypeVar
 
 from relcheck.errors import RepoStateError
-from relcheck.git import repo as gitrepo
+from relcheck.git import worktree
 from relcheck.system.fileio import STATE_NAME
 
 T = TypeVar("T")
@@ -38,8 +38,8 @@ class Workspace:
     def files(self) -> dict[str, str]:
         """Every tracked or untracked-not-ignored file -> ``<mode> <blob id>``."""
         if self._files is None:
-            changed = _in_background(gitrepo.changed_paths, self.root)  # both git calls at once
-            indexed, hidden = gitrepo.index_entries(self.root)
+            changed = _in_background(worktree.changed_paths, self.root)  # both git calls at once
+            indexed, hidden = worktree.index_entries(self.root)
             files = {p: v for p, v in indexed.items() if not p.startswith(STATE_PREFIX)}
             for path in changed():
                 if path.startswith(STATE_PREFIX):

@@ -27,6 +27,7 @@ from typing import Any
 
 from relcheck.engine import cachekey
 from relcheck.system import process
+from relcheck.system.process_output import OutputSink
 
 _PROBE = (
     "import json, site, sys\n"
@@ -107,7 +108,7 @@ class Interpreters:
             env=env,
             timeout=_PROBE_TIMEOUT,
             cancel=threading.Event(),
-            sink=process.OutputSink(None),
+            sink=OutputSink(None),
             capture_stdout=True,
         )
         if result.returncode != 0:

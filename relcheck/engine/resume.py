@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 from relcheck import record
 from relcheck.engine import core as engine
-from relcheck.git import repo as gitrepo
 from relcheck.git import tagmessage
+from relcheck.git import tags as gittags
 from relcheck.models import Checklist, RunInfo, Status
 
 
@@ -27,7 +27,7 @@ def progress(root: str, checklist: Checklist, info: RunInfo, directory: str) -> 
     passing run of ``info.commit``; None otherwise (no tag yet, or one the release
     steps refuse: they say why). The records in ``directory`` say which release steps
     after the tag completed; one no record shows completed is left to do."""
-    from relcheck.runners._release_state import not_made_by_relcheck
+    from relcheck.runners._release_tags import not_made_by_relcheck
 
     tag, commit = info.tag, info.commit
     if not tag or not commit:
@@ -36,11 +36,11 @@ def progress(root: str, checklist: Checklist, info: RunInfo, directory: str) -> 
     first = next((i for i, s in enumerate(releases) if s.uses == "git-tag"), None)
     if first is None:
         return None
-    ref = gitrepo.local_tag(root, tag)
+    ref = gittags.local_tag(root, tag)
     if ref is None or ref.commit != commit or not_made_by_relcheck(root, ref) is not None:
         return None
     after = {s.id for s in releases[first + 1 :]}
-    message = gitrepo.tag_message(root, ref.object) or ""
+    message = gittags.tag_message(root, ref.object) or ""
     summary = tagmessage.parse(message)
     # The steps before the tag passed in the run that made it, or there were no tag. The
     # tag step itself runs again: it checks that the remote has the tag.

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from relcheck.errors import RunnerError
 from relcheck.models import ServiceConfig, Status, Step, StepResult
 from relcheck.system import process
-from relcheck.system.process import OutputSink
+from relcheck.system.process_output import OutputSink
 from relcheck.system.redact import Redactor
 
 _OUTPUT_LINES = 20  # last lines of the service's output kept when it fails

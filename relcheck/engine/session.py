@@ -15,7 +15,8 @@ from relcheck.checklist import load as checklist_mod
 from relcheck.engine import core as engine
 from relcheck.engine.context import build_run_info
 from relcheck.errors import RelcheckError, UsageError
-from relcheck.git import repo as gitrepo
+from relcheck.git import door, location
+from relcheck.git import refs as gitrefs
 from relcheck.models import Checklist, Outcome, RunInfo, RunResult, Status, StepResult
 from relcheck.report import Reporter
 from relcheck.system import interrupts
@@ -78,7 +79,7 @@ def tool_env(environ: Mapping[str, str], root: str | None = None) -> dict[str, s
     does not have; git hook variables removed."""
     from relcheck.system import projectenv
 
-    env = gitrepo.without_git_hook_env(environ)
+    env = door.without_git_hook_env(environ)
     own = os.path.dirname(sys.executable)
     parts = [p for p in env.get("PATH", os.defpath).split(os.pathsep) if p]
     project = projectenv.find(root, env) if root is not None else None
@@ -207,9 +208,9 @@ def execute(
     state_dir = os.path.join(request.root, record.STATE_DIR)
     from relcheck.system.lock import run_lock
 
-    with run_lock(state_dir, gitrepo.git_dir(request.root)):
+    with run_lock(state_dir, location.git_dir(request.root)):
         if info.commit:
-            info = dataclasses.replace(info, tree=gitrepo.tree_of(request.root, info.commit))
+            info = dataclasses.replace(info, tree=gitrefs.tree_of(request.root, info.commit))
         completed: dict[str, str] = {}
         if request.mode in ("run", "release"):
             from relcheck.engine import resume

@@ -23,10 +23,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from relcheck.errors import RepoStateError
-from relcheck.git import repo as gitrepo
+from relcheck.git import worktree
 from relcheck.models import Status, StepResult
 
-HEAD = gitrepo.HEAD_KEY
+HEAD = worktree.HEAD_KEY
 _SHOWN = 5
 
 
@@ -99,8 +99,8 @@ class TreeWatch:
 
     def _snapshot(self) -> dict[str, str]:
         if self._hidden is None:
-            self._hidden = sorted(gitrepo.hidden_files(self.root))
-        state = gitrepo.status_entries(self.root, self.exclude)
+            self._hidden = sorted(worktree.hidden_files(self.root))
+        state = worktree.status_entries(self.root, self.exclude)
         # A file already changed stays in git status however often it is rewritten: its
         # stat says whether it was. The same for files git status is told not to look at.
         for path in [p for p in state if p != HEAD] + self._hidden:

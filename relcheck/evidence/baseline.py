@@ -46,12 +46,12 @@ class Baseline:
 def previous_release_tag(root: str, template: str, current: str | None) -> str | None:
     """The newest release tag reachable from HEAD other than ``current``."""
     from relcheck.errors import RepoStateError
-    from relcheck.git import repo as gitrepo
+    from relcheck.git import tags as gittags
 
     if "{version}" not in template:
         return None
     try:
-        return gitrepo.previous_tag(root, template.replace("{version}", "*"), current or "")
+        return gittags.previous_tag(root, template.replace("{version}", "*"), current or "")
     except RepoStateError:
         return None
 
@@ -61,14 +61,14 @@ def for_tag(root: str, record_dir: str, tag: str) -> Baseline | None:
     the tag names no relcheck run and no record released it."""
     from relcheck import record
     from relcheck.errors import RepoStateError, UsageError
-    from relcheck.git import repo as gitrepo
     from relcheck.git import tagmessage
+    from relcheck.git import tags as gittags
 
     summary, when = None, 0.0
     try:
-        ref = gitrepo.local_tag(root, tag)
+        ref = gittags.local_tag(root, tag)
         # The raw tag object, read with git itself: gitpython would cost every run ~0.1 s.
-        raw = gitrepo.tag_message(root, ref.object) if ref and ref.annotated else None
+        raw = gittags.tag_message(root, ref.object) if ref and ref.annotated else None
     except RepoStateError:
         raw = None
     if raw is not None:

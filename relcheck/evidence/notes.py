@@ -18,10 +18,10 @@ _ATX_LEVEL = re.compile(r"^ {0,3}(#{1,6})\s")
 def previous_tag(root: str, tag: str, template: str, rev: str | None = None) -> str | None:
     """The release tag before ``tag``: the newest matching one reachable from ``rev``
     (default: the tag itself; the commit being tagged, before the tag exists)."""
-    from relcheck.git import repo as gitrepo
+    from relcheck.git import door
 
     pattern = template.replace("{version}", "*") if "{version}" in template else "*"
-    out = gitrepo.git(
+    out = door.git(
         root,
         "describe",
         "--tags",
@@ -56,9 +56,9 @@ def changelog_section(text: str, version: str) -> str | None:
 
 
 def _git_lines(root: str, *args: str) -> list[str]:
-    from relcheck.git import repo as gitrepo
+    from relcheck.git import door
 
-    return [line for line in gitrepo.git(root, *args, check=False).splitlines() if line]
+    return [line for line in door.git(root, *args, check=False).splitlines() if line]
 
 
 def _split(line: str) -> tuple[str, str, str]:
@@ -88,7 +88,7 @@ def compose(
     root: str, run: RunResult, template: str, changelog: str | None, *, note: str | None = None
 ) -> str:
     """The notes of the release ``run`` made (or would make)."""
-    from relcheck.git import repo as gitrepo
+    from relcheck.git import refs as gitrefs
 
     info = run.info
     tag = info.tag or info.version or info.run_id
@@ -104,7 +104,7 @@ def compose(
         out += ["", f"> {note}"]
     out += ["", "Command:", "", "```", info.command or "relcheck run (not recorded)", "```"]
     if changelog and info.version:
-        raw = gitrepo.show_file(root, rev, changelog)
+        raw = gitrefs.show_file(root, rev, changelog)
         section = changelog_section(raw.decode("utf-8", "replace"), info.version) if raw else None
         out += ["", f"## Changelog ({changelog})", ""]
         out.append(section or f"_{changelog} has no section for {info.version}._")

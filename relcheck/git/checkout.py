@@ -10,7 +10,8 @@ import tempfile
 from collections.abc import Iterator
 
 from relcheck.errors import RepoStateError
-from relcheck.git import repo as gitrepo
+from relcheck.git import door, worktree
+from relcheck.git import refs as gitrefs
 from relcheck.record import STATE_DIR
 
 # Hooks of the user's (post-checkout) must not run when relcheck makes its own worktree.
@@ -19,7 +20,7 @@ _NO_HOOKS = ("-c", "core.hooksPath=/dev/null")
 
 def resolve_commit(root: str, rev: str) -> str:
     """The full sha of the commit ``rev`` names."""
-    sha = gitrepo.git(root, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False)
+    sha = door.git(root, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False)
     if not sha:
         raise RepoStateError(f"{rev!r} does not name a commit in {root}")
     return sha
@@ -29,16 +30,16 @@ def has_uncommitted_changes(root: str) -> bool:
     """True when tracked files differ from HEAD or untracked files exist (ignored files,
     and relcheck's own state folder, do not count), also files hidden from git status
     with ``update-index --assume-unchanged`` or ``--skip-worktree``."""
-    out = gitrepo.git(
+    out = door.git(
         root, "status", "--porcelain", "--untracked-files=normal", "--", ".", f":!{STATE_DIR}"
     )
-    return bool(out) or bool(gitrepo.hidden_changes(root, (STATE_DIR,)))
+    return bool(out) or bool(worktree.hidden_changes(root, (STATE_DIR,)))
 
 
 def needs_worktree(root: str, sha: str) -> bool:
     """True when ``root`` is not a faithful copy of ``sha``: another commit is checked out,
     or the working tree has changes that are not committed."""
-    return gitrepo.head(root).commit != sha or has_uncommitted_changes(root)
+    return gitrefs.head(root).commit != sha or has_uncommitted_changes(root)
 
 
 @contextlib.contextmanager
@@ -52,7 +53,7 @@ def checkout(root: str, sha: str, needed: bool | None = None) -> Iterator[str]:
     parent = tempfile.mkdtemp(prefix="relcheck-checkout-")
     path = os.path.join(parent, os.path.basename(root) or "tree")
     try:
-        gitrepo.git(root, *_NO_HOOKS, "worktree", "add", "--detach", "--quiet", path, sha)
+        door.git(root, *_NO_HOOKS, "worktree", "add", "--detach", "--quiet", path, sha)
         yield path
     finally:
         remove(root, path)
@@ -61,7 +62,7 @@ def checkout(root: str, sha: str, needed: bool | None = None) -> Iterator[str]:
 
 def remove(root: str, path: str) -> None:
     """Remove the worktree at ``path`` and git's note of it, whatever state it is in."""
-    gitrepo.git(root, "worktree", "remove", "--force", "--force", path, check=False)
+    door.git(root, "worktree", "remove", "--force", "--force", path, check=False)
     if os.path.exists(path):
         shutil.rmtree(path, ignore_errors=True)
-    gitrepo.git(root, "worktree", "prune", check=False)
+    door.git(root, "worktree", "prune", check=False)

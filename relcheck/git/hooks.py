@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from relcheck import __version__
 from relcheck.errors import RepoStateError
-from relcheck.git import repo as gitrepo
+from relcheck.git import door
 
 MARKER = "# relcheck-managed-hook"
 BACKUP_SUFFIX = ".relcheck-backup"
@@ -78,7 +78,7 @@ class HookState:
 
 def hooks_dir(root: str) -> str:
     """The folder git runs hooks from, for the repository at ``root``."""
-    out = gitrepo.git(root, "rev-parse", "--git-path", "hooks", check=False)
+    out = door.git(root, "rev-parse", "--git-path", "hooks", check=False)
     if not out:
         raise RepoStateError(
             f"{root} is not in a git repository", hint="run this inside the repository's folder"

@@ -16,7 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from relcheck.git import repo as gitrepo
+from relcheck.git import refs as gitrefs
+from relcheck.git import remotes as gitremotes
+from relcheck.git import tags as gittags
 from relcheck.git.versions import Fact, parse_version, tag_version, version_refusal
 from relcheck.system import cienv
 
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
     from packaging.version import Version
 
     from relcheck.models import Checklist, RunInfo
-    from relcheck.system.process import OutputSink
+    from relcheck.system.process_output import OutputSink
 
 NETWORK_TIMEOUT = 10.0  # seconds for ls-remote, as the `git` runner's network_timeout
 
@@ -60,7 +62,7 @@ class History:
 
 def usable_remote(root: str, remote: str) -> str | None:
     """``remote`` when git can ask it (a configured remote, or a URL or path)."""
-    if remote in gitrepo.remotes(root):
+    if remote in gitremotes.remotes(root):
         return remote
     url = "://" in remote or remote.startswith(("/", "./", "../")) or ":" in remote
     return remote if url else None
@@ -77,14 +79,14 @@ def read(
     log: OutputSink | None = None,
 ) -> History:
     """The release tags here and, when asked or when this is a shallow clone, on ``remote``."""
-    shallow = gitrepo.is_shallow(root)
-    found = {name: (commit, True) for name, commit in gitrepo.tag_commits(root).items()}
+    shallow = gitrefs.is_shallow(root)
+    found = {name: (commit, True) for name, commit in gittags.tag_commits(root).items()}
     asked, problem = None, None
     if ask_remote or shallow:
         if remote is None:
             problem = "this is a shallow clone, and no remote to read the release tags from"
         else:
-            there, answer = gitrepo.remote_refs(
+            there, answer = gitremotes.remote_refs(
                 root, remote, "tags", timeout=timeout, cancel=cancel, log=log
             )
             if there is not None:
@@ -197,7 +199,7 @@ def newer_fact(
     for release in newer:
         # None (the commit is not here) is no ancestor either: in a clone that is not
         # shallow, the whole history of the checked commit is here.
-        if gitrepo.is_ancestor(root, release.commit, commit) is True:
+        if gitrefs.is_ancestor(root, release.commit, commit) is True:
             return Fact(False, f"{refused}, which this commit comes after", fix)
     return Fact(
         True,
@@ -210,11 +212,11 @@ def previous_release(root: str, history: History, tag: str | None, commit: str) 
     """The nearest earlier release tag that ``commit`` descends from (whole history)."""
     others = history.others(tag)
     names = tuple(t.name for t in others if t.here)
-    nearest = gitrepo.previous_tag(root, names, tag or "") if names else None
+    nearest = gittags.previous_tag(root, names, tag or "") if names else None
     if nearest is not None:
         return nearest
     for release in others:  # tags only the remote has (a clone made with --no-tags)
-        if not release.here and gitrepo.is_ancestor(root, release.commit, commit):
+        if not release.here and gitrefs.is_ancestor(root, release.commit, commit):
             return release.name
     return None
 
@@ -237,7 +239,7 @@ def new_commits_fact(root: str, history: History, tag: str | None, commit: str) 
     previous = previous_release(root, history, tag, commit)
     if previous is None:
         return Fact(True, "first release: no earlier release tag")
-    count = gitrepo.count_commits(root, previous, commit)
+    count = gitrefs.count_commits(root, previous, commit)
     if count == 0:
         return Fact(
             False,

@@ -7,7 +7,9 @@ import os
 from dataclasses import dataclass, field
 
 from relcheck.errors import RepoStateError, UsageError
-from relcheck.git import repo as gitrepo
+from relcheck.git import door
+from relcheck.git import refs as gitrefs
+from relcheck.git import tags as gittags
 from relcheck.git.tagmessage import TagSummary, parse
 
 
@@ -15,7 +17,7 @@ from relcheck.git.tagmessage import TagSummary, parse
 class TagRecord:
     """A release tag and the run summary its message carries."""
 
-    tag: gitrepo.TagObject
+    tag: gittags.TagObject
     summary: TagSummary
 
 
@@ -53,20 +55,20 @@ class Verdict:
 def names_tag(root: str, ref: str) -> bool:
     """Whether ``ref`` is a tag here (False outside a repository)."""
     try:
-        return gitrepo.local_tag(root, ref) is not None
+        return gittags.local_tag(root, ref) is not None
     except RepoStateError:
         return False
 
 
 def read(root: str, tag: str) -> TagRecord:
     """The run summary of release tag ``tag``; UsageError when it has none."""
-    ref = gitrepo.local_tag(root, tag)
+    ref = gittags.local_tag(root, tag)
     if ref is None:
         raise UsageError(
             f"no tag named {tag!r} in this repository",
             hint="`git fetch --tags` brings the remote's tags",
         )
-    obj = gitrepo.read_tag(root, tag)
+    obj = gittags.read_tag(root, tag)
     if obj is None:
         raise UsageError(f"{tag} is a lightweight tag: it carries no run summary")
     summary = parse(obj.message)
@@ -81,7 +83,7 @@ def rules_at(root: str, commit: str, checklist: str | None) -> ReleaseRules:
     YAML: a checklist whose plugins are not installed here still names its tag."""
     import yaml
 
-    raw = gitrepo.show_file(root, commit, checklist or "relcheck.yaml")
+    raw = gitrefs.show_file(root, commit, checklist or "relcheck.yaml")
     try:
         data = yaml.safe_load(raw) if raw else None
     except yaml.YAMLError:
@@ -98,13 +100,14 @@ def rules_at(root: str, commit: str, checklist: str | None) -> ReleaseRules:
 
 def verify(root: str, tag: str) -> Verdict:
     """Check the local tag ``tag`` (see :func:`check`)."""
-    ref = gitrepo.local_tag(root, tag)
+    ref = gittags.local_tag(root, tag)
     if ref is None:
         verdict = Verdict(tag)
         verdict.add(False, f"no tag named {tag!r} in this repository (`git fetch --tags`)")
         return verdict
-    obj = gitrepo.read_tag_object(root, ref.object, tag)
-    path = parse(obj.message).checklist if obj and parse(obj.message) else None
+    obj = gittags.read_tag_object(root, ref.object, tag)
+    summary = parse(obj.message) if obj else None
+    path = summary.checklist if summary else None
     return check(root, tag, ref.object, rules_at(root, ref.commit, path))
 
 
@@ -116,8 +119,8 @@ def check(
     the project's version, with the checklist whose hash it carries, and signed well when
     signed. ``relcheck verify`` and the pre-push hook both ask this."""
     verdict = Verdict(name)
-    made = gitrepo.read_tag_object(root, obj, name)
-    commit = made.commit if made else gitrepo.git(root, "rev-parse", "--verify", "-q", obj)
+    made = gittags.read_tag_object(root, obj, name)
+    commit = made.commit if made else door.git(root, "rev-parse", "--verify", "-q", obj)
     summary = parse(made.message) if made else None
     if made is None:
         verdict.add(False, f"maker: {name} is a lightweight tag: it carries no run summary")
@@ -151,7 +154,7 @@ def check(
     if made.signed and not signature:
         verdict.add(True, "signature: signed (not checked here)")
     elif made.signed:
-        good, said = gitrepo.verify_tag(root, obj)
+        good, said = gittags.verify_tag(root, obj)
         verdict.add(good, f"signature: {'good' if good else 'does not verify'}: {said}")
     else:
         verdict.add(True, "signature: none (the tag is not signed)")
@@ -219,7 +222,7 @@ def _check_steps(verdict: Verdict, summary: TagSummary) -> None:
 def _check_checklist(verdict: Verdict, root: str, summary: TagSummary, commit: str) -> None:
     path = summary.checklist
     carried = summary.checklist_sha256
-    committed = gitrepo.show_file(root, commit, path) if path and not os.path.isabs(path) else None
+    committed = gitrefs.show_file(root, commit, path) if path and not os.path.isabs(path) else None
     current_path = os.path.join(root, path)
     current: bytes | None = None
     if os.path.isfile(current_path):

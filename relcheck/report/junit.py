@@ -146,7 +146,7 @@ def write(path: str, run: RunResult, record_path: str | None = None) -> None:
 def check_not_tracked(root: str, path: str) -> None:
     """Refuse a --junit path git tracks: the report would silently replace a file of the
     project (``--junit pyproject.toml``)."""
-    from relcheck.git.repo import tracked
+    from relcheck.git.worktree import tracked
 
     full = os.path.abspath(path)
     if os.path.exists(full) and tracked(root, [full]):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from relcheck.api import RunnerError
 from relcheck.system import projectenv
-from relcheck.system.process import CommandResult
+from relcheck.system.process_result import CommandResult
 
 BUNDLED = "relcheck's bundled extra"
 # `ruff format --check --output-format json` is newer than `ruff check`'s JSON; an older

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from relcheck.api import Status, StepResult
-from relcheck.system.process import CommandResult
+from relcheck.system.process_result import CommandResult
 
 
 def interrupted_or_timed_out(result: CommandResult, timeout: float) -> StepResult | None:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
-import os
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from relcheck.api import Runner, RunnerError, Status, StepContext, StepResult
 from relcheck.checklist.durations import Duration
 from relcheck.errors import RepoStateError
+from relcheck.git import refs as gitrefs
 from relcheck.git import releases
-from relcheck.git import repo as gitrepo
-from relcheck.git.refname import tag_name_problem, version_problem
-from relcheck.git.versions import Fact, version_refusal
+from relcheck.git import remotes as gitremotes
+from relcheck.runners import _git_release_checks as checks
 from relcheck.runners import _release_state as state
 from relcheck.runners._release_state import Finding
 
@@ -74,21 +72,25 @@ def _check_all(params: GitParams, ctx: StepContext, root: str) -> StepResult:
     if params.upstream:
         findings.append(_upstream(root, ctx, params))
     if params.tag:
-        tag_findings, released = _tag(root, ctx, params)
+        tag_findings, released = checks.tag_findings(
+            root, ctx, ask_remote=params.remote_tag, timeout=params.network_timeout
+        )
         findings.extend(tag_findings)
     history = None
     if (params.version or params.new_commits) and released is None and ctx.info.version:
-        history = _history(root, ctx, params)
-        findings.append(_finding("history", releases.history_fact(history)))
+        history = checks.release_history(
+            root, ctx, ask_remote=params.remote_tag, timeout=params.network_timeout
+        )
+        findings.append(checks.as_finding("history", releases.history_fact(history)))
     if params.tag and released is None:
-        before = _released_before(root, ctx, findings, history)
+        before = checks.released_before(root, ctx, findings, history)
     if params.version:
-        findings.append(_version(root, ctx, history))
+        findings.append(checks.version_finding(root, ctx, history))
     if params.changelog and ctx.checklist.release.changelog:
-        findings.append(_changelog(root, ctx))
+        findings.append(checks.changelog_finding(root, ctx))
     if params.new_commits and history is not None and history.problem is None:
         findings.append(
-            _finding(
+            checks.as_finding(
                 "new-commits",
                 releases.new_commits_fact(root, history, ctx.info.tag, ctx.info.commit or ""),
             )
@@ -125,12 +127,12 @@ def _check_all(params: GitParams, ctx: StepContext, root: str) -> StepResult:
 
 
 def _upstream(root: str, ctx: StepContext, params: GitParams) -> Finding:
-    upstream = gitrepo.upstream_of(root)
+    upstream = gitrefs.upstream_of(root)
     if upstream is None:
         return Finding("upstream", True, "the branch has no upstream to compare with")
     if params.fetch:
-        remote = gitrepo.remote_of(root, ctx.info.branch or "") or upstream.split("/")[0]
-        fetched = gitrepo.fetch(
+        remote = gitremotes.remote_of(root, ctx.info.branch or "") or upstream.split("/")[0]
+        fetched = gitremotes.fetch(
             root, remote, timeout=params.network_timeout, cancel=ctx.cancel, log=ctx.sink
         )
         if not fetched.ok:
@@ -140,7 +142,7 @@ def _upstream(root: str, ctx: StepContext, params: GitParams) -> Finding:
                 f"could not fetch {remote!r}: {fetched.error}",
                 "check the network and `git remote -v`, or set `fetch: false`",
             )
-    ahead, behind = gitrepo.ahead_behind(root, upstream)
+    ahead, behind = gitrefs.ahead_behind(root, upstream)
     if behind and ahead:
         return Finding(
             "upstream",
@@ -167,95 +169,13 @@ def _upstream(root: str, ctx: StepContext, params: GitParams) -> Finding:
     return Finding("upstream", True, f"up to date with {upstream}{note}")
 
 
-def _tag(root: str, ctx: StepContext, params: GitParams) -> tuple[list[Finding], str | None]:
-    """Findings about the release tag, and the "already released" text when it is.
-
-    Released means: a tag relcheck made for this commit (annotated, with its trailers),
-    and with `release.push` one the remote has too. Any other tag at the checked commit
-    is a problem, never a release."""
-    tag, commit = ctx.info.tag, ctx.info.commit or ""
-    if tag is None:
-        return [], None  # the version check says why there is no tag name
-    problem = tag_name_problem(tag)
-    if problem:
-        return [Finding("tag", False, f"{tag!r}: {problem}", "fix the version")], None
-    timeout, cancel, log = params.network_timeout, ctx.cancel, ctx.sink
-    existing = gitrepo.local_tag(root, tag)
-    if existing is not None:
-        if existing.commit != commit:
-            return [state.elsewhere(tag, existing.commit, commit, "")], None
-        checklist = ctx.checklist
-        if not params.remote_tag:  # the remote is not to be asked: what is here decides
-            release = dataclasses.replace(checklist.release, push=False)
-            checklist = dataclasses.replace(checklist, release=release)
-        released, finding = state.local_release(
-            root, checklist, ctx.info, existing, timeout=timeout, cancel=cancel, log=log
-        )
-        return ([finding] if finding else []), released
-    remote = ctx.checklist.release.remote
-    if not params.remote_tag:
-        return [Finding("tag", True, f"{tag} is new here (remote not asked)")], None
-    if releases.usable_remote(root, remote) is None:
-        if ctx.checklist.release.push:
-            fix = f"`git remote add {remote} URL`, or change `release.remote`"
-            return [Finding("tag", False, f"there is no remote {remote!r} to push to", fix)], None
-        return [Finding("tag", True, f"{tag} is new (no remote {remote!r} to ask)")], None
-    there, answer = gitrepo.remote_tag(root, remote, tag, timeout=timeout, cancel=cancel, log=log)
-    if not answer.ok:
-        return [
-            Finding(
-                "tag",
-                False,
-                f"could not ask {remote!r} whether {tag} exists there: {answer.error}",
-                "check the network and `git remote -v`, or set `remote_tag: false`",
-            )
-        ], None
-    if there is None:
-        return [Finding("tag", True, f"{tag} is new, here and on {remote}")], None
-    if there.commit != commit:
-        return [state.elsewhere(tag, there.commit, commit, f" on {remote}")], None
-    # At the checked commit on the remote only: read the tag object (fetched without
-    # making a ref here) to tell a release relcheck made from a hand-made tag.
-    if there.annotated and gitrepo.tag_message(root, there.object) is None:
-        gitrepo.fetch_tag_object(root, remote, tag, timeout=timeout, cancel=cancel, log=log)
-    why = state.not_made_by_relcheck(root, there)
-    if why is not None:
-        return [state.foreign(tag, why, remote)], None
-    return [], (
-        f"{tag} is already released on {remote} at {commit[:9]}: nothing to do "
-        "(`git fetch --tags` brings the tag here)"
-    )
-
-
-def _released_before(
-    root: str, ctx: StepContext, found: list[Finding], history: releases.History | None
-) -> str | None:
-    """The notice "v1.2.0 is already released at abc123def, an older commit" when the
-    release tag exists at an ancestor of the checked commit: the version was released
-    before, and this commit has nothing new to release (``--release-if-new`` passes)."""
-    tag, commit = ctx.info.tag, ctx.info.commit
-    if tag is None or commit is None or not any(f.check == "tag" and not f.ok for f in found):
-        return None
-    tagged = gitrepo.local_tag(root, tag)
-    at = tagged.commit if tagged is not None else None
-    if at is None and history is not None:  # only the remote has it (a shallow clone)
-        at = next((t.commit for t in history.tags if t.name == tag), None)
-    if not at or at == commit or not gitrepo.is_ancestor(root, at, commit):
-        return None
-    return f"{tag} is already released at {at[:9]}, an older commit"
-
-
-def _finding(check: str, fact: Fact) -> Finding:
-    return Finding(check, fact.ok, fact.text, fact.fix)
-
-
 def _branch(root: str, ctx: StepContext) -> Finding:
     """On the release branch; a detached HEAD in CI is on the branch the CI names when it
     is that branch's tip (``context.ci_branch_at_head``), and only then."""
     from relcheck.engine.context import ci_branch_at_head
 
     wanted, on, commit = ctx.checklist.release.branch, ctx.info.branch, ctx.info.commit
-    if gitrepo.head(root).branch is not None or commit is None:
+    if gitrefs.head(root).branch is not None or commit is None:
         return state.branch(wanted, on, commit)
     ci = ci_branch_at_head(root, ctx.checklist.release.remote, commit)
     if not ci.note:  # no CI variable names a branch: detached is detached
@@ -269,90 +189,3 @@ def _branch(root: str, ctx: StepContext) -> Finding:
         )
     finding = state.branch(wanted, ci.name, commit)
     return Finding("branch", True, f"on {ci.name}: {ci.note}") if finding.ok else finding
-
-
-def _history(root: str, ctx: StepContext, params: GitParams) -> releases.History:
-    release = ctx.checklist.release
-    return releases.read(
-        root,
-        release.tag,
-        releases.usable_remote(root, release.remote),
-        ask_remote=params.remote_tag,
-        timeout=params.network_timeout,
-        cancel=ctx.cancel,
-        log=ctx.sink,
-    )
-
-
-def _version(root: str, ctx: StepContext, history: releases.History | None) -> Finding:
-    from relcheck.engine.context import project_version
-
-    version, source = ctx.info.version, ctx.checklist.release.version_from
-    if version is None:
-        fix = {
-            "pyproject": "set `version` under [project] in pyproject.toml, or pass --version",
-            "git-describe": "pass --version (git describe finds only the previous release)",
-            "cli": "pass --version",
-        }[source]
-        return Finding("version", False, "no release version is known", fix)
-    problem = version_problem(version)
-    if problem:
-        return Finding("version", False, problem, "pass a version such as 1.2.0")
-    # The tag names a commit, so the version that counts is the one committed there (the
-    # release step asks the same); a pyproject.toml no commit has yet: the work tree's.
-    has_file, declared = state.committed_version(root, ctx.info.commit or "HEAD")
-    if not has_file:
-        declared = project_version(root)
-    if declared is not None and declared != version:
-        where = f" (as committed in {(ctx.info.commit or '')[:9]})" if has_file else ""
-        return Finding(
-            "version",
-            False,
-            f"the release version is {version} but pyproject.toml says {declared}{where}",
-            f"bump the version in pyproject.toml to {version} and commit it "
-            f"(or release {declared} instead)",
-        )
-    refused = version_refusal(version, prerelease=ctx.checklist.release.prerelease)
-    if refused is not None:
-        return _finding("version", refused)
-    if history is None or history.problem is not None:
-        return Finding("version", True, f"version {version}")
-    again = releases.already_released(history, version, ctx.info.tag)
-    if again is not None:
-        return _finding("version", again)
-    maintenance = releases.maintenance_branch(ctx.checklist.release.branch, ctx.info.branch)
-    order = releases.newer_fact(
-        root, history, version, ctx.info.tag, ctx.info.commit or "", maintenance=maintenance
-    )
-    return _finding("version", order)
-
-
-def _changelog(root: str, ctx: StepContext) -> Finding:
-    from relcheck.git.changelog import section_line
-
-    path = ctx.checklist.release.changelog or ""
-    version = ctx.info.version
-    if version is None:
-        return Finding("changelog", True, "no version to look for")
-    heading = f"## [{version}] - YYYY-MM-DD"
-    try:
-        with open(os.path.join(root, path), encoding="utf-8", errors="replace") as fh:
-            text = fh.read()
-    except FileNotFoundError:
-        return Finding(
-            "changelog",
-            False,
-            f"{path} does not exist",
-            f"create it with a section `{heading}`, or set `release.changelog: null`",
-        )
-    except OSError as exc:
-        return Finding("changelog", False, f"cannot read {path}: {exc.strerror}")
-    line = section_line(text, version)
-    if line is None:
-        return Finding(
-            "changelog",
-            False,
-            f"{path} has no section for {version}",
-            f"add a heading `{heading}` with the changes of this release",
-        )
-    return Finding("changelog", True, f"{path}:{line} is the section for {version}")

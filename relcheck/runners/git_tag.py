@@ -9,10 +9,13 @@ from typing import Any, ClassVar
 from relcheck.api import Checklist, RunInfo, Runner, RunnerError, Status, StepContext, StepResult
 from relcheck.checklist.durations import Duration
 from relcheck.errors import RepoStateError
-from relcheck.git import repo as gitrepo
+from relcheck.git import door
+from relcheck.git import remotes as gitremotes
+from relcheck.git import tags as gittags
 from relcheck.git.refname import tag_name_problem, version_problem
 from relcheck.models import Outcome, RunResult
 from relcheck.runners import _release_state as state
+from relcheck.runners import _release_tags as release_tags
 
 _PUSH_TIMEOUT = Duration(60)
 # How long, at most, the remote is asked after a push error whether it has the tag.
@@ -54,7 +57,7 @@ class GitTagRunner(Runner):
         if problem is not None:
             return StepResult(Status.FAILED, f"would fail: {problem}")
         release = checklist.release
-        existing = gitrepo.local_tag(info.root, info.tag) if info.tag else None
+        existing = gittags.local_tag(info.root, info.tag) if info.tag else None
         if existing is not None:  # made by relcheck for this commit, or it would fail
             left = f"; the release would resume with {', '.join(info.resume)}"
             return f"{info.tag} exists at {existing.commit[:7]}: would not tag again" + (
@@ -79,11 +82,11 @@ def _would_fail(params: GitTagParams, checklist: Checklist, info: RunInfo) -> st
     problem = tag_name_problem(tag) or (version_problem(info.version) if info.version else None)
     if problem:
         return f"{tag!r}: {problem}"
-    existing = gitrepo.local_tag(root, tag)
+    existing = gittags.local_tag(root, tag)
     if existing is not None and existing.commit != commit:
         return f"tag {tag} exists at {existing.commit[:9]}"
     if existing is not None:
-        _, finding = state.local_release(
+        _, finding = release_tags.local_release(
             root, checklist, info, existing, timeout=float(params.push_timeout)
         )
         return finding.line() if finding is not None else None  # else: already released
@@ -100,11 +103,11 @@ def _release(params: GitTagParams, ctx: StepContext) -> StepResult:
     problem = tag_name_problem(tag) or (version_problem(info.version) if info.version else None)
     if problem:
         return StepResult(Status.FAILED, f"refusing to tag {tag!r}: {problem}")
-    existing = gitrepo.local_tag(root, tag)
+    existing = gittags.local_tag(root, tag)
     if existing is not None:
         if existing.commit == commit:
             timeout = min(params.push_timeout, max(1.0, ctx.remaining()))
-            released, finding = state.local_release(
+            released, finding = release_tags.local_release(
                 root,
                 ctx.checklist,
                 info,
@@ -138,7 +141,7 @@ def _release(params: GitTagParams, ctx: StepContext) -> StepResult:
         message = _with_notes(message, ctx, done)
     ctx.sink.note(f"creating {'signed ' if release.sign else ''}tag {tag} at {commit}")
     try:
-        made = gitrepo.create_tag(root, tag, commit, message, sign=release.sign)
+        made = gittags.create_tag(root, tag, commit, message, sign=release.sign)
     except RepoStateError as exc:
         return StepResult(Status.FAILED, f"could not create {tag}: {exc.message}")
     metrics: dict[str, Any] = {
@@ -152,7 +155,7 @@ def _release(params: GitTagParams, ctx: StepContext) -> StepResult:
     if not release.push:
         return StepResult(Status.PASSED, f"created {what}", metrics=metrics)
     timeout = min(params.push_timeout, max(1.0, ctx.remaining()))
-    pushed = gitrepo.push_tag(
+    pushed = gitremotes.push_tag(
         root, release.remote, tag, timeout=timeout, cancel=ctx.cancel, log=ctx.sink
     )
     if pushed.ok:
@@ -167,9 +170,9 @@ def _release(params: GitTagParams, ctx: StepContext) -> StepResult:
 def _after_push_error(
     root: str,
     remote: str,
-    made: gitrepo.TagRef,
+    made: gittags.TagRef,
     what: str,
-    pushed: gitrepo.NetworkResult,
+    pushed: door.NetworkResult,
     params: GitTagParams,
     ctx: StepContext,
 ) -> StepResult:
@@ -188,7 +191,7 @@ def _after_push_error(
     # A fresh event: the run's own may be set already (the push was interrupted), and
     # the answer is needed all the more then.
     timeout = min(_TRUTH_TIMEOUT, float(params.push_timeout))
-    there, answer = gitrepo.remote_tag(
+    there, answer = gitremotes.remote_tag(
         root, remote, tag, timeout=timeout, cancel=threading.Event(), log=ctx.sink
     )
     interrupted = ctx.cancel.is_set()
@@ -219,7 +222,7 @@ def _after_push_error(
         found = f"{remote} does not have {tag} (`git ls-remote`)"
     else:
         found = f"{remote} has another {tag}, at {there.commit[:9]}"
-    left = gitrepo.delete_tag(root, made)
+    left = gittags.delete_tag(root, made)
     removal = (
         "the local tag was removed, so a rerun starts clean"
         if left is None
@@ -233,7 +236,7 @@ def _after_push_error(
     )
 
 
-def _push_reason(pushed: gitrepo.NetworkResult) -> str:
+def _push_reason(pushed: door.NetworkResult) -> str:
     """The line that says why git did not push: the refused ref's reason
     (``remote rejected (pre-receive hook declined)``), else git's first ``fatal:`` or
     ``error:`` line, else its last word."""

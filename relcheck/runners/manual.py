@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from relcheck.api import Runner, Status, StepContext, StepResult
-from relcheck.git import repo as gitrepo
+from relcheck.git import identity
 from relcheck.system import terminal
 
 
@@ -90,7 +90,7 @@ class ManualRunner(Runner):
                 f"not confirmed: {params.prompt!r}",
                 metrics={"prompt": params.prompt, "answered": "no"},
             )
-        who = gitrepo.user_identity(ctx.info.root)
+        who = identity.user_identity(ctx.info.root)
         ctx.sink.note(f"confirmed by {who}")
         return _confirmed(params, who, "terminal")
 

@@ -17,7 +17,8 @@ from relcheck.api import Annotation, Runner, RunnerError, Status, StepContext, S
 from relcheck.runners._junit import Report, ReportError, read_report
 from relcheck.runners._support import interrupted_or_timed_out
 from relcheck.system import projectenv
-from relcheck.system.process import CommandResult, clean_text
+from relcheck.system.process_output import clean_text
+from relcheck.system.process_result import CommandResult
 
 MAX_DETAILS = 20
 _NO_TESTS = 5  # pytest's exit code when it collected nothing

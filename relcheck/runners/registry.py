@@ -19,6 +19,7 @@ from relcheck.errors import PluginError
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
 
+
 GROUP = "relcheck.runners"
 _BUILTIN_DIST = "relcheck-cli"  # the distribution; the import package is relcheck
 IN_PROCESS = "(registered in process)"  # the distribution of a runner given to register()

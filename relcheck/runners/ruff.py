@@ -16,7 +16,8 @@ from typing import Any, ClassVar
 from relcheck.api import Annotation, Runner, Status, StepContext, StepResult
 from relcheck.runners import _ruff_tool
 from relcheck.runners._support import interrupted_or_timed_out
-from relcheck.system.process import CommandResult, clean_text
+from relcheck.system.process_output import clean_text
+from relcheck.system.process_result import CommandResult
 
 MAX_DETAILS = 20  # failure lines shown and recorded; the log has every finding
 _TAIL_LINES = 40

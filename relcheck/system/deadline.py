@@ -17,14 +17,14 @@ from collections.abc import Callable
 from typing import Any
 
 from relcheck.models import Status, StepResult
-from relcheck.system import process
+from relcheck.system import process_groups
 from relcheck.system.interrupts import Cancellation
-from relcheck.system.process import OutputSink
+from relcheck.system.process_output import OutputSink
 
 # How long after its deadline (or a Ctrl-C) a runner that is in Python code, not waiting
 # for a process, may take to return: runners that watch ``ctx.remaining()`` and
 # ``ctx.cancel`` return well within it. One waiting for a process gets up to
-# process.stop_time() more.
+# process_groups.stop_time() more.
 SLACK = 1.0
 _POLL = 0.1
 
@@ -59,8 +59,8 @@ def call(
             return _abandon(sink, Status.INTERRUPTED, "interrupted")
         now = time.monotonic()
         if at_most == float("inf") and (cancel.cancelled or now >= deadline):
-            give_up, at_most = now + SLACK, now + process.stop_time() + SLACK
-        if process.busy(worker.ident):
+            give_up, at_most = now + SLACK, now + process_groups.stop_time() + SLACK
+        if process_groups.busy(worker.ident):
             # It waits for a process, which process.run stops by itself (SIGINT, SIGTERM,
             # SIGKILL, a grace period apart): a git push must be over before the step is
             # given up. Only for as long as that can take.

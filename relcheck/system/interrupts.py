@@ -82,7 +82,7 @@ def handle_signals(cancellation: Cancellation) -> Iterator[Cancellation]:
     import os
     import sys
 
-    from relcheck.system import process
+    from relcheck.system import process_groups
 
     signals_seen = [0]
 
@@ -91,7 +91,7 @@ def handle_signals(cancellation: Cancellation) -> Iterator[Cancellation]:
         if signum == signal.SIGHUP:
             _detach_terminal()
         if signals_seen[0] >= 3:
-            process.kill_all()
+            process_groups.kill_all()
             note = "the record could not be written"
             with contextlib.suppress(BaseException):  # exiting at once is what was asked
                 if cancellation.last_words is not None:
@@ -102,7 +102,7 @@ def handle_signals(cancellation: Cancellation) -> Iterator[Cancellation]:
                 sys.stderr.flush()
             os._exit(exit_code(cancellation.signal or signum))
         if cancellation.cancelled:
-            process.kill_all()
+            process_groups.kill_all()
             cancellation.hurry()
         cancellation.cancel(signum)
 

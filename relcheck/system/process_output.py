@@ -1,0 +1,142 @@
+"""A step's output: written cleaned and masked to its log, with a bounded tail kept."""
+
+from __future__ import annotations
+
+import codecs
+import collections
+import contextlib
+import os
+import threading
+from collections.abc import Callable, Iterable
+from typing import BinaryIO
+
+from relcheck.system.redact import Redactor, StreamCleaner, StreamRedactor, printable
+
+TAIL_BYTES = 8192
+
+
+def clean_text(data: bytes) -> str:
+    """Decode output for display and records: bad UTF-8 replaced, escape codes removed."""
+    return printable(data.decode("utf-8", errors="replace"))
+
+
+class OutputSink:
+    """Receives a step's output: writes it (made printable, then masked) to the log, keeps
+    a bounded tail. Escape sequences go before masking, so none can split a secret."""
+
+    def __init__(
+        self,
+        log_path: str | None,
+        redactor: Redactor | None = None,
+        live: Callable[[str], None] | None = None,
+    ) -> None:
+        self.log_path = log_path
+        self._base = redactor or Redactor()
+        self._redactor = StreamRedactor(self._base)
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._cleaner = StreamCleaner()
+        self._tail: collections.deque[bytes] = collections.deque()
+        self._tail_size = 0
+        self._lock = threading.Lock()
+        self._live = live
+        self._file: BinaryIO | None = None
+        self.bytes_seen = 0
+        self.log_error: str | None = None  # why the log stopped being written, if it did
+        if log_path:
+            from relcheck.system.fileio import describe, make_dirs
+
+            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
+            try:  # never through a symlink; a log that cannot be made does not stop the step
+                make_dirs(os.path.dirname(log_path))
+                self._file = os.fdopen(os.open(log_path, flags, 0o600), "wb")
+            except OSError as exc:
+                self.log_error = f"no log kept: {describe(exc)}"
+                self._emit(f"[relcheck] {self.log_error}\n".encode())
+
+    def write(self, chunk: bytes) -> None:
+        """Add raw output from a process."""
+        with self._lock:
+            self.bytes_seen += len(chunk)
+            text = self._cleaner.feed(self._decoder.decode(chunk))
+            self._emit(self._redactor.feed(text.encode()))
+
+    def mask(self, text: str) -> str:
+        """``text`` with the secrets this sink masks masked (for a runner that lays out
+        text, such as a table, from values that may hold one)."""
+        with self._lock:
+            return self._base.text(text)
+
+    def add_secrets(self, values: Iterable[str]) -> None:
+        """Mask ``values`` too from now on (secrets a runner learns while it runs)."""
+        values = [v for v in values if v]
+        if not values:
+            return
+        with self._lock:
+            held = self._redactor.flush()
+            self._base = self._base.with_values(values)
+            self._redactor = StreamRedactor(self._base)
+            self._emit(self._redactor.feed(held))
+
+    def note(self, text: str) -> None:
+        """Add a line of relcheck's own (what it ran, why it stopped); not counted in
+        ``bytes_seen``, which measures the step's own output."""
+        with self._lock:
+            self._emit(self._redactor.feed(f"[relcheck] {printable(text)}\n".encode()))
+
+    def _emit(self, data: bytes) -> None:
+        if not data:
+            return
+        if self._file is not None:
+            try:
+                self._file.write(data)
+            except OSError as exc:
+                # A full disk must not stop relcheck from draining the step's pipe (the
+                # step would block on it until its timeout): give up on the log, say so
+                # in the tail, and go on keeping the tail.
+                self._give_up_log(exc)
+                data = data + f"\n[relcheck] log incomplete: {self.log_error}\n".encode()
+        self._tail.append(data)
+        self._tail_size += len(data)
+        while self._tail_size - len(self._tail[0]) >= TAIL_BYTES:
+            self._tail_size -= len(self._tail.popleft())
+        if self._live is not None:
+            # -v streams output to the terminal: the same cleaning as tails and records,
+            # so a step cannot move the cursor, retitle the window or ring the bell.
+            self._live(clean_text(data))
+
+    def _give_up_log(self, exc: OSError) -> None:
+        self.log_error = exc.strerror or str(exc)
+        file, self._file = self._file, None
+        if file is not None:
+            with contextlib.suppress(OSError):
+                file.close()
+
+    def flush(self) -> None:
+        """Emit what the redactor held back."""
+        with self._lock:
+            held = self._cleaner.feed(self._decoder.decode(b"", final=True))
+            held += self._cleaner.flush()
+            self._emit(self._redactor.feed(held.encode()) + self._redactor.flush())
+            if self._file is not None:
+                try:
+                    self._file.flush()
+                except OSError as exc:
+                    self._give_up_log(exc)
+
+    def tail(self, max_lines: int = 40) -> str:
+        """The last lines of output, cleaned for display."""
+        self.flush()
+        with self._lock:
+            data = b"".join(self._tail)[-TAIL_BYTES:]
+        lines = clean_text(data).rstrip("\n").split("\n")
+        return "\n".join(lines[-max_lines:]) if data else ""
+
+    def close(self) -> None:
+        self.flush()
+        with self._lock:
+            if self._file is not None:
+                try:
+                    self._file.close()
+                except OSError as exc:
+                    self.log_error = exc.strerror or str(exc)
+                self._file = None
