@@ -17,7 +17,6 @@ import heapq
 import os
 import resource
 import signal
-import sys
 import threading
 import time
 import traceback
@@ -27,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from relcheck.engine import treewatch
-from relcheck.errors import PluginError, RelcheckError, RunnerError
+from relcheck.errors import PluginError, RelcheckError, RunnerError, ServiceFailed
 from relcheck.models import Checklist, Outcome, RunInfo, RunResult, Status, Step, StepResult
 from relcheck.runners import registry
 from relcheck.system import deadline as deadline_mod
@@ -317,8 +316,8 @@ class _Run:
                     cancel=self.cancel,
                     sink=sink,
                 )
-        except _service_failed() as exc:
-            return exc.result  # type: ignore[attr-defined]
+        except ServiceFailed as exc:
+            return exc.result
         except (RunnerError, PluginError) as exc:
             sink.note(f"error: {exc}")
             return StepResult(Status.ERROR, str(exc))
@@ -545,10 +544,6 @@ class _NoServices:
         return None
 
 
-class _NeverRaised(Exception):
-    pass
-
-
 def _shared_services(
     steps: Iterable[Step],
     info: RunInfo,
@@ -570,12 +565,6 @@ def _shared_services(
         log_dir=options.log_dir,
         redactor=options.redactor,
     )
-
-
-def _service_failed() -> type[Exception]:
-    """ServiceFailed when relcheck.engine.service is loaded; else no service could have raised it."""
-    module = sys.modules.get("relcheck.engine.service")
-    return module.ServiceFailed if module is not None else _NeverRaised  # type: ignore[no-any-return]
 
 
 def run(

@@ -14,7 +14,7 @@ from relcheck import record
 from relcheck.checklist import load as checklist_mod
 from relcheck.engine import core as engine
 from relcheck.engine.context import build_run_info
-from relcheck.errors import RelcheckError, UsageError
+from relcheck.errors import RecordNotWritten, RelcheckError, UsageError
 from relcheck.git import repo as gitrepo
 from relcheck.models import Checklist, Outcome, RunInfo, RunResult, Status, StepResult
 from relcheck.report import Reporter
@@ -51,18 +51,6 @@ class RunRequest:
     branch: str | None = None
     own_paths: tuple[str, ...] = ()  # see RunInfo.own_paths; the record folder is added
     command: str | None = None  # the command line, kept in the record for release notes
-
-
-class RecordNotWritten(RelcheckError):
-    """The final record could not be written, after release steps ran: ``result`` is
-    what the run did, ``reason`` why it is not on disk."""
-
-    exit_code = 2
-
-    def __init__(self, result: RunResult, reason: str) -> None:
-        super().__init__(f"the run record could not be written: {reason}")
-        self.result = result
-        self.reason = reason
 
 
 def _reached_release(checklist: Checklist, result: RunResult) -> bool:
