@@ -14,6 +14,9 @@ from relcheck import record
 from relcheck.checklist import load as checklist_mod
 from relcheck.engine import core as engine
 from relcheck.engine.context import build_run_info
+from relcheck.engine.kinds import is_release
+from relcheck.engine.options import ResultCache, RunOptions, default_jobs
+from relcheck.engine.state import stopped_outcome
 from relcheck.errors import RecordNotWritten, RelcheckError, UsageError
 from relcheck.git import repo as gitrepo
 from relcheck.models import Checklist, Outcome, RunInfo, RunResult, Status, StepResult
@@ -32,7 +35,7 @@ class RunRequest:
     jobs: int | None = None
     fail_fast: bool = False
     dry_run: bool = False
-    release_if_new: bool = False  # see engine.RunOptions
+    release_if_new: bool = False  # see RunOptions
     only: tuple[str, ...] = ()
     skip: Mapping[str, str] = field(default_factory=dict)
     cli_version: str | None = None
@@ -43,7 +46,7 @@ class RunRequest:
     use_cache: bool = True
     failed: bool = False  # rerun what did not pass last time; reuse the rest from cache
     verbose: bool = False
-    prior: Mapping[str, StepResult] = field(default_factory=dict)  # see engine.RunOptions
+    prior: Mapping[str, StepResult] = field(default_factory=dict)  # see RunOptions
     # Hook mode checks a pushed commit, maybe in a temporary worktree of it: the checklist
     # and the steps come from ``workdir``; records and the lock stay in ``root``.
     workdir: str | None = None
@@ -55,7 +58,7 @@ class RunRequest:
 
 def _reached_release(checklist: Checklist, result: RunResult) -> bool:
     """Whether a release step of ``checklist`` ran (not skipped) in ``result``."""
-    releases = {s.id for s in checklist.steps if engine.is_release(s)}
+    releases = {s.id for s in checklist.steps if is_release(s)}
     return any(r.step_id in releases and r.status is not Status.SKIPPED for r in result.steps)
 
 
@@ -99,7 +102,7 @@ def branch_refusal(checklist: Checklist, info: RunInfo) -> str | None:
     """ "the release would be refused: branch: ..." when HEAD is not on a release branch
     (the `git` step's own `branch` check, asked whether or not the checklist has that
     step), unless a `git` step switches the branch check off; else None."""
-    if not any(engine.is_release(s) for s in checklist.steps):
+    if not any(is_release(s) for s in checklist.steps):
         return None
     from relcheck.runners._release_state import branch, switched_off
 
@@ -111,7 +114,7 @@ def branch_refusal(checklist: Checklist, info: RunInfo) -> str | None:
 
 def _check_selection(checklist: Checklist, request: RunRequest) -> None:
     known = {s.id for s in checklist.steps}
-    releases = {s.id for s in checklist.steps if engine.is_release(s)}
+    releases = {s.id for s in checklist.steps if is_release(s)}
     selections = (
         ("--only", request.only),
         ("--skip", tuple(request.skip)),
@@ -181,7 +184,7 @@ def execute(
         info = dataclasses.replace(info, root=request.root, branch=request.branch or info.branch)
     elif request.branch:
         info = dataclasses.replace(info, branch=request.branch)
-    if any(engine.is_release(s) for s in checklist.steps):
+    if any(is_release(s) for s in checklist.steps):
         _check_tag(info.tag, info.version, request)
     directory = request.record_dir or record.runs_dir(request.root)
     own = (*request.own_paths, directory)
@@ -224,12 +227,12 @@ def execute(
 
         # A third signal exits at once; the record must not stay 'running' even then.
         cancellation.last_words = lambda: record_as_ended(
-            engine.stopped_outcome(cancellation), "stopped at once; running steps were killed"
+            stopped_outcome(cancellation), "stopped at once; running steps were killed"
         )
         try:
             env = tool_env(os.environ, request.workdir or request.root)
-            options = engine.RunOptions(
-                jobs=request.jobs or engine.default_jobs(),
+            options = RunOptions(
+                jobs=request.jobs or default_jobs(),
                 fail_fast=request.fail_fast,
                 dry_run=request.dry_run,
                 release_if_new=request.release_if_new,
@@ -290,7 +293,7 @@ def _result_cache(
     state_dir: str,
     fresh: Collection[str],
     env: Mapping[str, str],
-) -> engine.ResultCache:
+) -> ResultCache:
     from relcheck.engine.cache import StepCache
     from relcheck.engine.inputs import workspace_or_none
 
