@@ -75,7 +75,8 @@ class RunOptions:
     prior: Mapping[str, StepResult] = field(default_factory=dict)
     # Called with the run so far once the gate is open, before the first release step;
     # if it raises, no release step runs (relcheck records the checks before tagging).
-    before_release: Callable[[RunResult], None] | None = None
+    # What it returns is ignored (relcheck's own writes the record and returns its path).
+    before_release: Callable[[RunResult], object] | None = None
     # Release steps an earlier run completed for this release (its tag exists at this
     # commit): step id -> run id. They are not run again; the others resume.
     completed: Mapping[str, str] = field(default_factory=dict)

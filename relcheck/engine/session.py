@@ -218,12 +218,12 @@ def execute(
         )
         finished: list[StepResult] = []
 
-        def record_as_ended(outcome: Outcome, message: str) -> str:
+        def record_as_ended(outcome: Outcome, message: str) -> None:
             # What finished before the end is evidence of what ran.
             done = {r.step_id: r for r in list(finished)}
             steps = tuple(done[s.id] for s in checklist.steps if s.id in done)
             run = RunResult(info, outcome, started, time.time(), steps, message)
-            return record.write(directory, run)
+            record.write(directory, run)
 
         # A third signal exits at once; the record must not stay 'running' even then.
         cancellation.last_words = lambda: record_as_ended(
