@@ -26,13 +26,12 @@ def refusal(state: RunState, step: Step, result: StepResult) -> StepResult:
     failed = result.metrics.get("failed") or ()
     before = result.metrics.get("released_before")
     if "branch" in failed or (options.dry_run and not before):
-        # What would refuse it, with the fixes but the branch's: on a feature branch,
-        # "git switch main" is not what anyone should do. A detached HEAD keeps its fix:
-        # in CI it says how the job's checkout gets onto the release branch.
+        # What would refuse it, with the fixes but those the precondition says do not
+        # help off the release branch: on a feature branch, "git switch main" is not
+        # what anyone should do.
+        dropped = set(result.metrics.get("fix_dropped_on_refusal") or ())
         why = "; ".join(
-            d.split("; fix: ", 1)[0]
-            if d.startswith("branch:") and "HEAD is detached" not in d
-            else d
+            d.split("; fix: ", 1)[0] if d.partition(":")[0] in dropped else d
             for d in result.details
         )
         text = f"the release would be refused: {why or result.summary}"
