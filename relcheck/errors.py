@@ -5,17 +5,25 @@
     ├── ChecklistError            2  the checklist is wrong (carries every problem found)
     ├── PluginError               2  a runner plugin cannot be loaded
     ├── RepoStateError            3  the repository is not in a state to release
-    └── RunnerError               -  a runner cannot run at all; the engine turns it
-                                     into a step ERROR, it never reaches the CLI
+    ├── RecordsError              1  a fan-out's records cannot release this commit
+    └── RecordNotWritten          2  release steps ran, but the final record is not on disk
+
+    RunnerError                   -  a runner cannot run at all; the engine turns it
+    └── ServiceFailed                into a step ERROR, it never reaches the CLI; a
+                                     step's service brings the step's result with it
 
 Only ``relcheck.cli.main`` turns these into messages and exit codes. This module imports
-nothing from relcheck so that every other module may import it.
+nothing from relcheck at run time (models only for type checking) so that every other
+module may import it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from relcheck.models import RunResult, StepResult
 
 
 @dataclass(frozen=True)
@@ -84,5 +92,37 @@ class RepoStateError(RelcheckError):
     exit_code = 3
 
 
+class RecordsError(RelcheckError):
+    """A fan-out's records cannot release this commit; every reason is listed."""
+
+    exit_code = 1
+
+    def __init__(self, reasons: list[str]) -> None:
+        self.reasons = reasons
+        super().__init__(
+            "cannot release from these records:\n" + "\n".join(f"  - {r}" for r in reasons)
+        )
+
+
+class RecordNotWritten(RelcheckError):
+    """The final record could not be written, after release steps ran: ``result`` is
+    what the run did, ``reason`` why it is not on disk."""
+
+    exit_code = 2
+
+    def __init__(self, result: RunResult, reason: str) -> None:
+        super().__init__(f"the run record could not be written: {reason}")
+        self.result = result
+        self.reason = reason
+
+
 class RunnerError(Exception):
     """A runner cannot run at all (tool missing, bad environment); becomes a step ERROR."""
+
+
+class ServiceFailed(RunnerError):
+    """A step's service exited early or never got ready; ``result`` is what the step gets."""
+
+    def __init__(self, result: StepResult) -> None:
+        super().__init__(result.summary)
+        self.result = result

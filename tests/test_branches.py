@@ -47,6 +47,8 @@ def test_checks_decide_the_exit_code_on_a_feature_branch(git_repo: Path) -> None
     record = latest_record(git_repo)
     assert step_record(record, "check")["status"] == "passed"
     assert step_record(record, "repo")["status"] == "skipped"
+    # Switching to the release branch is not advice for a feature branch's checks.
+    assert "git switch" not in step_record(record, "repo")["summary"]
     assert step_record(record, "tag")["status"] == "skipped"
     assert tags(git_repo) == []
 

@@ -292,7 +292,7 @@ def _execute(
     cancellation: Cancellation,
 ) -> tuple[RunResult, str | None, list[str]]:
     """Run; a record that could not be written after release steps ran is a warning."""
-    from relcheck.engine.session import RecordNotWritten
+    from relcheck.errors import RecordNotWritten
 
     try:
         result, record_path = execute(request, reporter, cancellation)

@@ -11,9 +11,10 @@ variables it lists under ``cache_env:``). A later run with the same fingerprint 
 the step as ``cached``, naming the run that passed it.
 
 Every entry is signed with this clone's key (relcheck.engine.cachekey, kept in the git
-directory), and the fingerprint itself is keyed with it: an entry committed to the
-repository, copied from another machine or edited by hand is never reused; the step
-runs, and its output says that the entry was ignored.
+directory; the files are relcheck.engine.cacheentry's), and the fingerprint itself is
+keyed with it: an entry committed to the repository, copied from another machine or
+edited by hand is never reused; the step runs, and its output says that the entry was
+ignored.
 
 Which steps may be cached: a runner with ``cacheable = True`` (its result depends only on
 the files; ``cacheable_for(params)`` may refine that per step); a runner with
@@ -32,16 +33,14 @@ import shutil
 import sys
 import time
 from collections.abc import Collection, Iterable, Mapping
-from typing import Any
 
-from relcheck.engine import cachekey
+from relcheck.engine import cacheentry, cachekey
+from relcheck.engine.cacheentry import FORMAT
 from relcheck.engine.inputs import Workspace
+from relcheck.engine.kinds import is_precondition, is_release
 from relcheck.errors import PluginError, RepoStateError, UsageError
-from relcheck.models import Annotation, Status, Step, StepKind, StepResult
+from relcheck.models import Annotation, Status, Step, StepResult
 from relcheck.runners import registry
-
-FORMAT = 2  # 2: signed entries, keyed fingerprints covering the step's world
-KEEP_PER_STEP = 16  # older entries of a step are pruned when a new pass is stored
 
 
 def cache_dir(state_dir: str) -> str:
@@ -55,11 +54,13 @@ def results_dir(state_dir: str) -> str:
 
 def is_cacheable(step: Step) -> bool:
     """Whether a pass of ``step`` may be reused (see the module docstring)."""
-    if step.cache is False or step.kind is not StepKind.CHECK:
+    if step.cache is False:
         return False
     try:
         cls = registry.load(step.uses)
     except PluginError:
+        return False
+    if is_release(step) or is_precondition(step):
         return False
     if registry.runner_attr(cls, "cache_opt_in"):
         return bool(step.inputs) or step.cache is True
@@ -167,7 +168,7 @@ class StepCache:
         fingerprint = self.fingerprint(step)
         if fingerprint is None or self.secret is None:
             return None
-        entry = _read_entry(self._path(step, fingerprint), fingerprint, step.id, self.secret)
+        entry = cacheentry.read(self._path(step, fingerprint), fingerprint, step.id, self.secret)
         if entry is None:
             self._note_unsigned(step)
             return None
@@ -191,11 +192,7 @@ class StepCache:
     def _note_unsigned(self, step: Step) -> None:
         """Say so when the step's folder holds entries not signed with this clone's key."""
         assert self.secret is not None
-        ignored = 0
-        with contextlib.suppress(OSError), os.scandir(os.path.join(self.directory, step.id)) as it:
-            for item in it:
-                if item.name.endswith(".json") and not _signed(item.path, self.secret):
-                    ignored += 1
+        ignored = cacheentry.unsigned(os.path.join(self.directory, step.id), self.secret)
         if ignored:
             self._notes[step.id] = (
                 f"ignored {ignored} cached result{'s' * (ignored != 1)} of this step not "
@@ -225,68 +222,7 @@ class StepCache:
                 "annotations": [vars(a) for a in result.annotations],
             },
         }
-        from relcheck.system.fileio import write_atomic  # never through a link under .relcheck/
-
-        path = self._path(step, fingerprint)
-        with contextlib.suppress(OSError, TypeError, ValueError):  # a cache never fails a run
-            data = json.dumps(entry, default=str)
-            signed = {"format": FORMAT, "mac": cachekey.sign(self.secret, data.encode())}
-            write_atomic(path, json.dumps({**signed, "entry": data}).encode())
-            _prune(os.path.dirname(path))
-
-
-_MAX_ENTRY = 16 * 1024 * 1024
-
-
-def _unwrap(path: str, secret: bytes) -> Any:
-    """The entry inside the file at ``path`` when this clone's key signed it; else None."""
-    from relcheck.system.fileio import read_regular
-
-    try:
-        outer = json.loads(read_regular(path, _MAX_ENTRY))  # a FIFO is skipped, not awaited
-        data = outer["entry"]
-        if outer["format"] != FORMAT or not cachekey.signed_by(secret, data.encode(), outer["mac"]):
-            return None
-        return json.loads(data)
-    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
-        return None  # missing, or corrupt: ignored here and rewritten by the next pass
-
-
-def _signed(path: str, secret: bytes) -> bool:
-    return _unwrap(path, secret) is not None
-
-
-def _read_entry(path: str, fingerprint: str, step_id: str, secret: bytes) -> dict[str, Any] | None:
-    """The entry at ``path`` when it is signed, whole and says what it should; else None."""
-    entry = _unwrap(path, secret)
-    if (
-        not isinstance(entry, dict)
-        or entry.get("format") != FORMAT
-        or entry.get("fingerprint") != fingerprint
-        or entry.get("step") != step_id
-        or not isinstance(entry.get("run_id"), str)
-        or not isinstance(entry.get("result"), dict)
-    ):
-        return None
-    try:
-        for a in entry["result"].get("annotations") or ():
-            Annotation(**a)
-    except TypeError:
-        return None
-    return entry
-
-
-def _prune(directory: str) -> None:
-    """Keep the newest KEEP_PER_STEP entries of one step."""
-    entries = []
-    with os.scandir(directory) as it:
-        for item in it:
-            if item.name.endswith(".json"):
-                with contextlib.suppress(OSError):
-                    entries.append((item.stat().st_mtime, item.path))
-    for _, path in sorted(entries, reverse=True)[KEEP_PER_STEP:]:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
+        cacheentry.write(self._path(step, fingerprint), entry, self.secret)
 
 
 def clear(state_dir: str, step_id: str | None = None) -> int:

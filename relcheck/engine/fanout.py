@@ -14,20 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from relcheck import record, record_format
-from relcheck.errors import RelcheckError, UsageError
+from relcheck.errors import RecordsError, UsageError
 from relcheck.models import Checklist, Status, StepResult
-
-
-class RecordsError(RelcheckError):
-    """The records cannot release this commit; every reason is listed."""
-
-    exit_code = 1
-
-    def __init__(self, reasons: list[str]) -> None:
-        self.reasons = reasons
-        super().__init__(
-            "cannot release from these records:\n" + "\n".join(f"  - {r}" for r in reasons)
-        )
 
 
 @dataclass(frozen=True)

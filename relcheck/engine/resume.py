@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from relcheck import record
-from relcheck.engine import core as engine
+from relcheck.engine.kinds import is_release
 from relcheck.git import tagmessage
 from relcheck.git import tags as gittags
 from relcheck.models import Checklist, RunInfo, Status
@@ -32,7 +32,7 @@ def progress(root: str, checklist: Checklist, info: RunInfo, directory: str) -> 
     tag, commit = info.tag, info.commit
     if not tag or not commit:
         return None
-    releases = [s for s in checklist.steps if engine.is_release(s)]
+    releases = [s for s in checklist.steps if is_release(s)]
     first = next((i for i, s in enumerate(releases) if s.uses == "git-tag"), None)
     if first is None:
         return None

@@ -11,21 +11,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from relcheck.errors import RunnerError
+from relcheck.errors import ServiceFailed
 from relcheck.models import ServiceConfig, Status, Step, StepResult
 from relcheck.system import process
 from relcheck.system.process_output import OutputSink
 from relcheck.system.redact import Redactor
 
 _OUTPUT_LINES = 20  # last lines of the service's output kept when it fails
-
-
-class ServiceFailed(RunnerError):
-    """The service exited early or never got ready; ``result`` is what the step gets."""
-
-    def __init__(self, result: StepResult) -> None:
-        super().__init__(result.summary)
-        self.result = result
 
 
 def free_port() -> int:

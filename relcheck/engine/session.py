@@ -13,8 +13,12 @@ from dataclasses import dataclass, field
 from relcheck import record
 from relcheck.checklist import load as checklist_mod
 from relcheck.engine import core as engine
+from relcheck.engine import preflight
 from relcheck.engine.context import build_run_info
-from relcheck.errors import RelcheckError, UsageError
+from relcheck.engine.kinds import is_release
+from relcheck.engine.options import ResultCache, RunOptions, default_jobs
+from relcheck.engine.state import stopped_outcome
+from relcheck.errors import RecordNotWritten, RelcheckError
 from relcheck.git import door, location
 from relcheck.git import refs as gitrefs
 from relcheck.models import Checklist, Outcome, RunInfo, RunResult, Status, StepResult
@@ -33,7 +37,7 @@ class RunRequest:
     jobs: int | None = None
     fail_fast: bool = False
     dry_run: bool = False
-    release_if_new: bool = False  # see engine.RunOptions
+    release_if_new: bool = False  # see RunOptions
     only: tuple[str, ...] = ()
     skip: Mapping[str, str] = field(default_factory=dict)
     cli_version: str | None = None
@@ -44,7 +48,7 @@ class RunRequest:
     use_cache: bool = True
     failed: bool = False  # rerun what did not pass last time; reuse the rest from cache
     verbose: bool = False
-    prior: Mapping[str, StepResult] = field(default_factory=dict)  # see engine.RunOptions
+    prior: Mapping[str, StepResult] = field(default_factory=dict)  # see RunOptions
     # Hook mode checks a pushed commit, maybe in a temporary worktree of it: the checklist
     # and the steps come from ``workdir``; records and the lock stay in ``root``.
     workdir: str | None = None
@@ -54,21 +58,9 @@ class RunRequest:
     command: str | None = None  # the command line, kept in the record for release notes
 
 
-class RecordNotWritten(RelcheckError):
-    """The final record could not be written, after release steps ran: ``result`` is
-    what the run did, ``reason`` why it is not on disk."""
-
-    exit_code = 2
-
-    def __init__(self, result: RunResult, reason: str) -> None:
-        super().__init__(f"the run record could not be written: {reason}")
-        self.result = result
-        self.reason = reason
-
-
 def _reached_release(checklist: Checklist, result: RunResult) -> bool:
     """Whether a release step of ``checklist`` ran (not skipped) in ``result``."""
-    releases = {s.id for s in checklist.steps if engine.is_release(s)}
+    releases = {s.id for s in checklist.steps if is_release(s)}
     return any(r.step_id in releases and r.status is not Status.SKIPPED for r in result.steps)
 
 
@@ -108,75 +100,14 @@ def load(request: RunRequest) -> Checklist:
     return checklist_cache.load(path, request.root, state_dir)
 
 
-def branch_refusal(checklist: Checklist, info: RunInfo) -> str | None:
-    """ "the release would be refused: branch: ..." when HEAD is not on a release branch
-    (the `git` step's own `branch` check, asked whether or not the checklist has that
-    step), unless a `git` step switches the branch check off; else None."""
-    if not any(engine.is_release(s) for s in checklist.steps):
-        return None
-    from relcheck.runners._release_state import branch, switched_off
-
-    if "branch" in switched_off(checklist):
-        return None
-    finding = branch(checklist.release.branch, info.branch, info.commit)
-    return None if finding.ok else f"the release would be refused: branch: {finding.text}"
-
-
-def _check_selection(checklist: Checklist, request: RunRequest) -> None:
-    known = {s.id for s in checklist.steps}
-    releases = {s.id for s in checklist.steps if engine.is_release(s)}
-    selections = (
-        ("--only", request.only),
-        ("--skip", tuple(request.skip)),
-        ("--confirm", tuple(request.confirmations)),
-    )
-    for flag, ids in selections:
-        unknown = [i for i in ids if i not in known]
-        if unknown:
-            raise UsageError(
-                f"{flag} names unknown step(s): {', '.join(unknown)}",
-                hint=f"steps are: {', '.join(sorted(known))}",
-            )
-    for step_id in request.only:
-        if step_id in releases:
-            raise UsageError(
-                f"--only cannot select release step {step_id!r}: release steps run only "
-                "in a full run (`relcheck run`) or `relcheck release --from-records`"
-            )
-    # A skipped release step would still leave a run that passed, looking like a
-    # release: running the checks without releasing is what --dry-run is for.
-    for step_id in request.skip:
-        if step_id in releases:
-            raise UsageError(
-                f"--skip cannot skip release step {step_id!r}: "
-                "use --dry-run to run the checks without releasing"
-            )
-
-
-def _check_tag(tag: str | None, version: str | None, request: RunRequest) -> None:
-    """Refuse, before any step runs, a version that makes an invalid or unsafe tag name
-    (``1;rm -rf ~``, ``--upload-pack=x``, ``1..0``) when the checklist has a release
-    step: it could not make the tag, and such a value should never reach git, even as an
-    argument. Without a release step the version is only data for the steps."""
-    from relcheck.git.refname import tag_name_problem
-
-    if request.mode not in ("run", "release") or tag is None:
-        return
-    problem = tag_name_problem(tag)
-    if problem:
-        source = "--version" if request.cli_version else "the version"
-        raise UsageError(
-            f"{source} {version!r} makes the tag {tag!r}, which git cannot take: {problem}",
-            hint="pass a plain version such as --version 1.2.3",
-        )
-
-
 def execute(
     request: RunRequest, reporter: Reporter, cancellation: Cancellation
 ) -> tuple[RunResult, str]:
     """Run the checklist; return the result and the path of its record."""
     checklist = load(request)
-    _check_selection(checklist, request)
+    preflight.check_selection(
+        checklist, only=request.only, skip=request.skip, confirmations=request.confirmations
+    )
     redactor = for_checklist(checklist, os.environ)
     # --skip --reason text goes to the terminal, the record and the tag: mask it too.
     skip = {step_id: redactor.text(why) for step_id, why in request.skip.items()}
@@ -194,8 +125,10 @@ def execute(
         info = dataclasses.replace(info, root=request.root, branch=request.branch or info.branch)
     elif request.branch:
         info = dataclasses.replace(info, branch=request.branch)
-    if any(engine.is_release(s) for s in checklist.steps):
-        _check_tag(info.tag, info.version, request)
+    if any(is_release(s) for s in checklist.steps):
+        preflight.check_tag(
+            info.tag, info.version, mode=request.mode, from_cli=bool(request.cli_version)
+        )
     directory = request.record_dir or record.runs_dir(request.root)
     own = (*request.own_paths, directory)
     info = dataclasses.replace(
@@ -203,7 +136,7 @@ def execute(
         own_paths=tuple(os.path.abspath(p) for p in own),
         command=redactor.text(request.command) if request.command else None,
     )
-    fresh = _not_passed_last_time(info, checklist, directory) if request.failed else ()
+    fresh = preflight.not_passed_last_time(info, checklist, directory) if request.failed else ()
     record.check_writable(directory)
     state_dir = os.path.join(request.root, record.STATE_DIR)
     from relcheck.system.lock import run_lock
@@ -228,25 +161,27 @@ def execute(
         )
         finished: list[StepResult] = []
 
-        def record_as_ended(outcome: Outcome, message: str) -> str:
+        def record_as_ended(outcome: Outcome, message: str) -> None:
             # What finished before the end is evidence of what ran.
             done = {r.step_id: r for r in list(finished)}
             steps = tuple(done[s.id] for s in checklist.steps if s.id in done)
             run = RunResult(info, outcome, started, time.time(), steps, message)
-            return record.write(directory, run)
+            record.write(directory, run)
 
         # A third signal exits at once; the record must not stay 'running' even then.
         cancellation.last_words = lambda: record_as_ended(
-            engine.stopped_outcome(cancellation), "stopped at once; running steps were killed"
+            stopped_outcome(cancellation), "stopped at once; running steps were killed"
         )
         try:
             env = tool_env(os.environ, request.workdir or request.root)
-            options = engine.RunOptions(
-                jobs=request.jobs or engine.default_jobs(),
+            options = RunOptions(
+                jobs=request.jobs or default_jobs(),
                 fail_fast=request.fail_fast,
                 dry_run=request.dry_run,
                 release_if_new=request.release_if_new,
-                refused=branch_refusal(checklist, info) if request.mode == "run" else None,
+                refused=preflight.branch_refusal(checklist, info)
+                if request.mode == "run"
+                else None,
                 release=request.mode in ("run", "release"),
                 only=request.only,
                 skip=skip,
@@ -303,7 +238,7 @@ def _result_cache(
     state_dir: str,
     fresh: Collection[str],
     env: Mapping[str, str],
-) -> engine.ResultCache:
+) -> ResultCache:
     from relcheck.engine.cache import StepCache
     from relcheck.engine.inputs import workspace_or_none
 
@@ -318,38 +253,6 @@ def _result_cache(
     )
     cache.prepare(checklist.steps)
     return cache
-
-
-def _not_passed_last_time(info: RunInfo, checklist: Checklist, directory: str) -> set[str]:
-    """Steps that did not pass in the last finished run of this checklist, steps new
-    since, and what needs them."""
-    unreadable: list[str] = []
-    last = next(
-        (
-            r
-            for r in record.iter_runs(directory, unreadable)
-            if r.outcome is not Outcome.RUNNING and r.info.checklist_path == info.checklist_path
-        ),
-        None,
-    )
-    for problem in unreadable:  # passed over, as `relcheck history` does, and said so
-        sys.stderr.write(f"relcheck: skipped {problem}\n")
-    if last is None:
-        raise UsageError(
-            f"--failed needs an earlier run of {info.checklist_path} to compare with, "
-            "and none is recorded",
-            hint="run `relcheck run` first",
-        )
-    passed = {r.step_id for r in last.steps if r.status.ok}
-    rerun = {s.id for s in checklist.steps if s.id not in passed}
-    grew = True
-    while grew:  # add dependents until nothing new needs a rerun step
-        grew = False
-        for step in checklist.steps:
-            if step.id not in rerun and any(n in rerun for n in step.needs):
-                rerun.add(step.id)
-                grew = True
-    return rerun
 
 
 def exit_code(result: RunResult, cancellation: Cancellation) -> int:

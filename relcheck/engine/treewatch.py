@@ -199,8 +199,8 @@ def blocker(watch: TreeWatch | None) -> str | None:
     if watch is None or not watch.undeclared:
         return None
     by_steps: dict[tuple[str, ...], list[str]] = {}
-    for path, steps in sorted(watch.undeclared.items()):
-        by_steps.setdefault(tuple(sorted(steps)), []).append(path)
+    for path, changed_by in sorted(watch.undeclared.items()):
+        by_steps.setdefault(tuple(sorted(changed_by)), []).append(path)
     said = []
     for steps, paths in by_steps.items():
         if len(steps) == 1:

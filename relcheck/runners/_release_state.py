@@ -28,6 +28,10 @@ class Finding:
     ok: bool
     text: str
     fix: str = ""
+    # Whether the fix still helps when the release is only refused (the checks ran on
+    # another branch): "git switch main" does not, on a feature branch; a detached
+    # HEAD's fix does, as in CI it says how the job's checkout gets onto the branch.
+    keep_fix_on_refusal: bool = True
 
     def line(self) -> str:
         return f"{self.check}: {self.text}" + (f"; fix: {self.fix}" if self.fix else "")
@@ -94,7 +98,13 @@ def clean(root: str, untracked: bool, own: tuple[str, ...]) -> list[Finding]:
 def branch(wanted: tuple[str, ...], on: str | None, commit: str | None) -> Finding:
     """Whether HEAD is on a branch that ``release.branch`` names or matches."""
     if not wanted:  # the loader refuses this; a checklist built in code may not
-        return Finding("branch", False, "release.branch names no branch", "set `release.branch`")
+        return Finding(
+            "branch",
+            False,
+            "release.branch names no branch",
+            "set `release.branch`",
+            keep_fix_on_refusal=False,
+        )
     shown = " or ".join(wanted)
     if on is None:
         return Finding(
@@ -109,6 +119,7 @@ def branch(wanted: tuple[str, ...], on: str | None, commit: str | None) -> Findi
             False,
             f"on branch {on!r}, but releases are made from {shown}",
             f"`git switch {wanted[0]}` (or change `release.branch`)",
+            keep_fix_on_refusal=False,
         )
     return Finding("branch", True, f"on {on}")
 

@@ -109,6 +109,9 @@ def _check_all(params: GitParams, ctx: StepContext, root: str) -> StepResult:
         return StepResult(Status.PASSED, released, metrics=metrics)
     if before is not None:
         metrics["released_before"] = before
+    dropped = sorted({f.check for f in failed if not f.keep_fix_on_refusal})
+    if dropped:  # the engine says these without their fix when it only refuses the release
+        metrics["fix_dropped_on_refusal"] = dropped
     if failed:
         names = ", ".join(f.check for f in failed)
         return StepResult(
