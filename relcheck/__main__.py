@@ -5,7 +5,12 @@ from __future__ import annotations
 # First, before any import that does work: until entry() runs, a Ctrl-C exits 130 at
 # once. _signal is built into the interpreter and already loaded, so nothing here can
 # be interrupted half-way (``import signal`` imports enum, ~5 ms on a loaded machine).
-import _signal
+# Type checkers have no stubs for _signal; its functions are signal's, so they read those.
+TYPE_CHECKING = False  # typing is not loaded yet; mypy takes this name as true
+if TYPE_CHECKING:
+    import signal as _signal
+else:
+    import _signal
 
 
 def _interrupted_early(signum: int, frame: object) -> None:

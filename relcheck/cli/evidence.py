@@ -1,6 +1,6 @@
 """The commands that read evidence across releases: ``compare``, ``notes``, ``report``.
 
-Registered on the ``relcheck`` group by cli.py; each imports what it needs when it runs.
+Listed in the ``relcheck`` group by relcheck.cli.main; each imports what it needs when it runs.
 """
 
 from __future__ import annotations
