@@ -143,7 +143,7 @@ class Comparison:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data: what the record keeps and ``compare --format json`` prints."""
-        return _clean(
+        cleaned: dict[str, Any] = _clean(
             {
                 "before": self.before,
                 "after": self.after,
@@ -163,6 +163,7 @@ class Comparison:
                 ],
             }
         )
+        return cleaned
 
 
 def _clean(value: Any) -> Any:

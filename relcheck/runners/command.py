@@ -38,6 +38,6 @@ class CommandRunner(Runner):
     def run(self, params: CommandParams, ctx: StepContext) -> Any:
         cwd = os.path.join(ctx.workdir, params.cwd) if params.cwd else ctx.workdir
         shell = isinstance(params.run, str)
-        argv = params.run if shell else list(params.run)
+        argv = params.run if isinstance(params.run, str) else list(params.run)
         result = ctx.run_command(argv, cwd=cwd, shell=shell)
         return from_exit(result, params.exit_codes, ctx.step.timeout)

@@ -169,7 +169,7 @@ class ConfigDriftRunner(Runner):
                 mask=ctx.sink.mask,
             )
         except SourceError as exc:
-            annotations = ()
+            annotations: tuple[Annotation, ...] = ()
             if exc.path is not None:
                 annotations = (Annotation(exc.message, exc.path, exc.line, exc.column),)
             # A side that could not be read in the time the step had left: the step's

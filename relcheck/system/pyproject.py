@@ -59,7 +59,7 @@ def table(data: dict[str, Any], *keys: str, label: str = NAME) -> dict[str, Any]
                 f"{label}: `{name}` must be a table, got {type(current).__name__}",
                 hint=f"write it as [{name}] with keys under it",
             )
-    return current
+    return current if isinstance(current, dict) else {}
 
 
 def value(data: dict[str, Any], *keys: str, label: str = NAME) -> Any:
