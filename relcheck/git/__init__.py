@@ -1,3 +1,4 @@
-"""The repository: the one door to git (``repo``), tags and what they say about releases, hooks,
-and verifying a release tag.
+"""The repository: the one door to git (``door``), where the repository is, refs, the work
+tree, tags and remotes; what tags say about releases (``releases``, ``versions``,
+``tagmessage``), hooks, and verifying a release tag.
 """
