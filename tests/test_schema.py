@@ -17,7 +17,7 @@ from relcheck.checklist.schema_export import checklist_schema, runner_classes, s
 from tests.helpers import run_relcheck, write
 
 REPO = Path(__file__).resolve().parent.parent
-SCHEMA_FILE = REPO / "docs" / "relcheck.checklist.schema.json"
+SCHEMA_FILE = REPO / "docs" / "relcheck.schema.json"
 REFERENCE_FILE = REPO / "docs" / "reference.md"
 SHIPPED = [REPO / "relcheck.yaml", *sorted((REPO / "checklists").glob("*.yaml"))]
 

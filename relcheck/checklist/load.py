@@ -35,7 +35,7 @@ def find_checklist(root: str, explicit: str | None = None) -> str:
         return os.path.join(root, configured)
     if configured is not None:
         raise UsageError(
-            f"pyproject.toml: `tool.relcheck.checklist.load` must be a path, "
+            f"pyproject.toml: `tool.relcheck.checklist` must be a path, "
             f"got {type(configured).__name__}",
             hint='write it as checklist = "relcheck.yaml"',
         )
