@@ -227,7 +227,7 @@ class _Run:
             while True:
                 attempts += 1
                 result = self._attempt(step, sink)
-                retry = result.status in (Status.FAILED, Status.ERROR, Status.TIMED_OUT)
+                retry = result.status.failed_itself
                 if not retry or attempts > step.retries or self.cancel.cancelled:
                     break
                 sink.note(f"attempt {attempts} {result.status.words}: {result.summary}; retrying")
