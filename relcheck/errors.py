@@ -6,7 +6,8 @@
     ├── PluginError               2  a runner plugin cannot be loaded
     ├── RepoStateError            3  the repository is not in a state to release
     └── RunnerError               -  a runner cannot run at all; the engine turns it
-                                     into a step ERROR, it never reaches the CLI
+        │                            into a step ERROR, it never reaches the CLI
+        └── MissingVariable          a ``${VAR}`` names a variable that is not set
 
 Only ``relcheck.cli.main`` turns these into messages and exit codes. This module imports
 nothing from relcheck so that every other module may import it.
@@ -86,3 +87,12 @@ class RepoStateError(RelcheckError):
 
 class RunnerError(Exception):
     """A runner cannot run at all (tool missing, bad environment); becomes a step ERROR."""
+
+
+class MissingVariable(RunnerError):
+    """A ``${VAR}`` names a variable that is not set."""
+
+    def __init__(self, name: str, where: str) -> None:
+        self.name = name
+        self.where = where
+        super().__init__(f"{where}: ${{{name}}} is not set in the environment")

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from relcheck.checklist.expand import expand
 from relcheck.errors import RunnerError
 from relcheck.models import Annotation, Status, StepResult
 from relcheck.runners._http_expect import check_response, latency_problem, percentile
 from relcheck.runners._http_params import SECRET_HEADERS, HttpParams, Request
 from relcheck.runners.registry import Runner, StepContext
+from relcheck.system.expand import expand
 from relcheck.system.redact import Redactor, looks_secret
 
 if TYPE_CHECKING:
