@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from relcheck.configdrift.sources import SourceError, SourceSpec, load
-from relcheck.errors import MissingVariable, RunnerError
+from relcheck.configdrift.sources import SourceSpec, load
+from relcheck.errors import MissingVariable, RunnerError, SourceError
 from relcheck.system.expand import expand
 
 ENV = {"HOST": "staging.example", "TOKEN": "s3cret"}

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from relcheck.configdrift.loaders import ParseError, format_for, parse
-from relcheck.configdrift.paths import TooLarge, flatten
-from relcheck.errors import MissingVariable
+from relcheck.configdrift.loaders import format_for, parse
+from relcheck.configdrift.paths import flatten
+from relcheck.errors import MissingVariable, ParseError, SourceError, TooLarge
 from relcheck.system.expand import expand
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
@@ -34,24 +34,6 @@ class Loaded:
     file: str | None  # absolute path when the side is a file
 
 
-class SourceError(Exception):
-    """A side could not be read or parsed; ``line``/``column`` when the parser said."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        path: str | None = None,
-        line: int | None = None,
-        column: int | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.path = path
-        self.line = line
-        self.column = column
-
-
 def is_url(location: str) -> bool:
     """True when ``location`` is fetched over HTTP(S) rather than read from a file."""
     return location.startswith(("http://", "https://"))
@@ -74,7 +56,8 @@ def load(
     """Read, parse and flatten one side; raises SourceError."""
     location = _expand(spec.location, env, f"`{side}`")
     if is_url(location):
-        from relcheck.configdrift.fetch import FetchError, fetch, safe_url
+        from relcheck.configdrift.fetch import fetch, safe_url
+        from relcheck.errors import FetchError
 
         label = safe_url(location)
         headers = {k: _expand(v, env, f"`{side}` header {k}") for k, v in spec.headers.items()}

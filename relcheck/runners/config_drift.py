@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from relcheck.errors import RepoStateError, RunnerError
+from relcheck.errors import RepoStateError, RunnerError, SourceError
 from relcheck.models import Annotation, Status, StepResult
 from relcheck.runners.registry import Runner, StepContext
 
@@ -159,7 +159,6 @@ class ConfigDriftRunner(Runner):
 
     def run(self, params: ConfigDriftParams, ctx: StepContext) -> StepResult:
         from relcheck.configdrift.check import run_check
-        from relcheck.configdrift.sources import SourceError
 
         try:
             outcome = run_check(
@@ -170,7 +169,7 @@ class ConfigDriftRunner(Runner):
                 mask=ctx.sink.mask,
             )
         except SourceError as exc:
-            annotations = ()
+            annotations: tuple[Annotation, ...] = ()
             if exc.path is not None:
                 annotations = (Annotation(exc.message, exc.path, exc.line, exc.column),)
             # A side that could not be read in the time the step had left: the step's

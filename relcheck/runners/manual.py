@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from relcheck.errors import NoAnswer
 from relcheck.git import repo as gitrepo
 from relcheck.models import Status, StepResult
 from relcheck.runners.registry import Runner, StepContext
@@ -76,7 +77,7 @@ class ManualRunner(Runner):
                 cancel=ctx.cancel,
                 deadline=ctx.deadline,
             )
-        except terminal.NoAnswer as exc:
+        except NoAnswer as exc:
             if ctx.cancel.is_set():
                 return StepResult(Status.INTERRUPTED, "interrupted while waiting for an answer")
             if "timeout" in str(exc):

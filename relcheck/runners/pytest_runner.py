@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from relcheck.errors import RunnerError
+from relcheck.errors import ReportError, RunnerError
 from relcheck.models import Annotation, Status, StepResult
-from relcheck.runners._junit import Report, ReportError, read_report
+from relcheck.runners._junit import Report, read_report
 from relcheck.runners._support import interrupted_or_timed_out
 from relcheck.runners.registry import Runner, StepContext
 from relcheck.system import projectenv
