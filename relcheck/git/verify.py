@@ -104,7 +104,8 @@ def verify(root: str, tag: str) -> Verdict:
         verdict.add(False, f"no tag named {tag!r} in this repository (`git fetch --tags`)")
         return verdict
     obj = gitrepo.read_tag_object(root, ref.object, tag)
-    path = parse(obj.message).checklist if obj and parse(obj.message) else None
+    summary = parse(obj.message) if obj else None
+    path = summary.checklist if summary else None
     return check(root, tag, ref.object, rules_at(root, ref.commit, path))
 
 
@@ -173,8 +174,7 @@ def _check_version(
 ) -> None:
     """The version ``name`` spells is the run's, and (``version_from: pyproject``) the
     one ``pyproject.toml`` has in the tagged commit."""
-    from relcheck.git.versions import same_version, tag_version
-    from relcheck.runners._release_state import committed_version
+    from relcheck.git.versions import committed_version, same_version, tag_version
 
     parsed = tag_version(name, rules.tag)
     if parsed is None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from relcheck.git import repo as gitrepo
+from relcheck.git.versions import committed_version
 from relcheck.models import Checklist, RunInfo
 from relcheck.system.cienv import detached_head_fix
 
@@ -115,21 +116,6 @@ def branch(wanted: tuple[str, ...], on: str | None, commit: str | None) -> Findi
             f"`git switch {wanted[0]}` (or change `release.branch`)",
         )
     return Finding("branch", True, f"on {on}")
-
-
-def committed_version(root: str, commit: str) -> tuple[bool, str | None]:
-    """Whether ``commit`` has a pyproject.toml, and its ``[project] version``."""
-    raw = gitrepo.show_file(root, commit, "pyproject.toml")
-    if raw is None:
-        return False, None
-    from relcheck.errors import UsageError
-    from relcheck.system import pyproject
-
-    try:
-        version = pyproject.value(pyproject.parse(raw, "pyproject.toml"), "project", "version")
-    except UsageError:
-        return True, None
-    return True, str(version) if version is not None else None
 
 
 def switched_off(checklist: Checklist) -> frozenset[str]:

@@ -12,7 +12,7 @@ from relcheck.errors import RepoStateError, RunnerError
 from relcheck.git import releases
 from relcheck.git import repo as gitrepo
 from relcheck.git.refname import tag_name_problem, version_problem
-from relcheck.git.versions import Fact, version_refusal
+from relcheck.git.versions import Fact, committed_version, version_refusal
 from relcheck.models import Status, StepResult
 from relcheck.runners import _release_state as state
 from relcheck.runners._release_state import Finding
@@ -301,7 +301,7 @@ def _version(root: str, ctx: StepContext, history: releases.History | None) -> F
         return Finding("version", False, problem, "pass a version such as 1.2.0")
     # The tag names a commit, so the version that counts is the one committed there (the
     # release step asks the same); a pyproject.toml no commit has yet: the work tree's.
-    has_file, declared = state.committed_version(root, ctx.info.commit or "HEAD")
+    has_file, declared = committed_version(root, ctx.info.commit or "HEAD")
     if not has_file:
         declared = project_version(root)
     if declared is not None and declared != version:
