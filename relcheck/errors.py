@@ -9,12 +9,25 @@
     └── RecordNotWritten          2  release steps ran, but the final record is not on disk
 
     RunnerError                   -  a runner cannot run at all; the engine turns it
-    └── ServiceFailed                into a step ERROR, it never reaches the CLI; a
-                                     step's service brings the step's result with it
+    ├── ServiceFailed                into a step ERROR, it never reaches the CLI; a
+    │                                step's service brings the step's result with it
+    └── MissingVariable              a ``${VAR}`` names a variable that is not set
 
-Only ``relcheck.cli.main`` turns these into messages and exit codes. This module imports
-nothing from relcheck at run time (models only for type checking) so that every other
-module may import it.
+Only ``relcheck.cli.errorhandler`` turns these into messages and exit codes.
+
+Errors one part of relcheck raises for another, caught there and never shown as they
+are (not RelcheckErrors):
+
+    ParseError                       a configuration file does not parse (config-drift)
+    TooLarge (ValueError)            data flattens to too many paths (config-drift)
+    FetchError                       a config-drift side's URL could not be fetched
+    SourceError                      a config-drift side could not be read or parsed;
+                                     the runner makes it a step ERROR
+    ReportError                      pytest's JUnit report is missing or not XML
+    NoAnswer                         a question on the terminal got no answer
+
+This module imports nothing from relcheck at run time (models only for type checking)
+so that every other module may import it.
 """
 
 from __future__ import annotations
@@ -126,3 +139,66 @@ class ServiceFailed(RunnerError):
     def __init__(self, result: StepResult) -> None:
         super().__init__(result.summary)
         self.result = result
+
+
+class MissingVariable(RunnerError):
+    """A ``${VAR}`` names a variable that is not set."""
+
+    def __init__(self, name: str, where: str) -> None:
+        self.name = name
+        self.where = where
+        super().__init__(f"{where}: ${{{name}}} is not set in the environment")
+
+
+# -- errors caught inside relcheck -------------------------------------------------------
+class ParseError(Exception):
+    """A configuration that does not parse: the parser's message and where."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+    def where(self, path: str) -> str:
+        """``path:line:col: message``, compiler style."""
+        place = path
+        if self.line is not None:
+            place += f":{self.line}"
+            if self.column is not None:
+                place += f":{self.column}"
+        return f"{place}: {self.message}"
+
+
+class TooLarge(ValueError):
+    """The data flattens to more paths than relcheck will compare."""
+
+
+class FetchError(Exception):
+    """The URL could not be fetched; the message says why, without credentials."""
+
+
+class SourceError(Exception):
+    """A side could not be read or parsed; ``line``/``column`` when the parser said."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.line = line
+        self.column = column
+
+
+class ReportError(Exception):
+    """The report is missing or not JUnit XML."""
+
+
+class NoAnswer(Exception):
+    """The question could not be answered: cancelled, timed out, or the terminal closed."""

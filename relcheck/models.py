@@ -24,12 +24,31 @@ class Status(enum.StrEnum):
     @property
     def ok(self) -> bool:
         """True when the step counts as passed for the release gate."""
-        return self in (Status.PASSED, Status.CACHED)
+        return self in PASSING
+
+    @property
+    def fails_run(self) -> bool:
+        """True when the step counts against the run: it did not pass and was not
+        skipped (an optional step's failure is still one, shown as optional)."""
+        return self in FAILING
+
+    @property
+    def failed_itself(self) -> bool:
+        """True when the step ran to an end of its own and did not pass: worth another
+        attempt, and its failure worth explaining. An interrupted step did not fail; the
+        run was stopped."""
+        return self in OWN_FAILURES
 
     @property
     def words(self) -> str:
         """The status as a person reads it: "timed out", not "timed_out"."""
         return self.value.replace("_", " ")
+
+
+# The one classification of step statuses; every report and the engine ask these.
+PASSING = frozenset({Status.PASSED, Status.CACHED})
+OWN_FAILURES = frozenset({Status.FAILED, Status.ERROR, Status.TIMED_OUT})
+FAILING = OWN_FAILURES | {Status.INTERRUPTED}
 
 
 class StepKind(enum.StrEnum):

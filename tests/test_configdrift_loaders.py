@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from relcheck.configdrift.loaders import ParseError, format_for, parse
+from relcheck.configdrift.loaders import format_for, parse
 from relcheck.configdrift.paths import flatten
+from relcheck.errors import ParseError
 
 NESTED = {
     "yaml": """

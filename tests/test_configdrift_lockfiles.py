@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from relcheck.configdrift.loaders import ParseError
 from relcheck.configdrift.lockfiles import lock_format_for, parse_lock
+from relcheck.errors import ParseError
 
 
 def test_requirements_txt_with_options_hashes_markers_and_continuations() -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from relcheck.configdrift.paths import Globs, TooLarge, flatten, segment_names, show
+from relcheck.configdrift.paths import Globs, flatten, segment_names, show
+from relcheck.errors import TooLarge
 
 
 def test_keys_with_dots_are_quoted_so_two_shapes_never_share_a_path() -> None:

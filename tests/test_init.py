@@ -7,7 +7,9 @@ from pathlib import Path
 
 import yaml
 
-from relcheck.checklist.scaffold import Project, render, templates
+from relcheck.checklist.detect import Project
+from relcheck.checklist.scaffold import templates
+from relcheck.checklist.template_edit import render
 from tests.helpers import (
     assert_no_traceback,
     commit_all,

@@ -153,8 +153,9 @@ def _sources(checklist: Checklist) -> list[tuple[str, int, int]]:
     for step in checklist.steps:
         for cls in (registry.load(step.uses), type(step.params)):
             module = sys.modules.get(cls.__module__)
-            if module is not None and getattr(module, "__file__", None):
-                files.add(os.path.abspath(module.__file__))  # type: ignore[arg-type]
+            source_file: str | None = getattr(module, "__file__", None)
+            if source_file:
+                files.add(os.path.abspath(source_file))
     out = []
     for path in sorted(files):
         info = os.stat(path)

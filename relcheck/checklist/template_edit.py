@@ -13,10 +13,20 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from relcheck.checklist.detect import Project
+from relcheck.checklist.yamledit import (
+    TextEdits,
+    key_node,
+    line_after,
+    plain,
+    scalars,
+    value_node,
+    words_in,
+    yaml_scalar,
+)
 from relcheck.errors import UsageError
 
 SCHEMA_PATH = ".relcheck/schema.json"  # relative to the checklist, for editors
@@ -31,36 +41,6 @@ PLACEHOLDER_STEP = """\
     with: {prompt: "The release checks in this checklist have been written"}
     expect: replace this step with the project's lint, tests and other checks
 """
-
-
-@dataclass(frozen=True)
-class Project:
-    """What ``init`` found in a project."""
-
-    root: str
-    version_from: str  # pyproject | git-describe
-    ruff_config: str | None
-    tests_dir: str | None
-    changelog: str | None
-    branch: str
-    remote: str | None
-    in_git: bool = True  # the project is a git repository
-    tag: str | None = None  # the release.tag pattern its version tags follow, if any
-    version_tags: int = 0  # how many of its tags name a version
-    # The project's own checks, as steps: (id, argv, where it was found).
-    tools: tuple[tuple[str, tuple[str, ...], str], ...] = ()
-    # A web service the project is: the step that starts it and checks it answers.
-    service: ServiceGuess | None = None
-
-
-@dataclass(frozen=True)
-class ServiceGuess:
-    """How to start the project's web service for an integration step, and why init
-    thinks it is one."""
-
-    why: str  # "a Procfile", "flask in the dependencies", ...
-    run: str | tuple[str, ...]  # `{port}` becomes a free port (also $PORT)
-    path: str = "/"  # what the integration step asks for; also the ready check
 
 
 @dataclass
@@ -80,10 +60,10 @@ def render(text: str, project: Project, schema_path: str | None = SCHEMA_PATH) -
     root = yaml.compose(text, Loader=yaml.SafeLoader)
     if not isinstance(root, yaml.MappingNode):
         raise UsageError("the template is not a checklist: expected a mapping at the top")
-    edits = _Edits(text)
+    edits = TextEdits(text)
     rendered = Rendered(text)
     _release_edits(root, project, edits)
-    steps = _value(root, "steps")
+    steps = value_node(root, "steps")
     if isinstance(steps, yaml.SequenceNode):
         _step_edits(steps, project, edits, rendered)
         added = _tool_steps(project, rendered) + _service_step(project, rendered)
@@ -105,7 +85,7 @@ def _modeline(text: str, schema_path: str | None) -> str:
     return "\n".join(lines)
 
 
-def _release_edits(root: Any, project: Project, edits: _Edits) -> None:
+def _release_edits(root: Any, project: Project, edits: TextEdits) -> None:
     import yaml
 
     wanted: dict[str, str] = {
@@ -119,58 +99,58 @@ def _release_edits(root: Any, project: Project, edits: _Edits) -> None:
         wanted["remote"] = project.remote
     else:
         wanted["push"] = "false"  # nowhere to push to
-    release = _value(root, "release")
+    release = value_node(root, "release")
     if not isinstance(release, yaml.MappingNode):
-        block = "release:\n" + "".join(f"  {k}: {_scalar(v)}\n" for k, v in wanted.items())
-        steps_key = _key(root, "steps")
-        line = steps_key.start_mark.line if steps_key is not None else _line_after(root)
+        block = "release:\n" + "".join(f"  {k}: {yaml_scalar(v)}\n" for k, v in wanted.items())
+        steps_key = key_node(root, "steps")
+        line = steps_key.start_mark.line if steps_key is not None else line_after(root)
         edits.insert_line(line, block)
         return
     indent = " " * (release.value[0][0].start_mark.column if release.value else 2)
     missing = []
     for key, value in wanted.items():
-        node = _value(release, key)
+        node = value_node(release, key)
         if isinstance(node, yaml.ScalarNode):
-            edits.replace(node, _scalar(value))
+            edits.replace(node, yaml_scalar(value))
         elif node is None:
-            missing.append(f"{indent}{key}: {_scalar(value)}\n")
+            missing.append(f"{indent}{key}: {yaml_scalar(value)}\n")
     if missing:
-        edits.insert_line(_line_after(release), "".join(missing))
+        edits.insert_line(line_after(release), "".join(missing))
 
 
-def _step_edits(steps: Any, project: Project, edits: _Edits, rendered: Rendered) -> None:
+def _step_edits(steps: Any, project: Project, edits: TextEdits, rendered: Rendered) -> None:
     import yaml
 
     items = [n for n in steps.value if isinstance(n, yaml.MappingNode)]
     dropped: dict[str, str] = {}
     for item in items:
-        step_id = _plain(_value(item, "id")) or "?"
+        step_id = plain(value_node(item, "id")) or "?"
         why = _missing_prerequisite(item, project)
         if why:
             dropped[step_id] = why
     for item in items:
-        step_id = _plain(_value(item, "id")) or "?"
+        step_id = plain(value_node(item, "id")) or "?"
         if step_id in dropped:
             # To its last line: a comment above the next step belongs to that step.
-            edits.delete_lines(item.start_mark.line, _line_after(item))
+            edits.delete_lines(item.start_mark.line, line_after(item))
             continue
-        rendered.kept[step_id] = _plain(_value(item, "uses")) or "command"
+        rendered.kept[step_id] = plain(value_node(item, "uses")) or "command"
         _retarget_tests(item, project, edits)
-        needs = _value(item, "needs")
+        needs = value_node(item, "needs")
         if isinstance(needs, yaml.SequenceNode):
-            names = [_plain(n) for n in needs.value]
+            names = [plain(n) for n in needs.value]
             remaining = [n for n in names if n not in dropped]
             if remaining != names:
-                key = _key(item, "needs")
+                key = key_node(item, "needs")
                 if key.start_mark.line == item.start_mark.line:  # `- needs:` opens the step
-                    listed = ", ".join(_scalar(str(n)) for n in remaining)
-                    end = edits.offset(_line_after(needs))
+                    listed = ", ".join(yaml_scalar(str(n)) for n in remaining)
+                    end = edits.offset(line_after(needs))
                     edits.replace_span(key.start_mark.index, end, f"needs: [{listed}]\n")
                     continue
-                edits.delete_lines(key.start_mark.line, _line_after(needs))
+                edits.delete_lines(key.start_mark.line, line_after(needs))
                 if remaining:
                     indent = " " * key.start_mark.column
-                    listed = ", ".join(_scalar(str(n)) for n in remaining)
+                    listed = ", ".join(yaml_scalar(str(n)) for n in remaining)
                     edits.insert_line(key.start_mark.line, f"{indent}needs: [{listed}]\n")
     rendered.dropped = dropped
 
@@ -182,7 +162,7 @@ def _tool_steps(project: Project, rendered: Rendered) -> str:
         if step_id in rendered.kept:
             continue
         rendered.kept[step_id] = "command"
-        listed = ", ".join(_scalar(a) for a in argv)
+        listed = ", ".join(yaml_scalar(a) for a in argv)
         text += (
             f"  # The project's own {step_id} ({found}), run in the project's environment.\n"
             f"  - id: {step_id}\n"
@@ -199,9 +179,9 @@ def _service_step(project: Project, rendered: Rendered) -> str:
     if guess is None or "integration" in rendered.kept:
         return ""
     if isinstance(guess.run, str):
-        run = _scalar(guess.run)
+        run = yaml_scalar(guess.run)
     else:
-        run = "[" + ", ".join(_scalar(a) for a in guess.run) + "]"
+        run = "[" + ", ".join(yaml_scalar(a) for a in guess.run) + "]"
     rendered.kept["integration"] = "http"
     needs = "    needs: [unit]\n" if rendered.kept.get("unit") else ""
     return (
@@ -225,8 +205,8 @@ def _service_step(project: Project, rendered: Rendered) -> str:
 def _missing_prerequisite(item: Any, project: Project) -> str | None:
     """Why a step cannot work in this project, or None."""
     # What the step runs, not what its notes say (a rollback note may mention git).
-    words = set(_words(_value(item, "run"))) | set(_words(_value(item, "with")))
-    uses = _plain(_value(item, "uses"))
+    words = set(words_in(value_node(item, "run"))) | set(words_in(value_node(item, "with")))
+    uses = plain(value_node(item, "uses"))
     if uses == "http" and project.service is not None:
         return f"replaced by a check of the service itself ({project.service.why})"
     if (uses == "ruff" or "ruff" in words) and project.ruff_config is None:
@@ -235,7 +215,7 @@ def _missing_prerequisite(item: Any, project: Project) -> str | None:
         return "no tests folder (tests/ or test/)"
     if (uses in _GIT_RUNNERS or "git" in words) and not project.in_git:
         return "not a git repository"
-    for node in _scalars(_value(item, "with")):
+    for node in scalars(value_node(item, "with")):
         value = str(node.value)
         if _CONFIG_FILE.match(value) and not os.path.exists(os.path.join(project.root, value)):
             return f"{value} is not in the project"
@@ -249,14 +229,14 @@ def _before_release(steps: Any, rendered: Rendered) -> int:
     from relcheck.runners import registry
 
     for item in steps.value:
-        uses = rendered.kept.get(_plain(_value(item, "id")) or "")
+        uses = rendered.kept.get(plain(value_node(item, "id")) or "")
         try:
             release = uses is not None and step_kind(registry.load(uses)) is StepKind.RELEASE
         except PluginError:
             release = False
         if release:
             return int(item.start_mark.line)
-    return _line_after(steps)
+    return line_after(steps)
 
 
 def _is_check(uses: str) -> bool:
@@ -272,122 +252,11 @@ def _is_check(uses: str) -> bool:
     return step_kind(cls) is StepKind.CHECK
 
 
-def _retarget_tests(item: Any, project: Project, edits: _Edits) -> None:
+def _retarget_tests(item: Any, project: Project, edits: TextEdits) -> None:
     """Point ``tests`` / ``tests/...`` arguments at the project's tests folder."""
     if project.tests_dir in (None, "tests"):
         return
-    for node in _scalars(_value(item, "with")) + _scalars(_value(item, "run")):
+    for node in scalars(value_node(item, "with")) + scalars(value_node(item, "run")):
         value = str(node.value)
         if value == "tests" or value.startswith("tests/"):
-            edits.replace(node, _scalar(project.tests_dir + value.removeprefix("tests")))
-
-
-# -- YAML node helpers ------------------------------------------------------------------
-def _key(mapping: Any, name: str) -> Any:
-    for key, _value_node in mapping.value:
-        if getattr(key, "value", None) == name:
-            return key
-    return None
-
-
-def _value(mapping: Any, name: str) -> Any:
-    import yaml
-
-    if not isinstance(mapping, yaml.MappingNode):
-        return None
-    for key, value in mapping.value:
-        if getattr(key, "value", None) == name:
-            return value
-    return None
-
-
-def _plain(node: Any) -> str | None:
-    import yaml
-
-    return str(node.value) if isinstance(node, yaml.ScalarNode) else None
-
-
-def _scalars(node: Any) -> list[Any]:
-    import yaml
-
-    if node is None:
-        return []
-    if isinstance(node, yaml.ScalarNode):
-        return [node]
-    if isinstance(node, yaml.SequenceNode):
-        return [s for child in node.value for s in _scalars(child)]
-    if isinstance(node, yaml.MappingNode):
-        return [s for _k, v in node.value for s in _scalars(v)]
-    return []
-
-
-def _words(node: Any) -> Iterator[str]:
-    for scalar in _scalars(node):
-        yield from re.findall(r"[A-Za-z0-9_.-]+", str(scalar.value))
-
-
-def _line_after(node: Any) -> int:
-    """The first line after ``node``'s content.
-
-    A block collection's end mark is where the next token starts, possibly lines later,
-    so its last line is its last child's.
-    """
-    import yaml
-
-    if isinstance(node, yaml.CollectionNode) and not node.flow_style and node.value:
-        last = node.value[-1]
-        return _line_after(last[1] if isinstance(last, tuple) else last)
-    end_line, end_column = int(node.end_mark.line), int(node.end_mark.column)
-    if end_column == 0 and end_line > node.start_mark.line:  # a block scalar's newline
-        return end_line
-    return end_line + 1
-
-
-def _scalar(value: str) -> str:
-    """``value`` as a YAML scalar, quoted when plain text would change its meaning."""
-    import yaml
-
-    if value in ("null", "true", "false"):
-        return value
-    if "{" in value:  # a tag pattern: double quotes, as the templates write it
-        import json
-
-        return json.dumps(value)
-    dumped: str = yaml.safe_dump(value, default_flow_style=True, width=1000)
-    return dumped.removesuffix("\n...\n").strip()
-
-
-class _Edits:
-    """Text edits by position, applied last to first so positions stay true."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self._lines = text.splitlines(keepends=True)
-        self._starts = [0]
-        for line in self._lines:
-            self._starts.append(self._starts[-1] + len(line))
-        self._edits: list[tuple[int, int, str]] = []
-
-    def offset(self, line: int) -> int:
-        return self._starts[min(line, len(self._lines))]
-
-    def replace(self, node: Any, text: str) -> None:
-        self.replace_span(node.start_mark.index, node.end_mark.index, text)
-
-    def replace_span(self, start: int, end: int, text: str) -> None:
-        self._edits.append((start, end, text))
-
-    def delete_lines(self, first: int, end: int) -> None:
-        self._edits.append((self.offset(first), self.offset(end), ""))
-
-    def insert_line(self, line: int, text: str) -> None:
-        at = self.offset(line)
-        if at == len(self.text) and self.text and not self.text.endswith("\n"):
-            text = "\n" + text
-        self._edits.append((at, at, text))
-
-    def apply(self) -> str:
-        out = self.text
-        for start, end, text in sorted(self._edits, key=lambda e: (e[0], e[1]), reverse=True):
-            out = out[:start] + text + out[end:]
-        return out
+            edits.replace(node, yaml_scalar(project.tests_dir + value.removeprefix("tests")))

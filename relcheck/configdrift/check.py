@@ -188,9 +188,9 @@ def _plaintext_rows(sides: Mapping[str, Loaded], policy: SecretPolicy, root: str
 
 
 def _lock_rows(pairs: tuple[LockSpec, ...], root: str) -> tuple[list[Row], int]:
-    from relcheck.configdrift.loaders import ParseError
     from relcheck.configdrift.lockfiles import lock_format_for, parse_lock
-    from relcheck.configdrift.sources import SourceError, read_file, read_text
+    from relcheck.configdrift.sources import read_file, read_text
+    from relcheck.errors import ParseError, SourceError
 
     rows: list[Row] = []
     packages = 0

@@ -10,15 +10,13 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from relcheck.errors import FetchError
+
 if TYPE_CHECKING:
     import httpx
 
 MAX_BYTES = 16 * 1024 * 1024
 MAX_REDIRECTS = 5
-
-
-class FetchError(Exception):
-    """The URL could not be fetched; the message says why, without credentials."""
 
 
 def fetch(url: str, *, headers: Mapping[str, str], timeout: float) -> bytes:

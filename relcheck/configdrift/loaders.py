@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from relcheck.errors import ParseError
+
 FORMATS = ("yaml", "json", "toml", "env", "ini")
 TEXT_ONLY = frozenset({"env", "ini"})  # formats whose values are all text
 _EXTENSIONS = {
@@ -23,25 +25,6 @@ _EXTENSIONS = {
     ".cfg": "ini",
     ".conf": "ini",
 }
-
-
-class ParseError(Exception):
-    """A configuration that does not parse: the parser's message and where."""
-
-    def __init__(self, message: str, line: int | None = None, column: int | None = None):
-        super().__init__(message)
-        self.message = message
-        self.line = line
-        self.column = column
-
-    def where(self, path: str) -> str:
-        """``path:line:col: message``, compiler style."""
-        place = path
-        if self.line is not None:
-            place += f":{self.line}"
-            if self.column is not None:
-                place += f":{self.column}"
-        return f"{place}: {self.message}"
 
 
 def format_for(name: str) -> str | None:

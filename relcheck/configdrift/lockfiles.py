@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from relcheck.configdrift.loaders import ParseError
+from relcheck.errors import ParseError
 
 LOCK_FORMATS = ("requirements", "uv", "poetry", "pylock")
 

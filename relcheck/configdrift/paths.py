@@ -27,13 +27,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from relcheck.errors import TooLarge
+
 MAX_LEAVES = 200_000  # YAML aliases can make a small file flatten to millions of paths
 MAX_DEPTH = 200  # deeper is no configuration; a YAML alias inside itself is endless
 _NEEDS_QUOTES = re.compile(r'[.\[\]"]')
-
-
-class TooLarge(ValueError):
-    """The data flattens to more paths than relcheck will compare."""
 
 
 @dataclass(frozen=True)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from relcheck.configdrift.loaders import ParseError, format_for, parse
-from relcheck.configdrift.paths import TooLarge, flatten
+from relcheck.configdrift.loaders import format_for, parse
+from relcheck.configdrift.paths import flatten
+from relcheck.errors import MissingVariable, ParseError, SourceError, TooLarge
+from relcheck.system.expand import expand
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 @dataclass(frozen=True)
@@ -34,51 +34,33 @@ class Loaded:
     file: str | None  # absolute path when the side is a file
 
 
-class SourceError(Exception):
-    """A side could not be read or parsed; ``line``/``column`` when the parser said."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        path: str | None = None,
-        line: int | None = None,
-        column: int | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.path = path
-        self.line = line
-        self.column = column
-
-
 def is_url(location: str) -> bool:
     """True when ``location`` is fetched over HTTP(S) rather than read from a file."""
     return location.startswith(("http://", "https://"))
 
 
-def expand(text: str, env: Mapping[str, str], what: str) -> str:
-    """``${VAR}`` replaced from ``env``; a variable that is not set is an error."""
-
-    def value(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in env:
-            raise SourceError(f"{what} uses ${{{name}}}, which is not set in the environment")
-        return env[name]
-
-    return _VAR.sub(value, text)
+def _expand(text: str, env: Mapping[str, str], what: str) -> str:
+    """``${VAR}`` replaced from ``env`` (``$${`` is no escape here); a variable that is
+    not set is a SourceError."""
+    try:
+        return expand(text, env, where=what, escapes=False)
+    except MissingVariable as exc:
+        raise SourceError(
+            f"{what} uses ${{{exc.name}}}, which is not set in the environment"
+        ) from None
 
 
 def load(
     spec: SourceSpec, side: str, *, root: str, env: Mapping[str, str], timeout: float
 ) -> Loaded:
     """Read, parse and flatten one side; raises SourceError."""
-    location = expand(spec.location, env, f"`{side}`")
+    location = _expand(spec.location, env, f"`{side}`")
     if is_url(location):
-        from relcheck.configdrift.fetch import FetchError, fetch, safe_url
+        from relcheck.configdrift.fetch import fetch, safe_url
+        from relcheck.errors import FetchError
 
         label = safe_url(location)
-        headers = {k: expand(v, env, f"`{side}` header {k}") for k, v in spec.headers.items()}
+        headers = {k: _expand(v, env, f"`{side}` header {k}") for k, v in spec.headers.items()}
         try:
             raw = fetch(location, headers=headers, timeout=timeout)
         except FetchError as exc:

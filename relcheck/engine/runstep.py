@@ -64,7 +64,7 @@ def execute(state: RunState, step: Step) -> StepResult:
         while True:
             attempts += 1
             result = _attempt(state, step, sink)
-            retry = result.status in (Status.FAILED, Status.ERROR, Status.TIMED_OUT)
+            retry = result.status.failed_itself
             if not retry or attempts > step.retries or state.cancel.cancelled:
                 break
             sink.note(f"attempt {attempts} {result.status.words}: {result.summary}; retrying")

@@ -176,8 +176,7 @@ def _check_version(
 ) -> None:
     """The version ``name`` spells is the run's, and (``version_from: pyproject``) the
     one ``pyproject.toml`` has in the tagged commit."""
-    from relcheck.git.versions import same_version, tag_version
-    from relcheck.runners._release_state import committed_version
+    from relcheck.git.versions import committed_version, same_version, tag_version
 
     parsed = tag_version(name, rules.tag)
     if parsed is None:

@@ -1,6 +1,6 @@
-"""What a version is: PEP 440 (read by ``packaging``), in any spelling of its tag, and
+"""What a version is: PEP 440 (read by ``packaging``), in any spelling of its tag,
 whether it is one to release (not a development or local version, and a pre-release
-only when the checklist allows it)."""
+only when the checklist allows it), and the version a commit's pyproject.toml declares."""
 
 from __future__ import annotations
 
@@ -81,3 +81,19 @@ def version_refusal(version: str, *, prerelease: bool) -> Fact | None:
             f"{parsed.base_version}",
         )
     return None
+
+
+def committed_version(root: str, commit: str) -> tuple[bool, str | None]:
+    """Whether ``commit`` has a pyproject.toml, and its ``[project] version``."""
+    from relcheck.errors import UsageError
+    from relcheck.git import refs as gitrefs
+    from relcheck.system import pyproject
+
+    raw = gitrefs.show_file(root, commit, "pyproject.toml")
+    if raw is None:
+        return False, None
+    try:
+        version = pyproject.value(pyproject.parse(raw, "pyproject.toml"), "project", "version")
+    except UsageError:
+        return True, None
+    return True, str(version) if version is not None else None

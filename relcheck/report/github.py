@@ -18,7 +18,6 @@ from relcheck.models import Annotation, Outcome, RunResult, Status, Step, StepRe
 
 _LOG_LINES = 2000  # of a step's log shown in its group; the whole log is in the record
 _ANNOTATIONS_PER_STEP = 10  # GitHub shows at most 10 error annotations per job step
-_FAILED = (Status.FAILED, Status.ERROR, Status.TIMED_OUT, Status.INTERRUPTED)
 _ICONS = {
     Status.PASSED: "✅ passed",
     Status.CACHED: "✅ cached",
@@ -69,7 +68,7 @@ def _relative(path: str, root: str) -> str:
 def annotation_commands(run: RunResult) -> Iterator[str]:
     """The annotation commands for a run's failed steps."""
     for result in run.steps:
-        if result.status not in _FAILED:
+        if not result.status.fails_run:
             continue
         title = f"relcheck: {result.step_id} {result.status.words}"
         if result.annotations:
@@ -119,7 +118,7 @@ def step_summary(run: RunResult, record_path: str | None = None) -> str:
     lines += ["| Step | Status | Duration | Summary |", "| --- | --- | ---: | --- |"]
     for r in run.steps:
         status = _ICONS.get(r.status, str(r.status))
-        if r.optional and r.status in _FAILED:
+        if r.optional and r.status.fails_run:
             status += " (optional)"
         duration = format_duration(r.duration) if r.status is not Status.SKIPPED else "-"
         lines.append(f"| {_cell(r.step_id)} | {status} | {duration} | {_cell(r.summary)} |")

@@ -12,7 +12,7 @@ import time
 from typing import TextIO
 
 from relcheck.models import RunResult, Status, Step, StepResult
-from relcheck.report.github import _FAILED, _log_lines
+from relcheck.report.github import _log_lines
 from relcheck.system.redact import printable
 
 _ERASE = "\x1b[0K"
@@ -64,7 +64,7 @@ class GitlabReporter:
         started = result.started_at or time.time()
         ended = max(result.ended_at, started) if result.started_at else started
         header = printable(f"{result.step_id}: {result.status}")
-        self._print(section_start(name, header, started, collapsed=result.status not in _FAILED))
+        self._print(section_start(name, header, started, collapsed=not result.status.fails_run))
         for line in _log_lines(result) or ["(no output)"]:
             self._print(neutralize(printable(line)))
         self._print(section_end(name, ended))

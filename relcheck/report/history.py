@@ -34,7 +34,7 @@ def runs_table(runs: Sequence[RunResult], *, unicode: bool = True) -> Table:
     table.columns[-1].justify = "right"
     table.columns[5].min_width = 12
     for run in runs:
-        failed = [r.step_id for r in run.steps if r.status in _FAILED and not r.optional]
+        failed = [r.step_id for r in run.steps if r.status.fails_run and not r.optional]
         outcome = str(run.outcome) + (" (dry)" if run.info.dry_run else "")
         table.add_row(
             short_time(run.started_at),
@@ -46,9 +46,6 @@ def runs_table(runs: Sequence[RunResult], *, unicode: bool = True) -> Table:
             format_duration(run.duration),
         )
     return table
-
-
-_FAILED = (Status.FAILED, Status.ERROR, Status.TIMED_OUT, Status.INTERRUPTED)
 
 
 def step_history(step_id: str, runs: Sequence[RunResult], *, unicode: bool = True) -> Group:

@@ -18,7 +18,6 @@ from relcheck.models import RunResult, Status, Step, StepResult
 
 # Characters XML 1.0 cannot hold at all, even escaped; a step's output may contain them.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_ERRORS = (Status.ERROR, Status.TIMED_OUT, Status.INTERRUPTED)
 
 
 def _text(value: object) -> str:
@@ -50,7 +49,7 @@ def testcase(result: StepResult, suite: str) -> ET.Element:
     if result.status is Status.FAILED:
         failure = ET.SubElement(case, "failure", {"message": _message(result), "type": "failed"})
         failure.text = _body(result)
-    elif result.status in _ERRORS:
+    elif result.status.fails_run:  # every other way a step fails
         error = ET.SubElement(
             case, "error", {"message": _message(result), "type": str(result.status)}
         )
@@ -73,7 +72,7 @@ def document(run: RunResult, record_path: str | None = None) -> ET.Element:
     counts = {
         "tests": len(run.steps),
         "failures": sum(r.status is Status.FAILED for r in run.steps),
-        "errors": sum(r.status in _ERRORS for r in run.steps),
+        "errors": sum(r.status.fails_run and r.status is not Status.FAILED for r in run.steps),
         "skipped": sum(r.status is Status.SKIPPED for r in run.steps),
     }
     totals = {k: str(v) for k, v in counts.items()}

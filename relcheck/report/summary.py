@@ -48,7 +48,6 @@ OUTCOME_STYLE = {
     Outcome.ERROR: "bold red",
     Outcome.RUNNING: "bold yellow",
 }
-FAILED = (Status.FAILED, Status.ERROR, Status.TIMED_OUT)
 
 
 def unicode_ok(console: Console) -> bool:
@@ -60,7 +59,7 @@ def status_text(result: StepResult, *, unicode: bool = True) -> Text:
     symbol, word, style = STATUS_LOOK[result.status]
     if not unicode:
         symbol = ASCII_SYMBOLS[result.status]
-    if result.optional and result.status in FAILED:
+    if result.optional and result.status.fails_run:
         word += " (optional)"
         style = "yellow"
     return Text(f"{symbol} {word}", style=style)
@@ -105,7 +104,7 @@ def failure_details(results: Iterable[StepResult]) -> list[RenderableType]:
     """Owner, expected result, rollback note and output tail of every failed step."""
     out: list[RenderableType] = []
     for r in results:
-        if r.status not in FAILED:
+        if not r.status.failed_itself:
             continue
         first, *rest = failure_lines(r)
         out.append(Text(first, style="yellow" if r.optional else "bold red"))

@@ -36,7 +36,7 @@ _COLORS = {
 def step_line(result: StepResult, width: int = 12, *, color: bool = False) -> str:
     """``PASS  lint          0.21s  3 files clean``."""
     label = LABELS[result.status]
-    if result.optional and not result.status.ok and result.status is not Status.SKIPPED:
+    if result.optional and result.status.fails_run:
         label += "?"  # an optional step's failure does not block
     duration = format_duration(result.duration) if result.status is not Status.SKIPPED else "-"
     padded = f"{label:<8}"
@@ -84,7 +84,7 @@ def count_line(results: tuple[StepResult, ...] | list[StepResult]) -> str:
     counts: dict[Status, int] = {}
     optional = 0
     for r in results:
-        if r.optional and not r.status.ok and r.status is not Status.SKIPPED:
+        if r.optional and r.status.fails_run:
             optional += 1
             continue
         counts[r.status] = counts.get(r.status, 0) + 1
@@ -185,9 +185,7 @@ class TextReporter:
 
     def finish(self, run: RunResult, record_path: str | None) -> None:
         self.close()  # no heartbeat line after the result line
-        failed = [
-            r for r in run.steps if r.status in (Status.FAILED, Status.ERROR, Status.TIMED_OUT)
-        ]
+        failed = [r for r in run.steps if r.status.failed_itself]
         if failed:
             self._print("")
             for r in failed:

@@ -13,8 +13,7 @@ from relcheck.git import releases
 from relcheck.git import remotes as gitremotes
 from relcheck.git import tags as gittags
 from relcheck.git.refname import tag_name_problem, version_problem
-from relcheck.git.versions import Fact, version_refusal
-from relcheck.runners import _release_state as state
+from relcheck.git.versions import Fact, committed_version, version_refusal
 from relcheck.runners import _release_tags as release_tags
 from relcheck.runners._release_state import Finding
 
@@ -133,7 +132,7 @@ def version_finding(root: str, ctx: StepContext, history: releases.History | Non
         return Finding("version", False, problem, "pass a version such as 1.2.0")
     # The tag names a commit, so the version that counts is the one committed there (the
     # release step asks the same); a pyproject.toml no commit has yet: the work tree's.
-    has_file, declared = state.committed_version(root, ctx.info.commit or "HEAD")
+    has_file, declared = committed_version(root, ctx.info.commit or "HEAD")
     if not has_file:
         declared = project_version(root)
     if declared is not None and declared != version:

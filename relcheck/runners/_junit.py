@@ -12,6 +12,8 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
+from relcheck.errors import ReportError
+
 _FIRST_LINES = 3  # lines of a failure message kept per failing test
 
 
@@ -46,10 +48,6 @@ class Report:
 
     def slowest(self, n: int = 5) -> list[tuple[str, float]]:
         return sorted(self.timings, key=lambda t: -t[1])[:n]
-
-
-class ReportError(Exception):
-    """The report is missing or not JUnit XML."""
 
 
 def read_report(path: str, root: str) -> Report:

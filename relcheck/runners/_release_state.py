@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from relcheck.api import Checklist, RunInfo
 from relcheck.git import refs as gitrefs
 from relcheck.git import worktree
+from relcheck.git.versions import committed_version
 from relcheck.system.cienv import detached_head_fix
 
 # relcheck writes its records here before the checks run; they are never a reason to stop.
@@ -122,21 +123,6 @@ def branch(wanted: tuple[str, ...], on: str | None, commit: str | None) -> Findi
             keep_fix_on_refusal=False,
         )
     return Finding("branch", True, f"on {on}")
-
-
-def committed_version(root: str, commit: str) -> tuple[bool, str | None]:
-    """Whether ``commit`` has a pyproject.toml, and its ``[project] version``."""
-    raw = gitrefs.show_file(root, commit, "pyproject.toml")
-    if raw is None:
-        return False, None
-    from relcheck.errors import UsageError
-    from relcheck.system import pyproject
-
-    try:
-        version = pyproject.value(pyproject.parse(raw, "pyproject.toml"), "project", "version")
-    except UsageError:
-        return True, None
-    return True, str(version) if version is not None else None
 
 
 def switched_off(checklist: Checklist) -> frozenset[str]:

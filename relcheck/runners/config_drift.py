@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from relcheck.api import Annotation, Runner, RunnerError, Status, StepContext, StepResult
-from relcheck.errors import RepoStateError
+from relcheck.errors import RepoStateError, SourceError
 
 Format = Literal["yaml", "json", "toml", "env", "ini"]
 
@@ -158,7 +158,6 @@ class ConfigDriftRunner(Runner):
 
     def run(self, params: ConfigDriftParams, ctx: StepContext) -> StepResult:
         from relcheck.configdrift.check import run_check
-        from relcheck.configdrift.sources import SourceError
 
         try:
             outcome = run_check(

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from relcheck.api import Annotation, Runner, RunnerError, Status, StepContext, StepResult
-from relcheck.checklist.expand import expand
 from relcheck.runners._http_expect import check_response, latency_problem, percentile
 from relcheck.runners._http_params import SECRET_HEADERS, HttpParams, Request
+from relcheck.system.expand import expand
 from relcheck.system.redact import Redactor, looks_secret
 
 if TYPE_CHECKING:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from relcheck.api import Runner, Status, StepContext, StepResult
+from relcheck.errors import NoAnswer
 from relcheck.git import identity
 from relcheck.system import terminal
 
@@ -75,7 +76,7 @@ class ManualRunner(Runner):
                 cancel=ctx.cancel,
                 deadline=ctx.deadline,
             )
-        except terminal.NoAnswer as exc:
+        except NoAnswer as exc:
             if ctx.cancel.is_set():
                 return StepResult(Status.INTERRUPTED, "interrupted while waiting for an answer")
             if "timeout" in str(exc):

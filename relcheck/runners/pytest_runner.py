@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from relcheck.api import Annotation, Runner, RunnerError, Status, StepContext, StepResult
-from relcheck.runners._junit import Report, ReportError, read_report
+from relcheck.errors import ReportError
+from relcheck.runners._junit import Report, read_report
 from relcheck.runners._support import interrupted_or_timed_out
 from relcheck.system import projectenv
 from relcheck.system.process_output import clean_text

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from typing import TextIO
 
+from relcheck.errors import NoAnswer
 from relcheck.system.cienv import is_ci
 
 _prompt_lock = threading.Lock()
@@ -70,10 +71,6 @@ def pausing(pause: Callable[[], AbstractContextManager[None]]) -> Iterator[None]
         yield
     finally:
         _pausers.remove(pause)
-
-
-class NoAnswer(Exception):
-    """The question could not be answered: cancelled, timed out, or the terminal closed."""
 
 
 def ask_yes_no(
