@@ -49,6 +49,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from relcheck.durations import Duration
 from relcheck.errors import RunnerError
 from relcheck.models import (
     Annotation,
@@ -167,6 +168,7 @@ def step_kind(cls: type[Any]) -> StepKind:
 __all__ = [
     "Annotation",
     "Checklist",
+    "Duration",
     "EmptyParams",
     "RunInfo",
     "Runner",

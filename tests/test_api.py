@@ -13,6 +13,7 @@ from relcheck.api import EmptyParams, Runner, RunnerProtocol, StepKind, step_kin
 EXPORTED = [
     "Annotation",
     "Checklist",
+    "Duration",
     "EmptyParams",
     "RunInfo",
     "Runner",

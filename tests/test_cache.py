@@ -321,7 +321,7 @@ def test_failed_and_no_cache_together_are_refused(lint_repo: Path, cli_invoke) -
     ],
 )
 def test_inputs_globs_select_files_as_documented(pattern: str, path: str, selected: bool) -> None:
-    from relcheck.engine.inputs import glob_regex
+    from relcheck.checklist.globs import glob_regex
 
     assert bool(glob_regex(pattern).fullmatch(path)) is selected
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from relcheck import __version__
-from relcheck.engine.context import project_version
+from relcheck.system.pyproject import project_version
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -12,7 +12,7 @@ keep it in clear. While runners are registered in process (``registry.register``
 tests) the cache is not used: an entry could not name them for a later process.
 
 Unpickling runs code named in the data, so an entry is only read when it carries a valid
-HMAC made with the key of relcheck.engine.cachekey, kept in the repository's git directory:
+HMAC made with the key of relcheck.system.cachekey, kept in the repository's git directory:
 that directory is never cloned, so a ``.relcheck/`` folder committed or copied from
 elsewhere is never trusted.
 """
@@ -26,9 +26,9 @@ import os
 import sys
 
 from relcheck import __version__
-from relcheck.engine import cachekey
 from relcheck.models import Checklist
 from relcheck.runners import registry
+from relcheck.system import cachekey
 
 FORMAT = b"relcheck-checklist-2"  # 2: each step carries its kind
 _MAC_SIZE = 32

@@ -19,7 +19,7 @@ from pydantic import (
     field_validator,
 )
 
-from relcheck.checklist.durations import Duration
+from relcheck.durations import Duration
 
 STEP_ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
 ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -252,7 +252,7 @@ class StepSpec(_Strict):
     def _inputs_compile(cls, value: list[str]) -> list[str]:
         import re
 
-        from relcheck.engine.inputs import glob_regex
+        from relcheck.checklist.globs import glob_regex
 
         for pattern in value:
             try:

@@ -10,7 +10,7 @@ project's interpreter and installed distributions, the tools it starts, lock fil
 variables it lists under ``cache_env:``). A later run with the same fingerprint reports
 the step as ``cached``, naming the run that passed it.
 
-Every entry is signed with this clone's key (relcheck.engine.cachekey, kept in the git
+Every entry is signed with this clone's key (relcheck.system.cachekey, kept in the git
 directory; the files are relcheck.engine.cacheentry's), and the fingerprint itself is
 keyed with it: an entry committed to the repository, copied from another machine or
 edited by hand is never reused; the step runs, and its output says that the entry was
@@ -34,13 +34,14 @@ import sys
 import time
 from collections.abc import Collection, Iterable, Mapping
 
-from relcheck.engine import cacheentry, cachekey
+from relcheck.engine import cacheentry
 from relcheck.engine.cacheentry import FORMAT
 from relcheck.engine.inputs import Workspace
 from relcheck.engine.kinds import is_precondition, is_release
 from relcheck.errors import PluginError, RepoStateError, UsageError
 from relcheck.models import Annotation, Status, Step, StepResult
 from relcheck.runners import registry
+from relcheck.system import cachekey
 
 
 def cache_dir(state_dir: str) -> str:

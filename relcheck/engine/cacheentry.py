@@ -1,5 +1,5 @@
 """The result cache's files: one signed JSON entry per pass, read back only when this
-clone's key signed it (relcheck.engine.cachekey)."""
+clone's key signed it (relcheck.system.cachekey)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import json
 import os
 from typing import Any
 
-from relcheck.engine import cachekey
 from relcheck.models import Annotation
+from relcheck.system import cachekey
 
 FORMAT = 2  # 2: signed entries, keyed fingerprints covering the step's world
 KEEP_PER_STEP = 16  # older entries of a step are pruned when a new pass is stored

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
 
 from relcheck import __version__
 from relcheck.errors import UsageError
 from relcheck.git import refs as gitrefs
-from relcheck.git import remotes as gitremotes
 from relcheck.git import tags as gittags
+from relcheck.git.cibranch import ci_branch_at_head
 from relcheck.models import Checklist, RunInfo
+from relcheck.system.pyproject import project_version
 
 
 def new_run_id() -> str:
@@ -23,14 +22,6 @@ def new_run_id() -> str:
     # same second still sort in order: `--failed` and `latest` rely on that order.
     millis = int(now % 1 * 1000)
     return f"{stamp}-{millis:03x}{os.urandom(1).hex()[0]}"
-
-
-def project_version(root: str) -> str | None:
-    """``[project] version`` from pyproject.toml, if there is one."""
-    from relcheck.system import pyproject
-
-    version = pyproject.value(pyproject.read(root), "project", "version")
-    return str(version) if version is not None else None
 
 
 def resolve_version(
@@ -76,56 +67,6 @@ def render_tag(template: str, version: str | None) -> str | None:
     if version is None:
         return None if "{version}" in template else template
     return template.replace("{version}", version)
-
-
-@dataclass(frozen=True)
-class CiBranch:
-    """The branch a CI job names for a detached HEAD, if HEAD is that branch's tip."""
-
-    name: str | None  # None: not taken (or no CI variable names a branch)
-    note: str  # how it was verified, or why it was not taken; "" when no CI names one
-
-
-def ci_branch_at_head(
-    root: str, remote: str, commit: str, environ: Mapping[str, str] = os.environ
-) -> CiBranch:
-    """The branch CI variables name (GITHUB_REF_NAME, CI_COMMIT_BRANCH, ...), taken for a
-    detached HEAD only when ``commit`` is that branch's tip: here (``refs/heads/<b>``,
-    ``refs/remotes/<remote>/<b>``) or, failing that, on ``remote`` (``git ls-remote``).
-    A job for another commit (a pull request's merge commit, an older commit) is on no
-    branch."""
-    from relcheck.git.refname import tag_name_problem
-    from relcheck.git.releases import reason
-    from relcheck.system.cienv import ci_branch
-
-    named = ci_branch(environ)
-    if named is None:
-        return CiBranch(None, "")
-    branch, variable = named
-    if tag_name_problem(branch):  # branch names follow the same ref-name rules
-        return CiBranch(None, f"{variable}={branch!r} is not a branch name")
-    known = gitremotes.remotes(root)
-    order = [remote, *(r for r in known if r != remote)] if remote in known else known
-    for ref in [f"refs/heads/{branch}", *(f"refs/remotes/{r}/{branch}" for r in order)]:
-        if gitrefs.ref_commit(root, ref) == commit:
-            shown = ref.removeprefix("refs/remotes/").removeprefix("refs/heads/")
-            return CiBranch(branch, f"HEAD is the tip of {shown}, the branch {variable} names")
-    if remote not in known:
-        return CiBranch(None, f"{variable} names {branch!r}, but HEAD is not its tip here")
-    heads, answer = gitremotes.remote_refs(
-        root, remote, "heads", timeout=10.0, pattern=f"refs/heads/{branch}"
-    )
-    if heads is None:
-        return CiBranch(
-            None,
-            f"{variable} names {branch!r}, but {remote!r} could not be asked whether HEAD is "
-            f"its tip ({reason(answer.error)})",
-        )
-    tip = heads.get(branch)
-    if tip == commit:
-        return CiBranch(branch, f"HEAD is the tip of {branch} on {remote}, as {variable} says")
-    where = f"{remote}/{branch} is at {tip[:9]}" if tip else f"{remote} has no branch {branch!r}"
-    return CiBranch(None, f"{variable} names {branch!r}, but HEAD is not its tip ({where})")
 
 
 def build_run_info(

@@ -25,8 +25,7 @@ from collections.abc import Iterable, Mapping
 from types import ModuleType
 from typing import Any
 
-from relcheck.engine import cachekey
-from relcheck.system import process
+from relcheck.system import cachekey, process
 from relcheck.system.process_output import OutputSink
 
 _PROBE = (

@@ -55,7 +55,7 @@ class TreeWatch:
 
     def begin(self, step_id: str, writes: Iterable[str]) -> None:
         """Note that ``step_id`` starts now."""
-        from relcheck.engine.inputs import glob_regex
+        from relcheck.checklist.globs import glob_regex
 
         with self._lock:
             if self._last is None or self._running:

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from typing import TextIO
 
-from relcheck.checklist.durations import format_duration
+from relcheck.durations import format_duration
 from relcheck.models import Annotation, Outcome, RunResult, Status, Step, StepResult
 
 _LOG_LINES = 2000  # of a step's log shown in its group; the whole log is in the record

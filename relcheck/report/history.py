@@ -11,7 +11,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from relcheck.checklist.durations import format_duration
+from relcheck.durations import format_duration
 from relcheck.models import RunResult, Status, StepResult
 from relcheck.report.summary import OUTCOME_STYLE, status_text
 from relcheck.system.redact import printable

@@ -25,7 +25,7 @@ from rich.live import Live
 from rich.spinner import Spinner
 from rich.text import Text
 
-from relcheck.checklist.durations import format_duration
+from relcheck.durations import format_duration
 from relcheck.models import Checklist, RunInfo, RunResult, Step, StepResult
 from relcheck.report.summary import render_run, run_header, status_text, unicode_ok
 from relcheck.system import terminal

@@ -12,7 +12,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from relcheck.checklist.durations import format_duration
+from relcheck.durations import format_duration
 from relcheck.models import Outcome, RunInfo, RunResult, Status, StepResult
 from relcheck.report.text import failure_lines, result_line
 from relcheck.system.redact import printable

@@ -6,7 +6,7 @@ import sys
 import threading
 from typing import TextIO
 
-from relcheck.checklist.durations import format_duration
+from relcheck.durations import format_duration
 from relcheck.models import Checklist, Outcome, RunInfo, RunResult, Status, Step, StepResult
 from relcheck.report.heartbeat import Heartbeat
 from relcheck.system.redact import printable

@@ -117,7 +117,7 @@ def release_history(
 
 
 def version_finding(root: str, ctx: StepContext, history: releases.History | None) -> Finding:
-    from relcheck.engine.context import project_version
+    from relcheck.system.pyproject import project_version
 
     version, source = ctx.info.version, ctx.checklist.release.version_from
     if version is None:

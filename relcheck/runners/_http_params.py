@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from relcheck.checklist.durations import Duration
+from relcheck.api import Duration
 
 _FORBID: dict[str, Any] = {"extra": "forbid"}
 _TEN_SECONDS = Duration(10)

@@ -178,8 +178,8 @@ def tag_refusal(
 
 
 def _ci_branch(root: str, checklist: Checklist, commit: str) -> str | None:
-    """The branch of a detached HEAD in CI, as ``context.ci_branch_at_head`` verifies it."""
-    from relcheck.engine.context import ci_branch_at_head
+    """The branch of a detached HEAD in CI, as ``cibranch.ci_branch_at_head`` verifies it."""
+    from relcheck.git.cibranch import ci_branch_at_head
 
     return ci_branch_at_head(root, checklist.release.remote, commit).name
 

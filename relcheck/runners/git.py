@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from relcheck.api import Runner, RunnerError, Status, StepContext, StepResult
-from relcheck.checklist.durations import Duration
+from relcheck.api import Duration, Runner, RunnerError, Status, StepContext, StepResult
 from relcheck.errors import RepoStateError
 from relcheck.git import refs as gitrefs
 from relcheck.git import releases
@@ -174,8 +173,8 @@ def _upstream(root: str, ctx: StepContext, params: GitParams) -> Finding:
 
 def _branch(root: str, ctx: StepContext) -> Finding:
     """On the release branch; a detached HEAD in CI is on the branch the CI names when it
-    is that branch's tip (``context.ci_branch_at_head``), and only then."""
-    from relcheck.engine.context import ci_branch_at_head
+    is that branch's tip (``cibranch.ci_branch_at_head``), and only then."""
+    from relcheck.git.cibranch import ci_branch_at_head
 
     wanted, on, commit = ctx.checklist.release.branch, ctx.info.branch, ctx.info.commit
     if gitrefs.head(root).branch is not None or commit is None:

@@ -6,8 +6,16 @@ import threading
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from relcheck.api import Checklist, RunInfo, Runner, RunnerError, Status, StepContext, StepResult
-from relcheck.checklist.durations import Duration
+from relcheck.api import (
+    Checklist,
+    Duration,
+    RunInfo,
+    Runner,
+    RunnerError,
+    Status,
+    StepContext,
+    StepResult,
+)
 from relcheck.errors import RepoStateError
 from relcheck.git import door
 from relcheck.git import remotes as gitremotes

@@ -66,3 +66,9 @@ def value(data: dict[str, Any], *keys: str, label: str = NAME) -> Any:
     """The value at ``keys`` (``"project", "version"``), or None; UsageError when a
     table on the way is not one."""
     return table(data, *keys[:-1], label=label).get(keys[-1])
+
+
+def project_version(root: str) -> str | None:
+    """``[project] version`` from pyproject.toml, if there is one."""
+    version = value(read(root), "project", "version")
+    return str(version) if version is not None else None
