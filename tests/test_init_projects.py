@@ -24,11 +24,13 @@ def _project(tmp_path: Path, files: dict[str, str]) -> Path:
     return repo
 
 
-def _init_then_next(repo: Path, env: dict[str, str] | None = None) -> tuple[str, str]:
+def _init_then_next(
+    repo: Path, env: dict[str, str] | None = None, *, bin_dir: str = BIN
+) -> tuple[str, str]:
     """Run `relcheck init`, then its `next:` line in a shell, exactly as printed; return
-    init's output and the next command's."""
+    init's output and the next command's. ``bin_dir`` comes first on PATH."""
     env = {**os.environ, **(env or {})}
-    env["PATH"] = os.pathsep.join([BIN, env.get("PATH", os.defpath)])
+    env["PATH"] = os.pathsep.join([bin_dir, env.get("PATH", os.defpath)])
     init = subprocess.run(
         ["relcheck", "init"], cwd=repo, env=env, capture_output=True, text=True, check=False
     )
@@ -243,7 +245,14 @@ def test_the_projects_own_tools_become_run_steps(tmp_path: Path) -> None:
         tool = repo / ".venv" / "bin" / name
         tool.write_text(TOOL)
         tool.chmod(0o755)
-    out, _ran = _init_then_next(repo)
+    # Only relcheck itself from its environment: nox, a dev tool of relcheck's own, must
+    # not be found there.
+    only_relcheck = tmp_path / "bin"
+    only_relcheck.mkdir()
+    (only_relcheck / "relcheck").symlink_to(Path(BIN) / "relcheck")
+    out, _ran = _init_then_next(
+        repo, {"PATH": os.pathsep.join(["/usr/bin", "/bin"])}, bin_dir=str(only_relcheck)
+    )
     steps = {s["id"]: s for s in _checklist(repo)["steps"]}
     assert steps["flake8"]["run"] == ["flake8"]
     assert steps["black"]["run"] == ["black", "--check", "."]
