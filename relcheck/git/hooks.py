@@ -154,12 +154,9 @@ def install(
                 hint="move one of them away by hand, then install again",
             )
         os.replace(state.path, backup)
-    os.makedirs(os.path.dirname(state.path), exist_ok=True)
-    tmp = f"{state.path}.relcheck-tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(render(name, python or sys.executable))
-    os.chmod(tmp, 0o755)
-    os.replace(tmp, state.path)
+    from relcheck.system.fileio import write_atomic
+
+    write_atomic(state.path, render(name, python or sys.executable).encode(), mode=0o755)
     return status(root, name)
 
 

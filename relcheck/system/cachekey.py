@@ -42,11 +42,12 @@ def key(root: str) -> bytes | None:
             found = fh.read()
         if len(found) >= _KEY_SIZE:
             return found
+    from relcheck.system.fileio import write_atomic
+
     with contextlib.suppress(OSError):
-        fd = os.open(path + f".{os.getpid()}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(os.urandom(_KEY_SIZE))
-        os.replace(path + f".{os.getpid()}", path)
+        # Two first runs at once may both write a key: the last rename wins, and both
+        # read back the one that won.
+        write_atomic(path, os.urandom(_KEY_SIZE), mode=0o600)
         with open(path, "rb") as fh:
             return fh.read()
     return None
