@@ -25,6 +25,9 @@ are (not RelcheckErrors):
                                      the runner makes it a step ERROR
     ReportError                      pytest's JUnit report is missing or not XML
     NoAnswer                         a question on the terminal got no answer
+    NotARegularFile (OSError)        an input is a folder, FIFO or device, or too large
+    UnsafePath (OSError)             a path under .relcheck/ is a symlink: nothing is
+                                     written through it
 
 This module imports nothing from relcheck at run time (models only for type checking)
 so that every other module may import it.
@@ -202,3 +205,17 @@ class ReportError(Exception):
 
 class NoAnswer(Exception):
     """The question could not be answered: cancelled, timed out, or the terminal closed."""
+
+
+# -- files relcheck refuses to read or write through ----------------------------------
+class NotARegularFile(OSError):
+    """An input is a folder, FIFO or device, or larger than its limit.
+
+    An OSError, so every reader that already reports "cannot read PATH: why" reports
+    this too; ``strerror`` says what is wrong in words.
+    """
+
+
+class UnsafePath(OSError):
+    """A path under ``.relcheck/`` is a symlink or not a folder: relcheck writes nothing
+    through it."""

@@ -8,10 +8,10 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from relcheck.errors import UsageError
+from relcheck.errors import UnsafePath, UsageError
 from relcheck.models import Outcome, RunResult
 from relcheck.record_format import digest, from_dict, to_dict
-from relcheck.system.fileio import STATE_NAME, UnsafePath, describe, make_dirs, write_atomic
+from relcheck.system.fileio import STATE_NAME, describe, make_dirs, write_atomic
 
 STATE_DIR = STATE_NAME  # relcheck's folder in the repository
 MAX_BYTES = 32 * 1024 * 1024  # output tails are bounded: a record of 1000 steps is < 10 MiB

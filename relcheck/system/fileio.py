@@ -15,7 +15,7 @@ import os
 import stat
 import tempfile
 
-from relcheck.errors import UsageError
+from relcheck.errors import NotARegularFile, UnsafePath, UsageError
 
 STATE_NAME = ".relcheck"  # relcheck's own folder in a repository (record.STATE_DIR)
 _KINDS = {
@@ -25,19 +25,6 @@ _KINDS = {
     stat.S_IFBLK: "a block device",
     stat.S_IFSOCK: "a socket",
 }
-
-
-class NotARegularFile(OSError):
-    """An input is a folder, FIFO or device, or larger than its limit.
-
-    An OSError, so every reader that already reports "cannot read PATH: why" reports
-    this too; ``strerror`` says what is wrong in words.
-    """
-
-
-class UnsafePath(OSError):
-    """A path under ``.relcheck/`` is a symlink or not a folder: relcheck writes nothing
-    through it."""
 
 
 def _size(limit: int) -> str:
