@@ -18,6 +18,26 @@ from click.testing import CliRunner, Result
 from tests.helpers import commit_all, git, write
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_cmdline_main(config: pytest.Config):  # type: ignore[no-untyped-def]
+    """Run in parallel unless told otherwise (`-n 0`, `-p no:xdist`, `--pdb`).
+
+    Set here rather than in addopts because `-n` is unknown when xdist is disabled. Tests
+    that must not share the machine carry ``xdist_group`` marks: `loadgroup` keeps each
+    group on one worker.
+    """
+    if (
+        config.pluginmanager.has_plugin("xdist")
+        and not hasattr(config, "workerinput")
+        and config.option.numprocesses is None
+        and not config.option.usepdb
+    ):
+        config.option.numprocesses = "auto"
+        if config.option.dist == "no":
+            config.option.dist = "loadgroup"
+    return (yield)
+
+
 @pytest.fixture(autouse=True)
 def clean_environ(
     monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
@@ -28,6 +48,8 @@ def clean_environ(
             name.startswith(("GITHUB_", "RELCHECK_", "GIT_", "GITLAB_"))
             or name.lower().endswith("_proxy")
             or name in ("CI", "NO_COLOR", "FORCE_COLOR")
+            # A relcheck, pytest or git started by a test is not an xdist worker.
+            or name.startswith("PYTEST_XDIST_")
         ):
             monkeypatch.delenv(name, raising=False)
     home = tmp_path_factory.mktemp("home")
@@ -43,6 +65,10 @@ def clean_environ(
     monkeypatch.setenv("GIT_COMMITTER_NAME", "Rel Check")
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "relcheck@example.invalid")
     monkeypatch.setenv("TERM", "dumb")
+    # Output width never depends on the terminal the suite runs in: 120 is what relcheck
+    # uses off a terminal when COLUMNS is unset.
+    monkeypatch.setenv("COLUMNS", "120")
+    monkeypatch.setenv("LINES", "25")
     # Steps run the project's tools: a test project without a .venv of its own uses the
     # environment these tests run in, as a project does from an activated venv.
     if sys.prefix != sys.base_prefix:
