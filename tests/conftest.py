@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import threading
 import time
@@ -78,36 +79,69 @@ def clean_environ(
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))  # crash logs
 
 
+@pytest.fixture(scope="session")
+def git_repo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The git_repo layout, built once per session (per worker): copied for each test."""
+    root = tmp_path_factory.mktemp("git-repo-template")
+    remote = root / "remote.git"
+    repo = root / "repo"
+    with pytest.MonkeyPatch.context() as patch:
+        # The same isolated git as every test gets: the template holds no user config.
+        for name in list(os.environ):
+            if name.startswith("GIT_"):
+                patch.delenv(name)
+        home = tmp_path_factory.mktemp("template-home")
+        (home / "gitconfig").write_text("")
+        (home / "templates").mkdir()
+        patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        patch.setenv("GIT_CONFIG_GLOBAL", str(home / "gitconfig"))
+        patch.setenv("GIT_TEMPLATE_DIR", str(home / "templates"))
+        for role in ("AUTHOR", "COMMITTER"):
+            patch.setenv(f"GIT_{role}_NAME", "Rel Check")
+            patch.setenv(f"GIT_{role}_EMAIL", "relcheck@example.invalid")
+        git(root, "init", "-q", "--bare", "-b", "main", str(remote))
+        git(root, "init", "-q", "-b", "main", str(repo))
+        write(
+            repo / "pyproject.toml",
+            """
+            [project]
+            name = "demo"
+            version = "1.2.0"
+            """,
+        )
+        write(
+            repo / "CHANGELOG.md",
+            """
+            # Changelog
+
+            ## [1.2.0] - 2026-11-26
+            ### Added
+            - Everything.
+            """,
+        )
+        write(repo / ".gitignore", ".relcheck/\n")
+        commit_all(repo, "initial")
+        git(repo, "remote", "add", "origin", str(remote))
+        git(repo, "push", "-q", "-u", "origin", "main")
+    return root
+
+
 @pytest.fixture
-def git_repo(tmp_path: Path) -> Path:
+def git_repo(tmp_path: Path, git_repo_template: Path) -> Path:
     """A repository on `main` with one commit (pyproject.toml, CHANGELOG.md) and a bare
     repository as `origin`, pushed and tracked."""
-    remote = tmp_path / "remote.git"
+    for name in ("remote.git", "repo"):
+        shutil.copytree(git_repo_template / name, tmp_path / name, symlinks=True)
     repo = tmp_path / "repo"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
-    git(tmp_path, "init", "-q", "-b", "main", str(repo))
-    write(
-        repo / "pyproject.toml",
-        """
-        [project]
-        name = "demo"
-        version = "1.2.0"
-        """,
+    # `origin` is the copy's own remote, not the template's.
+    config = repo / ".git" / "config"
+    config.write_text(
+        config.read_text().replace(
+            str(git_repo_template / "remote.git"), str(tmp_path / "remote.git")
+        )
     )
-    write(
-        repo / "CHANGELOG.md",
-        """
-        # Changelog
-
-        ## [1.2.0] - 2026-11-26
-        ### Added
-        - Everything.
-        """,
-    )
-    write(repo / ".gitignore", ".relcheck/\n")
-    commit_all(repo, "initial")
-    git(repo, "remote", "add", "origin", str(remote))
-    git(repo, "push", "-q", "-u", "origin", "main")
+    # The copied index holds the template's file stats: record the copies' own.
+    git(repo, "update-index", "-q", "--refresh", check=False)
     return repo
 
 
