@@ -167,4 +167,4 @@ def test_relcheck_never_hands_a_string_to_a_shell_except_a_run_string() -> None:
         for p in sorted(package.rglob("*.py"))
         if '"/bin/sh"' in p.read_text()
     ]
-    assert shells == ["process.py"]
+    assert shells == ["system/process.py"]
