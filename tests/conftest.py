@@ -11,12 +11,13 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 from click.testing import CliRunner, Result
 
 from tests.helpers import commit_all, git, write
+from tests.reliability.support import FIGURES
 
 
 @pytest.hookimpl(wrapper=True)
@@ -37,6 +38,33 @@ def pytest_cmdline_main(config: pytest.Config):  # type: ignore[no-untyped-def]
         if config.option.dist == "no":
             config.option.dist = "loadgroup"
     return (yield)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """An xdist worker hands its reliability figures to the controller."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["relcheck_figures"] = FIGURES.state()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """The controller adds up the figures of each worker that finished."""
+    state = getattr(node, "workeroutput", {}).get("relcheck_figures")
+    if state:
+        FIGURES.merge(state)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The reliability suite's figures (tests/reliability), for the Guarantees page."""
+    if not FIGURES.counts:
+        return
+    terminalreporter.section("relcheck reliability figures")
+    for line in FIGURES.lines():
+        terminalreporter.write_line(line)
+    target = os.environ.get("RELCHECK_FIGURES_FILE")
+    if target:
+        Path(target).write_text(FIGURES.to_json())
 
 
 @pytest.fixture(autouse=True)
