@@ -4,18 +4,67 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 from click.testing import CliRunner, Result
 
 from tests.helpers import commit_all, git, write
+from tests.reliability.support import FIGURES
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_cmdline_main(config: pytest.Config):  # type: ignore[no-untyped-def]
+    """Run in parallel unless told otherwise (`-n 0`, `-p no:xdist`, `--pdb`).
+
+    Set here rather than in addopts because `-n` is unknown when xdist is disabled. Tests
+    that must not share the machine carry ``xdist_group`` marks: `loadgroup` keeps each
+    group on one worker.
+    """
+    if (
+        config.pluginmanager.has_plugin("xdist")
+        and not hasattr(config, "workerinput")
+        and config.option.numprocesses is None
+        and not config.option.usepdb
+    ):
+        config.option.numprocesses = "auto"
+        if config.option.dist == "no":
+            config.option.dist = "loadgroup"
+    return (yield)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """An xdist worker hands its reliability figures to the controller."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["relcheck_figures"] = FIGURES.state()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """The controller adds up the figures of each worker that finished."""
+    state = getattr(node, "workeroutput", {}).get("relcheck_figures")
+    if state:
+        FIGURES.merge(state)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The reliability suite's figures (tests/reliability), for the Guarantees page."""
+    if not FIGURES.counts:
+        return
+    terminalreporter.section("relcheck reliability figures")
+    for line in FIGURES.lines():
+        terminalreporter.write_line(line)
+    target = os.environ.get("RELCHECK_FIGURES_FILE")
+    if target:
+        Path(target).write_text(FIGURES.to_json())
 
 
 @pytest.fixture(autouse=True)
@@ -28,6 +77,8 @@ def clean_environ(
             name.startswith(("GITHUB_", "RELCHECK_", "GIT_", "GITLAB_"))
             or name.lower().endswith("_proxy")
             or name in ("CI", "NO_COLOR", "FORCE_COLOR")
+            # A relcheck, pytest or git started by a test is not an xdist worker.
+            or name.startswith("PYTEST_XDIST_")
         ):
             monkeypatch.delenv(name, raising=False)
     home = tmp_path_factory.mktemp("home")
@@ -43,6 +94,10 @@ def clean_environ(
     monkeypatch.setenv("GIT_COMMITTER_NAME", "Rel Check")
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "relcheck@example.invalid")
     monkeypatch.setenv("TERM", "dumb")
+    # Output width never depends on the terminal the suite runs in: 120 is what relcheck
+    # uses off a terminal when COLUMNS is unset.
+    monkeypatch.setenv("COLUMNS", "120")
+    monkeypatch.setenv("LINES", "25")
     # Steps run the project's tools: a test project without a .venv of its own uses the
     # environment these tests run in, as a project does from an activated venv.
     if sys.prefix != sys.base_prefix:
@@ -52,36 +107,69 @@ def clean_environ(
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))  # crash logs
 
 
+@pytest.fixture(scope="session")
+def git_repo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The git_repo layout, built once per session (per worker): copied for each test."""
+    root = tmp_path_factory.mktemp("git-repo-template")
+    remote = root / "remote.git"
+    repo = root / "repo"
+    with pytest.MonkeyPatch.context() as patch:
+        # The same isolated git as every test gets: the template holds no user config.
+        for name in list(os.environ):
+            if name.startswith("GIT_"):
+                patch.delenv(name)
+        home = tmp_path_factory.mktemp("template-home")
+        (home / "gitconfig").write_text("")
+        (home / "templates").mkdir()
+        patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        patch.setenv("GIT_CONFIG_GLOBAL", str(home / "gitconfig"))
+        patch.setenv("GIT_TEMPLATE_DIR", str(home / "templates"))
+        for role in ("AUTHOR", "COMMITTER"):
+            patch.setenv(f"GIT_{role}_NAME", "Rel Check")
+            patch.setenv(f"GIT_{role}_EMAIL", "relcheck@example.invalid")
+        git(root, "init", "-q", "--bare", "-b", "main", str(remote))
+        git(root, "init", "-q", "-b", "main", str(repo))
+        write(
+            repo / "pyproject.toml",
+            """
+            [project]
+            name = "demo"
+            version = "1.2.0"
+            """,
+        )
+        write(
+            repo / "CHANGELOG.md",
+            """
+            # Changelog
+
+            ## [1.2.0] - 2026-11-26
+            ### Added
+            - Everything.
+            """,
+        )
+        write(repo / ".gitignore", ".relcheck/\n")
+        commit_all(repo, "initial")
+        git(repo, "remote", "add", "origin", str(remote))
+        git(repo, "push", "-q", "-u", "origin", "main")
+    return root
+
+
 @pytest.fixture
-def git_repo(tmp_path: Path) -> Path:
+def git_repo(tmp_path: Path, git_repo_template: Path) -> Path:
     """A repository on `main` with one commit (pyproject.toml, CHANGELOG.md) and a bare
     repository as `origin`, pushed and tracked."""
-    remote = tmp_path / "remote.git"
+    for name in ("remote.git", "repo"):
+        shutil.copytree(git_repo_template / name, tmp_path / name, symlinks=True)
     repo = tmp_path / "repo"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
-    git(tmp_path, "init", "-q", "-b", "main", str(repo))
-    write(
-        repo / "pyproject.toml",
-        """
-        [project]
-        name = "demo"
-        version = "1.2.0"
-        """,
+    # `origin` is the copy's own remote, not the template's.
+    config = repo / ".git" / "config"
+    config.write_text(
+        config.read_text().replace(
+            str(git_repo_template / "remote.git"), str(tmp_path / "remote.git")
+        )
     )
-    write(
-        repo / "CHANGELOG.md",
-        """
-        # Changelog
-
-        ## [1.2.0] - 2026-11-26
-        ### Added
-        - Everything.
-        """,
-    )
-    write(repo / ".gitignore", ".relcheck/\n")
-    commit_all(repo, "initial")
-    git(repo, "remote", "add", "origin", str(remote))
-    git(repo, "push", "-q", "-u", "origin", "main")
+    # The copied index holds the template's file stats: record the copies' own.
+    git(repo, "update-index", "-q", "--refresh", check=False)
     return repo
 
 

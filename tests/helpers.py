@@ -196,11 +196,13 @@ def spawn_relcheck(
 
     import pexpect
 
+    # The terminal's size is the pseudo-terminal's, not the COLUMNS the suite pins.
+    terminal_env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
     child = pexpect.spawn(
         RELCHECK[0],
         [*RELCHECK[1:], *args],
         cwd=str(cwd),
-        env={**os.environ, "TERM": "xterm-256color", **(env or {})},
+        env={**terminal_env, "TERM": "xterm-256color", **(env or {})},
         dimensions=(rows, columns),
         encoding="utf-8",
         codec_errors="replace",

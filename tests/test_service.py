@@ -191,7 +191,7 @@ def test_a_service_that_never_gets_ready_fails_in_its_ready_timeout(
     assert step["summary"].startswith("service not ready within 1s: http://127.0.0.1:")
     assert step["summary"].endswith("/health gave ConnectError")
     assert "service hang starting on" in step["output_tail"]
-    assert took < 30  # it gave up at its ready_timeout, not at the step's 10m
+    assert took < 120  # it gave up at its ready_timeout, not at the step's 10m
     assert len(_started_pids(pids)) == 1
 
 

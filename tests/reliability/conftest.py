@@ -1,12 +1,12 @@
-"""Fixtures for the reliability suite, and the figures it reports at the end of a run.
+"""Fixtures for the reliability suite.
 
 Each test adds what it tried and what went wrong to ``figures``; the terminal summary
-prints the totals, which the Guarantees page (docs/explanation/guarantees.md) quotes.
+(tests/conftest.py, which the xdist controller loads) prints the totals, which the
+Guarantees page (docs/explanation/guarantees.md) quotes.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -19,17 +19,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.reliability)
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not FIGURES.counts:
-        return
-    terminalreporter.section("relcheck reliability figures")
-    for line in FIGURES.lines():
-        terminalreporter.write_line(line)
-    target = os.environ.get("RELCHECK_FIGURES_FILE")
-    if target:
-        Path(target).write_text(FIGURES.to_json())
 
 
 @pytest.fixture(scope="session")

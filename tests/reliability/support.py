@@ -62,6 +62,17 @@ class Figures:
         out += [f"{name}: {value:.1f}" for name, value in sorted(self.peaks.items())]
         return out
 
+    def state(self) -> dict[str, dict[str, float]]:
+        """The totals as plain data, to hand from an xdist worker to the controller."""
+        return {"counts": dict(self.counts), "peaks": dict(self.peaks)}
+
+    def merge(self, state: dict[str, dict[str, float]]) -> None:
+        """Add a worker's totals to these."""
+        for name, n in state["counts"].items():
+            self.add(name, int(n))
+        for name, value in state["peaks"].items():
+            self.peak(name, value)
+
     def to_json(self) -> str:
         return json.dumps({**self.counts, **self.peaks}, indent=2, sort_keys=True)
 

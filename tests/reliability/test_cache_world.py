@@ -97,7 +97,31 @@ def install(venv: Path, wheels: Path, version: str, *, ok: bool = True) -> None:
     pip(venv, "install", "--no-index", "--no-deps", str(wheel(wheels, version, ok)))
 
 
-def make_project(repo: Path, wheels: Path) -> Path:
+@pytest.fixture(scope="session")
+def prepared_venvs(tmp_path_factory: pytest.TempPathFactory) -> dict[bool, Path]:
+    """Environments with ``depcheck`` 1.0 installed, working (True) and broken (False):
+    made once, since creating a venv and running pip is most of these tests' time."""
+    root = tmp_path_factory.mktemp("venvs")
+    made = {}
+    for ok in (True, False):
+        made[ok] = make_venv(root / ("good" if ok else "bad"))
+        install(made[ok], root / "wheels", "1.0", ok=ok)
+    return made
+
+
+@pytest.fixture
+def venv_at(prepared_venvs: dict[bool, Path]):  # type: ignore[no-untyped-def]
+    """``venv_at(where, ok=True)``: a copy of a prepared environment at ``where``, its
+    files new (fresh times and inodes) as a fresh install's would be."""
+
+    def copy(where: Path, *, ok: bool = True) -> Path:
+        shutil.copytree(prepared_venvs[ok], where, symlinks=True, copy_function=shutil.copy)
+        return where
+
+    return copy
+
+
+def make_project(repo: Path, venv_at) -> Path:  # type: ignore[no-untyped-def]
     """Tests that import ``depcheck``, a .venv with it installed, and the checklist."""
     write(repo / "tests/test_dep.py", f"import {DIST}\n\n\ndef test_dependency_works():\n"
           f"    assert {DIST}.OK\n")  # fmt: skip
@@ -106,13 +130,13 @@ def make_project(repo: Path, wheels: Path) -> Path:
     write(repo / "relcheck.yaml", CHECKLIST)
     commit_all(repo, "tests and checklist")
     git(repo, "push", "-q", "origin", "main")
-    install(make_venv(repo / ".venv"), wheels, "1.0")
+    venv_at(repo / ".venv")
     return repo
 
 
 @pytest.fixture
-def project(git_repo: Path, tmp_path: Path) -> Path:
-    return make_project(git_repo, tmp_path / "wheels")
+def project(git_repo: Path, venv_at) -> Path:  # type: ignore[no-untyped-def]
+    return make_project(git_repo, venv_at)
 
 
 # -- running and judging ------------------------------------------------------------------
@@ -208,14 +232,12 @@ def test_another_virtual_environment_runs_the_tests_again(project: Path, tmp_pat
 
 
 def test_the_python_a_step_names_is_the_environment_that_counts(
-    git_repo: Path, tmp_path: Path
+    git_repo: Path, tmp_path: Path, venv_at
 ) -> None:
     """``python:`` through a link: the link is unchanged, the environment behind it not."""
-    make_project(git_repo, tmp_path / "wheels")
+    make_project(git_repo, venv_at)
     shutil.rmtree(git_repo / ".venv")
-    good, bad = make_venv(tmp_path / "good"), make_venv(tmp_path / "bad")
-    install(good, tmp_path / "wheels", "1.0")
-    install(bad, tmp_path / "wheels", "1.0", ok=False)
+    good, bad = venv_at(tmp_path / "good"), venv_at(tmp_path / "bad", ok=False)
     write(git_repo / "relcheck.yaml", CHECKLIST.replace("[-q, tests]}", "[-q, tests], "
           "python: env/bin/python}"))  # fmt: skip
     with (git_repo / ".gitignore").open("a") as fh:
@@ -231,14 +253,12 @@ def test_the_python_a_step_names_is_the_environment_that_counts(
 
 
 def test_a_python_shim_that_picks_another_interpreter_runs_the_tests_again(
-    git_repo: Path, tmp_path: Path
+    git_repo: Path, tmp_path: Path, venv_at
 ) -> None:
     """A pyenv-style shim never changes itself; the interpreter it starts does."""
-    make_project(git_repo, tmp_path / "wheels")
+    make_project(git_repo, venv_at)
     shutil.rmtree(git_repo / ".venv")
-    good, bad = make_venv(tmp_path / "good"), make_venv(tmp_path / "bad")
-    install(good, tmp_path / "wheels", "1.0")
-    install(bad, tmp_path / "wheels", "1.0", ok=False)
+    good, bad = venv_at(tmp_path / "good"), venv_at(tmp_path / "bad", ok=False)
     choice = tmp_path / "version"
     choice.write_text(str(good / "bin" / "python"))
     shim = write(tmp_path / "shims" / "python", f'#!/bin/sh\nexec "$(cat {choice})" "$@"\n')
@@ -414,12 +434,12 @@ def forged_run(repo: Path) -> str:
 
 
 def test_a_hand_written_entry_in_a_fresh_clone_is_ignored_and_nothing_is_tagged(
-    project: Path, tmp_path: Path
+    project: Path, tmp_path: Path, venv_at
 ) -> None:
     failing(project)
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", str(project.parent / "remote.git"), str(clone))
-    install(make_venv(clone / ".venv"), tmp_path / "wheels", "1.0")
+    venv_at(clone / ".venv")
     path = entry_path(clone)
     write(path, forged(path.stem))  # at the very name relcheck looks up, unsigned
     write(path.with_name("0" * 64 + ".json"), json.dumps({"format": 1, "fingerprint": "x"}))
@@ -427,7 +447,7 @@ def test_a_hand_written_entry_in_a_fresh_clone_is_ignored_and_nothing_is_tagged(
 
 
 def test_an_entry_committed_with_add_f_and_cloned_is_ignored_and_nothing_is_pushed(
-    project: Path, tmp_path: Path
+    project: Path, tmp_path: Path, venv_at
 ) -> None:
     passed_once(project)  # a genuine pass of the good tests, signed with this clone's key
     failing(project)
@@ -440,7 +460,7 @@ def test_an_entry_committed_with_add_f_and_cloned_is_ignored_and_nothing_is_push
     git(project, "push", "-q", "origin", "main")
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", str(project.parent / "remote.git"), str(clone))
-    install(make_venv(clone / ".venv"), tmp_path / "wheels", "1.0")
+    venv_at(clone / ".venv")
     forged_run(clone)
     assert git(clone, "status", "--porcelain") == ""  # the committed entries are left alone
 

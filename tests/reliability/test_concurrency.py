@@ -11,6 +11,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import latest_record, run_relcheck, start_relcheck
 from tests.reliability.support import (
     FIGURES,
@@ -115,6 +117,7 @@ _CONTENDER = textwrap.dedent(
 )
 
 
+@pytest.mark.xdist_group("whole-machine")  # each one loads every CPU, disk or memory
 def test_runs_racing_for_the_lock_never_hold_it_together(tmp_path: Path) -> None:
     state, inside = tmp_path / "state", tmp_path / "inside"
     inside.mkdir()

@@ -173,6 +173,7 @@ _WRITER = textwrap.dedent(
 )
 
 
+@pytest.mark.xdist_group("whole-machine")  # each one loads every CPU, disk or memory
 @pytest.mark.slow
 def test_kill_9_while_records_are_written_never_leaves_a_corrupt_record(
     tmp_path: Path,
@@ -199,6 +200,7 @@ def test_kill_9_while_records_are_written_never_leaves_a_corrupt_record(
     assert not broken
 
 
+@pytest.mark.xdist_group("whole-machine")  # each one loads every CPU, disk or memory
 @pytest.mark.slow
 def test_kill_9_of_relcheck_at_random_moments_leaves_only_complete_records(
     git_repo: Path, checklist, run_env: dict[str, str], tmp_path: Path

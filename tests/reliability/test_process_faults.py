@@ -187,6 +187,7 @@ def _peak_rss_mib(pid: int, done: threading.Event, peak: list[float]) -> None:
         time.sleep(0.02)
 
 
+@pytest.mark.xdist_group("whole-machine")  # each one loads every CPU, disk or memory
 @pytest.mark.slow
 def test_200_mb_of_output_without_newlines_keeps_memory_bounded_and_the_tail(
     git_repo: Path, checklist, run_env: dict[str, str]

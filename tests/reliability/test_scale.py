@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pexpect
+import pytest
 
 from tests.helpers import RELCHECK, latest_record, run_relcheck, spawn_relcheck, transcript
 from tests.reliability.support import FIGURES, check_run
@@ -50,6 +51,7 @@ def test_a_300_step_needs_chain_runs_in_order_and_is_recorded(
     assert starts == sorted(starts)  # each waited for the one before
 
 
+@pytest.mark.xdist_group("whole-machine")  # each one loads every CPU, disk or memory
 def test_500_independent_steps_with_200_jobs_all_finish(
     git_repo: Path, checklist, run_env: dict[str, str]
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,8 @@ def test_a_narrow_terminal_cuts_the_summary_not_the_status_id_or_duration(
     checklist(NARROW)
     child = spawn_relcheck("run", "--dry-run", cwd=git_repo, columns=80)
     screen: list[str] = []
-    for _ in range(200):  # until the failed step's row is drawn (the other one waits)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # until the failed step's row is drawn (the other waits)
         child.expect(pexpect.TIMEOUT, timeout=0.1)
         screen = screen_of(transcript(child), columns=80)
         if any("failed" in line and LONG_ID in line for line in screen):
