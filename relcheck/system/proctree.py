@@ -206,6 +206,10 @@ def _members(procs: dict[int, _Proc], session: int, token: str) -> set[int]:
     me = os.getpid()
     mine = procs.get(me)
     mark = f"{TREE_ENV}={token}".encode()
+    # Sessions no process of this tree can be in (a session is only ever left for a new
+    # one): relcheck's own (its threads, its git questions) and other trees' first
+    # processes'. Their processes' environments need not be read.
+    others = {*_leaders, mine.session} - {session} if mine is not None else set()
     roots = {
         pid
         for pid, p in procs.items()
@@ -214,7 +218,12 @@ def _members(procs: dict[int, _Proc], session: int, token: str) -> set[int]:
         and (
             p.session == session
             # Only processes started after relcheck can carry its mark.
-            or (mine is not None and p.start >= mine.start and _carries(pid, mark))
+            or (
+                mine is not None
+                and p.start >= mine.start
+                and p.session not in others
+                and _carries(pid, mark)
+            )
         )
     }
     children: dict[int, list[int]] = {}
