@@ -12,8 +12,8 @@ small project, 15 ms on relcheck's own repository (2 busy CPUs). Between steps n
 runs, so a step that starts while no other step runs reuses the last snapshot. And a
 boundary where the stat of every file ``git status`` reads is what it was at the last
 snapshot (``relcheck.engine.treestamp``, which says why that is safe) reuses it too: a
-run whose steps change nothing pays one ``git status`` and a stat of its tracked files
-per boundary, tens of microseconds on a small project.
+run whose steps change nothing pays two ``git status`` calls at its start, then a stat
+of its tracked files per boundary, under 0.1 ms on a small project.
 """
 
 from __future__ import annotations
