@@ -7,10 +7,13 @@ step; a difference that appears while steps run is laid at the door of the steps
 were running then. A step may declare the files it writes (``writes:`` globs).
 
 A snapshot is one ``git status`` call plus a ``stat`` of each file that was already dirty
-or is hidden from git status, so a further change to those shows too: 8 ms a step on a
+or is hidden from git status, so a further change to those shows too: 3 to 8 ms on a
 small project, 15 ms on relcheck's own repository (2 busy CPUs). Between steps nothing
-runs, so a step that starts while no other step runs reuses the last snapshot: a chain
-of n steps costs n + 1 snapshots.
+runs, so a step that starts while no other step runs reuses the last snapshot. And a
+boundary where the stat of every file ``git status`` reads is what it was at the last
+snapshot (``relcheck.engine.treestamp``, which says why that is safe) reuses it too: a
+run whose steps change nothing pays two ``git status`` calls at its start, then a stat
+of its tracked files per boundary, under 0.1 ms on a small project.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from relcheck.engine import treestamp
 from relcheck.errors import RepoStateError
 from relcheck.git import worktree
 from relcheck.models import Status, StepResult
@@ -47,6 +51,13 @@ class TreeWatch:
         self.exclude = exclude
         self._lock = threading.Lock()
         self._hidden: list[str] | None = None
+        # What the stamp covers (absolute paths; None: no stamp, every boundary asks git),
+        # the stamp taken just before the last snapshot, and the index's paths.
+        self._paths: list[str] | None = None
+        self._stamped: treestamp.Stamp | None = None
+        self._indexed: list[str] | None = None
+        self._index_stamp: treestamp.Stamp | None = None
+        self._stamps = True  # False once the stamp cannot vouch (a submodule)
         self._baseline: dict[str, str] | None = None
         self._last: dict[str, str] | None = None
         self._running: dict[str, list[re.Pattern[str]]] = {}  # step id -> its writes
@@ -98,6 +109,13 @@ class TreeWatch:
                 self.undeclared.setdefault(path, set()).update(culprits)
 
     def _snapshot(self) -> dict[str, str]:
+        # Stamped before git status runs: a change after the stamp makes the next differ.
+        stamp = treestamp.Stamp(self._paths) if self._paths is not None else None
+        if stamp is not None and self._last is not None and stamp.same(self._stamped):
+            return self._last
+        git_files = treestamp.git_files(self.root) if self._stamps else None
+        if git_files is not None:
+            self._read_index(git_files[0])
         if self._hidden is None:
             self._hidden = sorted(worktree.hidden_files(self.root))
         state = worktree.status_entries(self.root, self.exclude)
@@ -105,7 +123,35 @@ class TreeWatch:
         # stat says whether it was. The same for files git status is told not to look at.
         for path in [p for p in state if p != HEAD] + self._hidden:
             state[path] = f"{state.get(path, 'hidden')} {_stat(os.path.join(self.root, path))}"
+        paths = self._watched(git_files, state)
+        # A stamp over other paths than these vouches for nothing: the next boundary asks.
+        self._stamped = stamp if paths is not None and paths == self._paths else None
+        self._paths = paths
         return state
+
+    def _read_index(self, index: str) -> None:
+        """The index's paths (and the hidden ones, the first time), re-read when it changed."""
+        seen = treestamp.Stamp([index])
+        if self._indexed is not None and seen.same(self._index_stamp):
+            return
+        files, hidden = worktree.index_entries(self.root)
+        if self._hidden is None:
+            self._hidden = sorted(hidden)
+        if any(meta.startswith("160000 ") for meta in files.values()):
+            self._stamps = False  # a submodule's status depends on files inside it
+        self._indexed = [p for p in files if not _excluded(p, self.exclude)]
+        self._index_stamp = seen
+
+    def _watched(self, git_files: list[str] | None, state: dict[str, str]) -> list[str] | None:
+        """What the stamp must cover after the snapshot ``state``, or None: no stamp."""
+        if git_files is None or not self._stamps or self._indexed is None:
+            return None
+        paths = {*self._indexed, *(self._hidden or ()), *(p for p in state if p != HEAD)}
+        return git_files + [os.path.join(self.root, p) for p in sorted(paths)]
+
+
+def _excluded(path: str, exclude: tuple[str, ...]) -> bool:
+    return any(path == e or path.startswith(e.rstrip("/") + "/") for e in exclude)
 
 
 def start(root: str, exclude: tuple[str, ...]) -> TreeWatch | None:

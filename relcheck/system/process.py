@@ -52,6 +52,7 @@ def run(
     if cancel.is_set():
         _check_argv(argv, cwd, env, shell)
         return CommandResult(argv, None, 0.0, cancelled=True)
+    since = proctree.window()  # every process of the step starts after this
     proc, token = _spawn(
         argv, cwd=cwd, env=env, sink=sink, shell=shell, capture_stdout=capture_stdout
     )
@@ -79,7 +80,9 @@ def run(
     finally:
         exited.close()
         process_groups.kill_leftovers(proc.pid)
-        escaped = process_groups.stop_tree(proc.pid, token, reaped=proc.returncode is not None)
+        escaped = process_groups.stop_tree(
+            proc.pid, token, reaped=proc.returncode is not None, since=since
+        )
         for reader in readers:
             reader.join(timeout=5)
         process_groups.forget(proc.pid)

@@ -65,10 +65,13 @@ def busy(thread: int | None) -> bool:
         return any(owner == thread for _, owner in _active_groups.values())
 
 
-def stop_tree(leader: int, token: str, *, reaped: bool) -> int:
-    """Kill what the step left outside its group; forget its leader once reaped."""
+def stop_tree(
+    leader: int, token: str, *, reaped: bool, since: proctree.Window | None = None
+) -> int:
+    """Kill what the step left outside its group (its processes all started within
+    ``since``, when given); forget its leader once reaped."""
     try:
-        return proctree.stop(leader, token)
+        return proctree.stop(leader, token, since)
     finally:
         if reaped:
             proctree.finished(leader)
