@@ -67,9 +67,50 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         Path(target).write_text(FIGURES.to_json())
 
 
+# Distributions whose pytest plugins a test project's own pytest must not load: they are
+# this suite's tools, and hypothesis's alone costs a second of CPU per pytest started.
+_SUITE_ONLY_PLUGINS = ("hypothesis-", "pytest_xdist-", "anyio-", "platformdirs-")
+
+
+@pytest.fixture(scope="session")
+def project_env_for_tests(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A virtual environment that sees every package of this one (pytest, pytest-cov,
+    ruff, the example service's FastAPI) but registers none of the suite's own pytest
+    plugins: the environment a test project's steps run in, made once per worker.
+
+    Its site-packages holds a path file naming a folder of links to this environment's
+    packages, less those plugins' metadata (which is how pytest finds plugins), and
+    this environment's own path files (the editable relcheck, coverage's hook)."""
+    import site
+    import subprocess
+
+    root = tmp_path_factory.mktemp("project-env")
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    ours = Path(site.getsitepackages()[0])
+    mirror = root / "packages"
+    mirror.mkdir()
+    for entry in ours.iterdir():
+        name = entry.name
+        if name.endswith(".pth") or name == "__pycache__" or name.startswith(_SUITE_ONLY_PLUGINS):
+            continue
+        (mirror / name).symlink_to(entry)
+    [target] = venv.glob("lib/python3*/site-packages")
+    (target / "00-relcheck-tests.pth").write_text(f"{mirror}\n")
+    for path_file in ours.glob("*.pth"):
+        (target / path_file.name).symlink_to(path_file)
+    # Its tools are this environment's (ruff, pytest ...), its python the new one.
+    for tool in Path(sys.prefix, "bin").iterdir():
+        if not (venv / "bin" / tool.name).exists():
+            (venv / "bin" / tool.name).symlink_to(tool)
+    return venv
+
+
 @pytest.fixture(autouse=True)
 def clean_environ(
-    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+    project_env_for_tests: Path,
 ) -> None:
     """No CI, proxy, GitHub or relcheck variables leak in; git ignores the user's config."""
     for name in list(os.environ):
@@ -99,9 +140,10 @@ def clean_environ(
     monkeypatch.setenv("COLUMNS", "120")
     monkeypatch.setenv("LINES", "25")
     # Steps run the project's tools: a test project without a .venv of its own uses the
-    # environment these tests run in, as a project does from an activated venv.
+    # environment these tests run in, as a project does from an activated venv (see
+    # project_env_for_tests: the same packages, without this suite's pytest plugins).
     if sys.prefix != sys.base_prefix:
-        monkeypatch.setenv("VIRTUAL_ENV", sys.prefix)
+        monkeypatch.setenv("VIRTUAL_ENV", str(project_env_for_tests))
     else:
         monkeypatch.delenv("VIRTUAL_ENV", raising=False)
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))  # crash logs

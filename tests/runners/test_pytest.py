@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -176,8 +177,9 @@ def test_a_passing_suite_passes_with_its_counts(git_repo: Path) -> None:
     assert unit["metrics"]["tests"] == 3
     # No .venv in the project: the active virtual environment's interpreter runs the tests,
     # and the record says which.
-    assert f"$ {sys.executable} -m pytest --junitxml=" in Path(unit["log"]).read_text()
-    assert unit["metrics"]["python"] == {"path": sys.executable, "from": "VIRTUAL_ENV"}
+    active = os.path.join(os.environ["VIRTUAL_ENV"], "bin", "python")  # as the user activated
+    assert f"$ {active} -m pytest --junitxml=" in Path(unit["log"]).read_text()
+    assert unit["metrics"]["python"] == {"path": active, "from": "VIRTUAL_ENV"}
 
 
 def test_an_empty_tests_folder_fails_as_no_tests_collected(git_repo: Path) -> None:
