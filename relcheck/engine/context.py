@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from relcheck import __version__
 from relcheck.errors import UsageError
 from relcheck.git import refs as gitrefs
-from relcheck.git import remotes as gitremotes
 from relcheck.git import tags as gittags
 from relcheck.models import Checklist, RunInfo
 
@@ -94,6 +93,7 @@ def ci_branch_at_head(
     ``refs/remotes/<remote>/<b>``) or, failing that, on ``remote`` (``git ls-remote``).
     A job for another commit (a pull request's merge commit, an older commit) is on no
     branch."""
+    from relcheck.git import remotes as gitremotes
     from relcheck.git.refname import tag_name_problem
     from relcheck.git.releases import reason
     from relcheck.system.cienv import ci_branch
