@@ -28,6 +28,7 @@ NOT_FOR_A_PLAIN_RUN = (
     "relcheck.engine.resume",  # the checklist has release steps
     "relcheck.git.tagmessage",
     "relcheck.runners._release_tags",
+    "relcheck.git.remotes",  # CI names the branch of a detached HEAD
     "tempfile",  # atomic writes use relcheck.system.fileio.make_temp
     "random",
 )
