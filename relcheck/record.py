@@ -4,14 +4,13 @@ atomically, read back, listed and found (their content: relcheck.record_format).
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from relcheck.errors import UnsafePath, UsageError
 from relcheck.models import Outcome, RunResult
 from relcheck.record_format import digest, from_dict, to_dict
-from relcheck.system.fileio import STATE_NAME, describe, make_dirs, write_atomic
+from relcheck.system.fileio import STATE_NAME, describe, make_dirs, make_temp, write_atomic
 
 STATE_DIR = STATE_NAME  # relcheck's folder in the repository
 MAX_BYTES = 32 * 1024 * 1024  # output tails are bounded: a record of 1000 steps is < 10 MiB
@@ -78,7 +77,7 @@ def _cannot_write(path: str, exc: OSError) -> UsageError:
 def probe_writable(directory: str, mode: int = 0o700) -> None:
     """Create ``directory`` if needed and prove a file can be made in it (OSError if not)."""
     make_dirs(directory, mode)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".probe-")
+    fd, tmp = make_temp(directory, ".probe-")
     os.close(fd)
     os.unlink(tmp)
 

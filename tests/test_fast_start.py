@@ -15,26 +15,43 @@ from relcheck import __version__
 from tests.helpers import latest_record, run_relcheck, write
 
 HEAVY = ("git", "httpx", "rich", "pydantic", "yaml")
+WATCHED = (*HEAVY, "importlib.metadata", "relcheck.engine.service")
+# What a plain run of commands has no use for: no gates, no release, no cacheable step.
+NOT_FOR_A_PLAIN_RUN = (
+    *WATCHED,
+    "relcheck.evidence.gates",  # a step declares gates
+    "relcheck.evidence.facts",
+    "relcheck.evidence.compare",  # there is a previous release to compare with
+    "relcheck.evidence.notes",  # the run made a release (its notes)
+    "relcheck.engine.world",  # a step can be cached
+    "relcheck.engine.interpreters",
+    "relcheck.engine.resume",  # the checklist has release steps
+    "relcheck.git.tagmessage",
+    "relcheck.runners._release_tags",
+    "relcheck.git.remotes",  # CI names the branch of a detached HEAD
+    "tempfile",  # atomic writes use relcheck.system.fileio.make_temp
+    "random",
+)
 
 PROBE = """
 import json, sys
+names = json.loads(sys.argv[2])
 sys.argv = ["relcheck", *json.loads(sys.argv[1])]
 from relcheck.__main__ import entry as main
 try:
     main()
 except SystemExit:
     pass
-names = ("git", "httpx", "rich", "pydantic", "yaml", "importlib.metadata", "relcheck.engine.service")
 sys.stderr.write("LOADED " + json.dumps([n for n in names if n in sys.modules]) + "\\n")
 """
 
 
-def loaded_after(args: list[str], cwd: Path) -> list[str]:
-    """Which heavy modules are imported once ``relcheck ARGS`` has run (a real process)."""
+def loaded_after(args: list[str], cwd: Path, names: tuple[str, ...] = WATCHED) -> list[str]:
+    """Which of ``names`` are imported once ``relcheck ARGS`` has run (a real process)."""
     import json
 
     proc = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(args)],
+        [sys.executable, "-c", PROBE, json.dumps(args), json.dumps(names)],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -85,6 +102,21 @@ def test_a_run_of_an_unchanged_checklist_skips_yaml_and_validation(
     again = loaded_after(["run", "--dry-run"], git_repo)
     assert again == []
     assert latest_record(git_repo)["outcome"] == "passed"
+
+
+def test_a_plain_run_loads_no_evidence_release_or_cache_world_modules(
+    git_repo: Path, checklist
+) -> None:
+    # No version: a passing run makes no release, so it writes no release notes.
+    write(git_repo / "pyproject.toml", '[project]\nname = "demo"\n')
+    checklist(SIMPLE + "".join(f'  - {{id: s{i}, run: "true"}}\n' for i in range(2, 6)))
+    assert run_relcheck("run", "-q", cwd=git_repo).returncode == 0
+    assert loaded_after(["run", "-q"], git_repo, NOT_FOR_A_PLAIN_RUN) == []
+    record = latest_record(git_repo)
+    assert record["outcome"] == "passed"
+    assert [s["status"] for s in record["steps"]] == ["passed"] * 5
+    assert record["baseline"]["note"].startswith("no previous release")
+    assert not list((git_repo / ".relcheck/runs").glob("*.md"))
 
 
 def test_an_edited_checklist_is_validated_again(git_repo: Path, checklist) -> None:

@@ -33,6 +33,7 @@ import shutil
 import sys
 import time
 from collections.abc import Collection, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from relcheck.engine import cacheentry
 from relcheck.engine.cacheentry import FORMAT
@@ -42,6 +43,9 @@ from relcheck.errors import PluginError, RepoStateError, UsageError
 from relcheck.models import Annotation, Status, Step, StepResult
 from relcheck.runners import registry
 from relcheck.system import cachekey
+
+if TYPE_CHECKING:
+    from relcheck.engine.world import World
 
 
 def cache_dir(state_dir: str) -> str:
@@ -91,8 +95,6 @@ class StepCache:
         fresh: Collection[str] = (),
         env: Mapping[str, str] | None = None,
     ) -> None:
-        from relcheck.engine.world import World
-
         self.directory = results_dir(state_dir)
         self.workspace = workspace
         self.run_id = run_id
@@ -102,15 +104,9 @@ class StepCache:
         self._fingerprints: dict[str, str | None] = {}
         self._notes: dict[str, str] = {}
         self.secret = cachekey.key(os.path.dirname(os.path.abspath(state_dir)))
-        self.world = None
-        if workspace is not None and self.secret is not None:
-            self.world = World(
-                workspace.root,
-                state_dir,
-                self.secret,
-                dict(os.environ if env is None else env),
-                workspace.files,
-            )
+        self._state_dir = state_dir
+        self._env = dict(os.environ if env is None else env)
+        self._world: World | None = None  # made for the first cacheable step
 
     def prepare(self, steps: Iterable[Step]) -> None:
         """Fingerprint every step now, before any runs: a step that edits files (a
@@ -125,17 +121,23 @@ class StepCache:
         return self._fingerprints[step.id]
 
     def _compute(self, step: Step) -> str | None:
-        if self.workspace is None or self.world is None or self.secret is None:
+        if self.workspace is None or self.secret is None:
             return None
         if not is_cacheable(step):
             return None
+        if self._world is None:
+            from relcheck.engine.world import World
+
+            self._world = World(
+                self.workspace.root, self._state_dir, self.secret, self._env, self.workspace.files
+            )
         cls = registry.load(step.uses)
         try:
             if step.inputs:
                 inputs = self.workspace.inputs_digest(step.inputs)
             else:
                 inputs = self.workspace.default_digest()
-            world = self.world.of(step, registry.runner_attr(cls, "cache_tools") or ())
+            world = self._world.of(step, registry.runner_attr(cls, "cache_tools") or ())
         except RepoStateError:
             return None  # a work tree git cannot read is simply not cached
         if world is None:

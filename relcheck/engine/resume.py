@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 
 from relcheck import record
 from relcheck.engine.kinds import is_release
-from relcheck.git import tagmessage
 from relcheck.git import tags as gittags
 from relcheck.models import Checklist, RunInfo, Status
 
@@ -27,15 +26,16 @@ def progress(root: str, checklist: Checklist, info: RunInfo, directory: str) -> 
     passing run of ``info.commit``; None otherwise (no tag yet, or one the release
     steps refuse: they say why). The records in ``directory`` say which release steps
     after the tag completed; one no record shows completed is left to do."""
-    from relcheck.runners._release_tags import not_made_by_relcheck
-
     tag, commit = info.tag, info.commit
     if not tag or not commit:
         return None
     releases = [s for s in checklist.steps if is_release(s)]
     first = next((i for i, s in enumerate(releases) if s.uses == "git-tag"), None)
     if first is None:
-        return None
+        return None  # no tag step: nothing to resume, and the modules below stay unloaded
+    from relcheck.git import tagmessage
+    from relcheck.runners._release_tags import not_made_by_relcheck
+
     ref = gittags.local_tag(root, tag)
     if ref is None or ref.commit != commit or not_made_by_relcheck(root, ref) is not None:
         return None

@@ -145,7 +145,8 @@ def execute(
         if info.commit:
             info = dataclasses.replace(info, tree=gitrefs.tree_of(request.root, info.commit))
         completed: dict[str, str] = {}
-        if request.mode in ("run", "release"):
+        # Only a release can be resumed: a checklist without one never loads the module.
+        if request.mode in ("run", "release") and any(is_release(s) for s in checklist.steps):
             from relcheck.engine import resume
 
             progress = resume.progress(request.root, checklist, info, directory)

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from relcheck.git.tagmessage import TagSummary
 from relcheck.models import Outcome, RunInfo, RunResult, StepResult
+
+if TYPE_CHECKING:
+    from relcheck.git.tagmessage import TagSummary
 
 RECORD = "record"
 TAG = "tag"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 from relcheck.evidence import facts
 from relcheck.evidence.baseline import Baseline
@@ -106,9 +106,3 @@ def judge(step: Step, result: StepResult, baseline: Baseline | None) -> StepResu
 def judge_with(baseline: Baseline | None) -> Callable[[Step, StepResult], StepResult]:
     """The engine's hook: every finished step judged against ``baseline``."""
     return lambda step, result: judge(step, result, baseline)
-
-
-def declared(steps: Mapping[str, Step] | list[Step] | tuple[Step, ...]) -> bool:
-    """Whether any step declares gates (then the baseline is worth looking up first)."""
-    items = steps.values() if isinstance(steps, Mapping) else steps
-    return any(s.baseline for s in items)

@@ -6,10 +6,12 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from relcheck.evidence.baseline import Baseline
 from relcheck.models import Checklist, RunInfo, RunResult, Step, StepResult
+
+if TYPE_CHECKING:
+    from relcheck.evidence.baseline import Baseline
 
 NO_BASELINE = "no previous release to compare with (first release)"
 
@@ -44,9 +46,17 @@ def judge(
     checklist: Checklist, found: Baseline | None
 ) -> Callable[[Step, StepResult], StepResult] | None:
     """The engine's judge when a step declares gates, else None."""
+    if not declared(checklist.steps):
+        return None  # and the gates' modules are never loaded
     from relcheck.evidence import gates
 
-    return gates.judge_with(found) if gates.declared(checklist.steps) else None
+    return gates.judge_with(found)
+
+
+def declared(steps: Mapping[str, Step] | list[Step] | tuple[Step, ...]) -> bool:
+    """Whether any step declares gates (then the baseline is worth looking up first)."""
+    items = steps.values() if isinstance(steps, Mapping) else steps
+    return any(s.baseline for s in items)
 
 
 def attach(result: RunResult, found: Baseline | None, why_none: str = NO_BASELINE) -> RunResult:
@@ -113,11 +123,11 @@ def write_notes(
 ) -> str | None:
     """After a release: the notes beside the record (``<run id>.md``) and, in GitHub
     Actions, in the step summary. Returns the notes' path; None when nothing was made."""
+    if not released(result):
+        return None
     from relcheck.errors import RelcheckError
     from relcheck.evidence import notes
 
-    if not released(result):
-        return None
     try:
         text = notes.compose(root, result, checklist.release.tag, checklist.release.changelog)
     except (RelcheckError, OSError):

@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from relcheck.git import refs as gitrefs
-from relcheck.git import remotes as gitremotes
 
 
 @dataclass(frozen=True)
@@ -27,6 +26,7 @@ def ci_branch_at_head(
     ``refs/remotes/<remote>/<b>``) or, failing that, on ``remote`` (``git ls-remote``).
     A job for another commit (a pull request's merge commit, an older commit) is on no
     branch."""
+    from relcheck.git import remotes as gitremotes  # only when CI names a branch
     from relcheck.git.refname import tag_name_problem
     from relcheck.git.releases import reason
     from relcheck.system.cienv import ci_branch

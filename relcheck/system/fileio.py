@@ -13,7 +13,6 @@ import contextlib
 import errno
 import os
 import stat
-import tempfile
 
 from relcheck.errors import NotARegularFile, UnsafePath, UsageError
 
@@ -119,13 +118,27 @@ def describe(exc: OSError) -> str:
     return f"{exc.filename}: {why}" if exc.filename else why
 
 
+def make_temp(directory: str, prefix: str) -> tuple[int, str]:
+    """A new file in ``directory``, open for reading and writing, mode 0600, a symlink
+    never followed: what ``tempfile.mkstemp`` makes, without importing tempfile (and
+    random) on every run. Returns its descriptor and path. Raises OSError."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    for _ in range(100):
+        path = os.path.join(directory, prefix + os.urandom(6).hex())
+        try:
+            return os.open(path, flags, 0o600), path
+        except FileExistsError:
+            continue  # 48 random bits: taken only by a file made to collide
+    raise FileExistsError(errno.EEXIST, "no unused temporary file name", directory)
+
+
 def write_atomic(path: str, data: bytes, *, mode: int = 0o600, durable: bool = False) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename: a reader sees the
     old content or the new, never half; a symlink at ``path`` is replaced, not followed.
     ``durable`` also fsyncs the file and its folder. Raises OSError."""
     directory = os.path.dirname(os.path.abspath(path))
     make_dirs(directory, 0o700 if mode & 0o077 == 0 else 0o755)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+    fd, tmp = make_temp(directory, ".tmp-")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
