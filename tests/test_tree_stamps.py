@@ -132,3 +132,31 @@ def test_a_stamp_taken_just_after_a_change_is_never_trusted(tmp_path: Path) -> N
     assert treestamp.Stamp([str(path)]).same(settled)
     path.write_text("b\n")
     assert not treestamp.Stamp([str(path)]).same(settled)
+
+
+_SAME_SIZE_OLD_MTIME = (
+    "touch -r data.db /tmp/.relcheck-stamp-$$ && printf 'fixturf\\n' > data.db && "
+    "touch -r /tmp/.relcheck-stamp-$$ data.db && rm /tmp/.relcheck-stamp-$$"
+)
+
+
+def test_an_old_mtime_put_back_on_an_already_changed_file_is_caught(git_repo: Path) -> None:
+    # git status says "modified" before and after: only the file's ctime tells.
+    repo = _project(git_repo, _chain("true", "true", _SAME_SIZE_OLD_MTIME, "true"))
+    write(repo / "data.db", "fixturx\n")
+    time.sleep(0.3)
+    proc = run_relcheck("run", cwd=repo)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert step_record(latest_record(repo), "s3")["metrics"]["changed_tracked"] == ["data.db"]
+
+
+def test_an_old_mtime_put_back_on_a_hidden_file_is_caught(git_repo: Path) -> None:
+    repo = _project(git_repo, _chain("true", "true", _SAME_SIZE_OLD_MTIME, "true"))
+    git(repo, "update-index", "--assume-unchanged", "data.db")
+    time.sleep(0.3)
+    proc = run_relcheck("run", cwd=repo)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert step_record(latest_record(repo), "s3")["metrics"]["changed_tracked"] == ["data.db"]
+
