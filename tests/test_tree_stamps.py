@@ -160,3 +160,11 @@ def test_an_old_mtime_put_back_on_a_hidden_file_is_caught(git_repo: Path) -> Non
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert step_record(latest_record(repo), "s3")["metrics"]["changed_tracked"] == ["data.db"]
 
+
+def test_a_file_hidden_and_then_changed_by_a_step_is_caught(git_repo: Path) -> None:
+    hide = "git update-index --assume-unchanged data.db && echo more >> data.db"
+    repo = _project(git_repo, _chain("true", "true", hide, "true"))
+    proc = run_relcheck("run", cwd=repo)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert step_record(latest_record(repo), "s3")["metrics"]["changed_tracked"] == ["data.db"]

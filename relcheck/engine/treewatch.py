@@ -130,13 +130,13 @@ class TreeWatch:
         return state
 
     def _read_index(self, index: str) -> None:
-        """The index's paths (and the hidden ones, the first time), re-read when it changed."""
+        """The index's paths and the hidden ones, re-read when the index changed."""
         seen = treestamp.Stamp([index])
         if self._indexed is not None and seen.same(self._index_stamp):
             return
         files, hidden = worktree.index_entries(self.root)
-        if self._hidden is None:
-            self._hidden = sorted(hidden)
+        # A file a step hides from git status is watched by its stat from then on.
+        self._hidden = sorted({*(self._hidden or ()), *hidden})
         if any(meta.startswith("160000 ") for meta in files.values()):
             self._stamps = False  # a submodule's status depends on files inside it
         self._indexed = [p for p in files if not _excluded(p, self.exclude)]
