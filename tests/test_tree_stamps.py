@@ -168,3 +168,14 @@ def test_a_file_hidden_and_then_changed_by_a_step_is_caught(git_repo: Path) -> N
     assert_no_traceback(proc)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert step_record(latest_record(repo), "s3")["metrics"]["changed_tracked"] == ["data.db"]
+
+
+def test_a_folder_swapped_for_a_symlink_to_it_is_caught(git_repo: Path) -> None:
+    # lstat of sub/c.txt follows the symlink to the same file; git sees it deleted.
+    swap = "mv sub sub.real && ln -s sub.real sub"
+    write(git_repo / "sub" / "c.txt", "x\n")
+    repo = _project(git_repo, _chain("true", "true", swap, "true"))
+    proc = run_relcheck("run", cwd=repo)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert step_record(latest_record(repo), "s3")["metrics"]["changed_tracked"] == ["sub/c.txt"]

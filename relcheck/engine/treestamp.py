@@ -5,7 +5,9 @@ boundaries nothing changes in most runs, and a stat of the files ``git status`` 
 so for a few microseconds each: every file in the index (the list re-read when the index
 changes), every other path the last snapshot looked at, and git's own files (the index,
 ``HEAD``, the ref it names, ``packed-refs``, the reftable list, the config files and
-``info/attributes``). A stamp is ``(mtime_ns, ctime_ns, size, inode, mode)`` per path.
+``info/attributes``). A stamp is ``(mtime_ns, ctime_ns, size, inode, mode)`` per path,
+and ``(inode, mode)`` of each folder above an index file (swapped for a symlink, it hides
+nothing from ``lstat`` of the files, but git no longer sees them).
 When two stamps are equal the watch keeps its last snapshot; when they differ, it runs
 ``git status`` again, so a verdict never rests on a stat that changed.
 
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 
 RACY_NS = 100_000_000
 RACY_COARSE_NS = 2_000_000_000
@@ -44,9 +47,9 @@ _Stat = tuple[int, int, int, int, int]  # mtime_ns, ctime_ns, size, inode, mode
 class Stamp:
     """The stat of every path of a work tree that ``git status`` reads, at one moment."""
 
-    __slots__ = ("racy", "stats")
+    __slots__ = ("folders", "racy", "stats")
 
-    def __init__(self, paths: list[str]) -> None:
+    def __init__(self, paths: list[str], folders: Sequence[str] = ()) -> None:
         now = time.time_ns()
         stats: list[_Stat | None] = []
         racy = False
@@ -65,10 +68,27 @@ class Stamp:
                 racy = True
         self.stats = stats
         self.racy = racy
+        # The folders above the files: only what they are (a folder swapped for a symlink
+        # makes git see its files as deleted, while lstat follows it to the same files),
+        # not their times, which every new untracked file in them moves.
+        self.folders = [_kind(folder) for folder in folders]
 
     def same(self, other: Stamp | None) -> bool:
         """Whether nothing ``git status`` reads can have changed from ``other`` to this."""
-        return other is not None and not other.racy and other.stats == self.stats
+        return (
+            other is not None
+            and not other.racy
+            and other.stats == self.stats
+            and other.folders == self.folders
+        )
+
+
+def _kind(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mode
 
 
 def git_files(root: str) -> list[str] | None:

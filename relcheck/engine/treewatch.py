@@ -54,6 +54,7 @@ class TreeWatch:
         # What the stamp covers (absolute paths; None: no stamp, every boundary asks git),
         # the stamp taken just before the last snapshot, and the index's paths.
         self._paths: list[str] | None = None
+        self._folders: list[str] = []  # the folders above the index's files
         self._stamped: treestamp.Stamp | None = None
         self._indexed: list[str] | None = None
         self._index_stamp: treestamp.Stamp | None = None
@@ -110,7 +111,8 @@ class TreeWatch:
 
     def _snapshot(self) -> dict[str, str]:
         # Stamped before git status runs: a change after the stamp makes the next differ.
-        stamp = treestamp.Stamp(self._paths) if self._paths is not None else None
+        folders = self._folders
+        stamp = treestamp.Stamp(self._paths, folders) if self._paths is not None else None
         if stamp is not None and self._last is not None and stamp.same(self._stamped):
             return self._last
         git_files = treestamp.git_files(self.root) if self._stamps else None
@@ -125,7 +127,8 @@ class TreeWatch:
             state[path] = f"{state.get(path, 'hidden')} {_stat(os.path.join(self.root, path))}"
         paths = self._watched(git_files, state)
         # A stamp over other paths than these vouches for nothing: the next boundary asks.
-        self._stamped = stamp if paths is not None and paths == self._paths else None
+        same = paths is not None and paths == self._paths and folders == self._folders
+        self._stamped = stamp if same else None
         self._paths = paths
         return state
 
@@ -140,6 +143,13 @@ class TreeWatch:
         if any(meta.startswith("160000 ") for meta in files.values()):
             self._stamps = False  # a submodule's status depends on files inside it
         self._indexed = [p for p in files if not _excluded(p, self.exclude)]
+        folders: set[str] = set()
+        for path in self._indexed:
+            parent = os.path.dirname(path)
+            while parent and parent not in folders:
+                folders.add(parent)
+                parent = os.path.dirname(parent)
+        self._folders = [os.path.join(self.root, f) for f in sorted(folders)]
         self._index_stamp = seen
 
     def _watched(self, git_files: list[str] | None, state: dict[str, str]) -> list[str] | None:
