@@ -179,3 +179,21 @@ def test_a_folder_swapped_for_a_symlink_to_it_is_caught(git_repo: Path) -> None:
     assert_no_traceback(proc)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert step_record(latest_record(repo), "s3")["metrics"]["changed_tracked"] == ["sub/c.txt"]
+
+
+def test_a_replace_ref_that_swaps_the_head_commit_is_caught(git_repo: Path) -> None:
+    # HEAD names the same commit id, but git status now compares with another tree.
+    repo = _project(git_repo, _chain("true", "true", "true"))
+    write(repo / "data.db", "second\n")
+    commit_all(repo, "second")
+    write(
+        repo / "relcheck.yaml",
+        "version: 1\nsteps:\n" + _chain("true", "true", "git replace HEAD HEAD~1", "true"),
+    )
+    commit_all(repo, "checklist")
+    time.sleep(0.3)
+    proc = run_relcheck("run", cwd=repo)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    changed = step_record(latest_record(repo), "s3")["metrics"]["changed_tracked"]
+    assert changed == ["relcheck.yaml"]  # HEAD~1's checklist differs

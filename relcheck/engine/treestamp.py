@@ -4,10 +4,11 @@ The tree watch asks ``git status`` at every step boundary (3 to 8 ms each). Betw
 boundaries nothing changes in most runs, and a stat of the files ``git status`` reads says
 so for a few microseconds each: every file in the index (the list re-read when the index
 changes), every other path the last snapshot looked at, and git's own files (the index,
-``HEAD``, the ref it names, ``packed-refs``, the reftable list, the config files and
-``info/attributes``). A stamp is ``(mtime_ns, ctime_ns, size, inode, mode)`` per path,
-and ``(inode, mode)`` of each folder above an index file (swapped for a symlink, it hides
-nothing from ``lstat`` of the files, but git no longer sees them).
+``HEAD``, the ref it names, ``packed-refs``, the reftable list, the config files,
+``info/attributes``, ``info/grafts`` and the ``refs/replace`` folder). A stamp is
+``(mtime_ns, ctime_ns, size, inode, mode)`` per path, and ``(inode, mode)`` of each folder
+above an index file (swapped for a symlink, it hides nothing from ``lstat`` of the files,
+but git no longer sees them).
 When two stamps are equal the watch keeps its last snapshot; when they differ, it runs
 ``git status`` again, so a verdict never rests on a stat that changed.
 
@@ -117,7 +118,15 @@ def git_files(root: str) -> list[str] | None:
     files = [os.path.join(git_dir, name) for name in ("index", "HEAD", "config.worktree")]
     files += [
         os.path.join(common, name)
-        for name in ("packed-refs", "config", "info/attributes", "reftable/tables.list")
+        for name in (
+            "packed-refs",
+            "config",
+            "info/attributes",
+            "reftable/tables.list",
+            # What HEAD's commit is, to git status: a replace ref or a graft swaps it.
+            "refs/replace",
+            "info/grafts",
+        )
     ]
     # The ref HEAD names (and any symbolic ref that one names), loose in either folder.
     ref = os.path.join(git_dir, "HEAD")
