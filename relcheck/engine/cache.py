@@ -38,9 +38,8 @@ from typing import TYPE_CHECKING
 from relcheck.engine import cacheentry
 from relcheck.engine.cacheentry import FORMAT
 from relcheck.engine.inputs import Workspace
-from relcheck.engine.kinds import is_precondition, is_release
 from relcheck.errors import PluginError, RepoStateError, UsageError
-from relcheck.models import Annotation, Status, Step, StepResult
+from relcheck.models import Annotation, Status, Step, StepKind, StepResult
 from relcheck.runners import registry
 from relcheck.system import cachekey
 
@@ -65,7 +64,7 @@ def is_cacheable(step: Step) -> bool:
         cls = registry.load(step.uses)
     except PluginError:
         return False
-    if is_release(step) or is_precondition(step):
+    if step.kind is not StepKind.CHECK:
         return False
     if registry.runner_attr(cls, "cache_opt_in"):
         return bool(step.inputs) or step.cache is True

@@ -16,11 +16,10 @@ import os
 import time
 
 from relcheck.engine import release, scheduler, treewatch
-from relcheck.engine.kinds import is_precondition, is_release
 from relcheck.engine.options import RunOptions
 from relcheck.engine.shared import shared_services
 from relcheck.engine.state import RunState
-from relcheck.models import Checklist, RunInfo, RunResult
+from relcheck.models import Checklist, RunInfo, RunResult, StepKind
 from relcheck.system.interrupts import Cancellation
 
 
@@ -30,8 +29,8 @@ def run(
     """Run ``checklist`` and return every step's result, in checklist order."""
     started = time.time()
     state = RunState(checklist, info, options, cancel)
-    releases = [s for s in checklist.steps if is_release(s)]
-    checks = [s for s in checklist.steps if not is_release(s)]
+    releases = [s for s in checklist.steps if s.kind is StepKind.RELEASE]
+    checks = [s for s in checklist.steps if s.kind is not StepKind.RELEASE]
     if options.only:
         checks = [s for s in checks if s.id in options.only]
         releases = []
@@ -48,7 +47,7 @@ def run(
     hook = info.mode == "hook"
     try:
         for step in checks:
-            if hook and is_precondition(step):
+            if hook and step.kind is StepKind.PRECONDITION:
                 state.skip(
                     step, "skipped: release preconditions are checked by a release, not a push"
                 )

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from relcheck.engine.kinds import is_precondition
 from relcheck.engine.state import RunState, verb
-from relcheck.models import Status, Step, StepResult
+from relcheck.models import Status, Step, StepKind, StepResult
 
 
 def refusal(state: RunState, step: Step, result: StepResult) -> StepResult:
@@ -16,7 +15,7 @@ def refusal(state: RunState, step: Step, result: StepResult) -> StepResult:
 
     Checks run on every branch and in every dry run: a precondition stops them only
     when a person on a release branch asks for a release."""
-    if not is_precondition(step) or result.status.ok or step.optional:
+    if step.kind is not StepKind.PRECONDITION or result.status.ok or step.optional:
         return result
     if state.info.mode == "release":
         return result  # `relcheck release` is asked to release: a refusal is a failure
@@ -52,7 +51,9 @@ def after(state: RunState, step: Step, result: StepResult) -> None:
     options = state.options
     if result.status is Status.PASSED and options.cache is not None:
         options.cache.store(step, result)
-    released = result.metrics.get("already_released") if is_precondition(step) else None
+    released = (
+        result.metrics.get("already_released") if step.kind is StepKind.PRECONDITION else None
+    )
     if result.status.ok and released and options.release and state.settled is None:
         if state.info.resume and state.resuming is None:
             # The tag proves the checks passed on this commit; release steps after
@@ -69,9 +70,9 @@ def after(state: RunState, step: Step, result: StepResult) -> None:
             state.stop_reason = f"not run: {released} is already released at this commit"
     if result.status.ok or step.optional:
         return
-    if is_precondition(step) and result.status is Status.SKIPPED:
+    if step.kind is StepKind.PRECONDITION and result.status is Status.SKIPPED:
         return  # refused only the release (see refusal): the checks go on
-    if is_precondition(step):
+    if step.kind is StepKind.PRECONDITION:
         state.blocked = True
         state.stop_reason = f"not started: precondition {step.id!r} {verb(result.status)}"
     elif options.fail_fast and state.stop_reason is None:

@@ -7,16 +7,15 @@ import sys
 from collections.abc import Collection
 
 from relcheck import record
-from relcheck.engine.kinds import is_release
 from relcheck.errors import UsageError
-from relcheck.models import Checklist, Outcome, RunInfo
+from relcheck.models import Checklist, Outcome, RunInfo, StepKind
 
 
 def branch_refusal(checklist: Checklist, info: RunInfo) -> str | None:
     """ "the release would be refused: branch: ..." when HEAD is not on a release branch
     (the `git` step's own `branch` check, asked whether or not the checklist has that
     step), unless a `git` step switches the branch check off; else None."""
-    if not any(is_release(s) for s in checklist.steps):
+    if not any(s.kind is StepKind.RELEASE for s in checklist.steps):
         return None
     from relcheck.runners._release_state import branch, switched_off
 
@@ -35,7 +34,7 @@ def check_selection(
 ) -> None:
     """Refuse step ids the checklist does not have, and a release step left out."""
     known = {s.id for s in checklist.steps}
-    releases = {s.id for s in checklist.steps if is_release(s)}
+    releases = {s.id for s in checklist.steps if s.kind is StepKind.RELEASE}
     selections = (
         ("--only", tuple(only)),
         ("--skip", tuple(skip)),

@@ -6,10 +6,9 @@ import dataclasses
 import time
 
 from relcheck.engine import gate, runstep, treewatch
-from relcheck.engine.kinds import is_precondition
 from relcheck.engine.state import RunState, stopped_outcome, verb
 from relcheck.errors import RelcheckError
-from relcheck.models import Checklist, Outcome, RunInfo, RunResult, Step, StepResult
+from relcheck.models import Checklist, Outcome, RunInfo, RunResult, Step, StepKind, StepResult
 from relcheck.runners import registry
 
 
@@ -30,7 +29,7 @@ def conclude(
     hook = state.info.mode == "hook"
     # Preconditions decide only whether release steps may run, never the checks'
     # verdict, when they were not run for a release (a push) or refused only it.
-    gated = [s for s in checks if not (is_precondition(s) and (state.refused or hook))]
+    gated = [s for s in checks if not (s.kind is StepKind.PRECONDITION and (state.refused or hook))]
     # A check that changed the tree names itself, rather than "required step failed".
     blocker = treewatch.blocker(state.watch) or gate.unmet(state, gated)
     if state.resuming is not None and not state.blocked:

@@ -7,9 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from relcheck import record
-from relcheck.engine.kinds import is_release
 from relcheck.git import tags as gittags
-from relcheck.models import Checklist, RunInfo, Status
+from relcheck.models import Checklist, RunInfo, Status, StepKind
 
 
 @dataclass(frozen=True)
@@ -29,7 +28,7 @@ def progress(root: str, checklist: Checklist, info: RunInfo, directory: str) -> 
     tag, commit = info.tag, info.commit
     if not tag or not commit:
         return None
-    releases = [s for s in checklist.steps if is_release(s)]
+    releases = [s for s in checklist.steps if s.kind is StepKind.RELEASE]
     first = next((i for i, s in enumerate(releases) if s.uses == "git-tag"), None)
     if first is None:
         return None  # no tag step: nothing to resume, and the modules below stay unloaded

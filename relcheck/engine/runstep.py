@@ -11,10 +11,9 @@ from collections.abc import Mapping
 
 from relcheck.api import StepContext
 from relcheck.engine import treewatch
-from relcheck.engine.kinds import is_release
 from relcheck.engine.state import RunState
 from relcheck.errors import PluginError, RunnerError, ServiceFailed
-from relcheck.models import RunInfo, Status, Step, StepResult
+from relcheck.models import RunInfo, Status, Step, StepKind, StepResult
 from relcheck.runners import registry
 from relcheck.system import deadline as deadline_mod
 from relcheck.system.process_output import OutputSink
@@ -58,7 +57,7 @@ def execute(state: RunState, step: Step) -> StepResult:
         sink.note(said)
     attempts = 0
     # Checks must not change what they check; release steps make tags, not changes.
-    watch = None if is_release(step) else state.watch
+    watch = None if step.kind is StepKind.RELEASE else state.watch
     treewatch.safely(watch, "begin", step.id, step.writes)
     try:
         while True:

@@ -6,10 +6,9 @@ import heapq
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from relcheck.engine import gate, runstep
-from relcheck.engine.kinds import is_precondition
 from relcheck.engine.options import fd_budget
 from relcheck.engine.state import RunState, verb
-from relcheck.models import Step, StepResult
+from relcheck.models import Step, StepKind, StepResult
 
 
 def readiness(state: RunState, step: Step, preconditions: list[Step]) -> str | None:
@@ -19,7 +18,7 @@ def readiness(state: RunState, step: Step, preconditions: list[Step]) -> str | N
         return f"skipped on request: {options.skip[step.id]}"
     if state.stop_reason is not None:
         return state.stop_reason
-    if not is_precondition(step):
+    if step.kind is not StepKind.PRECONDITION:
         for pre in preconditions:
             if pre.id not in state.results:
                 return "wait"
@@ -49,7 +48,7 @@ def run_checks(state: RunState, steps: list[Step]) -> None:
     after each finish made a 3000-step ``needs`` chain cost 9 million readiness
     checks (25 s of relcheck's own time); this costs one per edge."""
     jobs = max(1, min(state.options.jobs, fd_budget()))
-    pres = {s.id for s in steps if is_precondition(s)}
+    pres = {s.id for s in steps if s.kind is StepKind.PRECONDITION}
     preconditions = [s for s in steps if s.id in pres]
     index = {s.id: i for i, s in enumerate(steps)}
     dependents: dict[str, list[int]] = {}

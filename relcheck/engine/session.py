@@ -15,13 +15,12 @@ from relcheck.checklist import load as checklist_mod
 from relcheck.engine import core as engine
 from relcheck.engine import preflight
 from relcheck.engine.context import build_run_info
-from relcheck.engine.kinds import is_release
 from relcheck.engine.options import ResultCache, RunOptions, default_jobs
 from relcheck.engine.state import stopped_outcome
 from relcheck.errors import RecordNotWritten, RelcheckError
 from relcheck.git import door, location
 from relcheck.git import refs as gitrefs
-from relcheck.models import Checklist, Outcome, RunInfo, RunResult, Status, StepResult
+from relcheck.models import Checklist, Outcome, RunInfo, RunResult, Status, StepKind, StepResult
 from relcheck.report import Reporter
 from relcheck.system import interrupts
 from relcheck.system.interrupts import Cancellation
@@ -60,7 +59,7 @@ class RunRequest:
 
 def _reached_release(checklist: Checklist, result: RunResult) -> bool:
     """Whether a release step of ``checklist`` ran (not skipped) in ``result``."""
-    releases = {s.id for s in checklist.steps if is_release(s)}
+    releases = {s.id for s in checklist.steps if s.kind is StepKind.RELEASE}
     return any(r.step_id in releases and r.status is not Status.SKIPPED for r in result.steps)
 
 
@@ -125,7 +124,7 @@ def execute(
         info = dataclasses.replace(info, root=request.root, branch=request.branch or info.branch)
     elif request.branch:
         info = dataclasses.replace(info, branch=request.branch)
-    if any(is_release(s) for s in checklist.steps):
+    if any(s.kind is StepKind.RELEASE for s in checklist.steps):
         preflight.check_tag(
             info.tag, info.version, mode=request.mode, from_cli=bool(request.cli_version)
         )
@@ -146,7 +145,9 @@ def execute(
             info = dataclasses.replace(info, tree=gitrefs.tree_of(request.root, info.commit))
         completed: dict[str, str] = {}
         # Only a release can be resumed: a checklist without one never loads the module.
-        if request.mode in ("run", "release") and any(is_release(s) for s in checklist.steps):
+        if request.mode in ("run", "release") and any(
+            s.kind is StepKind.RELEASE for s in checklist.steps
+        ):
             from relcheck.engine import resume
 
             progress = resume.progress(request.root, checklist, info, directory)
