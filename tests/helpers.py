@@ -10,7 +10,10 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from tests.warm_relcheck import WarmRelcheck
+
 RELCHECK = [sys.executable, "-m", "relcheck"]
+WARM = WarmRelcheck()
 
 
 def git(cwd: Path | str, *args: str, check: bool = True) -> str:
@@ -48,13 +51,17 @@ def run_relcheck(
     input: str | None = None,
     timeout: float = 120,
 ) -> subprocess.CompletedProcess[str]:
-    """Run relcheck as a user would: a real process."""
+    """Run relcheck as a user would: a real process (forked from a warm one where that
+    changes nothing the test can see: tests/warm_relcheck.py)."""
+    full_env = {**os.environ, **(env or {})}
+    if WARM.serves(full_env):
+        return WARM.run(RELCHECK, args, cwd=str(cwd), env=full_env, input=input, timeout=timeout)
     return subprocess.run(
         [*RELCHECK, *args],
         cwd=cwd,
         capture_output=True,
         text=True,
-        env={**os.environ, **(env or {})},
+        env=full_env,
         input=input,
         stdin=None if input is not None else subprocess.DEVNULL,
         timeout=timeout,
