@@ -12,7 +12,6 @@ import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 import textwrap
 import zipfile
 from pathlib import Path
@@ -45,14 +44,19 @@ steps:
 
 
 # -- a real project environment ------------------------------------------------------------
-def make_venv(where: Path) -> Path:
-    """A real virtual environment; pytest comes from this test run's own environment
-    through a ``.pth`` file (no network), the dependency under test is installed apart."""
+def make_venv(where: Path, tools: Path) -> Path:
+    """A real virtual environment; pytest comes from this test run's own packages
+    through a ``.pth`` file (no network; ``tools`` is the folder of them without the
+    suite's own pytest plugins), the dependency under test is installed apart."""
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(where)], check=True)
-    (site_packages(where) / "_shared_test_tools.pth").write_text(
-        sysconfig.get_paths()["purelib"] + "\n"
-    )
+    (site_packages(where) / "_shared_test_tools.pth").write_text(f"{tools}\n")
     return where
+
+
+@pytest.fixture(scope="session")
+def tools(project_env_for_tests: Path) -> Path:
+    """The packages a test project's steps may use (see project_env_for_tests)."""
+    return project_env_for_tests.parent / "packages"
 
 
 def site_packages(venv: Path) -> Path:
@@ -98,13 +102,13 @@ def install(venv: Path, wheels: Path, version: str, *, ok: bool = True) -> None:
 
 
 @pytest.fixture(scope="session")
-def prepared_venvs(tmp_path_factory: pytest.TempPathFactory) -> dict[bool, Path]:
+def prepared_venvs(tmp_path_factory: pytest.TempPathFactory, tools: Path) -> dict[bool, Path]:
     """Environments with ``depcheck`` 1.0 installed, working (True) and broken (False):
     made once, since creating a venv and running pip is most of these tests' time."""
     root = tmp_path_factory.mktemp("venvs")
     made = {}
     for ok in (True, False):
-        made[ok] = make_venv(root / ("good" if ok else "bad"))
+        made[ok] = make_venv(root / ("good" if ok else "bad"), tools)
         install(made[ok], root / "wheels", "1.0", ok=ok)
     return made
 
@@ -220,10 +224,12 @@ def test_a_dependency_reinstalled_in_place_runs_the_tests_again(
     no_release(project, code)
 
 
-def test_another_virtual_environment_runs_the_tests_again(project: Path, tmp_path: Path) -> None:
+def test_another_virtual_environment_runs_the_tests_again(
+    project: Path, tmp_path: Path, tools: Path
+) -> None:
     passed_once(project)
     (project / ".venv").rename(tmp_path / "old-venv")
-    install(make_venv(project / ".venv"), tmp_path / "wheels", "1.0")  # the same packages
+    install(make_venv(project / ".venv", tools), tmp_path / "wheels", "1.0")  # the same packages
     code, out = relcheck(project, "run", "--dry-run")
     assert code == 0, out
     must_run(project)
