@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,6 +50,9 @@ class RepoPrecondition(FilesCheck):
 
 
 def install_plugin(site: Path, version: str) -> None:
+    # Bytecode is checked by the source's size and whole-second mtime: a new version
+    # of the same size written within the second would be served from the old one's.
+    shutil.rmtree(site / "__pycache__", ignore_errors=True)
     write(site / "demo_cache_plugin.py", PLUGIN.replace("{version}", version))
     dist = site / "demo_cache_plugin-0.1.dist-info"
     write(dist / "METADATA", "Metadata-Version: 2.1\nName: demo-cache-plugin\nVersion: 0.1\n")
