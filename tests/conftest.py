@@ -19,6 +19,19 @@ from click.testing import CliRunner, Result
 from tests.helpers import commit_all, git, write
 from tests.reliability.support import FIGURES
 
+# The suite keeps bytecode caches of its test modules and of relcheck even where
+# PYTHONDONTWRITEBYTECODE is set: without them each worker parses and rewrites every
+# test module again (2 s of CPU a worker), and each relcheck process compiles relcheck.
+# Only while collecting: a module a test writes and imports twice in one second must
+# not be served from a cache its mtime cannot tell apart. Processes the tests start
+# keep the variable; the caches go to gitignored __pycache__ folders.
+_DONT_WRITE_BYTECODE = sys.dont_write_bytecode
+sys.dont_write_bytecode = False
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    sys.dont_write_bytecode = _DONT_WRITE_BYTECODE
+
 
 @pytest.hookimpl(wrapper=True)
 def pytest_cmdline_main(config: pytest.Config):  # type: ignore[no-untyped-def]
@@ -28,6 +41,12 @@ def pytest_cmdline_main(config: pytest.Config):  # type: ignore[no-untyped-def]
     that must not share the machine carry ``xdist_group`` marks: `loadgroup` keeps each
     group on one worker.
     """
+    if not hasattr(config, "workerinput"):
+        import compileall
+
+        import relcheck
+
+        compileall.compile_dir(os.path.dirname(relcheck.__file__), quiet=1)
     if (
         config.pluginmanager.has_plugin("xdist")
         and not hasattr(config, "workerinput")
