@@ -205,7 +205,8 @@ def _preload() -> None:
 
     for info in pkgutil.walk_packages(relcheck.__path__, "relcheck."):
         importlib.import_module(info.name)
-    for name in ("yaml", "pydantic", "httpx", "rich.console", "git", "tomli_w", "jsonschema"):
+    # Not GitPython: its import asks git for its version, so it must see the run's PATH.
+    for name in ("yaml", "pydantic", "httpx", "rich.console", "tomli_w"):
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
 
@@ -235,6 +236,7 @@ def _serve(path: str) -> None:
             sys.stdout.flush()
             sys.stderr.flush()
             if os.fork() == 0:
+                selector.close()
                 listener.close()
                 _handle(conn)  # never returns
             conn.close()
