@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import tomllib
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,7 @@ def run_relcheck(
     """Run relcheck as a user would: a real process (forked from a warm one where that
     changes nothing the test can see: tests/warm_relcheck.py)."""
     full_env = {**os.environ, **(env or {})}
-    if WARM.serves(full_env):
+    if WARM.serves(full_env, str(cwd)):
         return WARM.run(RELCHECK, args, cwd=str(cwd), env=full_env, input=input, timeout=timeout)
     return subprocess.run(
         [*RELCHECK, *args],
@@ -232,3 +233,16 @@ def screen_of(output: str, rows: int = 30, columns: int = 100) -> list[str]:
     screen = pyte.Screen(columns, rows)
     pyte.Stream(screen).feed(output)
     return [line.rstrip() for line in screen.display]
+
+
+class QuietHTTPServer(ThreadingHTTPServer):
+    """A test's threaded HTTP server on which a client that hung up is not an error
+    (relcheck's http runner gives up at its timeout). socketserver would print a
+    traceback from the server's thread to sys.stderr, which is whichever test's output
+    is being captured at that moment."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
