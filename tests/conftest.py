@@ -9,14 +9,14 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 from click.testing import CliRunner, Result
 
-from tests.helpers import commit_all, git, write
+from tests.helpers import QuietHTTPServer, commit_all, git, write
 from tests.reliability.support import FIGURES
 
 # The suite keeps bytecode caches of its test modules and of relcheck even where
@@ -349,7 +349,7 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture(scope="session")
 def http_server() -> Iterator[str]:
     """A real threaded HTTP server on 127.0.0.1; yields its base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server = QuietHTTPServer(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

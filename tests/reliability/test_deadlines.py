@@ -12,12 +12,12 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import latest_record, run_relcheck, start_relcheck, step_record
+from tests.helpers import QuietHTTPServer, latest_record, run_relcheck, start_relcheck, step_record
 from tests.reliability.support import FIGURES, check_run, communicate, wait_for
 
 # Far above the 2 s timeouts used here, so a loaded machine cannot fail the test; a run
@@ -48,7 +48,7 @@ class _Trickle(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def trickle() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
+    server = QuietHTTPServer(("127.0.0.1", 0), _Trickle)
     server.daemon_threads = True
     server.stop = threading.Event()  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import latest_record, run_relcheck, step_record
+from tests.helpers import QuietHTTPServer, latest_record, run_relcheck, step_record
 from tests.reliability.support import FIGURES, check_run
 
 TOKEN = "canary-bearer-6c2e"
@@ -42,7 +42,7 @@ class _Recorder(BaseHTTPRequestHandler):
 
 
 def _serve() -> tuple[ThreadingHTTPServer, str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    server = QuietHTTPServer(("127.0.0.1", 0), _Recorder)
     server.daemon_threads = True
     server.seen = []  # type: ignore[attr-defined]
     server.redirect_to = None  # type: ignore[attr-defined]

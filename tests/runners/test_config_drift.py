@@ -6,13 +6,14 @@ import json
 import textwrap
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 
 from tests.helpers import (
+    QuietHTTPServer,
     assert_no_traceback,
     commit_all,
     latest_record,
@@ -535,7 +536,7 @@ class _ConfigHandler(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def config_server() -> Iterator[str]:
     """A real HTTP server on 127.0.0.1 serving configurations."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _ConfigHandler)
+    server = QuietHTTPServer(("127.0.0.1", 0), _ConfigHandler)
     server.daemon_threads = True
     base = f"http://127.0.0.1:{server.server_address[1]}"
     config = json.dumps({"db": {"host": "p", "port": 5432}, "debug": False}).encode()
