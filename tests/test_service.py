@@ -129,6 +129,12 @@ def test_a_service_is_started_on_a_free_port_checked_and_stopped(
     assert "service serve starting on " in log  # the service's output is in the step log
     assert "request /health" in log
     assert "[relcheck] service stopped" in log
+    # Below the range outgoing connections take their ports from, so none of them can
+    # take it between relcheck's choice and the service's bind.
+    port = int(log.split("service serve starting on ")[1].split()[0])
+    ephemeral = Path("/proc/sys/net/ipv4/ip_local_port_range")
+    low = int(ephemeral.read_text().split()[0]) if ephemeral.exists() else 49152
+    assert 10000 <= port < low
     started = _started_pids(pids)
     assert len(started) == 1
     assert not _alive(started[0])

@@ -20,11 +20,38 @@ from relcheck.system.redact import Redactor
 _OUTPUT_LINES = 20  # last lines of the service's output kept when it fails
 
 
+_LOWEST_PORT = 10000  # above the ports well-known services are configured on
+_PORT_TRIES = 64
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    """A TCP port on 127.0.0.1 that nothing listens on right now, below the range the
+    kernel hands out to outgoing connections: a port from that range (what binding
+    port 0 gives) can be taken by any connection made between this choice and the
+    service's own bind, and the service then fails with "address already in use"."""
+    low = _ephemeral_low()
+    if low - _LOWEST_PORT >= 1024:
+        for _ in range(_PORT_TRIES):
+            port = _LOWEST_PORT + int.from_bytes(os.urandom(2), "big") % (low - _LOWEST_PORT)
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _ephemeral_low() -> int:
+    """The first port of the kernel's range for outgoing connections (Linux's file;
+    elsewhere the IANA range's start)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as fh:
+            return int(fh.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 49152
 
 
 def with_port(text: str, port: int) -> str:
