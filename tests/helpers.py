@@ -57,12 +57,23 @@ def run_relcheck(
     full_env = {**os.environ, **(env or {})}
     if WARM.serves(full_env, str(cwd)):
         return WARM.run(RELCHECK, args, cwd=str(cwd), env=full_env, input=input, timeout=timeout)
+    return run_relcheck_anew(*args, cwd=cwd, env=env, input=input, timeout=timeout)
+
+
+def run_relcheck_anew(
+    *args: str,
+    cwd: Path | str,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """Run relcheck in a new interpreter, always."""
     return subprocess.run(
         [*RELCHECK, *args],
         cwd=cwd,
         capture_output=True,
         text=True,
-        env=full_env,
+        env={**os.environ, **(env or {})},
         input=input,
         stdin=None if input is not None else subprocess.DEVNULL,
         timeout=timeout,

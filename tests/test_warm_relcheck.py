@@ -11,21 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import RELCHECK, WARM, git, run_relcheck
+from tests.helpers import WARM, git, run_relcheck, run_relcheck_anew
 from tests.warm_relcheck import REAL_PROCESSES
-
-
-def real(*args: str, cwd: Path, env: dict[str, str] | None = None, input: str | None = None):  # type: ignore[no-untyped-def]
-    return subprocess.run(
-        [*RELCHECK, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        input=input,
-        stdin=None if input is not None else subprocess.DEVNULL,
-        check=False,
-    )
 
 
 @pytest.mark.skipif(REAL_PROCESSES, reason="RELCHECK_TESTS_REAL_PROCESSES=1")
@@ -35,7 +22,7 @@ def test_runs_are_warm_here(tmp_path: Path) -> None:
 
 def test_a_checklist_error_reads_the_same(git_repo: Path, checklist) -> None:
     checklist("version: 1\nsteps:\n  - id: a\n    rnu: 'true'\n")
-    warm, cold = run_relcheck("validate", cwd=git_repo), real("validate", cwd=git_repo)
+    warm, cold = run_relcheck("validate", cwd=git_repo), run_relcheck_anew("validate", cwd=git_repo)
     assert (warm.returncode, warm.stdout, warm.stderr) == (
         cold.returncode,
         cold.stdout,
@@ -59,7 +46,7 @@ def test_the_run_sees_the_tests_folder_environment_and_stdin(git_repo: Path, che
     # stdin: hook mode reads git's pre-push lines; a deleted branch is nothing to check
     line = f"(delete) {'0' * 40} refs/heads/gone {git(git_repo, 'rev-parse', 'HEAD')}\n"
     warm = run_relcheck("run", "--hook", "pre-push", cwd=git_repo, env=env, input=line)
-    cold = real("run", "--hook", "pre-push", cwd=git_repo, env=env, input=line)
+    cold = run_relcheck_anew("run", "--hook", "pre-push", cwd=git_repo, env=env, input=line)
     assert (warm.returncode, warm.stderr) == (cold.returncode, cold.stderr)
     without = run_relcheck("run", "--hook", "pre-push", cwd=git_repo, env=env)
     assert warm.stderr != without.stderr  # the line was read
@@ -85,5 +72,5 @@ def test_a_module_of_the_project_named_like_a_loaded_one_gets_a_new_interpreter(
     checklist("version: 1\nsteps:\n  - id: a\n    run: 'true'\n")
     (git_repo / "yaml.py").write_text("raise SystemExit('the project\\'s own yaml.py')\n")
     assert not WARM.serves(dict(os.environ), str(git_repo))
-    warm, cold = run_relcheck("validate", cwd=git_repo), real("validate", cwd=git_repo)
+    warm, cold = run_relcheck("validate", cwd=git_repo), run_relcheck_anew("validate", cwd=git_repo)
     assert (warm.returncode, warm.stderr) == (cold.returncode, cold.stderr)
