@@ -41,7 +41,8 @@ def pytest_cmdline_main(config: pytest.Config):  # type: ignore[no-untyped-def]
     that must not share the machine carry ``xdist_group`` marks: `loadgroup` keeps each
     group on one worker.
     """
-    if not hasattr(config, "workerinput"):
+    controller = not hasattr(config, "workerinput")
+    if controller:
         import compileall
 
         import relcheck
@@ -49,7 +50,7 @@ def pytest_cmdline_main(config: pytest.Config):  # type: ignore[no-untyped-def]
         compileall.compile_dir(os.path.dirname(relcheck.__file__), quiet=1)
     if (
         config.pluginmanager.has_plugin("xdist")
-        and not hasattr(config, "workerinput")
+        and controller
         and config.option.numprocesses is None
         and not config.option.usepdb
     ):
@@ -350,7 +351,6 @@ class _Handler(BaseHTTPRequestHandler):
 def http_server() -> Iterator[str]:
     """A real threaded HTTP server on 127.0.0.1; yields its base URL."""
     server = QuietHTTPServer(("127.0.0.1", 0), _Handler)
-    server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

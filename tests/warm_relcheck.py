@@ -57,6 +57,7 @@ class WarmRelcheck:
         self._folder = ""
         self._start_env: dict[str, str] = {}
         self._loaded: frozenset[str] = frozenset()
+        atexit.register(self._stop)
 
     def serves(self, env: Mapping[str, str], cwd: str) -> bool:
         """Whether a forked run of relcheck in ``cwd`` with ``env`` is what a new
@@ -100,7 +101,6 @@ class WarmRelcheck:
                 time.sleep(0.01)
             with open(loaded) as fh:
                 self._loaded = frozenset(fh.read().split())
-            atexit.register(self._stop)
 
     def _stop(self) -> None:
         server = self._server

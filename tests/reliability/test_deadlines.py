@@ -49,7 +49,6 @@ class _Trickle(BaseHTTPRequestHandler):
 @pytest.fixture
 def trickle() -> Iterator[str]:
     server = QuietHTTPServer(("127.0.0.1", 0), _Trickle)
-    server.daemon_threads = True
     server.stop = threading.Event()  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

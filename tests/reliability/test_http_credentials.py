@@ -43,7 +43,6 @@ class _Recorder(BaseHTTPRequestHandler):
 
 def _serve() -> tuple[ThreadingHTTPServer, str]:
     server = QuietHTTPServer(("127.0.0.1", 0), _Recorder)
-    server.daemon_threads = True
     server.seen = []  # type: ignore[attr-defined]
     server.redirect_to = None  # type: ignore[attr-defined]
     threading.Thread(target=server.serve_forever, daemon=True).start()

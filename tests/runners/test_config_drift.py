@@ -537,7 +537,6 @@ class _ConfigHandler(BaseHTTPRequestHandler):
 def config_server() -> Iterator[str]:
     """A real HTTP server on 127.0.0.1 serving configurations."""
     server = QuietHTTPServer(("127.0.0.1", 0), _ConfigHandler)
-    server.daemon_threads = True
     base = f"http://127.0.0.1:{server.server_address[1]}"
     config = json.dumps({"db": {"host": "p", "port": 5432}, "debug": False}).encode()
     _ConfigHandler.routes = {
