@@ -148,6 +148,9 @@ class Runner:
     cache_opt_in: ClassVar[bool] = False
     version: ClassVar[str] = "1"
     description: ClassVar[str] = ""
+    # True only when every wait in run() is a ctx.run_command, which keeps the step's
+    # deadline and Ctrl-C itself: the engine then calls run() without a watching thread.
+    bounds_itself: ClassVar[bool] = False
 
     def run(self, params: Any, ctx: StepContext) -> StepResult:
         raise NotImplementedError

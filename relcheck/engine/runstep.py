@@ -141,14 +141,17 @@ def _attempt(state: RunState, step: Step, sink: OutputSink) -> StepResult:
                 deadline=deadline,
             )
             runner = registry.load(step.uses)()
-            result = deadline_mod.call(
-                lambda: runner.run(step.params, ctx),
-                name=step.id,
-                timeout=step.timeout,
-                deadline=deadline,
-                cancel=state.cancel,
-                sink=sink,
-            )
+            if getattr(runner, "bounds_itself", False):
+                result = runner.run(step.params, ctx)
+            else:
+                result = deadline_mod.call(
+                    lambda: runner.run(step.params, ctx),
+                    name=step.id,
+                    timeout=step.timeout,
+                    deadline=deadline,
+                    cancel=state.cancel,
+                    sink=sink,
+                )
     except ServiceFailed as exc:
         return exc.result
     except (RunnerError, PluginError) as exc:

@@ -34,6 +34,7 @@ class CommandRunner(Runner):
     Params = CommandParams
     cache_opt_in = True  # a command may look at the outside world: cached only on request
     description = "Run a shell command (a string) or a program (an argv list)."
+    bounds_itself = True  # its one wait is ctx.run_command
 
     def run(self, params: CommandParams, ctx: StepContext) -> Any:
         cwd = os.path.join(ctx.workdir, params.cwd) if params.cwd else ctx.workdir

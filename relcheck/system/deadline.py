@@ -6,7 +6,9 @@ Its ``run()`` therefore runs in a daemon thread, and the step waits for it only 
 the deadline (or a Ctrl-C), plus the time the runner needs to stop a process it waits
 for. A thread cannot be killed: one that has not returned by then is abandoned, the step
 is reported as timed out (or interrupted) and the run goes on; as a daemon thread it does
-not keep relcheck from exiting.
+not keep relcheck from exiting. A runner whose only wait is ``ctx.run_command`` (the
+``command`` runner: ``bounds_itself``) needs no watcher: process.run keeps the deadline
+and the Ctrl-C, and the engine calls it directly.
 """
 
 from __future__ import annotations

@@ -57,17 +57,13 @@ def run(
         argv, cwd=cwd, env=env, sink=sink, shell=shell, capture_stdout=capture_stdout
     )
     process_groups.register(proc.pid, token)
-    captured: list[bytes] = []
-    captured_err: list[bytes] = []
-    readers = [_reader(proc.stdout, captured if capture_stdout else None, sink)]
-    if capture_stdout:
-        readers.append(_reader(proc.stderr, captured_err, sink))
+    output = _Output(proc, sink, capture_stdout)
     timed_out = cancelled = False
     deadline = start + timeout
     exited = _ExitWaiter(proc)
     try:
         while True:
-            if exited(max(0.0, min(0.1, deadline - time.monotonic()))):
+            if output.pump_until_exit(exited, max(0.0, min(0.1, deadline - time.monotonic()))):
                 break
             if cancel.is_set():
                 cancelled = True
@@ -83,8 +79,7 @@ def run(
         escaped = process_groups.stop_tree(
             proc.pid, token, reaped=proc.returncode is not None, since=since
         )
-        for reader in readers:
-            reader.join(timeout=5)
+        output.drain(timeout=5)
         process_groups.forget(proc.pid)
     duration = time.monotonic() - start
     if escaped:
@@ -99,8 +94,8 @@ def run(
         duration,
         timed_out=timed_out,
         cancelled=cancelled,
-        stdout=b"".join(captured),
-        stderr=b"".join(captured_err),
+        stdout=output.stdout(),
+        stderr=output.stderr(),
     )
 
 
@@ -149,6 +144,85 @@ def capture_text(
     return Captured(done.returncode, done.stdout, done.stderr)
 
 
+class _Output:
+    """A step's output pipes, read by the thread that waits for the step.
+
+    Output goes to the sink as it comes: stdout with stderr merged, or the two kept
+    apart (and returned) when a runner captures them. One thread both reads and waits,
+    on a pidfd where Linux has one: a reader thread per step cost more than ``true``.
+    """
+
+    def __init__(self, proc: subprocess.Popen[bytes], sink: OutputSink, capture: bool) -> None:
+        self.sink = sink
+        self._streams: dict[int, IO[bytes]] = {}
+        self._kept: dict[int, list[bytes]] = {}
+        self._sizes: dict[int, int] = {}
+        self._order: list[int] = []
+        for stream in (proc.stdout, proc.stderr if capture else None):
+            if stream is None:
+                continue
+            fd = stream.fileno()
+            self._streams[fd] = stream
+            self._order.append(fd)
+            if capture:
+                self._kept[fd] = []
+                self._sizes[fd] = 0
+
+    def pump_until_exit(self, exited: _ExitWaiter, seconds: float) -> bool:
+        """Pass on output for up to ``seconds``; True as soon as the process has exited."""
+        end = time.monotonic() + seconds
+        while True:
+            if not self._streams:
+                return exited(max(0.0, end - time.monotonic()))
+            poller = select.poll()
+            for fd in self._streams:
+                poller.register(fd, select.POLLIN)
+            left = max(0.0, end - time.monotonic())
+            if exited.pidfd is not None:
+                poller.register(exited.pidfd, select.POLLIN)
+            else:  # no pidfd: look at the process every 10 ms
+                left = min(left, 0.01)
+            ready = poller.poll(left * 1000)
+            for fd, _ in ready:
+                if fd in self._streams:
+                    self._read(fd)
+            if exited(0):
+                return True
+            if time.monotonic() >= end:  # even while output flows: the caller checks the clock
+                return False
+
+    def drain(self, timeout: float) -> None:
+        """Read to the end what is left in the pipes, for at most ``timeout`` seconds (a
+        process outside the step's tree may hold one open)."""
+        end = time.monotonic() + timeout
+        while self._streams and (left := end - time.monotonic()) > 0:
+            poller = select.poll()
+            for fd in self._streams:
+                poller.register(fd, select.POLLIN)
+            for fd, _ in poller.poll(left * 1000):
+                self._read(fd)
+        for stream in self._streams.values():
+            stream.close()
+        self._streams.clear()
+
+    def stdout(self) -> bytes:
+        return b"".join(self._kept.get(self._order[0], ())) if self._order else b""
+
+    def stderr(self) -> bytes:
+        return b"".join(self._kept.get(self._order[1], ())) if len(self._order) > 1 else b""
+
+    def _read(self, fd: int) -> None:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            self._streams.pop(fd).close()
+            return
+        kept = self._kept.get(fd)
+        if kept is not None and self._sizes[fd] < _CAPTURE_LIMIT:
+            kept.append(chunk)
+            self._sizes[fd] += len(chunk)
+        self.sink.write(chunk)
+
+
 class _ExitWaiter:
     """Waits up to N seconds for a process to exit and says whether it did.
 
@@ -165,8 +239,9 @@ class _ExitWaiter:
 
     def __call__(self, seconds: float) -> bool:
         if self.pidfd is not None:
-            ready, _, _ = select.select([self.pidfd], [], [], seconds)
-            if not ready:
+            poller = select.poll()
+            poller.register(self.pidfd, select.POLLIN)
+            if not poller.poll(seconds * 1000):
                 return False
             self.proc.wait()
             return True

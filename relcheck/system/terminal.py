@@ -113,11 +113,12 @@ def _open_terminal(stack: contextlib.ExitStack) -> tuple[int, TextIO]:
 
 def _read_line(fd: int, cancel: threading.Event, deadline: float | None) -> str | None:
     buffered = b""
+    poller = select.poll()  # not select(): it refuses descriptors past 1023
+    poller.register(fd, select.POLLIN)
     while not cancel.is_set():
         if deadline is not None and time.monotonic() >= deadline:
             return None
-        ready, _, _ = select.select([fd], [], [], 0.1)
-        if not ready:
+        if not poller.poll(100):
             continue
         chunk = os.read(fd, 1024)
         if not chunk:  # end of input: the terminal went away

@@ -4,7 +4,10 @@ makes no tag."""
 
 from __future__ import annotations
 
+import os
+import resource
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -262,6 +265,47 @@ def test_a_missing_working_directory_is_an_error_that_names_it(
     assert "no/such/folder does not exist" in proc.stdout
     check_run(proc.returncode, proc.stdout + proc.stderr, git_repo)
     assert step_record(latest_record(git_repo), "lost")["status"] == "error"
+
+
+def test_steps_run_when_relcheck_starts_with_over_a_thousand_files_open(
+    git_repo: Path, checklist, run_env: dict[str, str]
+) -> None:
+    # A CI agent or a parent tool can hand relcheck many open descriptors: each step's
+    # pipes and process handle then get numbers past select()'s limit of 1024.
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard < 1300:
+        pytest.skip(f"this machine allows {hard} open files; the test needs 1300")
+    checklist(
+        """
+        version: 1
+        steps:
+          - id: speak
+            run: echo to-stdout; echo to-stderr >&2
+          - id: quiet
+            run: "true"
+        """
+    )
+    opener = (
+        "import os, resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (1300, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))\n"
+        "for _ in range(1100):\n"
+        "    os.set_inheritable(os.open(os.devnull, os.O_RDONLY), True)\n"
+        "os.execv(sys.executable, [sys.executable, '-m', 'relcheck', *sys.argv[1:]])\n"
+    )
+    proc = subprocess.run(
+        [PY, "-c", opener, "run", "--dry-run"],
+        cwd=git_repo,
+        env={**os.environ, **run_env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    record = latest_record(git_repo)
+    assert [step_record(record, s)["status"] for s in ("speak", "quiet")] == ["passed"] * 2
+    log = Path(step_record(record, "speak")["log"]).read_text()
+    assert "to-stdout" in log and "to-stderr" in log
 
 
 def test_a_step_reading_stdin_gets_end_of_file(
