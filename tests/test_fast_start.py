@@ -31,6 +31,8 @@ NOT_FOR_A_PLAIN_RUN = (
     "relcheck.git.remotes",  # CI names the branch of a detached HEAD
     "tempfile",  # atomic writes use relcheck.system.fileio.make_temp
     "random",
+    "concurrent.futures",  # the scheduler's own threads take a queue
+    "logging",
 )
 
 PROBE = """

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import heapq
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+import queue
+import threading
+from collections.abc import Callable
 
 from relcheck.engine import gate, runstep
 from relcheck.engine.options import fd_budget
@@ -75,8 +77,9 @@ def run_checks(state: RunState, steps: list[Step]) -> None:
                 queued.add(i)
                 heapq.heappush(ready, i)
 
-    running: dict[Future[StepResult], Step] = {}
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
+    running: dict[str, Step] = {}
+    workers = _Workers(jobs, lambda step: runstep.execute(state, step))
+    try:
         while pending or running:
             if state.cancel.cancelled:
                 break
@@ -101,7 +104,8 @@ def run_checks(state: RunState, steps: list[Step]) -> None:
                     state.finish(step, state.judged(step, cached))
                     settled(step, stop_before)
                     continue
-                running[pool.submit(runstep.execute, state, step)] = step
+                workers.submit(step)
+                running[step.id] = step
             if not running:
                 if pending:  # nothing can start: should not happen with a valid graph
                     for step in steps:
@@ -109,17 +113,74 @@ def run_checks(state: RunState, steps: list[Step]) -> None:
                             state.skip(step, "could not be scheduled")
                     pending.clear()
                 break
-            done, _ = wait(running, timeout=0.25, return_when=FIRST_COMPLETED)
-            for future in done:
-                step = running.pop(future)
-                stop_before = state.stop_reason
-                result = gate.refusal(state, step, future.result())
-                state.finish(step, result)
-                gate.after(state, step, result)
-                settled(step, stop_before)
-        for future in list(running):  # cancelled: steps stop their own processes
-            step = running.pop(future)
-            state.finish(step, future.result())
+            finished = workers.next_result(timeout=0.25)
+            if finished is None:
+                continue
+            step, outcome = finished
+            del running[step.id]
+            stop_before = state.stop_reason
+            result = gate.refusal(state, step, outcome)
+            state.finish(step, result)
+            gate.after(state, step, result)
+            settled(step, stop_before)
+        while running:  # cancelled: steps stop their own processes
+            finished = workers.next_result(timeout=None)
+            assert finished is not None
+            step, outcome = finished
+            del running[step.id]
+            state.finish(step, outcome)
+    finally:
+        workers.close()
     for step in steps:
         if step.id in pending:
             state.skip(step, "not started: the run was interrupted")
+
+
+class _Workers:
+    """Up to ``jobs`` threads that run steps, started as they are needed; each result
+    comes back on one queue. A step's own process waits happen in its thread, so the
+    thread the scheduler runs in only hands out steps and takes results."""
+
+    def __init__(self, jobs: int, work: Callable[[Step], StepResult]) -> None:
+        self._jobs = jobs
+        self._work = work
+        self._tasks: queue.SimpleQueue[Step | None] = queue.SimpleQueue()
+        self._results: queue.SimpleQueue[tuple[Step, StepResult | BaseException]] = (
+            queue.SimpleQueue()
+        )
+        self._threads: list[threading.Thread] = []
+        self._busy = 0
+
+    def submit(self, step: Step) -> None:
+        if self._busy == len(self._threads) and len(self._threads) < self._jobs:
+            thread = threading.Thread(target=self._serve, name="relcheck-worker", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        self._busy += 1
+        self._tasks.put(step)
+
+    def next_result(self, timeout: float | None) -> tuple[Step, StepResult] | None:
+        """The next step to finish and its result; None when none did within ``timeout``."""
+        try:
+            step, outcome = self._results.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        self._busy -= 1
+        if isinstance(outcome, BaseException):  # runstep.execute does not raise: a bug
+            raise outcome
+        return step, outcome
+
+    def close(self) -> None:
+        """Let every thread end once its step has; wait for them."""
+        for _ in self._threads:
+            self._tasks.put(None)
+        for thread in self._threads:
+            thread.join()
+
+    def _serve(self) -> None:
+        while (step := self._tasks.get()) is not None:
+            try:
+                outcome: StepResult | BaseException = self._work(step)
+            except BaseException as exc:  # handed to the scheduler's thread
+                outcome = exc
+            self._results.put((step, outcome))
