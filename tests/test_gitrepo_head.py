@@ -1,4 +1,4 @@
-"""HEAD's commit and branch, as every run records them."""
+"""HEAD's commit, branch and tree, as every run records them."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from relcheck.git import refs as gitrefs
 from tests.helpers import git
 
 
-def test_head_gives_the_commit_and_branch(git_repo: Path) -> None:
+def test_head_gives_the_commit_branch_and_tree(git_repo: Path) -> None:
     head = gitrefs.head(str(git_repo))
     assert head.commit == git(git_repo, "rev-parse", "HEAD")
     assert head.branch == "main"
+    assert head.tree == git(git_repo, "rev-parse", "HEAD^{tree}")
 
 
 def test_head_on_a_detached_checkout_has_no_branch(git_repo: Path) -> None:
@@ -19,6 +20,7 @@ def test_head_on_a_detached_checkout_has_no_branch(git_repo: Path) -> None:
     head = gitrefs.head(str(git_repo))
     assert head.commit == git(git_repo, "rev-parse", "HEAD")
     assert head.branch is None
+    assert head.tree == git(git_repo, "rev-parse", "HEAD^{tree}")
 
 
 def test_head_before_the_first_commit_is_empty(tmp_path: Path) -> None:

@@ -150,7 +150,7 @@ def release(
     root = find_root()
     loaded = load_checklist(find_checklist(root, checklist))
     head = gitrefs.head(root)
-    tree = gitrefs.tree_of(root, head.commit) if head.commit else None
+    tree = head.tree
     prior = fanout.gather(
         loaded,
         fanout.find_records(record_dirs),

@@ -263,7 +263,7 @@ def cached_passes(
     from relcheck.record import STATE_DIR
 
     head = gitrefs.head(root)
-    tree = gitrefs.tree_of(root, head.commit) if head.commit else None
+    tree = head.tree
     cache = StepCache(
         os.path.join(root, STATE_DIR),
         workspace_or_none(root, tree),

@@ -95,6 +95,7 @@ def build_run_info(
         else checklist.path,
         checklist_sha256=checklist.sha256,
         commit=commit or head.commit,
+        tree=head.tree if commit in (None, head.commit) else None,
         branch=branch,
         version=version,
         tag=render_tag(checklist.release.tag, version),

@@ -141,7 +141,7 @@ def execute(
     from relcheck.system.lock import run_lock
 
     with run_lock(state_dir, location.git_dir(request.root)):
-        if info.commit:
+        if info.commit and info.tree is None:
             info = dataclasses.replace(info, tree=gitrefs.tree_of(request.root, info.commit))
         completed: dict[str, str] = {}
         # Only a release can be resumed: a checklist without one never loads the module.

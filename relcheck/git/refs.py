@@ -10,23 +10,26 @@ from relcheck.git.door import git, git_bytes_if_ok, git_status
 
 @dataclass(frozen=True)
 class Head:
-    """Where HEAD is: the commit, and the branch (None when detached)."""
+    """Where HEAD is: the commit, the branch (None when detached) and the commit's tree."""
 
     commit: str | None
     branch: str | None
+    tree: str | None = None
 
 
 def head(root: str) -> Head:
-    """HEAD's commit and branch, or Nones outside a repository or before a first commit."""
+    """HEAD's commit, branch and tree, or Nones outside a repository or before a first
+    commit."""
     if not os.path.exists(os.path.join(root, ".git")):
         return Head(None, None)
-    # Not --verify: it takes a single revision, so with two it printed nothing at all.
-    out = git(root, "rev-parse", "HEAD", "--abbrev-ref", "HEAD", check=False)
+    # Not --verify: it takes a single revision, so with several it printed nothing at all.
+    # One git process for the three: every run asks for them.
+    out = git(root, "rev-parse", "HEAD", "HEAD^{tree}", "--abbrev-ref", "HEAD", check=False)
     lines = out.splitlines()
-    if len(lines) < 2 or len(lines[0]) < 40:  # no commit yet: git echoes "HEAD"
+    if len(lines) < 3 or len(lines[0]) < 40:  # no commit yet: git echoes "HEAD"
         return Head(None, None)
-    branch = lines[1] if lines[1] != "HEAD" else None
-    return Head(lines[0], branch)
+    branch = lines[2] if lines[2] != "HEAD" else None
+    return Head(lines[0], branch, lines[1])
 
 
 def tree_of(root: str, commit: str) -> str | None:
