@@ -53,41 +53,50 @@ def _crash_log() -> str:
     return path
 
 
+def _from_click(exc: Exception) -> bool:
+    """Whether ``exc`` is one of click's (only a command click runs can raise one)."""
+    click = sys.modules.get("click")
+    if click is None:
+        return False
+    return isinstance(exc, (click.exceptions.Exit, click.ClickException, click.Abort))
+
+
 def boundary(func: F) -> F:
     """Run a command; print RelcheckErrors plainly and bugs as one line plus a log file."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        import click
-
         from relcheck.errors import ChecklistError, RelcheckError
+        from relcheck.system.terminal import echo
 
         try:
             return func(*args, **kwargs)
         except ChecklistError as exc:
             for problem in exc.problems:
-                click.echo(_mask(str(problem)), err=True)
+                echo(_mask(str(problem)), err=True)
             count = len(exc.problems)
-            click.echo(
+            echo(
                 f"relcheck: error: the checklist has {count} problem{'s' * (count != 1)}", err=True
             )
             sys.exit(exc.exit_code)
         except RelcheckError as exc:
-            click.echo(_mask(f"relcheck: error: {exc}"), err=True)
+            echo(_mask(f"relcheck: error: {exc}"), err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
-            click.echo("relcheck: interrupted", err=True)
+            echo("relcheck: interrupted", err=True)
             sys.exit(130)
-        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+        except SystemExit:
             raise
         except BrokenPipeError:
             sys.exit(1)
         except Exception as exc:
+            if _from_click(exc):
+                raise  # click reports its own: a usage error, --help's exit
             try:
                 where = _crash_log()
             except OSError:
                 where = "(could not write a log file)"
-            click.echo(
+            echo(
                 _mask(
                     f"relcheck: internal error: {type(exc).__name__}: {exc} "
                     f"(traceback in {where}; please report it)"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-import click
+from relcheck.system.terminal import echo
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -75,10 +75,10 @@ def finish(
     if warnings:
         truth = f"; {release_truth(result)}" if release_truth(result) else ""
         for warning in warnings:
-            click.echo(f"relcheck: warning: {warning}{truth}", err=True)
+            echo(f"relcheck: warning: {warning}{truth}", err=True)
         if stdout is not None and getattr(stdout, "lost", None) is not None:
             # The result line did not reach its reader: say it where it can be read.
-            click.echo(f"relcheck: {result.outcome}: {result.message or ''}".rstrip(": "), err=True)
+            echo(f"relcheck: {result.outcome}: {result.message or ''}".rstrip(": "), err=True)
     return code
 
 

@@ -13,8 +13,6 @@ import os
 from collections.abc import Callable, Mapping
 from typing import TextIO
 
-import click
-
 from relcheck.engine import session as runflow
 from relcheck.errors import UsageError
 from relcheck.git import checkout, prepush
@@ -22,10 +20,11 @@ from relcheck.models import Checklist, Outcome, RunResult, Status
 from relcheck.report import Reporter
 from relcheck.system.cienv import flag
 from relcheck.system.interrupts import Cancellation, handle_signals
+from relcheck.system.terminal import echo
 
 
 def _note(text: str) -> None:
-    click.echo(f"relcheck: {text}", err=True)
+    echo(f"relcheck: {text}", err=True)
 
 
 def pushed_refs(

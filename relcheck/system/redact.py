@@ -100,6 +100,11 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _HOLD_LIMIT = 4096  # an unfinished sequence longer than this is dropped as it is
 
 
+def strip_sequences(text: str) -> str:
+    """``text`` without its escape sequences (colours, cursor moves, titles)."""
+    return _SEQUENCE.sub("", text)
+
+
 def printable(text: str) -> str:
     """``text`` safe to print at a terminal: no escape sequence, no control character
     (ESC, BEL, U+009B CSI, U+009D OSC, ...) but tab and newline; a carriage return ends

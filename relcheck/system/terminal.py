@@ -24,6 +24,20 @@ _prompt_lock = threading.Lock()
 _pausers: list[Callable[[], AbstractContextManager[None]]] = []
 
 
+def echo(text: str, *, err: bool = False) -> None:
+    """Print a line on stdout (or stderr), as click.echo does: flushed, and without
+    escape sequences when the stream is not a terminal; nothing when there is no stream."""
+    stream = sys.stderr if err else sys.stdout
+    if stream is None:
+        return
+    if "\x1b" in text and not isatty(stream):
+        from relcheck.system.redact import strip_sequences
+
+        text = strip_sequences(text)
+    stream.write(text + "\n")
+    stream.flush()
+
+
 def want_live(stream: TextIO, environ: Mapping[str, str], *, no_progress: bool) -> bool:
     """The live view needs a terminal that can move the cursor, outside CI."""
     if no_progress or is_ci(environ) or environ.get("TERM", "") == "dumb":
