@@ -55,6 +55,7 @@ def test_help_lists_every_command_without_loading_one(tmp_path: Path) -> None:
     assert cli_modules_after("--help", cwd=tmp_path) == {
         "relcheck.cli.main",
         "relcheck.cli.options",
+        "relcheck.cli.optiontable",
     }
 
 

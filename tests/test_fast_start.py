@@ -33,6 +33,7 @@ NOT_FOR_A_PLAIN_RUN = (
     "random",
     "concurrent.futures",  # the scheduler's own threads take a queue
     "logging",
+    "click",  # run's plainly spelt options are read from relcheck.cli.run_checklist's table
 )
 
 PROBE = """

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 import click
 
 from relcheck.cli.errorhandler import boundary
+from relcheck.cli.options import CONTEXT
 from relcheck.system.fileio import write_or_echo
 
 if TYPE_CHECKING:
     from relcheck.evidence.baseline import Baseline
     from relcheck.models import RunResult
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 record_dir_option = click.option(
     "--record-dir", metavar="DIR", help="Where records are [default: .relcheck/runs]."
 )
