@@ -248,3 +248,14 @@ class RunResult:
     def result(self, step_id: str) -> StepResult | None:
         """The result of one step, if it has one."""
         return next((r for r in self.steps if r.step_id == step_id), None)
+
+
+def is_release_run(run: RunResult) -> bool:
+    """A run that made (or re-confirmed) its release: passed, not a dry run, full."""
+    return (
+        run.outcome is Outcome.PASSED
+        and not run.info.dry_run
+        and run.info.mode in ("run", "release")
+        and not run.info.only
+        and run.info.tag is not None
+    )

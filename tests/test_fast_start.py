@@ -122,6 +122,25 @@ def test_a_plain_run_loads_no_evidence_release_or_cache_world_modules(
     assert not list((git_repo / ".relcheck/runs").glob("*.md"))
 
 
+def test_a_first_release_writes_its_notes_without_the_comparison_modules(
+    git_repo: Path, checklist
+) -> None:
+    # A version and no earlier release tag: the run writes release notes, and there is
+    # no previous release to look up or compare with.
+    write(git_repo / "pyproject.toml", '[project]\nname = "demo"\nversion = "1.0.0"\n')
+    checklist(SIMPLE)
+    assert run_relcheck("run", "-q", cwd=git_repo).returncode == 0
+    comparison = (
+        "relcheck.evidence.baseline",
+        "relcheck.evidence.compare",
+        "relcheck.evidence.facts",
+    )
+    assert loaded_after(["run", "-q"], git_repo, comparison) == []
+    notes = sorted((git_repo / ".relcheck/runs").glob("*.md"))
+    assert notes, "no release notes written"
+    assert "The first release: no previous release tag." in notes[-1].read_text()
+
+
 def test_an_edited_checklist_is_validated_again(git_repo: Path, checklist) -> None:
     checklist(SIMPLE)
     assert run_relcheck("run", "--dry-run", cwd=git_repo).returncode == 0

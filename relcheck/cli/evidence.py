@@ -48,8 +48,9 @@ def resolve(root: str, directory: str, ref: str) -> Baseline:
     """A tag (its record, else its trailers), a run id (or prefix), or ``latest``."""
     from relcheck import record
     from relcheck.errors import UsageError
-    from relcheck.evidence.baseline import RECORD, Baseline, for_tag, is_release_run
+    from relcheck.evidence.baseline import RECORD, Baseline, for_tag
     from relcheck.git.verify import names_tag
+    from relcheck.models import is_release_run
 
     if ref != "latest" and names_tag(root, ref):
         found = for_tag(root, directory, ref)
@@ -134,7 +135,7 @@ def notes(tag: str | None, record_dir: str | None, output: str | None) -> None:
     from relcheck import record
     from relcheck.errors import UsageError
     from relcheck.evidence import notes as notes_mod
-    from relcheck.evidence.baseline import previous_release_tag
+    from relcheck.git.tags import previous_release_tag
 
     root = _root()
     directory = record_dir or record.runs_dir(root)

@@ -37,7 +37,7 @@ def history(
     unreadable: list[str] = []
     found = record.iter_runs(directory, unreadable)
     if releases:
-        from relcheck.evidence.baseline import is_release_run
+        from relcheck.models import is_release_run
 
         found = (r for r in found if is_release_run(r))
     runs = sorted(

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from relcheck.models import Outcome, RunInfo, RunResult, StepResult
+from relcheck.models import Outcome, RunInfo, RunResult, StepResult, is_release_run
 
 if TYPE_CHECKING:
     from relcheck.git.tagmessage import TagSummary
@@ -43,19 +43,6 @@ class Baseline:
                 "machine: its tag's trailers stand in (statuses and durations, "
                 "no metrics)"
             )
-        return None
-
-
-def previous_release_tag(root: str, template: str, current: str | None) -> str | None:
-    """The newest release tag reachable from HEAD other than ``current``."""
-    from relcheck.errors import RepoStateError
-    from relcheck.git import tags as gittags
-
-    if "{version}" not in template:
-        return None
-    try:
-        return gittags.previous_tag(root, template.replace("{version}", "*"), current or "")
-    except RepoStateError:
         return None
 
 
@@ -92,20 +79,11 @@ def for_tag(root: str, record_dir: str, tag: str) -> Baseline | None:
     return None
 
 
-def is_release_run(run: RunResult) -> bool:
-    """A run that made (or re-confirmed) its release: passed, not a dry run, full."""
-    return (
-        run.outcome is Outcome.PASSED
-        and not run.info.dry_run
-        and run.info.mode in ("run", "release")
-        and not run.info.only
-        and run.info.tag is not None
-    )
-
-
 def find(root: str, record_dir: str, template: str, current: str | None) -> Baseline | None:
     """The previous release of the run that would make ``current``; None on the first
     release (or outside a repository)."""
+    from relcheck.git.tags import previous_release_tag
+
     tag = previous_release_tag(root, template, current)
     return for_tag(root, record_dir, tag) if tag else None
 

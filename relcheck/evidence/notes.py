@@ -9,7 +9,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from relcheck.evidence.compare import Delta
 from relcheck.models import RunResult
 
 _ATX_LEVEL = re.compile(r"^ {0,3}(#{1,6})\s")
@@ -70,6 +69,8 @@ def _cell(value: object) -> str:
 
 
 def _changes(data: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    from relcheck.evidence.compare import Delta  # only with a previous release
+
     improved: list[str] = []
     regressed: list[str] = []
     for step in data.get("steps", ()):

@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from relcheck.models import Checklist, RunInfo, RunResult, Step, StepResult
+from relcheck.models import Checklist, RunInfo, RunResult, Step, StepResult, is_release_run
 
 if TYPE_CHECKING:
     from relcheck.evidence.baseline import Baseline
@@ -23,14 +23,16 @@ def lookup(
     release, a previous release relcheck did not make, hook mode, or a lookup that
     failed (a run never stops for want of a baseline)."""
     from relcheck.errors import RelcheckError
-    from relcheck.evidence import baseline
+    from relcheck.git.tags import previous_release_tag
 
     if info.mode == "hook":
         return None, NO_BASELINE
     try:
-        tag = baseline.previous_release_tag(root, checklist.release.tag, info.tag)
+        tag = previous_release_tag(root, checklist.release.tag, info.tag)
         if tag is None:
             return None, NO_BASELINE
+        from relcheck.evidence import baseline  # only when there is a previous release
+
         found = baseline.for_tag(root, directory, tag)
     except (RelcheckError, OSError):
         return None, NO_BASELINE
@@ -91,8 +93,6 @@ def end_lines(data: Mapping[str, Any]) -> list[str]:
 
 def released(result: RunResult) -> bool:
     """Whether this run made (or confirmed) its release tag."""
-    from relcheck.evidence.baseline import is_release_run
-
     return is_release_run(result)
 
 

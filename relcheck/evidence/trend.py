@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from relcheck.evidence.baseline import is_release_run
-from relcheck.models import RunResult
+from relcheck.models import RunResult, is_release_run
 
 
 def releases(

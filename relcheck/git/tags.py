@@ -60,6 +60,17 @@ def previous_tag(root: str, match: str | tuple[str, ...], exclude: str) -> str |
     return out or None
 
 
+def previous_release_tag(root: str, template: str, current: str | None) -> str | None:
+    """The newest release tag (one ``template`` makes) reachable from HEAD other than
+    ``current``; None when there is none or git cannot say."""
+    if "{version}" not in template:
+        return None
+    try:
+        return previous_tag(root, template.replace("{version}", "*"), current or "")
+    except RepoStateError:
+        return None
+
+
 def tag_commits(root: str) -> dict[str, str]:
     """Every local tag with the commit it points at (tags of trees or blobs left out)."""
     fmt = "%(refname:strip=2)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)"

@@ -55,8 +55,8 @@ def step_history(step_id: str, runs: Sequence[RunResult], *, unicode: bool = Tru
     ]
     timed = [r.duration for _run, r in found if r.status not in (Status.SKIPPED, Status.CACHED)]
     longest = max(timed, default=0.0) or 1.0
-    from relcheck.evidence.baseline import is_release_run
     from relcheck.evidence.facts import brief
+    from relcheck.models import is_release_run
 
     # The release and metrics columns only when some run has them: the table stays
     # narrow for a plain command step.
