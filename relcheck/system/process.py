@@ -8,6 +8,7 @@ relcheck.git.door) with :func:`capture` or :func:`capture_text`.
 
 from __future__ import annotations
 
+import functools
 import os
 import select
 import shutil
@@ -15,7 +16,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import IO
 
@@ -25,6 +26,7 @@ from relcheck.system.process_output import OutputSink
 from relcheck.system.process_result import Captured, CommandResult
 
 _CAPTURE_LIMIT = 64 * 1024 * 1024  # tool output parsed by a runner (ruff JSON, ...)
+_KILLED_WAIT = 1.0  # at least this long for a SIGKILLed process to be gone
 
 
 def which(program: str, env: Mapping[str, str]) -> str | None:
@@ -61,17 +63,23 @@ def run(
     timed_out = cancelled = False
     deadline = start + timeout
     exited = _ExitWaiter(proc)
+
+    def waiting(seconds: float) -> bool:
+        return output.pump_until_exit(exited, seconds)
+
     try:
         while True:
-            if output.pump_until_exit(exited, max(0.0, min(0.1, deadline - time.monotonic()))):
+            if waiting(max(0.0, min(0.1, deadline - time.monotonic()))):
                 break
+            # While it is stopped its output is still read: a process that prints a
+            # summary as it stops must not block on a full pipe and lose it.
             if cancel.is_set():
                 cancelled = True
-                _stop_group(proc, (signal.SIGINT, signal.SIGTERM, signal.SIGKILL))
+                _stop_group(proc, (signal.SIGINT, signal.SIGTERM, signal.SIGKILL), wait=waiting)
                 break
             if time.monotonic() >= deadline:
                 timed_out = True
-                _stop_group(proc, (signal.SIGTERM, signal.SIGKILL))
+                _stop_group(proc, (signal.SIGTERM, signal.SIGKILL), wait=waiting)
                 break
     finally:
         exited.close()
@@ -193,13 +201,15 @@ class _Output:
 
     def drain(self, timeout: float) -> None:
         """Read to the end what is left in the pipes, for at most ``timeout`` seconds (a
-        process outside the step's tree may hold one open)."""
+        process outside the step's tree may hold one open), or until a second Ctrl-C."""
         end = time.monotonic() + timeout
         while self._streams and (left := end - time.monotonic()) > 0:
+            if process_groups.killed_all():  # a second Ctrl-C: wait for nothing more
+                break
             poller = select.poll()
             for fd in self._streams:
                 poller.register(fd, select.POLLIN)
-            for fd, _ in poller.poll(left * 1000):
+            for fd, _ in poller.poll(min(left, 0.1) * 1000):
                 self._read(fd)
         for stream in self._streams.values():
             stream.close()
@@ -376,18 +386,27 @@ def _stop_group(
     proc: subprocess.Popen[bytes],
     signals: tuple[signal.Signals, ...],
     grace: float | None = None,
+    wait: Callable[[float], bool] | None = None,
 ) -> None:
-    """Send each signal to the group in turn, waiting a grace period between them."""
+    """Send each signal to the group in turn until the process exits, a grace period
+    apart. ``wait(seconds)`` says whether it exited within that time (Popen.wait by
+    default). After SIGKILL it is waited for as long again, not for ever: a process stuck
+    in the kernel (an unreachable network file system) must not hold the run."""
+    if wait is None:
+        wait = functools.partial(_exits_within, proc)
+    pause = process_groups.kill_grace() if grace is None else grace
     for sig in signals:
         try:
             os.killpg(proc.pid, sig)
         except (ProcessLookupError, PermissionError):
             return
-        if sig == signal.SIGKILL:
-            proc.wait()
+        if wait(max(pause, _KILLED_WAIT) if sig == signal.SIGKILL else pause):
             return
-        try:
-            proc.wait(timeout=process_groups.kill_grace() if grace is None else grace)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+
+
+def _exits_within(proc: subprocess.Popen[bytes], seconds: float) -> bool:
+    try:
+        proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return False
+    return True

@@ -20,6 +20,7 @@ KILL_GRACE_ENV = "RELCHECK_KILL_GRACE"  # overrides KILL_GRACE (seconds, 0 to 60
 # leader pid -> (its tree's mark, the thread that waits for it)
 _active_groups: dict[int, tuple[str, int]] = {}
 _active_lock = threading.Lock()
+_killed_all = threading.Event()
 
 
 def kill_grace() -> float:
@@ -50,12 +51,19 @@ def forget(leader: int) -> None:
 
 
 def kill_all() -> None:
-    """SIGKILL every running step's processes at once (the second Ctrl-C)."""
+    """SIGKILL every running step's processes at once (the second Ctrl-C); from then on
+    process.run waits for no more of their output."""
+    _killed_all.set()
     with _active_lock:
         groups = list(_active_groups.items())
     for pgid, (token, _) in groups:
         kill_leftovers(pgid)
         proctree.stop(pgid, token)
+
+
+def killed_all() -> bool:
+    """Whether kill_all has run: a second Ctrl-C."""
+    return _killed_all.is_set()
 
 
 def busy(thread: int | None) -> bool:
