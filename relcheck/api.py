@@ -150,6 +150,7 @@ class Runner:
     description: ClassVar[str] = ""
     # True only when every wait in run() is a ctx.run_command, which keeps the step's
     # deadline and Ctrl-C itself: the engine then calls run() without a watching thread.
+    # Read from the class that sets it, never inherited by a subclass.
     bounds_itself: ClassVar[bool] = False
 
     def run(self, params: Any, ctx: StepContext) -> StepResult:

@@ -183,6 +183,22 @@ class BlockRunner(Runner):
                 fh.read()
         time.sleep(10**6)
         return StepResult(Status.PASSED, "woke up")
+
+
+from relcheck.runners.command import CommandRunner  # noqa: E402
+
+
+class SlowCommandRunner(CommandRunner):
+    """The command runner with a run() of its own that sleeps: what the command runner
+    says of its own run() (that it keeps its deadline) says nothing of this one."""
+
+    name = "reltest-slow-command"
+
+    def run(self, params: Any, ctx: Any) -> StepResult:
+        import time
+
+        time.sleep(10**6)
+        return StepResult(Status.PASSED, "woke up")
 '''
 
 
@@ -196,6 +212,7 @@ def write_test_plugin(folder: Path) -> Path:
         "[relcheck.runners]\nreltest-tag = reltest_plugin:TagRunner\n"
         "reltest-stuck = reltest_plugin:StuckRunner\n"
         "reltest-block = reltest_plugin:BlockRunner\n"
+        "reltest-slow-command = reltest_plugin:SlowCommandRunner\n"
         "reltest-publish = reltest_plugin:PublishRunner\n"
     )
     return folder

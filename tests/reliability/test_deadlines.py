@@ -185,6 +185,26 @@ def test_a_plugin_runner_that_never_returns_is_abandoned_at_its_deadline(
     assert step_record(latest_record(git_repo), "after")["status"] == "passed"
 
 
+def test_a_subclass_of_the_command_runner_is_held_to_its_deadline(
+    git_repo: Path, checklist, run_env: dict[str, str]
+) -> None:
+    # The command runner's own run() keeps its deadline without a watching thread; a
+    # plugin's subclass with a run() of its own gets the watching thread again.
+    checklist(
+        """
+        version: 1
+        steps:
+          - id: slow
+            uses: reltest-slow-command
+            timeout: 2s
+            with: {run: "true"}
+        """
+    )
+    code, out, took = _timed_run(git_repo, run_env)
+    step = _assert_timed_out(git_repo, code, out, took)
+    assert "abandoned" in str(step["summary"])
+
+
 def test_sigterm_during_a_step_stuck_in_python_ends_the_run(
     git_repo: Path, checklist, run_env: dict[str, str], tmp_path: Path
 ) -> None:
