@@ -26,10 +26,16 @@ def head(root: str) -> Head:
     # One git process for the three: every run asks for them.
     out = git(root, "rev-parse", "HEAD", "HEAD^{tree}", "--abbrev-ref", "HEAD", check=False)
     lines = out.splitlines()
+    tree: str | None = lines[1] if len(lines) == 3 else None
+    if tree is None:
+        # No commit yet, or a tree that cannot be read (a damaged or partial clone):
+        # HEAD and its branch may still be known, and the run records them.
+        lines = git(root, "rev-parse", "HEAD", "--abbrev-ref", "HEAD", check=False).splitlines()
+        lines.insert(1, "")
     if len(lines) < 3 or len(lines[0]) < 40:  # no commit yet: git echoes "HEAD"
         return Head(None, None)
     branch = lines[2] if lines[2] != "HEAD" else None
-    return Head(lines[0], branch, lines[1])
+    return Head(lines[0], branch, tree)
 
 
 def tree_of(root: str, commit: str) -> str | None:
