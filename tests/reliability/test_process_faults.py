@@ -351,3 +351,71 @@ def test_invalid_utf8_and_escape_codes_stay_out_of_terminal_and_record(
     tail = step_record(latest_record(git_repo), "noisy")["output_tail"]
     assert "red" in tail
     assert "\ufffd" in tail  # the bad bytes, shown as replacement characters
+
+
+# A step that writes coloured output without pause into a pipe it has made larger than
+# what relcheck reads at a time (fcntl F_SETPIPE_SZ): relcheck cleans the escape codes
+# slower than they come, so there is always output waiting for it to read, as with a
+# fast tool on a machine with more CPUs than relcheck gets.
+_NONSTOP_WRITER = """
+import fcntl, os, sys, time
+fcntl.fcntl(1, 1031, 1 << 20)
+open(sys.argv[1], "w").write("writing")
+block = b"\\x1b[1mA" * 13107
+end = time.monotonic() + float(sys.argv[2])
+while time.monotonic() < end:
+    os.write(1, block)
+"""
+
+
+def test_a_timeout_stops_a_step_that_never_stops_writing(
+    git_repo: Path, checklist, run_env: dict[str, str], tmp_path: Path
+) -> None:
+    script, started = tmp_path / "writer.py", tmp_path / "started"
+    script.write_text(_NONSTOP_WRITER)
+    checklist(
+        f"""
+        version: 1
+        steps:
+          - id: chatty
+            timeout: 0.5s
+            run: ["{PY}", "{script}", "{started}", "4"]
+        """
+    )
+    began = time.monotonic()
+    proc = run_relcheck("run", "--dry-run", cwd=git_repo, env=run_env, timeout=120)
+    elapsed = time.monotonic() - began
+    FIGURES.add("signal/timeout runs")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    step = step_record(latest_record(git_repo), "chatty")
+    assert step["status"] == "timed_out"
+    # Stopped at its timeout, not when it chose to stop writing four seconds in.
+    assert step["duration"] < 2.5, step["duration"]
+    assert elapsed < 3.5, elapsed
+
+
+def test_one_ctrl_c_stops_a_step_that_never_stops_writing(
+    git_repo: Path, checklist, run_env: dict[str, str], tmp_path: Path
+) -> None:
+    script, started = tmp_path / "writer.py", tmp_path / "started"
+    script.write_text(_NONSTOP_WRITER)
+    checklist(
+        f"""
+        version: 1
+        steps:
+          - id: chatty
+            run: ["{PY}", "{script}", "{started}", "6"]
+        """
+    )
+    proc = start_relcheck("run", "--dry-run", cwd=git_repo, env=run_env)
+    wait_for(started)
+    time.sleep(0.3)
+    asked = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out, err = communicate(proc, 60)
+    stopped_after = time.monotonic() - asked
+    FIGURES.add("signal/timeout runs")
+    assert proc.returncode == 130, out + err
+    assert step_record(latest_record(git_repo), "chatty")["status"] == "interrupted"
+    # Python dies of the SIGINT at once: the run ends well before the writer would.
+    assert stopped_after < 3.0, stopped_after
