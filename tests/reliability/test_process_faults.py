@@ -419,3 +419,38 @@ def test_one_ctrl_c_stops_a_step_that_never_stops_writing(
     assert step_record(latest_record(git_repo), "chatty")["status"] == "interrupted"
     # Python dies of the SIGINT at once: the run ends well before the writer would.
     assert stopped_after < 3.0, stopped_after
+
+
+def test_output_a_step_writes_as_it_is_stopped_reaches_its_log(
+    git_repo: Path, checklist, run_env: dict[str, str], tmp_path: Path
+) -> None:
+    # A test runner told to stop prints what it has so far: more than a pipe holds.
+    script = tmp_path / "farewell.py"
+    script.write_text(
+        "import os, signal, sys, time\n"
+        "def bye(*_):\n"
+        "    os.write(1, b'y' * 300000 + b'\\nLAST-WORDS\\n')\n"
+        "    sys.exit(3)\n"
+        "signal.signal(signal.SIGTERM, bye)\n"
+        "time.sleep(60)\n"
+    )
+    checklist(
+        f"""
+        version: 1
+        steps:
+          - id: farewell
+            timeout: 0.5s
+            run: ["{PY}", "{script}"]
+        """
+    )
+    # A grace period the step's farewell needs a small part of.
+    proc = run_relcheck(
+        "run", "--dry-run", cwd=git_repo, env={**run_env, "RELCHECK_KILL_GRACE": "10"}
+    )
+    FIGURES.add("signal/timeout runs")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    step = step_record(latest_record(git_repo), "farewell")
+    assert step["status"] == "timed_out"
+    assert step["output_bytes"] >= 300000, step["output_bytes"]
+    assert "LAST-WORDS" in Path(step["log"]).read_text()
+    assert step["duration"] < 5, step["duration"]  # it exited; no SIGKILL was needed
