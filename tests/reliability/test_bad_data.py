@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import RELCHECK, commit_all, run_relcheck, write
+from tests.helpers import RELCHECK, commit_all, latest_record, run_relcheck, write
 from tests.reliability.support import FIGURES, TRACEBACK
 
 MEMORY_KIB = 1024 * 1024  # 1 GiB of address space: reading /dev/zero in full would need more
@@ -270,3 +270,25 @@ def test_a_runs_folder_that_is_a_file_is_a_message(git_repo: Path, run_env: dict
 def test_a_python_running_relcheck_is_this_one() -> None:
     """``bounded`` starts the same interpreter the rest of the suite uses."""
     assert RELCHECK[0] == sys.executable
+
+
+def test_a_run_records_head_when_the_tree_of_head_cannot_be_read(
+    git_repo: Path, checklist, run_env: dict[str, str]
+) -> None:
+    # A damaged object store (a lost loose object, a partial clone offline): HEAD still
+    # names its commit and its branch, only the commit's tree is missing.
+    checklist("version: 1\nsteps:\n  - id: quick\n    run: 'true'\n")
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD", "HEAD^{tree}"],
+        cwd=git_repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    tree = head[1]
+    (git_repo / ".git" / "objects" / tree[:2] / tree[2:]).unlink()
+    proc = run_relcheck("run", "--dry-run", cwd=git_repo, env=run_env)
+    assert TRACEBACK not in proc.stdout + proc.stderr
+    record = latest_record(git_repo)
+    assert record.get("commit") == head[0], record
+    assert record.get("branch") == "main", record
