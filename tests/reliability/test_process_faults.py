@@ -4,6 +4,7 @@ makes no tag."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import signal
@@ -454,3 +455,41 @@ def test_output_a_step_writes_as_it_is_stopped_reaches_its_log(
     assert step["output_bytes"] >= 300000, step["output_bytes"]
     assert "LAST-WORDS" in Path(step["log"]).read_text()
     assert step["duration"] < 5, step["duration"]  # it exited; no SIGKILL was needed
+
+
+def test_a_second_ctrl_c_does_not_wait_for_a_stray_process_holding_the_output(
+    git_repo: Path, checklist, run_env: dict[str, str], pids: Path
+) -> None:
+    # A daemon that left the step's session and dropped relcheck's mark from its
+    # environment keeps the step's output pipe open: relcheck cannot find it to stop it.
+    checklist(
+        f"""
+        version: 1
+        steps:
+          - id: stubborn
+            run: |
+              setsid sh -c 'echo $$ > {pids}/stray.pid; exec env -u RELCHECK_PROCESS_TREE sleep 60' &
+              trap 'echo INT >> {pids}/signals' INT
+              echo $$ > {pids}/step.pid
+              while :; do sleep 0.05; done
+        """
+    )
+    proc = start_relcheck("run", cwd=git_repo, env={**run_env, "RELCHECK_KILL_GRACE": "50"})
+    try:
+        wait_for(pids / "step.pid")
+        wait_for(pids / "stray.pid")
+        proc.send_signal(signal.SIGINT)
+        wait_for(pids / "signals")
+        asked = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = communicate(proc, 30)
+        stopped_after = time.monotonic() - asked
+    finally:
+        stray = int((pids / "stray.pid").read_text())
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(stray, signal.SIGKILL)
+    FIGURES.add("signal/timeout runs")
+    assert proc.returncode == 130, out + err
+    assert latest_record(git_repo)["outcome"] == "interrupted"
+    # A second Ctrl-C stops waiting for the steps at once.
+    assert stopped_after < 2.5, stopped_after
