@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from relcheck.git.changelog import section_line
+from relcheck.git.changelog import heading_for, section_line
 from relcheck.git.refname import version_problem
 
 
@@ -62,3 +62,29 @@ def test_real_versions_are_accepted(version: str) -> None:
 )
 def test_versions_that_could_be_read_as_commands_or_options_are_refused(version: str) -> None:
     assert version_problem(version) is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "suggested"),
+    [
+        ("# Changelog\n\n## [Unreleased]\n\n## [1.1.0] - 2026-01-01\n", "## [1.2.0] - YYYY-MM-DD"),
+        ("## v1.1.0 (2026-01-01)\n", "## v1.2.0 (YYYY-MM-DD)"),
+        ("### Version 1.1.0\n", "### Version 1.2.0"),
+        (
+            "Version 1.1.0\n-------------\n\nReleased 2026-01-01\n",
+            "Version 1.2.0` underlined with `-------------",
+        ),
+        (
+            "Changes\n=======\n\n1.1.0 (2026-01-01)\n~~~~~~~~~~~~~~~~~~\n",
+            "1.2.0 (YYYY-MM-DD)` underlined with `~~~~~~~~~~~~~~~~~~",
+        ),
+        ("# Changelog\n\nNothing yet.\n", "## [1.2.0] - YYYY-MM-DD"),
+        ("", "## [1.2.0] - YYYY-MM-DD"),
+    ],
+)
+def test_a_missing_section_is_suggested_in_the_changelog_s_own_style(
+    text: str, suggested: str
+) -> None:
+    assert heading_for(text, "1.2.0") == suggested
+    if "underlined" not in suggested:
+        assert section_line(text + "\n" + suggested + "\n", "1.2.0") is not None

@@ -46,3 +46,28 @@ def section_line(text: str, version: str) -> int | None:
         if heading_names_version(heading, version):
             return line
     return None
+
+
+_VERSION_IN_HEADING = re.compile(r"v?\d+(?:\.\d+)+[\w.+-]*")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def heading_for(text: str, version: str) -> str:
+    """A heading for ``version`` written as the changelog writes its latest version's
+    (``Version 1.3.0`` underlined with ``-------------`` in a reStructuredText file), or
+    ``## [1.3.0] - YYYY-MM-DD`` when it has none to follow."""
+    lines = text.splitlines()
+    for line, heading in headings(text):
+        found = _VERSION_IN_HEADING.search(heading)
+        if found is None or _UNRELEASED.search(heading):
+            continue
+        v = "v" if found.group().startswith("v") else ""
+        title = heading[: found.start()] + v + version + heading[found.end() :]
+        title = _DATE.sub("YYYY-MM-DD", title)
+        atx = _ATX.match(lines[line - 1])
+        if atx:
+            level = lines[line - 1].lstrip().split(maxsplit=1)[0]
+            return f"{level} {title}"
+        underline = lines[line].strip()[:1]
+        return f"{title}` underlined with `{underline * len(title)}"
+    return f"## [{version}] - YYYY-MM-DD"

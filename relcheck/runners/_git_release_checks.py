@@ -160,13 +160,13 @@ def version_finding(root: str, ctx: StepContext, history: releases.History | Non
 
 
 def changelog_finding(root: str, ctx: StepContext) -> Finding:
-    from relcheck.git.changelog import section_line
+    from relcheck.git.changelog import heading_for, section_line
 
     path = ctx.checklist.release.changelog or ""
     version = ctx.info.version
     if version is None:
         return Finding("changelog", True, "no version to look for")
-    heading = f"## [{version}] - YYYY-MM-DD"
+    heading = heading_for("", version)
     try:
         with open(os.path.join(root, path), encoding="utf-8", errors="replace") as fh:
             text = fh.read()
@@ -181,6 +181,7 @@ def changelog_finding(root: str, ctx: StepContext) -> Finding:
         return Finding("changelog", False, f"cannot read {path}: {exc.strerror}")
     line = section_line(text, version)
     if line is None:
+        heading = heading_for(text, version)
         return Finding(
             "changelog",
             False,
