@@ -81,7 +81,10 @@ def build_repo(repo: Path, env: dict[str, str]) -> None:
         '[project]\nname = "tinycalc"\nversion = "1.0.0"\n\n'
         '[tool.pytest.ini_options]\npythonpath = ["."]\n',
     )
-    write(repo / ".gitignore", ".relcheck/\n__pycache__/\n.pytest_cache/\n.ruff_cache/\n")
+    write(
+        repo / ".gitignore",
+        ".relcheck/\n.bench-floor/\n__pycache__/\n.pytest_cache/\n.ruff_cache/\n",
+    )
     write(repo / "tinycalc/__init__.py", '"""Tiny calculator."""\n')
     write(repo / "tinycalc/add.py", "def add(a: int, b: int) -> int:\n    return a + b\n")
     write(repo / "tinycalc/mul.py", "def mul(a: int, b: int) -> int:\n    return a * b\n")
@@ -180,6 +183,12 @@ def tools(case: str) -> list[tuple[str, list[str]]]:
         ),
         ("sh script", ["sh", f"checks/{name}.sh"]),
     ]
+    if case == "a":
+        # The same processes from a 20-line Python script: the floor of a Python tool.
+        rows.append(
+            ("python, the same processes", [str(BIN / "python"), str(HERE / "python_floor.py")])
+        )
+        rows.append(("python -c pass", [str(BIN / "python"), "-c", "pass"]))
     if case == "b":
         rows.append(("sh script, & + wait (floor)", ["sh", "checks/parallel-amp.sh"]))
     rows.append(
