@@ -380,7 +380,7 @@ def test_a_timeout_stops_a_step_that_never_stops_writing(
         steps:
           - id: chatty
             timeout: 0.5s
-            run: ["{PY}", "{script}", "{started}", "4"]
+            run: ["{PY}", "{script}", "{started}", "60"]
         """
     )
     began = time.monotonic()
@@ -390,9 +390,10 @@ def test_a_timeout_stops_a_step_that_never_stops_writing(
     assert proc.returncode == 1, proc.stdout + proc.stderr
     step = step_record(latest_record(git_repo), "chatty")
     assert step["status"] == "timed_out"
-    # Stopped at its timeout, not when it chose to stop writing four seconds in.
-    assert step["duration"] < 2.5, step["duration"]
-    assert elapsed < 3.5, elapsed
+    # Stopped at its timeout, not when it chose to stop writing a minute in (bounds far
+    # above the half second it takes, so a loaded machine cannot fail the test).
+    assert step["duration"] < 20, step["duration"]
+    assert elapsed < 30, elapsed
 
 
 def test_one_ctrl_c_stops_a_step_that_never_stops_writing(
@@ -405,7 +406,7 @@ def test_one_ctrl_c_stops_a_step_that_never_stops_writing(
         version: 1
         steps:
           - id: chatty
-            run: ["{PY}", "{script}", "{started}", "6"]
+            run: ["{PY}", "{script}", "{started}", "60"]
         """
     )
     proc = start_relcheck("run", "--dry-run", cwd=git_repo, env=run_env)
@@ -413,13 +414,13 @@ def test_one_ctrl_c_stops_a_step_that_never_stops_writing(
     time.sleep(0.3)
     asked = time.monotonic()
     proc.send_signal(signal.SIGINT)
-    out, err = communicate(proc, 60)
+    out, err = communicate(proc, 90)
     stopped_after = time.monotonic() - asked
     FIGURES.add("signal/timeout runs")
     assert proc.returncode == 130, out + err
     assert step_record(latest_record(git_repo), "chatty")["status"] == "interrupted"
-    # Python dies of the SIGINT at once: the run ends well before the writer would.
-    assert stopped_after < 3.0, stopped_after
+    # Python dies of the SIGINT at once: the run ends long before the writer would.
+    assert stopped_after < 20, stopped_after
 
 
 def test_output_a_step_writes_as_it_is_stopped_reaches_its_log(
@@ -446,7 +447,7 @@ def test_output_a_step_writes_as_it_is_stopped_reaches_its_log(
     )
     # A grace period the step's farewell needs a small part of.
     proc = run_relcheck(
-        "run", "--dry-run", cwd=git_repo, env={**run_env, "RELCHECK_KILL_GRACE": "10"}
+        "run", "--dry-run", cwd=git_repo, env={**run_env, "RELCHECK_KILL_GRACE": "30"}
     )
     FIGURES.add("signal/timeout runs")
     assert proc.returncode == 1, proc.stdout + proc.stderr
@@ -454,7 +455,7 @@ def test_output_a_step_writes_as_it_is_stopped_reaches_its_log(
     assert step["status"] == "timed_out"
     assert step["output_bytes"] >= 300000, step["output_bytes"]
     assert "LAST-WORDS" in Path(step["log"]).read_text()
-    assert step["duration"] < 5, step["duration"]  # it exited; no SIGKILL was needed
+    assert step["duration"] < 15, step["duration"]  # it exited; no SIGKILL after 30 s
 
 
 def test_a_second_ctrl_c_does_not_wait_for_a_stray_process_holding_the_output(
@@ -491,5 +492,6 @@ def test_a_second_ctrl_c_does_not_wait_for_a_stray_process_holding_the_output(
     FIGURES.add("signal/timeout runs")
     assert proc.returncode == 130, out + err
     assert latest_record(git_repo)["outcome"] == "interrupted"
-    # A second Ctrl-C stops waiting for the steps at once.
-    assert stopped_after < 2.5, stopped_after
+    # A second Ctrl-C stops waiting for the steps at once, not after the 5 s the last
+    # read of their output may otherwise take.
+    assert stopped_after < 4.5, stopped_after
