@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -369,9 +370,8 @@ while time.monotonic() < end:
 """
 
 
-def test_a_timeout_stops_a_step_that_never_stops_writing(
-    git_repo: Path, checklist, run_env: dict[str, str], tmp_path: Path
-) -> None:
+def _nonstop_writer(checklist: Callable[[str], Path], tmp_path: Path, timeout: str = "10m") -> Path:
+    """A checklist whose step ``chatty`` writes for a minute; the file it makes first."""
     script, started = tmp_path / "writer.py", tmp_path / "started"
     script.write_text(_NONSTOP_WRITER)
     checklist(
@@ -379,10 +379,17 @@ def test_a_timeout_stops_a_step_that_never_stops_writing(
         version: 1
         steps:
           - id: chatty
-            timeout: 0.5s
+            timeout: {timeout}
             run: ["{PY}", "{script}", "{started}", "60"]
         """
     )
+    return started
+
+
+def test_a_timeout_stops_a_step_that_never_stops_writing(
+    git_repo: Path, checklist, run_env: dict[str, str], tmp_path: Path
+) -> None:
+    _nonstop_writer(checklist, tmp_path, timeout="0.5s")
     began = time.monotonic()
     proc = run_relcheck("run", "--dry-run", cwd=git_repo, env=run_env, timeout=120)
     elapsed = time.monotonic() - began
@@ -399,16 +406,7 @@ def test_a_timeout_stops_a_step_that_never_stops_writing(
 def test_one_ctrl_c_stops_a_step_that_never_stops_writing(
     git_repo: Path, checklist, run_env: dict[str, str], tmp_path: Path
 ) -> None:
-    script, started = tmp_path / "writer.py", tmp_path / "started"
-    script.write_text(_NONSTOP_WRITER)
-    checklist(
-        f"""
-        version: 1
-        steps:
-          - id: chatty
-            run: ["{PY}", "{script}", "{started}", "60"]
-        """
-    )
+    started = _nonstop_writer(checklist, tmp_path)
     proc = start_relcheck("run", "--dry-run", cwd=git_repo, env=run_env)
     wait_for(started)
     time.sleep(0.3)
