@@ -26,7 +26,6 @@ from relcheck.system.process_output import OutputSink
 from relcheck.system.process_result import Captured, CommandResult
 
 _CAPTURE_LIMIT = 64 * 1024 * 1024  # tool output parsed by a runner (ruff JSON, ...)
-_KILLED_WAIT = 1.0  # at least this long for a SIGKILLed process to be gone
 
 
 def which(program: str, env: Mapping[str, str]) -> str | None:
@@ -255,11 +254,7 @@ class _ExitWaiter:
                 return False
             self.proc.wait()
             return True
-        try:
-            self.proc.wait(timeout=seconds)
-        except subprocess.TimeoutExpired:
-            return False
-        return True
+        return _exits_within(self.proc, seconds)
 
     def close(self) -> None:
         if self.pidfd is not None:
@@ -400,7 +395,7 @@ def _stop_group(
             os.killpg(proc.pid, sig)
         except (ProcessLookupError, PermissionError):
             return
-        if wait(max(pause, _KILLED_WAIT) if sig == signal.SIGKILL else pause):
+        if wait(max(pause, process_groups.KILLED_WAIT) if sig == signal.SIGKILL else pause):
             return
 
 

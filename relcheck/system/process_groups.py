@@ -16,6 +16,7 @@ from relcheck.system import proctree
 
 KILL_GRACE = 2.0  # seconds between SIGINT, SIGTERM and SIGKILL
 KILL_GRACE_ENV = "RELCHECK_KILL_GRACE"  # overrides KILL_GRACE (seconds, 0 to 60)
+KILLED_WAIT = 1.0  # at least this long for a SIGKILLed process to be gone
 
 # leader pid -> (its tree's mark, the thread that waits for it)
 _active_groups: dict[int, tuple[str, int]] = {}
@@ -34,8 +35,9 @@ def kill_grace() -> float:
 
 def stop_time() -> float:
     """The longest process.run takes to stop a process once it must: SIGINT, SIGTERM and
-    SIGKILL a grace period apart, then the output drained."""
-    return 2 * kill_grace() + 5.0
+    SIGKILL a grace period apart, the wait after SIGKILL, then the output drained."""
+    grace = kill_grace()
+    return 2 * grace + max(grace, KILLED_WAIT) + 5.0
 
 
 def register(leader: int, token: str) -> None:
