@@ -23,9 +23,8 @@ from typing import IO
 from relcheck.errors import RunnerError
 from relcheck.system import process_groups, proctree
 from relcheck.system.process_output import OutputSink
+from relcheck.system.process_pipes import PipeReader
 from relcheck.system.process_result import Captured, CommandResult
-
-_CAPTURE_LIMIT = 64 * 1024 * 1024  # tool output parsed by a runner (ruff JSON, ...)
 
 
 def which(program: str, env: Mapping[str, str]) -> str | None:
@@ -58,13 +57,13 @@ def run(
         argv, cwd=cwd, env=env, sink=sink, shell=shell, capture_stdout=capture_stdout
     )
     process_groups.register(proc.pid, token)
-    output = _Output(proc, sink, capture_stdout)
+    output = PipeReader(proc.stdout, proc.stderr if capture_stdout else None, sink)
     timed_out = cancelled = False
     deadline = start + timeout
     exited = _ExitWaiter(proc)
 
     def waiting(seconds: float) -> bool:
-        return output.pump_until_exit(exited, seconds)
+        return output.pump_until_exit(exited, exited.pidfd, seconds)
 
     try:
         while True:
@@ -149,87 +148,6 @@ def capture_text(
     except subprocess.TimeoutExpired:
         return Captured(None, "", "", timed_out=True)
     return Captured(done.returncode, done.stdout, done.stderr)
-
-
-class _Output:
-    """A step's output pipes, read by the thread that waits for the step.
-
-    Output goes to the sink as it comes: stdout with stderr merged, or the two kept
-    apart (and returned) when a runner captures them. One thread both reads and waits,
-    on a pidfd where Linux has one: a reader thread per step cost more than ``true``.
-    """
-
-    def __init__(self, proc: subprocess.Popen[bytes], sink: OutputSink, capture: bool) -> None:
-        self.sink = sink
-        self._streams: dict[int, IO[bytes]] = {}
-        self._kept: dict[int, list[bytes]] = {}
-        self._sizes: dict[int, int] = {}
-        self._order: list[int] = []
-        for stream in (proc.stdout, proc.stderr if capture else None):
-            if stream is None:
-                continue
-            fd = stream.fileno()
-            self._streams[fd] = stream
-            self._order.append(fd)
-            if capture:
-                self._kept[fd] = []
-                self._sizes[fd] = 0
-
-    def pump_until_exit(self, exited: _ExitWaiter, seconds: float) -> bool:
-        """Pass on output for up to ``seconds``; True as soon as the process has exited."""
-        end = time.monotonic() + seconds
-        while True:
-            if not self._streams:
-                return exited(max(0.0, end - time.monotonic()))
-            poller = select.poll()
-            for fd in self._streams:
-                poller.register(fd, select.POLLIN)
-            left = max(0.0, end - time.monotonic())
-            if exited.pidfd is not None:
-                poller.register(exited.pidfd, select.POLLIN)
-            else:  # no pidfd: look at the process every 10 ms
-                left = min(left, 0.01)
-            ready = poller.poll(left * 1000)
-            for fd, _ in ready:
-                if fd in self._streams:
-                    self._read(fd)
-            if exited(0):
-                return True
-            if time.monotonic() >= end:  # even while output flows: the caller checks the clock
-                return False
-
-    def drain(self, timeout: float) -> None:
-        """Read to the end what is left in the pipes, for at most ``timeout`` seconds (a
-        process outside the step's tree may hold one open), or until a second Ctrl-C."""
-        end = time.monotonic() + timeout
-        while self._streams and (left := end - time.monotonic()) > 0:
-            if process_groups.killed_all():  # a second Ctrl-C: wait for nothing more
-                break
-            poller = select.poll()
-            for fd in self._streams:
-                poller.register(fd, select.POLLIN)
-            for fd, _ in poller.poll(min(left, 0.1) * 1000):
-                self._read(fd)
-        for stream in self._streams.values():
-            stream.close()
-        self._streams.clear()
-
-    def stdout(self) -> bytes:
-        return b"".join(self._kept.get(self._order[0], ())) if self._order else b""
-
-    def stderr(self) -> bytes:
-        return b"".join(self._kept.get(self._order[1], ())) if len(self._order) > 1 else b""
-
-    def _read(self, fd: int) -> None:
-        chunk = os.read(fd, 65536)
-        if not chunk:
-            self._streams.pop(fd).close()
-            return
-        kept = self._kept.get(fd)
-        if kept is not None and self._sizes[fd] < _CAPTURE_LIMIT:
-            kept.append(chunk)
-            self._sizes[fd] += len(chunk)
-        self.sink.write(chunk)
 
 
 class _ExitWaiter:
@@ -335,7 +253,7 @@ def start(
     ``sink``. Always pair with :func:`stop`; a second Ctrl-C kills it with the rest."""
     proc, token = _spawn(argv, cwd=cwd, env=env, sink=sink, shell=shell)
     process_groups.register(proc.pid, token)
-    return Background(proc, [_reader(proc.stdout, None, sink)], token)
+    return Background(proc, [_reader(proc.stdout, sink)], token)
 
 
 def stop(process: Background, grace: float = process_groups.KILL_GRACE) -> None:
@@ -358,17 +276,13 @@ def _join(argv: list[str]) -> str:
     return shlex.join(argv)
 
 
-def _reader(
-    stream: IO[bytes] | None, captured: list[bytes] | None, sink: OutputSink
-) -> threading.Thread:
+def _reader(stream: IO[bytes] | None, sink: OutputSink) -> threading.Thread:
+    """A thread that passes a background process's output to ``sink`` as it comes."""
+
     def pump() -> None:
         assert stream is not None
-        size = 0
         fd = stream.fileno()
         while chunk := os.read(fd, 65536):
-            if captured is not None and size < _CAPTURE_LIMIT:
-                captured.append(chunk)
-                size += len(chunk)
             sink.write(chunk)
         stream.close()
 
