@@ -65,8 +65,8 @@ class Option:
         if self.choices is not None:
             return raw if raw in self.choices else None
         if self.minimum is not None:
-            if not (raw.isascii() and raw.isdecimal()):
-                return None  # "+5", " 5", "5_0": int() takes them, click decides
+            if not (raw.isascii() and raw.isdecimal()) or len(raw) > 18:
+                return None  # "+5", " 5", "5_0", 5000 digits: click decides
             number = int(raw)
             return number if number >= self.minimum else None
         return raw
