@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from relcheck.errors import NoAnswer
 from relcheck.system.cienv import is_ci
@@ -34,8 +34,28 @@ def echo(text: str, *, err: bool = False) -> None:
         from relcheck.system.redact import strip_sequences
 
         text = strip_sequences(text)
-    stream.write(text + "\n")
+    line = text + "\n"
+    raw = None if line.isascii() else _bytes_under_ascii(stream)
+    if raw is not None:
+        # An ASCII-only stream (PYTHONIOENCODING=ascii, the C locale) would escape a
+        # non-ASCII path into caf\xe9.xml: its bytes get the UTF-8 instead.
+        stream.flush()
+        raw.write(line.encode("utf-8", "replace"))
+        raw.flush()
+        return
+    stream.write(line)
     stream.flush()
+
+
+def _bytes_under_ascii(stream: TextIO) -> BinaryIO | None:
+    """The byte stream under ``stream`` when ``stream`` encodes to ASCII only."""
+    import codecs
+
+    try:
+        ascii_only = codecs.lookup(getattr(stream, "encoding", None) or "").name == "ascii"
+    except LookupError:
+        return None
+    return getattr(stream, "buffer", None) if ascii_only else None
 
 
 def want_live(stream: TextIO, environ: Mapping[str, str], *, no_progress: bool) -> bool:
