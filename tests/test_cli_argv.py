@@ -13,7 +13,7 @@ import pytest
 from relcheck.cli.optiontable import read
 from relcheck.cli.run import run as run_command
 from relcheck.cli.run_checklist import RUN_OPTIONS
-from tests.helpers import latest_record, run_relcheck
+from tests.helpers import assert_no_traceback, latest_record, run_relcheck, run_relcheck_anew
 
 
 def click_reads(args: list[str]) -> dict[str, Any]:
@@ -129,3 +129,13 @@ def test_a_plainly_spelt_run_runs_without_loading_click(git_repo: Path, checklis
     assert "EXIT 0 CLICK False" in proc.stderr, proc.stdout + proc.stderr
     assert '"outcome": "passed"' in proc.stdout
     assert latest_record(git_repo)["dry_run"] is True
+
+
+def test_a_jobs_value_too_long_for_an_integer_gets_click_s_message(git_repo: Path) -> None:
+    # int() refuses a string of more than 4300 digits with a ValueError; click turns it
+    # into its usage error, like any other value that is not an integer.
+    proc = run_relcheck_anew("run", "--dry-run", "-j", "1" * 5000, cwd=git_repo)
+    assert_no_traceback(proc)
+    assert proc.returncode == 2, proc.stderr[-500:]
+    assert "Invalid value for '-j' / '--jobs'" in proc.stderr
+    assert "Usage: relcheck run [OPTIONS]" in proc.stderr
