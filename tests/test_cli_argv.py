@@ -13,7 +13,13 @@ import pytest
 from relcheck.cli.optiontable import read
 from relcheck.cli.run import run as run_command
 from relcheck.cli.run_checklist import RUN_OPTIONS
-from tests.helpers import assert_no_traceback, latest_record, run_relcheck, run_relcheck_anew
+from tests.helpers import (
+    assert_no_traceback,
+    commit_all,
+    latest_record,
+    run_relcheck,
+    run_relcheck_anew,
+)
 
 
 def click_reads(args: list[str]) -> dict[str, Any]:
@@ -139,3 +145,16 @@ def test_a_jobs_value_too_long_for_an_integer_gets_click_s_message(git_repo: Pat
     assert proc.returncode == 2, proc.stderr[-500:]
     assert "Invalid value for '-j' / '--jobs'" in proc.stderr
     assert "Usage: relcheck run [OPTIONS]" in proc.stderr
+
+
+def test_an_error_naming_a_non_ascii_path_reaches_an_ascii_stderr_as_utf8(git_repo: Path) -> None:
+    # With an ASCII-only stderr (PYTHONIOENCODING=ascii, or LC_ALL=C with UTF-8 mode
+    # off), click.echo writes UTF-8 to the stream's bytes instead of escaping: the path
+    # in the message is the one the user typed, not caf\xe9.xml.
+    (git_repo / "café.xml").write_text("<x/>\n")
+    commit_all(git_repo, "a tracked file with a non-ASCII name")
+    proc = run_relcheck_anew(
+        "run", "--dry-run", "--junit", "café.xml", cwd=git_repo, env={"PYTHONIOENCODING": "ascii"}
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "relcheck: error: --junit café.xml is a file git tracks" in proc.stderr
