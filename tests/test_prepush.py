@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,12 +13,15 @@ from relcheck.errors import UsageError
 from relcheck.git import prepush
 from relcheck.runners import registry
 from tests.helpers import (
+    RELCHECK,
+    assert_no_traceback,
     commit_all,
     git,
     latest_record,
     make_plugin,
     records,
     run_relcheck,
+    run_relcheck_anew,
     step_record,
     write,
 )
@@ -192,6 +197,38 @@ def test_an_empty_push_runs_nothing(gated: Path, cli_invoke) -> None:  # type: i
     assert result.exit_code == 0
     assert "nothing to check: the push sends no commits" in result.output
     assert records(gated) == []
+
+
+def test_a_closed_stdin_is_a_push_of_nothing(gated: Path) -> None:
+    # `relcheck run --hook pre-push <&-`: Python starts with no sys.stdin at all.
+    proc = subprocess.run(
+        [*RELCHECK, "run", "--hook", "pre-push"],
+        cwd=gated,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=lambda: os.close(0),
+    )
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    assert "nothing to check: the push sends no commits" in proc.stderr
+
+
+def test_a_branch_named_in_utf8_is_checked_under_an_ascii_locale(gated: Path) -> None:
+    git(gated, "branch", "café")
+    sha = git(gated, "rev-parse", "HEAD")
+    proc = run_relcheck_anew(
+        "run",
+        "--hook",
+        "pre-push",
+        cwd=gated,
+        env={"PYTHONIOENCODING": "ascii"},
+        input=f"refs/heads/café {sha} refs/heads/café {ZERO}\n",
+    )
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert latest_record(gated)["commit"] == sha
 
 
 def test_a_push_made_by_a_relcheck_step_is_not_checked_again(

@@ -28,7 +28,7 @@ def _note(text: str) -> None:
 
 
 def pushed_refs(
-    hook: str, root: str, stdin: TextIO, environ: Mapping[str, str]
+    hook: str, root: str, stdin: TextIO | None, environ: Mapping[str, str]
 ) -> list[prepush.PushedRef]:
     """What is pushed: pre-commit's variables, else git's lines on stdin; HEAD's branch
     when there is no push input (another hook, or a run by hand at a terminal)."""
@@ -36,8 +36,10 @@ def pushed_refs(
         from_env = prepush.from_pre_commit(environ)
         if from_env is not None:
             return from_env
+        if stdin is None:  # closed when relcheck started: nothing is pushed through it
+            return []
         if not stdin.isatty():
-            return prepush.parse_lines(stdin.read())
+            return prepush.parse_lines(_read_text(stdin))
         _note("no pre-push input on stdin: checking HEAD as if it were pushed")
     from relcheck.git import refs as gitrefs
 
@@ -46,6 +48,15 @@ def pushed_refs(
         return []
     ref = f"refs/heads/{head.branch}" if head.branch else "HEAD"
     return [prepush.PushedRef(ref, head.commit, ref, prepush.ZERO_SHA)]
+
+
+def _read_text(stdin: TextIO) -> str:
+    """Git's pre-push lines, whatever the locale says stdin's encoding is: ref names are
+    bytes, and a branch named in UTF-8 must not stop the hook under an ASCII locale."""
+    raw = getattr(stdin, "buffer", None)
+    if raw is None:
+        return stdin.read()
+    return bytes(raw.read()).decode("utf-8", "surrogateescape")
 
 
 def _checklist_path_in_commit(request: runflow.RunRequest, sha: str) -> str | None:
@@ -105,7 +116,7 @@ def run_hook(
     hook: str,
     request: runflow.RunRequest,
     make_reporter: Callable[[], Reporter],
-    stdin: TextIO,
+    stdin: TextIO | None,
     environ: Mapping[str, str],
 ) -> int:
     """Run the hook's checks; return the exit code (non-zero refuses the push)."""
