@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
+import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import (
+    RELCHECK,
     latest_record,
     make_plugin,
     release_plugin,
@@ -161,3 +166,26 @@ def test_version_option_prints_the_version(tmp_path: Path) -> None:
     proc = run_relcheck("--version", cwd=tmp_path)
     assert proc.returncode == 0
     assert proc.stdout.startswith("relcheck, version ")
+
+
+@pytest.mark.parametrize("closed", [1, 2])
+def test_a_run_started_with_its_output_closed_keeps_its_verdict(
+    git_repo: Path, checklist, closed: int
+) -> None:
+    # `relcheck run >&-` or `2>&-`: Python starts with no sys.stdout (or sys.stderr).
+    checklist('version: 1\nsteps:\n  - {id: one, run: "true"}\n')
+    proc = subprocess.run(
+        [*RELCHECK, "run", "--dry-run", "-q"],
+        cwd=git_repo,
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=lambda: os.close(closed),
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "internal error" not in proc.stdout + proc.stderr
+    assert "Exception ignored" not in proc.stdout + proc.stderr
+    assert latest_record(git_repo)["outcome"] == "passed"
+    if closed == 1:
+        assert "standard output was lost (it was closed when relcheck started)" in proc.stderr
+        assert "relcheck: passed" in proc.stderr

@@ -4,6 +4,7 @@ disk under a redirect loses the rest of the output, never the run or its exit co
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from typing import Any, TextIO
 
@@ -54,9 +55,16 @@ class GuardedStream:
         return getattr(self._stream, name)
 
 
-def guard(stream: TextIO) -> GuardedStream:
-    """``stream`` wrapped (once)."""
-    return stream if isinstance(stream, GuardedStream) else GuardedStream(stream)
+def guard(stream: TextIO | None) -> GuardedStream:
+    """``stream`` wrapped (once). A stream Python could not open (its descriptor was
+    closed when relcheck started: ``2>&-``) is one whose output is lost from the start."""
+    if isinstance(stream, GuardedStream):
+        return stream
+    if stream is None:
+        guarded = GuardedStream(open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
+        guarded.lost = OSError(errno.EBADF, "it was closed when relcheck started")
+        return guarded
+    return GuardedStream(stream)
 
 
 def why_lost(exc: OSError) -> str:
