@@ -29,6 +29,7 @@ NOT_FOR_A_PLAIN_RUN = (
     "relcheck.git.tagmessage",
     "relcheck.runners._release_tags",
     "relcheck.git.remotes",  # CI names the branch of a detached HEAD
+    "relcheck.git.cibranch",
     "tempfile",  # atomic writes use relcheck.system.fileio.make_temp
     "random",
     "concurrent.futures",  # the scheduler's own threads take a queue

@@ -9,7 +9,6 @@ from relcheck import __version__
 from relcheck.errors import UsageError
 from relcheck.git import refs as gitrefs
 from relcheck.git import tags as gittags
-from relcheck.git.cibranch import ci_branch_at_head
 from relcheck.models import Checklist, RunInfo
 from relcheck.system.pyproject import project_version
 
@@ -84,6 +83,8 @@ def build_run_info(
     head = gitrefs.head(root)
     branch = head.branch
     if branch is None and head.commit and commit in (None, head.commit) and mode != "hook":
+        from relcheck.git.cibranch import ci_branch_at_head  # a detached HEAD only
+
         branch = ci_branch_at_head(root, checklist.release.remote, head.commit).name
     releasing = mode in ("run", "release") and not only
     version = resolve_version(checklist, root, cli_version, releasing=releasing)
