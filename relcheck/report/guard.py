@@ -61,6 +61,7 @@ def guard(stream: TextIO | None) -> GuardedStream:
     if isinstance(stream, GuardedStream):
         return stream
     if stream is None:
+        # Open for the rest of the run: it answers isatty(), fileno() and encoding.
         guarded = GuardedStream(open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
         guarded.lost = OSError(errno.EBADF, "it was closed when relcheck started")
         return guarded
