@@ -91,11 +91,6 @@ def end_lines(data: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def released(result: RunResult) -> bool:
-    """Whether this run made (or confirmed) its release tag."""
-    return is_release_run(result)
-
-
 def tag_message(message: str, ctx_root: str, checklist: Checklist, run: RunResult) -> str:
     """The tag's message with the release notes before its trailers (which stay the
     last paragraph, as git and ``relcheck verify`` read them)."""
@@ -123,7 +118,7 @@ def write_notes(
 ) -> str | None:
     """After a release: the notes beside the record (``<run id>.md``) and, in GitHub
     Actions, in the step summary. Returns the notes' path; None when nothing was made."""
-    if not released(result):
+    if not is_release_run(result):
         return None
     from relcheck.errors import RelcheckError
     from relcheck.evidence import notes
