@@ -17,20 +17,10 @@ _ATX_LEVEL = re.compile(r"^ {0,3}(#{1,6})\s")
 def previous_tag(root: str, tag: str, template: str, rev: str | None = None) -> str | None:
     """The release tag before ``tag``: the newest matching one reachable from ``rev``
     (default: the tag itself; the commit being tagged, before the tag exists)."""
-    from relcheck.git import door
+    from relcheck.git.tags import previous_tag as nearest_tag
 
     pattern = template.replace("{version}", "*") if "{version}" in template else "*"
-    out = door.git(
-        root,
-        "describe",
-        "--tags",
-        "--abbrev=0",
-        f"--match={pattern}",
-        f"--exclude={tag}",
-        rev or f"{tag}^{{commit}}",
-        check=False,
-    )
-    return out or None
+    return nearest_tag(root, pattern, tag, rev or f"{tag}^{{commit}}")
 
 
 def changelog_section(text: str, version: str) -> str | None:

@@ -44,8 +44,11 @@ def describe_version(root: str, template: str, *, exact: bool) -> tuple[str, str
     return (out, version) if version else None
 
 
-def previous_tag(root: str, match: str | tuple[str, ...], exclude: str) -> str | None:
-    """The nearest tag matching a glob of ``match`` reachable from HEAD, except ``exclude``."""
+def previous_tag(
+    root: str, match: str | tuple[str, ...], exclude: str, rev: str = "HEAD"
+) -> str | None:
+    """The nearest tag matching a glob of ``match`` reachable from ``rev``, except
+    ``exclude``."""
     globs = (match,) if isinstance(match, str) else match
     out = git(
         root,
@@ -54,7 +57,7 @@ def previous_tag(root: str, match: str | tuple[str, ...], exclude: str) -> str |
         "--abbrev=0",
         *(f"--match={glob}" for glob in globs),
         f"--exclude={exclude}",
-        "HEAD",
+        rev,
         check=False,
     )
     return out or None
