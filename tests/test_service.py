@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,10 @@ from typing import Any
 import pytest
 import yaml
 
+from relcheck.engine import service
+from relcheck.errors import ServiceFailed
+from relcheck.models import ServiceConfig
+from relcheck.system.process_output import OutputSink
 from tests.helpers import latest_record, records, start_relcheck, step_record, write
 
 REPO = Path(__file__).resolve().parents[1]
@@ -182,6 +187,38 @@ def test_a_service_that_exits_early_fails_the_step_with_its_last_output(
     assert step["summary"].startswith("service exited (exit 3) before http://127.0.0.1:")
     assert "error: DATABASE_URL is not set" in step["output_tail"]
     assert "error: DATABASE_URL is not set" in result.output
+
+
+class _LateSink(OutputSink):
+    """A sink whose reader falls behind, as on a loaded machine: each chunk of output
+    arrives a while after the service wrote it."""
+
+    def write(self, chunk: bytes) -> None:
+        time.sleep(0.5)
+        super().write(chunk)
+
+
+def test_a_service_that_exits_early_keeps_its_last_output_when_reading_lags(
+    git_repo: Path, pids: Path
+) -> None:
+    script = write(git_repo / "service.py", SERVICE)
+    config = ServiceConfig(
+        run=tuple(_service_argv(script, pids, "exit")),
+        ready="http://127.0.0.1:{port}/health",
+        ready_timeout=10.0,
+    )
+    sink = _LateSink(None)
+    with pytest.raises(ServiceFailed) as failed:
+        service.start(
+            config,
+            workdir=str(git_repo),
+            env=dict(os.environ),
+            cancel=threading.Event(),
+            sink=sink,
+            deadline=time.monotonic() + 30,
+        )
+    assert failed.value.result.summary.startswith("service exited (exit 3) before")
+    assert "error: DATABASE_URL is not set" in failed.value.result.output_tail
 
 
 def test_a_service_that_never_gets_ready_fails_in_its_ready_timeout(

@@ -94,7 +94,14 @@ def start(
     service_env = {**env, **config.env, "PORT": str(port)}
     handle = process.start(argv, cwd=cwd, env=service_env, sink=sink, shell=shell)
     try:
-        _wait_ready(handle, ready, config.ready_timeout, cancel, sink, deadline)
+        _wait_ready(handle, ready, config.ready_timeout, cancel, deadline)
+    except _NotReady as why:
+        process.stop(handle, grace=config.stop_grace)
+        # Only now, with the service stopped and its output read to the end, is its last
+        # output all in the sink: a service that printed why and exited must show it.
+        sink.note(why.summary)
+        result = StepResult(why.status, why.summary, output_tail=sink.tail(_OUTPUT_LINES))
+        raise ServiceFailed(result) from None
     except BaseException:
         process.stop(handle, grace=config.stop_grace)
         raise
@@ -154,7 +161,6 @@ def _wait_ready(
     ready: str,
     ready_timeout: float,
     cancel: threading.Event,
-    sink: OutputSink,
     deadline: float,
 ) -> None:
     import httpx
@@ -169,19 +175,17 @@ def _wait_ready(
         while True:
             if handle.exited:
                 code = handle.proc.returncode
-                _fail(
-                    sink,
+                raise _NotReady(
                     Status.FAILED,
                     f"service exited ({_exit_text(code)}) before {ready} answered",
                 )
             if cancel.is_set():
-                _fail(sink, Status.INTERRUPTED, "interrupted while the service started")
+                raise _NotReady(Status.INTERRUPTED, "interrupted while the service started")
             now = time.monotonic()
             if now >= deadline:
-                _fail(sink, Status.TIMED_OUT, f"timed out waiting for the service at {ready}")
+                raise _NotReady(Status.TIMED_OUT, f"timed out waiting for the service at {ready}")
             if now >= limit:
-                _fail(
-                    sink,
+                raise _NotReady(
                     Status.FAILED,
                     f"service not ready within {ready_timeout:g}s: {ready} gave {last}",
                 )
@@ -197,8 +201,7 @@ def _wait_ready(
                 errors = errors + 1 if answer.status_code >= 500 else 0
                 if errors >= SERVER_ERRORS:
                     # It is up and answering, with an error: waiting longer will not help.
-                    _fail(
-                        sink,
+                    raise _NotReady(
                         Status.FAILED,
                         f"service not ready: {ready} answered {last} {errors} times in a row",
                     )
@@ -206,9 +209,14 @@ def _wait_ready(
             interval = min(interval * 2, 0.5)
 
 
-def _fail(sink: OutputSink, status: Status, summary: str) -> None:
-    sink.note(summary)
-    raise ServiceFailed(StepResult(status, summary, output_tail=sink.tail(_OUTPUT_LINES)))
+class _NotReady(Exception):
+    """Why a starting service will not get ready; :func:`start` turns it into
+    :class:`ServiceFailed` once the service is stopped."""
+
+    def __init__(self, status: Status, summary: str) -> None:
+        super().__init__(summary)
+        self.status = status
+        self.summary = summary
 
 
 def _exit_text(code: int | None) -> str:
