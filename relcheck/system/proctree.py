@@ -52,6 +52,7 @@ _WIDEST = 2048  # ids; a wider window costs more to read than /proc's listing
 
 class _Proc(NamedTuple):
     ppid: int
+    group: int
     session: int
     zombie: bool
     start: int  # clock ticks after boot
@@ -177,7 +178,11 @@ def _snapshot(since: Window | None = None) -> dict[int, _Proc]:
         fields = stat.rsplit(b")", 1)[-1].split()
         with contextlib.suppress(IndexError, ValueError):
             procs[int(name)] = _Proc(
-                int(fields[1]), int(fields[3]), fields[0] in (b"Z", b"X"), int(fields[19])
+                int(fields[1]),
+                int(fields[2]),
+                int(fields[3]),
+                fields[0] in (b"Z", b"X"),
+                int(fields[19]),
             )
     return procs
 
@@ -242,11 +247,13 @@ def _members(procs: dict[int, _Proc], session: int, token: str) -> set[int]:
 def stop(session: int, token: str, since: Window | None = None) -> int:
     """SIGKILL every process of the tree led by ``session`` (the step's first process,
     which leads its session) that is still running, wherever its group or session now
-    is, and reap those that were re-parented to relcheck. Returns how many were killed.
-    ``since``: the window taken before the tree's first process started, if any."""
+    is, and reap those that were re-parented to relcheck. Returns how many of them had
+    left the step's process group (one still in it was only slow to die of the signal
+    the group got). ``since``: the window taken before the tree's first process started."""
     if not sys.platform.startswith("linux"):
         return 0
     killed: set[int] = set()
+    outside: set[int] = set()
     for _ in range(_ROUNDS):
         procs = _snapshot(since)
         targets = _members(procs, session, token)
@@ -255,11 +262,13 @@ def stop(session: int, token: str, since: Window | None = None) -> int:
         for pid in targets:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
+            if procs[pid].group != session:
+                outside.add(pid)
         killed |= targets
         reap(procs, killed)
         if not targets:
             break
-    return len(killed)
+    return len(outside)
 
 
 def reap(

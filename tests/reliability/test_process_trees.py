@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
 import sys
 import textwrap
 import time
@@ -211,3 +212,35 @@ def test_a_service_outside_its_group_lives_until_the_last_step_that_uses_it(
         with contextlib.suppress(ProcessLookupError):
             os.kill(int(f.read_text()), signal.SIGKILL)
     assert left == []
+
+
+# A step's shell that exits at once, leaving one `sleep` in its process group and one in
+# a session of its own; then relcheck's search for the step's processes, before the
+# group is stopped. Prints how many it reported as having left the group.
+_SEARCH = """
+import os, subprocess, sys, time
+from relcheck.system import proctree
+
+env = dict(os.environ)
+token = proctree.new_tree(env)
+proc = subprocess.Popen(
+    ["sh", "-c", "sleep 300 & setsid sleep 301 & echo $! > started; sleep 0.5"],
+    start_new_session=True, env=env, stdout=subprocess.DEVNULL,
+)
+proctree.started(proc.pid)
+proc.wait()
+print(proctree.stop(proc.pid, token))
+"""
+
+
+def test_only_processes_that_left_the_group_are_counted_as_escaped(tmp_path: Path) -> None:
+    # A process still in the step's group when the search runs was only slow to die of
+    # the SIGKILL the group got: saying the step left it running outside would be false.
+    script = tmp_path / "search.py"
+    script.write_text(_SEARCH)
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "1"  # the setsid one; both are stopped
+    assert not pid_alive(int((tmp_path / "started").read_text()))
