@@ -141,4 +141,4 @@ def git_files(root: str) -> list[str] | None:
         name = content.removeprefix("ref: ")
         files += [os.path.join(git_dir, name), os.path.join(common, name)]
         ref = os.path.join(common, name)
-    return files
+    return list(dict.fromkeys(files))  # once each: in a main work tree the two folders are one
