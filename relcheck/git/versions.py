@@ -50,6 +50,20 @@ def same_version(a: str, b: str) -> bool:
     return first == second
 
 
+def release_of(version: str) -> str:
+    """The release ``version`` leads to: without its ``.dev`` part and local label
+    (3.2.0.dev1 -> 3.2.0, 2.0rc1.dev0 -> 2.0rc1), or ``version`` itself."""
+    parsed = parse_version(version)
+    if parsed is None or not (parsed.is_devrelease or parsed.local is not None):
+        return version
+    text = parsed.base_version
+    if parsed.pre is not None:
+        text += f"{parsed.pre[0]}{parsed.pre[1]}"
+    if parsed.post is not None:
+        text += f".post{parsed.post}"
+    return text
+
+
 def version_refusal(version: str, *, prerelease: bool) -> Fact | None:
     """Why ``version`` is no version to release (development, local, a pre-release the
     checklist does not allow, or not PEP 440 at all), or None."""

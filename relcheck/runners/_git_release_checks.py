@@ -161,11 +161,14 @@ def version_finding(root: str, ctx: StepContext, history: releases.History | Non
 
 def changelog_finding(root: str, ctx: StepContext) -> Finding:
     from relcheck.git.changelog import heading_for, section_line
+    from relcheck.git.versions import release_of
 
     path = ctx.checklist.release.changelog or ""
-    version = ctx.info.version
-    if version is None:
+    if ctx.info.version is None:
         return Finding("changelog", True, "no version to look for")
+    # A development version is refused on its own; its changelog section is the one of
+    # the release it leads to, which dropping .dev will make.
+    version = release_of(ctx.info.version)
     heading = heading_for("", version)
     try:
         with open(os.path.join(root, path), encoding="utf-8", errors="replace") as fh:

@@ -605,3 +605,17 @@ def test_a_detached_head_names_the_fix_for_where_relcheck_runs(
     proc, _ = release.run(env=ci)
     assert "HEAD is detached at" in proc.stdout, proc.stdout
     assert fix in proc.stdout, proc.stdout
+
+
+def test_a_development_version_is_looked_for_in_the_changelog_as_its_release(
+    git_repo: Path, release
+) -> None:
+    # The changelog has the section of 1.2.0, the release that 1.2.0.dev0 leads to: the
+    # one fix is to drop .dev0, not to add a section for a version nobody releases.
+    pyproject = git_repo / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"1.2.0"', '"1.2.0.dev0"'))
+    sentinel = release()
+    proc, record = release.run()
+    out = _blocked(proc, record, sentinel, git_repo)
+    assert "1.2.0.dev0 is a development version, not a release" in out
+    assert "has no section" not in out
