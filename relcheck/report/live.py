@@ -52,7 +52,8 @@ class LiveReporter:
         self.verbose = verbose
         self.unicode = unicode_ok(console)
         self._rows: dict[str, _Row] = {}
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # the rows
+        self._output_lock = threading.Lock()  # the lines of -v, printed in turn
         self._live: Live | None = None
         self._partial: dict[str, str] = {}
         self._stack = ExitStack()
@@ -104,7 +105,9 @@ class LiveReporter:
     def on_output(self, step_id: str, text: str) -> None:
         if not self.verbose:
             return
-        with self._lock:
+        # Not under self._lock: the refresh thread holds the console's lock while it
+        # draws the rows, which takes self._lock; printing under it waited for ever.
+        with self._output_lock:
             buffered = self._partial.pop(step_id, "") + text
             *lines, rest = buffered.split("\n")
             if rest:

@@ -132,6 +132,41 @@ def test_verbose_live_view_prints_step_output_prefixed_with_the_step_id(
     assert "[hello] second line" in text
 
 
+def test_verbose_output_at_a_terminal_does_not_hang_the_run(git_repo: Path, checklist) -> None:
+    """`relcheck run -v` at a terminal, eight steps printing lines: the run ends.
+
+    LiveReporter.on_output printed through the rich console (which takes the console's
+    lock) while it held the reporter's lock, and the live view's refresh thread holds
+    the console's lock while it draws the rows, which takes the reporter's lock. Each
+    waited for the other for ever: the steps had long ended, relcheck printed nothing
+    more and held the repository's lock.
+    """
+    checklist(
+        """
+        version: 1
+        steps:
+        """
+        + "".join(
+            f"""
+          - id: chatty{i}
+            run: for i in $(seq 1 300); do echo line $i; sleep 0.005; done
+        """
+            for i in range(8)
+        )
+    )
+    child = spawn_relcheck("run", "--dry-run", "-v", cwd=git_repo, timeout=30)
+    try:
+        try:
+            child.expect(pexpect.EOF)
+        except pexpect.TIMEOUT:
+            raise AssertionError(
+                "relcheck -v hung at the terminal:\n" + transcript(child)[-2000:]
+            ) from None
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0, transcript(child)[-2000:]
+
+
 def test_no_color_keeps_the_live_view_but_drops_colours(git_repo: Path, checklist) -> None:
     checklist("version: 1\nsteps:\n  - id: hello\n    run: 'true'\n")
     child = spawn_relcheck("run", "--dry-run", cwd=git_repo, env={"NO_COLOR": "1"})
