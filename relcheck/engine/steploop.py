@@ -52,6 +52,8 @@ class StepLoop:
         os.set_blocking(self._wake_write, False)
         self._commands: list[_Command] = []
         self._done: collections.deque[tuple[Step, StepResult]] = collections.deque()
+        # Ctrl-C wakes the poll at once, so the steps get their SIGINT without delay.
+        state.cancel.wakers.append(self._wake)
 
     def submit(self, step: Step) -> None:
         """Start ``step``."""
@@ -92,6 +94,7 @@ class StepLoop:
             self._tasks.put(None)
         for thread in self._threads:
             thread.join()
+        self._state.cancel.wakers.remove(self._wake)
         os.close(self._wake_read)
         os.close(self._wake_write)
 
@@ -228,8 +231,12 @@ class StepLoop:
             except BaseException as exc:  # handed to the scheduler's thread
                 outcome = exc
             self._results.put((step, outcome))
-            with contextlib.suppress(BlockingIOError):  # full: the poll wakes already
-                os.write(self._wake_write, b"\0")
+            self._wake()
+
+    def _wake(self) -> None:
+        """Make the poll return (a thread's result, a Ctrl-C)."""
+        with contextlib.suppress(BlockingIOError):  # full: the poll wakes already
+            os.write(self._wake_write, b"\0")
 
 
 class _Command:

@@ -133,7 +133,11 @@ class StepProcess:
         """Wait for it to end, stopping it at its deadline or on cancel; its result."""
         try:
             while True:
-                if self._wait(max(0.0, min(0.1, self.deadline - time.monotonic()))):
+                # No wait when a stop is due already: a step handed here to be stopped
+                # (by the step loop, at Ctrl-C) gets its signal at once.
+                left = self.deadline - time.monotonic()
+                due = self.cancel.is_set() or left <= 0
+                if self._wait(0.0 if due else min(0.1, left)):
                     break
                 # While it is stopped its output is still read: a process that prints a
                 # summary as it stops must not block on a full pipe and lose it.
