@@ -5,6 +5,7 @@ processes, real signals, real records."""
 from __future__ import annotations
 
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -53,3 +54,43 @@ def test_a_second_ctrl_c_soon_after_the_first_leaves_the_step_interrupted(
         step = step_record(record, "unit")
         seen.append((step["status"], step["summary"]))
     assert all(status == "interrupted" for status, _ in seen), seen
+
+
+def test_a_shared_service_stopping_does_not_hold_other_steps_past_their_timeout(
+    git_repo: Path, checklist, run_env: dict[str, str]
+) -> None:
+    """A shared service that takes 4 s to shut down is stopped once its last step ends;
+    meanwhile a command step with `timeout: 2s` is stopped at its timeout, not 4 s later.
+
+    The service is stopped from the scheduler's thread; the command steps' deadlines,
+    output and exits must be looked after whatever that thread is waiting for."""
+    python = sys.executable
+    checklist(
+        f"""
+        version: 1
+        services:
+          web:
+            # A graceful shutdown: 4 s between SIGTERM and the exit.
+            run: "trap 'sleep 4; exit 0' TERM; {python} -m http.server {{port}} --bind 127.0.0.1 & wait; wait"
+            ready: http://127.0.0.1:{{port}}/
+            stop_grace: 10s
+        steps:
+          - id: uses-web
+            service: web
+            run: [{python}, -c, "import os, urllib.request as u; u.urlopen(os.environ['RELCHECK_SERVICE_URL'])"]
+          - id: slow
+            timeout: 2s
+            run: sleep 30
+        """
+    )
+    before = read_records(git_repo)
+    proc = start_relcheck("run", "--dry-run", cwd=git_repo, env=run_env)
+    out, err = communicate(proc)
+    assert proc.returncode == 1, out + err
+    check_run(proc.returncode, out + err, git_repo, before=before)
+    record = latest_record(git_repo)
+    assert step_record(record, "uses-web")["status"] == "passed", out + err
+    slow = step_record(record, "slow")
+    assert slow["status"] == "timed_out"
+    # Stopped at its timeout: SIGTERM at 2 s, gone at once (sleep does not linger).
+    assert slow["duration"] < 3.0, slow["duration"]
