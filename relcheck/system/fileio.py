@@ -82,7 +82,8 @@ def make_dirs(path: str, mode: int = 0o700) -> str:
         return path
     start = parts.index(STATE_NAME)
     above = os.sep.join(parts[:start]) or os.sep
-    os.makedirs(above, exist_ok=True)
+    if not os.path.isdir(above):  # one stat where it is (every step's log asks)
+        os.makedirs(above, exist_ok=True)
     current = above
     for name in parts[start:]:
         current = os.path.join(current, name)
