@@ -7,8 +7,7 @@ import dataclasses
 import os
 import time
 import traceback
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Mapping
 
 from relcheck.api import StepContext
 from relcheck.engine import treewatch
@@ -18,8 +17,6 @@ from relcheck.models import RunInfo, Status, Step, StepKind, StepResult
 from relcheck.runners import registry
 from relcheck.system import deadline as deadline_mod
 from relcheck.system.process_output import OutputSink
-
-_T = TypeVar("_T")
 
 
 def context_env(
@@ -46,123 +43,116 @@ def context_env(
 
 def execute(state: RunState, step: Step) -> StepResult:
     """Run one step (with its retries); never raises."""
-    run = StepRun(state, step)
+    options = state.options
+    state.emit("start", step, None)
+    started, t0 = time.time(), time.monotonic()
+    log_path = os.path.join(options.log_dir, f"{step.id}.log") if options.log_dir else None
+    live = None
+    if options.on_output is not None:
+        on_output = options.on_output
+        live = lambda text: on_output(step.id, text)  # noqa: E731
+    sink = OutputSink(log_path, options.redactor, live)
+    said = options.cache.note(step) if options.cache is not None else None
+    if said:  # why a pass on record was not reused (an entry not signed here)
+        sink.note(said)
+    attempts = 0
+    # Checks must not change what they check; release steps make tags, not changes.
+    watch = None if step.kind is StepKind.RELEASE else state.watch
+    treewatch.safely(watch, "begin", step.id, step.writes)
     try:
-        result = run.retried(run.attempt())
+        while True:
+            attempts += 1
+            result = _attempt(state, step, sink)
+            retry = result.status.failed_itself
+            if not retry or attempts > step.retries or state.cancel.cancelled:
+                break
+            sink.note(f"attempt {attempts} {result.status.words}: {result.summary}; retrying")
     finally:
-        run.close()
-    return run.end(result)
-
-
-class StepRun:
-    """One step from its start to its result: begun (its log, the tree watch), its
-    attempts, then ended and judged. :func:`execute` runs it in one go; the step loop
-    (relcheck.engine.steploop) drives a command step's attempts itself."""
-
-    def __init__(self, state: RunState, step: Step) -> None:
-        options = state.options
-        self.state = state
-        self.step = step
-        state.emit("start", step, None)
-        self.started, self.t0 = time.time(), time.monotonic()
-        self.log_path = os.path.join(options.log_dir, f"{step.id}.log") if options.log_dir else None
-        live = None
-        if options.on_output is not None:
-            on_output = options.on_output
-            live = lambda text: on_output(step.id, text)  # noqa: E731
-        self.sink = OutputSink(self.log_path, options.redactor, live)
-        said = options.cache.note(step) if options.cache is not None else None
-        if said:  # why a pass on record was not reused (an entry not signed here)
-            self.sink.note(said)
-        self.attempts = 0
-        # Checks must not change what they check; release steps make tags, not changes.
-        self.watch = None if step.kind is StepKind.RELEASE else state.watch
-        self.found: treewatch.Attribution | None = None
-        self._closed = False
-        treewatch.safely(self.watch, "begin", step.id, step.writes)
-
-    def attempt(self) -> StepResult:
-        """One more attempt, run here until it ends."""
-        self.attempts += 1
-        return _attempt(self.state, self.step, self.sink)
-
-    def again(self, result: StepResult) -> bool:
-        """Whether another attempt follows ``result`` (and say so in the log)."""
-        if (
-            not result.status.failed_itself
-            or self.attempts > self.step.retries
-            or self.state.cancel.cancelled
-        ):
-            return False
-        self.sink.note(f"attempt {self.attempts} {result.status.words}: {result.summary}; retrying")
-        return True
-
-    def retried(self, result: StepResult) -> StepResult:
-        """``result``, or that of the attempts its failure earns, run here."""
-        while self.again(result):
-            result = self.attempt()
-        return result
-
-    def close(self) -> None:
-        """The step's processes are done: what the tree watch saw; the log closed."""
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            self.found = treewatch.safely(self.watch, "end", self.step.id)
-        finally:
-            self.sink.close()
-
-    def end(self, result: StepResult) -> StepResult:
-        """The step's result, as the run records it: judged by the tree watch, marked
-        flaky after a late pass, masked, timed."""
-        self.close()
-        state, step, sink = self.state, self.step, self.sink
-        if self.watch is not None and self.found is not None:
-            result = treewatch.verdict(step.id, result, self.watch, self.found)
-        redact = state.options.redactor.text
-        attempts = self.attempts
-        if result.status is Status.PASSED and attempts > 1:
-            result = dataclasses.replace(
-                result,
-                # Said first, so a late pass reads as flaky wherever the summary goes:
-                # the terminal, the record, JSON and JUnit.
-                summary=f"passed (flaky, {attempts} attempts): {result.summary}",
-                metrics={**result.metrics, "flaky": True},
-            )
+        found = treewatch.safely(watch, "end", step.id)
+        sink.close()
+    if watch is not None and found is not None:
+        result = treewatch.verdict(step.id, result, watch, found)
+    redact = options.redactor.text
+    if result.status is Status.PASSED and attempts > 1:
         result = dataclasses.replace(
             result,
-            summary=redact(result.summary),
-            details=tuple(redact(d) for d in result.details),
-            annotations=tuple(
-                dataclasses.replace(a, message=redact(a.message)) for a in result.annotations
-            ),
-            output_tail=redact(result.output_tail or sink.tail()),
-            step_id=step.id,
-            runner=step.uses,
-            started_at=self.started,
-            duration=time.monotonic() - self.t0,
-            log_path=self.log_path,
-            attempts=attempts,
-            # How much the step printed, over all attempts: the tail alone cannot say
-            # whether 2 KiB or 200 MB came before it.
-            output_bytes=sink.bytes_seen,
+            # Said first, so a late pass reads as flaky wherever the summary goes:
+            # the terminal, the record, JSON and JUnit.
+            summary=f"passed (flaky, {attempts} attempts): {result.summary}",
+            metrics={**result.metrics, "flaky": True},
         )
-        return state.judged(step, result)
+    result = dataclasses.replace(
+        result,
+        summary=redact(result.summary),
+        details=tuple(redact(d) for d in result.details),
+        annotations=tuple(
+            dataclasses.replace(a, message=redact(a.message)) for a in result.annotations
+        ),
+        output_tail=redact(result.output_tail or sink.tail()),
+        step_id=step.id,
+        runner=step.uses,
+        started_at=started,
+        duration=time.monotonic() - t0,
+        log_path=log_path,
+        attempts=attempts,
+        # How much the step printed, over all attempts: the tail alone cannot say
+        # whether 2 KiB or 200 MB came before it.
+        output_bytes=sink.bytes_seen,
+    )
+    return state.judged(step, result)
 
 
 def _attempt(state: RunState, step: Step, sink: OutputSink) -> StepResult:
-    result = guarded(step, sink, lambda: _run_runner(state, step, sink))
-    if not isinstance(result, StepResult):
-        return StepResult(Status.ERROR, f"runner {step.uses!r} returned {type(result).__name__}")
-    return result
-
-
-def guarded(step: Step, sink: OutputSink, call: Callable[[], _T]) -> _T | StepResult:
-    """What ``call()`` returns, or the result the step gets when it raises: its service's
-    failure, a runner's error (said in the log), or a crash (its traceback in the log)."""
+    deadline = time.monotonic() + step.timeout
+    env = context_env(state.info, state.options.env, step, state.options.workdir)
+    workdir = state.options.workdir or state.info.root
     try:
-        return call()
+        with contextlib.ExitStack() as services:
+            if step.service is not None and step.service.name is not None:
+                env.update(
+                    state.shared.acquire(step.service.name, env=env, sink=sink, deadline=deadline)
+                )
+            elif step.service is not None:  # started per attempt, stopped however it ends
+                from relcheck.engine import service
+
+                env.update(
+                    services.enter_context(
+                        service.running(
+                            step.service,
+                            workdir=workdir,
+                            env=env,
+                            cancel=state.cancel.event,
+                            sink=sink,
+                            deadline=deadline,
+                        )
+                    )
+                )
+            ctx = StepContext(
+                step=step,
+                checklist=state.checklist,
+                info=state.info,
+                workdir=workdir,
+                env=env,
+                cancel=state.cancel.event,
+                sink=sink,
+                results=dict(state.results),
+                interactive=state.options.interactive,
+                confirmations=state.options.confirmations,
+                deadline=deadline,
+            )
+            runner = registry.load(step.uses)()
+            # Declared by the class itself: a subclass's own run() is not vouched for.
+            if type(runner).__dict__.get("bounds_itself", False):
+                result = runner.run(step.params, ctx)
+            else:
+                result = deadline_mod.call(
+                    lambda: runner.run(step.params, ctx),
+                    name=step.id,
+                    timeout=step.timeout,
+                    deadline=deadline,
+                    cancel=state.cancel,
+                    sink=sink,
+                )
     except ServiceFailed as exc:
         return exc.result
     except (RunnerError, PluginError) as exc:
@@ -173,54 +163,6 @@ def guarded(step: Step, sink: OutputSink, call: Callable[[], _T]) -> _T | StepRe
         return StepResult(
             Status.ERROR, f"runner {step.uses!r} crashed: {type(exc).__name__}: {exc}"
         )
-
-
-def _run_runner(state: RunState, step: Step, sink: OutputSink) -> Any:
-    deadline = time.monotonic() + step.timeout
-    env = context_env(state.info, state.options.env, step, state.options.workdir)
-    workdir = state.options.workdir or state.info.root
-    with contextlib.ExitStack() as services:
-        if step.service is not None and step.service.name is not None:
-            env.update(
-                state.shared.acquire(step.service.name, env=env, sink=sink, deadline=deadline)
-            )
-        elif step.service is not None:  # started per attempt, stopped however it ends
-            from relcheck.engine import service
-
-            env.update(
-                services.enter_context(
-                    service.running(
-                        step.service,
-                        workdir=workdir,
-                        env=env,
-                        cancel=state.cancel.event,
-                        sink=sink,
-                        deadline=deadline,
-                    )
-                )
-            )
-        ctx = StepContext(
-            step=step,
-            checklist=state.checklist,
-            info=state.info,
-            workdir=workdir,
-            env=env,
-            cancel=state.cancel.event,
-            sink=sink,
-            results=dict(state.results),
-            interactive=state.options.interactive,
-            confirmations=state.options.confirmations,
-            deadline=deadline,
-        )
-        runner = registry.load(step.uses)()
-        # Declared by the class itself: a subclass's own run() is not vouched for.
-        if type(runner).__dict__.get("bounds_itself", False):
-            return runner.run(step.params, ctx)
-        return deadline_mod.call(
-            lambda: runner.run(step.params, ctx),
-            name=step.id,
-            timeout=step.timeout,
-            deadline=deadline,
-            cancel=state.cancel,
-            sink=sink,
-        )
+    if not isinstance(result, StepResult):
+        return StepResult(Status.ERROR, f"runner {step.uses!r} returned {type(result).__name__}")
+    return result

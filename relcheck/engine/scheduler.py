@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import heapq
+import queue
+import threading
+from collections.abc import Callable
 
-from relcheck.engine import gate
+from relcheck.engine import gate, runstep
 from relcheck.engine.options import fd_budget
 from relcheck.engine.state import RunState, verb
-from relcheck.engine.steploop import StepLoop
-from relcheck.models import Step, StepKind
+from relcheck.models import Step, StepKind, StepResult
 
 
 def readiness(state: RunState, step: Step, preconditions: list[Step]) -> str | None:
@@ -76,7 +78,7 @@ def run_checks(state: RunState, steps: list[Step]) -> None:
                 heapq.heappush(ready, i)
 
     running: dict[str, Step] = {}
-    workers = StepLoop(state, jobs)
+    workers = _Workers(jobs, lambda step: runstep.execute(state, step))
     try:
         while pending or running:
             if state.cancel.cancelled:
@@ -132,3 +134,53 @@ def run_checks(state: RunState, steps: list[Step]) -> None:
     for step in steps:
         if step.id in pending:
             state.skip(step, "not started: the run was interrupted")
+
+
+class _Workers:
+    """Up to ``jobs`` threads that run steps, started as they are needed; each result
+    comes back on one queue. A step's own process waits happen in its thread, so the
+    thread the scheduler runs in only hands out steps and takes results."""
+
+    def __init__(self, jobs: int, work: Callable[[Step], StepResult]) -> None:
+        self._jobs = jobs
+        self._work = work
+        self._tasks: queue.SimpleQueue[Step | None] = queue.SimpleQueue()
+        self._results: queue.SimpleQueue[tuple[Step, StepResult | BaseException]] = (
+            queue.SimpleQueue()
+        )
+        self._threads: list[threading.Thread] = []
+        self._busy = 0
+
+    def submit(self, step: Step) -> None:
+        if self._busy == len(self._threads) and len(self._threads) < self._jobs:
+            thread = threading.Thread(target=self._serve, name="relcheck-worker", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        self._busy += 1
+        self._tasks.put(step)
+
+    def next_result(self, timeout: float | None) -> tuple[Step, StepResult] | None:
+        """The next step to finish and its result; None when none did within ``timeout``."""
+        try:
+            step, outcome = self._results.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        self._busy -= 1
+        if isinstance(outcome, BaseException):  # runstep.execute does not raise: a bug
+            raise outcome
+        return step, outcome
+
+    def close(self) -> None:
+        """Let every thread end once its step has; wait for them."""
+        for _ in self._threads:
+            self._tasks.put(None)
+        for thread in self._threads:
+            thread.join()
+
+    def _serve(self) -> None:
+        while (step := self._tasks.get()) is not None:
+            try:
+                outcome: StepResult | BaseException = self._work(step)
+            except BaseException as exc:  # handed to the scheduler's thread
+                outcome = exc
+            self._results.put((step, outcome))

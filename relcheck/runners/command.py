@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-from relcheck.api import Runner, StepContext, StepResult
+from relcheck.api import Runner, StepContext
 from relcheck.runners._support import from_exit
-
-if TYPE_CHECKING:
-    from relcheck.system.process_result import CommandResult
 
 
 @dataclass(frozen=True)
@@ -40,20 +37,8 @@ class CommandRunner(Runner):
     bounds_itself = True  # its one wait is ctx.run_command
 
     def run(self, params: CommandParams, ctx: StepContext) -> Any:
-        argv, cwd, shell = invocation(params, ctx.workdir)
+        cwd = os.path.join(ctx.workdir, params.cwd) if params.cwd else ctx.workdir
+        shell = isinstance(params.run, str)
+        argv = params.run if isinstance(params.run, str) else list(params.run)
         result = ctx.run_command(argv, cwd=cwd, shell=shell)
-        return judge(params, result, ctx.step.timeout)
-
-
-def invocation(params: CommandParams, workdir: str) -> tuple[str | list[str], str, bool]:
-    """What a step of this runner starts: its argv (a string for the shell), the folder it
-    starts in, and whether it runs through the shell."""
-    cwd = os.path.join(workdir, params.cwd) if params.cwd else workdir
-    if isinstance(params.run, str):
-        return params.run, cwd, True
-    return list(params.run), cwd, False
-
-
-def judge(params: CommandParams, result: CommandResult, timeout: float) -> StepResult:
-    """The step's result from how its command ended."""
-    return from_exit(result, params.exit_codes, timeout)
+        return from_exit(result, params.exit_codes, ctx.step.timeout)

@@ -28,16 +28,11 @@ class Cancellation:
         # Writes the record as it stands; called before relcheck exits at once (a third
         # signal), so that no record is left saying 'running'. It must take no lock.
         self.last_words: Callable[[], None] | None = None
-        # Called on cancel, from the signal handler: each wakes a loop waiting in poll
-        # (which a signal does not end). They must take no lock.
-        self.wakers: list[Callable[[], None]] = []
 
     def cancel(self, signum: int = signal.SIGINT) -> None:
         if self.signal is None:
             self.signal = signum
         self.event.set()
-        for wake in list(self.wakers):
-            wake()
 
     def hurry(self) -> None:
         """A second signal: stop waiting for steps at all."""

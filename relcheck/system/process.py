@@ -48,151 +48,61 @@ def run(
     A string with ``shell=True`` runs through ``sh -c``; anything else runs as argv with
     no shell. Standard input is closed so a process that reads it gets end-of-file.
     """
+    start = time.monotonic()
     if cancel.is_set():
         _check_argv(argv, cwd, env, shell)
         return CommandResult(argv, None, 0.0, cancelled=True)
-    step = StepProcess(
-        argv,
-        cwd=cwd,
-        env=env,
-        timeout=timeout,
-        cancel=cancel,
-        sink=sink,
-        shell=shell,
-        capture_stdout=capture_stdout,
+    since = proctree.window()  # every process of the step starts after this
+    proc, token = _spawn(
+        argv, cwd=cwd, env=env, sink=sink, shell=shell, capture_stdout=capture_stdout
     )
-    return step.wait_out()
+    process_groups.register(proc.pid, token)
+    output = PipeReader(proc.stdout, proc.stderr if capture_stdout else None, sink)
+    timed_out = cancelled = False
+    deadline = start + timeout
+    exited = _ExitWaiter(proc)
 
+    def waiting(seconds: float) -> bool:
+        return output.pump_until_exit(exited, exited.pidfd, seconds)
 
-class StepProcess:
-    """A step's process from its start to its result.
-
-    :func:`run` waits for one alone (:meth:`wait_out`). The engine's step loop waits for
-    many from one thread: it polls :meth:`fds`, passes on output with :meth:`read`, and
-    once the process has exited and its pipes are at their end, :meth:`finish_now` ends it
-    without waiting. Anything that must wait (a stop at a timeout or Ctrl-C, a pipe held
-    open by a stray process) is left to :meth:`wait_out` in a thread of its own.
-    """
-
-    def __init__(
-        self,
-        argv: list[str] | str,
-        *,
-        cwd: str,
-        env: Mapping[str, str],
-        timeout: float,
-        cancel: threading.Event,
-        sink: OutputSink,
-        shell: bool = False,
-        capture_stdout: bool = False,
-    ) -> None:
-        self.argv = argv
-        self.timeout = timeout
-        self.cancel = cancel
-        self.sink = sink
-        self.started = time.monotonic()
-        self.deadline = self.started + timeout
-        self.timed_out = self.cancelled = False
-        self.escaped = 0
-        self._closed = False
-        self._since = proctree.window()  # every process of the step starts after this
-        self.proc, self._token = _spawn(
-            argv, cwd=cwd, env=env, sink=sink, shell=shell, capture_stdout=capture_stdout
-        )
-        process_groups.register(self.proc.pid, self._token)
-        self._output = PipeReader(
-            self.proc.stdout, self.proc.stderr if capture_stdout else None, sink
-        )
-        self._exited = _ExitWaiter(self.proc)
-
-    def fds(self) -> list[int]:
-        """What to poll: the pidfd (readable once the process exits), then the pipes not
-        yet at their end; empty where there is no pidfd, so only :meth:`wait_out` can
-        wait for it."""
-        if self._exited.pidfd is None:
-            return []
-        return [self._exited.pidfd, *self._output.open_fds()]
-
-    def read(self, fd: int) -> None:
-        """Pass on what pipe ``fd`` has (poll said it is readable)."""
-        self._output.read_ready(fd)
-
-    def exited(self) -> bool:
-        """Whether the process has exited (it is reaped if so); does not wait."""
-        return self._exited(0)
-
-    def finish_now(self) -> bool:
-        """After the exit: end it without waiting, if what is left in the pipes can be read
-        now and they reach their end; False when something still holds them open."""
-        if not self._output.read_to_end_now():
-            return False
-        self._close()
-        return True
-
-    def wait_out(self) -> CommandResult:
-        """Wait for it to end, stopping it at its deadline or on cancel; its result."""
-        try:
-            while True:
-                # No wait when a stop is due already: a step handed here to be stopped
-                # (by the step loop, at Ctrl-C) gets its signal at once.
-                left = self.deadline - time.monotonic()
-                due = self.cancel.is_set() or left <= 0
-                if self._wait(0.0 if due else min(0.1, left)):
-                    break
-                # While it is stopped its output is still read: a process that prints a
-                # summary as it stops must not block on a full pipe and lose it.
-                if self.cancel.is_set():
-                    self.cancelled = True
-                    _stop_group(
-                        self.proc, (signal.SIGINT, signal.SIGTERM, signal.SIGKILL), wait=self._wait
-                    )
-                    break
-                if time.monotonic() >= self.deadline:
-                    self.timed_out = True
-                    _stop_group(self.proc, (signal.SIGTERM, signal.SIGKILL), wait=self._wait)
-                    break
-        finally:
-            self._close()
-        return self.result()
-
-    def result(self) -> CommandResult:
-        """What the process did; call once it has ended (:meth:`finish_now` or
-        :meth:`wait_out`)."""
-        duration = time.monotonic() - self.started
-        if self.escaped:
-            self.sink.note(
-                f"stopped {self.escaped} process(es) the step left running outside its group"
-            )
-        if self.timed_out:
-            self.sink.note(f"timed out after {self.timeout:.1f}s; stopped the process group")
-        elif self.cancelled:
-            self.sink.note("interrupted; stopped the process group")
-        return CommandResult(
-            self.argv,
-            self.proc.returncode,
-            duration,
-            timed_out=self.timed_out,
-            cancelled=self.cancelled,
-            stdout=self._output.stdout(),
-            stderr=self._output.stderr(),
-        )
-
-    def _wait(self, seconds: float) -> bool:
-        return self._output.pump_until_exit(self._exited, self._exited.pidfd, seconds)
-
-    def _close(self) -> None:
-        """Stop what the step left behind and read its output to the end; once."""
-        if self._closed:
-            return
-        self._closed = True
-        proc = self.proc
-        self._exited.close()
+    try:
+        while True:
+            if waiting(max(0.0, min(0.1, deadline - time.monotonic()))):
+                break
+            # While it is stopped its output is still read: a process that prints a
+            # summary as it stops must not block on a full pipe and lose it.
+            if cancel.is_set():
+                cancelled = True
+                _stop_group(proc, (signal.SIGINT, signal.SIGTERM, signal.SIGKILL), wait=waiting)
+                break
+            if time.monotonic() >= deadline:
+                timed_out = True
+                _stop_group(proc, (signal.SIGTERM, signal.SIGKILL), wait=waiting)
+                break
+    finally:
+        exited.close()
         process_groups.kill_leftovers(proc.pid)
-        self.escaped = process_groups.stop_tree(
-            proc.pid, self._token, reaped=proc.returncode is not None, since=self._since
+        escaped = process_groups.stop_tree(
+            proc.pid, token, reaped=proc.returncode is not None, since=since
         )
-        self._output.drain(timeout=5)
+        output.drain(timeout=5)
         process_groups.forget(proc.pid)
+    duration = time.monotonic() - start
+    if escaped:
+        sink.note(f"stopped {escaped} process(es) the step left running outside its group")
+    if timed_out:
+        sink.note(f"timed out after {timeout:.1f}s; stopped the process group")
+    elif cancelled:
+        sink.note("interrupted; stopped the process group")
+    return CommandResult(
+        argv,
+        proc.returncode,
+        duration,
+        timed_out=timed_out,
+        cancelled=cancelled,
+        stdout=output.stdout(),
+        stderr=output.stderr(),
+    )
 
 
 def capture(

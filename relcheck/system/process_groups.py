@@ -20,7 +20,8 @@ KILLED_WAIT = 1.0  # at least this long for a SIGKILLed process to be gone
 
 # leader pid -> (its tree's mark, the thread that waits for it)
 _active_groups: dict[int, tuple[str, int]] = {}
-# Re-entrant: a second Ctrl-C's handler (kill_all) may run in a thread that holds it.
+# Re-entrant: a second Ctrl-C's handler (kill_all) runs in the main thread, which holds
+# it while it starts or ends a release step's process.
 _active_lock = threading.RLock()
 _killed_all = threading.Event()
 

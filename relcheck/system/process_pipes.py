@@ -18,7 +18,6 @@ from relcheck.system import process_groups
 from relcheck.system.process_output import OutputSink
 
 CAPTURE_LIMIT = 64 * 1024 * 1024  # tool output parsed by a runner (ruff JSON, ...)
-_READS_NOW = 64  # reads of 64 KiB that read_to_end_now makes at most
 
 
 class PipeReader:
@@ -66,32 +65,6 @@ class PipeReader:
                 return True
             if time.monotonic() >= end:  # even while output flows: the caller checks the clock
                 return False
-
-    def open_fds(self) -> list[int]:
-        """The pipes not yet at their end."""
-        return list(self._streams)
-
-    def read_ready(self, fd: int) -> None:
-        """Read what pipe ``fd`` has, if it is still open (poll said it is readable)."""
-        if fd in self._streams:
-            self._read(fd)
-
-    def read_to_end_now(self) -> bool:
-        """Read what the pipes hold without waiting; whether every one reached its end.
-        A bounded number of reads: a stray process that writes without pause must not
-        keep the caller here."""
-        for _ in range(_READS_NOW):
-            if not self._streams:
-                return True
-            poller = select.poll()
-            for fd in self._streams:
-                poller.register(fd, select.POLLIN)
-            ready = poller.poll(0)
-            if not ready:
-                return False
-            for fd, _ in ready:
-                self._read(fd)
-        return not self._streams
 
     def drain(self, timeout: float) -> None:
         """Read to the end what is left in the pipes, for at most ``timeout`` seconds (a

@@ -199,13 +199,6 @@ class SlowCommandRunner(CommandRunner):
 
         time.sleep(10**6)
         return StepResult(Status.PASSED, "woke up")
-
-
-class ThreadedCommandRunner(CommandRunner):
-    """The command runner as it is, under another name: its steps run in a thread, as
-    any plugin's do, so a test can hold the step loop's command steps to them."""
-
-    name = "reltest-command"
 '''
 
 
@@ -221,7 +214,6 @@ def write_test_plugin(folder: Path) -> Path:
         "reltest-block = reltest_plugin:BlockRunner\n"
         "reltest-slow-command = reltest_plugin:SlowCommandRunner\n"
         "reltest-publish = reltest_plugin:PublishRunner\n"
-        "reltest-command = reltest_plugin:ThreadedCommandRunner\n"
     )
     return folder
 
