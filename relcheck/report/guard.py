@@ -24,7 +24,12 @@ class GuardedStream:
     def write(self, text: str) -> int:
         if self.lost is None:
             try:
-                self._stream.write(text)
+                try:
+                    self._stream.write(text)
+                except UnicodeEncodeError:
+                    # A latin-1 or ASCII stream cannot show all a step prints (its log
+                    # keeps it whole): what it cannot encode is shown as "?".
+                    self._stream.write(_encodable(text, self._stream))
             except OSError as exc:
                 self._fail(exc)
         return len(text)
@@ -73,3 +78,8 @@ def why_lost(exc: OSError) -> str:
     if isinstance(exc, BrokenPipeError):
         return "the reader closed the pipe"
     return exc.strerror or str(exc)
+
+
+def _encodable(text: str, stream: TextIO) -> str:
+    encoding = getattr(stream, "encoding", None) or "ascii"
+    return text.encode(encoding, "replace").decode(encoding)

@@ -260,3 +260,22 @@ def test_json_output_at_a_terminal_is_json_not_the_live_view(git_repo: Path, che
     output = transcript(child)
     assert "\x1b[" not in output
     assert json.loads(output)["outcome"] == "passed"
+
+
+def test_verbose_output_a_stream_cannot_encode_is_shown_replaced(git_repo: Path, checklist) -> None:
+    # A terminal or pipe in latin-1 cannot show every character a step prints: the line
+    # is shown with the rest replaced (the step's log keeps it whole), not an internal
+    # error.
+    checklist(
+        """
+        version: 1
+        steps:
+          - id: prints
+            run: echo '✓ all good'
+        """
+    )
+    proc = run_relcheck("run", "--dry-run", "-v", cwd=git_repo, env={"PYTHONIOENCODING": "latin-1"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "[prints] ? all good" in proc.stdout
+    log = latest_record(git_repo)["steps"][0]["log"]
+    assert "✓ all good" in Path(log).read_text(encoding="utf-8")
