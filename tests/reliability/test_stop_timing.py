@@ -8,8 +8,10 @@ from __future__ import annotations
 import signal
 import statistics
 import sys
+import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pexpect
 import pytest
@@ -123,27 +125,41 @@ def _stamped_sleeper(folder: Path, name: str) -> str:
     )
 
 
+def _beside_a_slow_step(checklist, tmp_path: Path, step: str) -> Path:  # type: ignore[no-untyped-def]
+    """Commit a checklist of ``step`` (YAML) and `slow`, a step with `timeout: 1s` that
+    would sleep 30 s; return the folder of slow's stamps."""
+    stamps = tmp_path / "stamps"
+    stamps.mkdir()
+    slow = _stamped_sleeper(stamps, "slow")
+    checklist(
+        "version: 1\nsteps:\n"
+        + textwrap.indent(textwrap.dedent(step).strip(), "  ")
+        + f'\n  - id: slow\n    timeout: 1s\n    run: "{slow}"\n'
+    )
+    return stamps
+
+
+def _assert_slow_stopped_at_its_timeout(record: dict[str, Any], stamps: Path) -> None:
+    assert step_record(record, "slow")["status"] == "timed_out"
+    lived = _lifetime(stamps, "slow")
+    assert lived < 2.5, f"a step with `timeout: 1s` ran for {lived:.1f}s"
+
+
 def test_a_slow_git_status_does_not_hold_other_steps_past_their_timeout(
     git_repo: Path, checklist, run_env: dict[str, str], tmp_path: Path
 ) -> None:
     """The tree watch asks `git status` when a step that changed a file ends; in a big
     repository (here: an fsmonitor hook that takes 1.5 s) that takes seconds. Meanwhile
     another step with `timeout: 1s` is stopped at its timeout, not when git answers."""
-    stamps = tmp_path / "stamps"
-    stamps.mkdir()
     (git_repo / "gen.txt").write_text("0\n")
-    slow = _stamped_sleeper(stamps, "slow")
-    checklist(
-        f"""
-        version: 1
-        steps:
-          - id: writes
-            writes: [gen.txt]
-            run: sleep 0.3; date +%N > gen.txt
-          - id: slow
-            timeout: 1s
-            run: "{slow}"
+    stamps = _beside_a_slow_step(
+        checklist,
+        tmp_path,
         """
+        - id: writes
+          writes: [gen.txt]
+          run: sleep 0.3; date +%N > gen.txt
+        """,
     )
     hook = tmp_path / "fsmonitor-hook"
     hook.write_text("#!/bin/sh\nsleep 1.5\nexit 1\n")
@@ -154,9 +170,7 @@ def test_a_slow_git_status_does_not_hold_other_steps_past_their_timeout(
     assert proc.returncode == 1, out + err
     record = latest_record(git_repo)
     assert step_record(record, "writes")["status"] == "passed", out + err
-    assert step_record(record, "slow")["status"] == "timed_out", out + err
-    lived = _lifetime(stamps, "slow")
-    assert lived < 2.5, f"a step with `timeout: 1s` ran for {lived:.1f}s"
+    _assert_slow_stopped_at_its_timeout(record, stamps)
 
 
 def test_live_output_nobody_reads_does_not_hold_other_steps_past_their_timeout(
@@ -165,19 +179,13 @@ def test_live_output_nobody_reads_does_not_hold_other_steps_past_their_timeout(
     """`relcheck run -v | less`, a terminal paused with Ctrl-S, a CI runner slow to read
     its log pipe: printing a step's output blocks. Only the printing step waits for the
     reader; another step with `timeout: 1s` is stopped at its timeout."""
-    stamps = tmp_path / "stamps"
-    stamps.mkdir()
-    slow = _stamped_sleeper(stamps, "slow")
-    checklist(
-        f"""
-        version: 1
-        steps:
-          - id: loud
-            run: seq 1 300000
-          - id: slow
-            timeout: 1s
-            run: "{slow}"
+    stamps = _beside_a_slow_step(
+        checklist,
+        tmp_path,
         """
+        - id: loud
+          run: seq 1 300000
+        """,
     )
     proc = start_relcheck("run", "--dry-run", "-v", cwd=git_repo, env=run_env)
     try:
@@ -186,10 +194,7 @@ def test_live_output_nobody_reads_does_not_hold_other_steps_past_their_timeout(
     finally:
         _out, err = communicate(proc, timeout=90)
     assert proc.returncode == 1, err
-    record = latest_record(git_repo)
-    assert step_record(record, "slow")["status"] == "timed_out", err
-    lived = _lifetime(stamps, "slow")
-    assert lived < 2.5, f"a step with `timeout: 1s` ran for {lived:.1f}s"
+    _assert_slow_stopped_at_its_timeout(latest_record(git_repo), stamps)
 
 
 def test_a_long_line_shown_live_at_a_terminal_does_not_hold_other_steps_past_their_timeout(
@@ -198,19 +203,13 @@ def test_a_long_line_shown_live_at_a_terminal_does_not_hold_other_steps_past_the
     """`-v` at a terminal: a step prints a 3 MB line (a minified bundle, a JSON blob),
     which takes seconds to lay out for the terminal. Meanwhile another step with
     `timeout: 1s` is stopped at its timeout."""
-    stamps = tmp_path / "stamps"
-    stamps.mkdir()
-    slow = _stamped_sleeper(stamps, "slow")
-    checklist(
-        f"""
-        version: 1
-        steps:
-          - id: one-long-line
-            run: head -c 3000000 /dev/zero | tr '\\0' x; echo
-          - id: slow
-            timeout: 1s
-            run: "{slow}"
+    stamps = _beside_a_slow_step(
+        checklist,
+        tmp_path,
         """
+        - id: one-long-line
+          run: head -c 3000000 /dev/zero | tr '\\0' x; echo
+        """,
     )
     child = spawn_relcheck("run", "--dry-run", "-v", cwd=git_repo, env=run_env, timeout=120)
     child.expect(pexpect.EOF)
@@ -218,9 +217,7 @@ def test_a_long_line_shown_live_at_a_terminal_does_not_hold_other_steps_past_the
     assert child.exitstatus == 1
     record = latest_record(git_repo)
     assert step_record(record, "one-long-line")["status"] == "passed"
-    assert step_record(record, "slow")["status"] == "timed_out"
-    lived = _lifetime(stamps, "slow")
-    assert lived < 2.5, f"a step with `timeout: 1s` ran for {lived:.1f}s"
+    _assert_slow_stopped_at_its_timeout(record, stamps)
 
 
 @pytest.mark.xdist_group("whole-machine")  # each one loads every CPU, disk or memory
