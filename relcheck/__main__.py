@@ -68,6 +68,14 @@ def entry() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("relcheck: interrupted\n")
         sys.exit(130)
+    finally:
+        # Python's last collection at exit walks every object relcheck made (~6 ms of a
+        # 100 ms run on a 2-CPU machine) only to free memory the exit frees anyway.
+        # Nothing relcheck keeps depends on it: records and logs are written and closed
+        # before this point.
+        import gc  # built into the interpreter: no import work
+
+        gc.freeze()
 
 
 if __name__ == "__main__":
