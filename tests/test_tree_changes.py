@@ -189,3 +189,22 @@ def test_the_hook_refuses_a_push_whose_checks_changed_a_tracked_file(
     assert pushed.returncode != 0
     assert "pre-push refused: step 'unit' changed tracked file data.db" in pushed.stderr
     assert git(repo, "ls-remote", "origin", "refs/heads/main") == remote_before
+
+
+def test_a_write_after_many_short_steps_side_by_side_is_laid_at_the_writer(
+    git_repo: Path,
+) -> None:
+    # Boundaries that wait on a snapshot share the next one. The writer starts with the
+    # short steps, outlives them all, then writes: its end must be answered by a new
+    # snapshot, not by the last one the short steps took.
+    quick = "".join(f"  - {{id: q{i}, run: 'true'}}\n" for i in range(40))
+    steps = "  - {id: writer, run: 'sleep 1; echo x >> data.db'}\n" + quick
+    repo = _project(git_repo, steps)
+    proc = run_relcheck("run", "--dry-run", "--jobs", "8", cwd=repo)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    record = latest_record(repo)
+    writer = step_record(record, "writer")
+    assert writer["status"] == "failed"
+    assert writer["summary"] == f"changed tracked file data.db during this run; {FIX}"
+    assert [s["id"] for s in record["steps"] if s["status"] == "failed"] == ["writer"]
