@@ -32,6 +32,9 @@ def entry() -> None:
     try:
         # From here a Ctrl-C is a KeyboardInterrupt, handled below and by each command.
         _signal.signal(_signal.SIGINT, _signal.default_int_handler)
+        from relcheck.cli import gcpause
+
+        gcpause.pause()  # until the command's modules are loaded
         if sys.argv[1:] in (["--version"], ["-V"]):
             # Answered before click loads (~30 ms): scripts and hooks call this to check
             # an installation. The same line click's version option prints.
@@ -52,6 +55,7 @@ def entry() -> None:
 
         from relcheck.cli.main import main
 
+        gcpause.resume()
         try:
             code = main.main(standalone_mode=False, prog_name="relcheck")
         except click.exceptions.Abort:

@@ -203,3 +203,39 @@ def test_a_checklist_holding_a_secret_is_never_kept_in_the_cache(git_repo: Path,
     assert cached == []
     written = b"".join(p.read_bytes() for p in (git_repo / ".relcheck").rglob("*") if p.is_file())
     assert b"canary-0f3c9a" not in written
+
+
+GC_PROBE = """
+import gc, sys
+sys.argv = ["relcheck", *sys.argv[1:]]
+import relcheck.engine.core as core
+from relcheck.__main__ import entry
+seen = []
+real_run = core.run
+def run(*args, **kwargs):
+    seen.append((gc.isenabled(), gc.get_freeze_count() > 0))
+    return real_run(*args, **kwargs)
+core.run = run
+try:
+    entry()
+except SystemExit:
+    pass
+sys.stderr.write(f"SEEN {seen}\\n")
+"""
+
+
+@pytest.mark.parametrize("args", [["run", "-q"], ["run", "-qj2"]])
+def test_the_steps_run_with_garbage_collection_on_and_start_up_frozen(
+    git_repo: Path, checklist, args: list[str]
+) -> None:
+    # Collection pauses while relcheck loads; a run of many steps must not go without it.
+    # The second spelling (options run together) is read by click, not the fast path.
+    checklist(SIMPLE)
+    proc = subprocess.run(
+        [sys.executable, "-c", GC_PROBE, *args],
+        cwd=git_repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "SEEN [(True, True)]" in proc.stderr, proc.stderr

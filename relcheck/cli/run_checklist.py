@@ -199,6 +199,7 @@ def run_checklist(
     confirm: tuple[str, ...],
 ) -> None:
     """Run the checklist; tag the release when every required step passed."""
+    from relcheck.cli import gcpause
     from relcheck.engine.session import RunRequest, execute
     from relcheck.errors import UsageError
     from relcheck.report.select import make_reporter
@@ -206,6 +207,7 @@ def run_checklist(
     from relcheck.system.cienv import is_ci
     from relcheck.system.interrupts import Cancellation, handle_signals
 
+    gcpause.resume()  # the run's modules are loaded
     if skip and not reason:
         raise UsageError("--skip needs --reason TEXT: a skipped step is recorded with why")
     if junit_path == "-":
