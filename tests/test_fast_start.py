@@ -24,6 +24,8 @@ NOT_FOR_A_PLAIN_RUN = (
     "relcheck.evidence.compare",  # there is a previous release to compare with
     "relcheck.evidence.notes",  # the run made a release (its notes)
     "relcheck.engine.world",  # a step can be cached
+    "relcheck.engine.cache",
+    "relcheck.engine.cacheentry",
     "relcheck.engine.interpreters",
     "relcheck.engine.resume",  # the checklist has release steps
     "relcheck.git.tagmessage",

@@ -36,10 +36,11 @@ from collections.abc import Collection, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from relcheck.engine import cacheentry
+from relcheck.engine.cacheable import is_cacheable
 from relcheck.engine.cacheentry import FORMAT
 from relcheck.engine.inputs import Workspace
-from relcheck.errors import PluginError, RepoStateError, UsageError
-from relcheck.models import Annotation, Status, Step, StepKind, StepResult
+from relcheck.errors import RepoStateError, UsageError
+from relcheck.models import Annotation, Status, Step, StepResult
 from relcheck.runners import registry
 from relcheck.system import cachekey
 
@@ -54,24 +55,6 @@ def cache_dir(state_dir: str) -> str:
 
 def results_dir(state_dir: str) -> str:
     return os.path.join(cache_dir(state_dir), "results")
-
-
-def is_cacheable(step: Step) -> bool:
-    """Whether a pass of ``step`` may be reused (see the module docstring)."""
-    if step.cache is False:
-        return False
-    try:
-        cls = registry.load(step.uses)
-    except PluginError:
-        return False
-    if step.kind is not StepKind.CHECK:
-        return False
-    if registry.runner_attr(cls, "cache_opt_in"):
-        return bool(step.inputs) or step.cache is True
-    if not registry.runner_attr(cls, "cacheable"):
-        return False
-    decide = getattr(cls, "cacheable_for", None)
-    return bool(decide(step.params)) if callable(decide) else True
 
 
 class StepCache:

@@ -240,7 +240,11 @@ def _result_cache(
     state_dir: str,
     fresh: Collection[str],
     env: Mapping[str, str],
-) -> ResultCache:
+) -> ResultCache | None:
+    from relcheck.engine.cacheable import is_cacheable
+
+    if not any(is_cacheable(step) for step in checklist.steps):
+        return None  # nothing to reuse or keep: the cache and this clone's key stay unread
     from relcheck.engine.cache import StepCache
     from relcheck.engine.inputs import workspace_or_none
 
