@@ -29,40 +29,45 @@ def run(
     """Run ``checklist`` and return every step's result, in checklist order."""
     started = time.time()
     state = RunState(checklist, info, options, cancel)
-    releases = [s for s in checklist.steps if s.kind is StepKind.RELEASE]
-    checks = [s for s in checklist.steps if s.kind is not StepKind.RELEASE]
-    if options.only:
-        checks = [s for s in checks if s.id in options.only]
-        releases = []
-    state.shared = shared_services(
-        checks,
-        workdir=options.workdir or info.root,
-        cancel=cancel,
-        log_dir=options.log_dir,
-        redactor=options.redactor,
-        needed=any(s.service for s in checklist.steps),
-    )
-    state.watch = treewatch.start(options.workdir or info.root, _own_paths(info, options))
-    # A push is not a release: the release preconditions are not its question.
-    hook = info.mode == "hook"
     try:
-        for step in checks:
-            if hook and step.kind is StepKind.PRECONDITION:
-                state.skip(
-                    step, "skipped: release preconditions are checked by a release, not a push"
-                )
-                continue
-            if step.id in options.prior:
-                state.emit("start", step, None)
-                state.finish(step, options.prior[step.id])
-        scheduler.run_checks(
-            state, [s for s in checks if s.id not in options.prior and s.id not in state.results]
+        releases = [s for s in checklist.steps if s.kind is StepKind.RELEASE]
+        checks = [s for s in checklist.steps if s.kind is not StepKind.RELEASE]
+        if options.only:
+            checks = [s for s in checks if s.id in options.only]
+            releases = []
+        state.shared = shared_services(
+            checks,
+            workdir=options.workdir or info.root,
+            cancel=cancel,
+            log_dir=options.log_dir,
+            redactor=options.redactor,
+            needed=any(s.service for s in checklist.steps),
         )
+        state.watch = treewatch.start(options.workdir or info.root, _own_paths(info, options))
+        # A push is not a release: the release preconditions are not its question.
+        hook = info.mode == "hook"
+        try:
+            for step in checks:
+                if hook and step.kind is StepKind.PRECONDITION:
+                    state.skip(
+                        step, "skipped: release preconditions are checked by a release, not a push"
+                    )
+                    continue
+                if step.id in options.prior:
+                    state.emit("start", step, None)
+                    state.finish(step, options.prior[step.id])
+            scheduler.run_checks(
+                state,
+                [s for s in checks if s.id not in options.prior and s.id not in state.results],
+            )
+        finally:
+            state.shared.stop_all()
+        outcome, message = release.conclude(state, checks, releases, started)
+        ordered = tuple(state.results[s.id] for s in checklist.steps if s.id in state.results)
+        return RunResult(info, outcome, started, time.time(), ordered, message)
     finally:
-        state.shared.stop_all()
-    outcome, message = release.conclude(state, checks, releases, started)
-    ordered = tuple(state.results[s.id] for s in checklist.steps if s.id in state.results)
-    return RunResult(info, outcome, started, time.time(), ordered, message)
+        if state.logs is not None:
+            state.logs.close()
 
 
 def _own_paths(info: RunInfo, options: RunOptions) -> tuple[str, ...]:

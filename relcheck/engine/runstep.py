@@ -46,12 +46,13 @@ def execute(state: RunState, step: Step) -> StepResult:
     options = state.options
     state.emit("start", step, None)
     started, t0 = time.time(), time.monotonic()
-    log_path = os.path.join(options.log_dir, f"{step.id}.log") if options.log_dir else None
+    logs = state.logs
+    log_path = os.path.join(logs.path, f"{step.id}.log") if logs is not None else None
     live = None
     if options.on_output is not None:
         on_output = options.on_output
         live = lambda text: on_output(step.id, text)  # noqa: E731
-    sink = OutputSink(log_path, options.redactor, live)
+    sink = OutputSink(log_path, options.redactor, live, folder=logs)
     said = options.cache.note(step) if options.cache is not None else None
     if said:  # why a pass on record was not reused (an entry not signed here)
         sink.note(said)

@@ -11,6 +11,7 @@ from relcheck.engine import treewatch
 from relcheck.engine.options import RunOptions
 from relcheck.engine.shared import NoServices, Services
 from relcheck.models import Checklist, Outcome, RunInfo, Status, Step, StepResult
+from relcheck.system.folder import OpenFolder
 from relcheck.system.interrupts import Cancellation
 
 
@@ -32,6 +33,8 @@ class RunState:
         self.settled: str | None = None  # a precondition found the release already made
         self.resuming: str | None = None  # ... its tag made, release steps after it left
         self.watch: treewatch.TreeWatch | None = None  # run() sets it in a git work tree
+        # The steps' logs' folder, held open while the run lasts (run() closes it).
+        self.logs = OpenFolder(options.log_dir) if options.log_dir else None
         # Why no release step will run while the checks go on: a failed precondition on
         # a branch that is not a release branch, in a dry run, or with nothing to release.
         self.refused: str | None = options.refused

@@ -8,9 +8,12 @@ import contextlib
 import os
 import threading
 from collections.abc import Callable, Iterable
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from relcheck.system.redact import Redactor, StreamCleaner, StreamRedactor, printable
+
+if TYPE_CHECKING:
+    from relcheck.system.folder import OpenFolder
 
 TAIL_BYTES = 8192
 
@@ -29,7 +32,9 @@ class OutputSink:
         log_path: str | None,
         redactor: Redactor | None = None,
         live: Callable[[str], None] | None = None,
+        folder: OpenFolder | None = None,
     ) -> None:
+        """``folder``: the open folder ``log_path`` is in, when the caller holds one."""
         self.log_path = log_path
         self._base = redactor or Redactor()
         self._redactor = StreamRedactor(self._base)
@@ -47,8 +52,12 @@ class OutputSink:
 
             flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
             try:  # never through a symlink; a log that cannot be made does not stop the step
-                make_dirs(os.path.dirname(log_path))
-                self._file = os.fdopen(os.open(log_path, flags, 0o600), "wb")
+                if folder is not None and os.path.dirname(log_path) == folder.path:
+                    fd = folder.create(os.path.basename(log_path))
+                else:
+                    make_dirs(os.path.dirname(log_path))
+                    fd = os.open(log_path, flags, 0o600)
+                self._file = os.fdopen(fd, "wb")
             except OSError as exc:
                 self.log_error = f"no log kept: {describe(exc)}"
                 self._emit(f"[relcheck] {self.log_error}\n".encode())

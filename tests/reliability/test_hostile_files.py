@@ -277,3 +277,54 @@ def test_a_step_that_deletes_relcheck_does_not_let_a_second_run_start(
     lost = data.get("lost_logs", [])
     assert any(p.endswith("first.log") for p in lost), data
     assert "was deleted during the run" in err
+
+
+def test_a_log_folder_a_step_swaps_for_a_link_never_takes_a_later_log(
+    git_repo: Path, checklist, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    checklist(
+        f"""
+        version: 1
+        steps:
+          - id: swap
+            run: |
+              mv .relcheck/runs/$RELCHECK_RUN_ID .relcheck/moved
+              ln -s {outside} .relcheck/runs/$RELCHECK_RUN_ID
+          - id: after
+            needs: [swap]
+            run: echo output of a later step
+        """
+    )
+    proc = run_relcheck("run", "--dry-run", cwd=git_repo)
+    assert TRACEBACK not in proc.stdout + proc.stderr
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert _snapshot(outside) == {}
+    after = step_record(latest_record(git_repo), "after")
+    assert after["status"] == "passed"
+    kept = git_repo / ".relcheck" / "moved" / "after.log"
+    assert "output of a later step" in kept.read_text()
+
+
+def test_a_log_folder_a_step_deletes_is_made_again_for_the_next_log(
+    git_repo: Path, checklist
+) -> None:
+    checklist(
+        """
+        version: 1
+        steps:
+          - id: wipe
+            run: rm -rf .relcheck/runs/$RELCHECK_RUN_ID
+          - id: after
+            needs: [wipe]
+            run: echo output of a later step
+        """
+    )
+    proc = run_relcheck("run", "--dry-run", cwd=git_repo)
+    assert TRACEBACK not in proc.stdout + proc.stderr
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    after = step_record(latest_record(git_repo), "after")
+    log = git_repo / after["log"]
+    assert "output of a later step" in log.read_text()
+    assert "no log kept" not in after["output_tail"]
