@@ -28,6 +28,7 @@ import itertools
 import os
 import signal
 import sys
+import threading
 import time
 from typing import NamedTuple
 
@@ -95,9 +96,36 @@ def window() -> Window | None:
     if not sys.platform.startswith("linux") or not _own_namespace():
         return None
     try:
-        return Window(int(_read("/proc/sys/kernel/ns_last_pid")), _forks())
+        return Window(int(_LAST_PID.read()), _forks())
     except (OSError, ValueError):
         return None
+
+
+class _Kept:
+    """A /proc file read twice a step: held open and read from its start each time (one
+    ``pread`` instead of open, read and close, each of which lets another thread take the
+    interpreter while steps run side by side). /proc makes the content anew on a read
+    from the start."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._fd: int | None = None
+        self._lock = threading.Lock()
+
+    def read(self) -> bytes:
+        fd = self._fd
+        if fd is None:
+            with self._lock:
+                if self._fd is None:
+                    self._fd = os.open(self._path, os.O_RDONLY | os.O_CLOEXEC)
+                fd = self._fd
+        data = os.pread(fd, 65536, 0)
+        # Larger (/proc/stat of a machine with many CPUs): read whole, in one open.
+        return data if len(data) < 65536 else _read(self._path)
+
+
+_LAST_PID = _Kept("/proc/sys/kernel/ns_last_pid")
+_STAT = _Kept("/proc/stat")
 
 
 @functools.cache
@@ -121,7 +149,7 @@ def _read(path: str) -> bytes:
 
 
 def _forks() -> int:
-    stat = _read("/proc/stat")  # "processes": forks since boot, on the whole machine
+    stat = _STAT.read()  # "processes": forks since boot, on the whole machine
     at = stat.index(b"\nprocesses ") + len(b"\nprocesses ")
     return int(stat[at : stat.index(b"\n", at)])
 
@@ -154,13 +182,37 @@ def _ids_since(since: Window | None) -> list[str] | None:
 
 def _snapshot(since: Window | None = None) -> dict[int, _Proc]:
     names = _ids_since(since)
-    if names is not None:  # only the window's ids (which may be threads), and relcheck
-        names.append(str(os.getpid()))
-    else:
+    if names is None:
         try:
             names = os.listdir("/proc")
         except OSError:
             return {}
+        return _stats(names)
+    procs = _stats(names)  # only the window's ids (which may be threads), and relcheck
+    me = os.getpid()
+    own = _own(me)
+    if own is not None:
+        procs[me] = own
+    return procs
+
+
+def _own(pid: int) -> _Proc | None:
+    """relcheck's own entry, read once: what is asked of it (its session, when it
+    started) never changes. Keyed by pid: a forked relcheck is another process."""
+    found = _OWN.get(pid)
+    if found is None:
+        found = _stats([str(pid)]).get(pid)
+        if found is not None:
+            _OWN.clear()
+            _OWN[pid] = found
+    return found
+
+
+_OWN: dict[int, _Proc] = {}
+
+
+def _stats(names: list[str]) -> dict[int, _Proc]:
+    """The /proc stat of each process (or thread) id of ``names`` still there."""
     procs: dict[int, _Proc] = {}
     for name in names:
         if not name.isdigit():
