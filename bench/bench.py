@@ -188,6 +188,13 @@ def tools(case: str) -> list[tuple[str, list[str]]]:
         rows.append(
             ("python, the same processes", [str(BIN / "python"), str(HERE / "python_floor.py")])
         )
+        # ... after importing what relcheck imports from the standard library.
+        rows.append(
+            (
+                "python, relcheck's stdlib + the same",
+                [str(BIN / "python"), str(HERE / "python_stdlib_floor.py")],
+            )
+        )
         rows.append(("python -c pass", [str(BIN / "python"), "-c", "pass"]))
     if case == "b":
         rows.append(("sh script, & + wait (floor)", ["sh", "checks/parallel-amp.sh"]))
