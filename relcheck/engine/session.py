@@ -57,6 +57,10 @@ class RunRequest:
     command: str | None = None  # the command line, kept in the record for release notes
 
 
+def _has_release(checklist: Checklist) -> bool:
+    return any(s.kind is StepKind.RELEASE for s in checklist.steps)
+
+
 def _reached_release(checklist: Checklist, result: RunResult) -> bool:
     """Whether a release step of ``checklist`` ran (not skipped) in ``result``."""
     releases = {s.id for s in checklist.steps if s.kind is StepKind.RELEASE}
@@ -124,7 +128,7 @@ def execute(
         info = dataclasses.replace(info, root=request.root, branch=request.branch or info.branch)
     elif request.branch:
         info = dataclasses.replace(info, branch=request.branch)
-    if any(s.kind is StepKind.RELEASE for s in checklist.steps):
+    if _has_release(checklist):
         preflight.check_tag(
             info.tag, info.version, mode=request.mode, from_cli=bool(request.cli_version)
         )
@@ -145,9 +149,7 @@ def execute(
             info = dataclasses.replace(info, tree=gitrefs.tree_of(request.root, info.commit))
         completed: dict[str, str] = {}
         # Only a release can be resumed: a checklist without one never loads the module.
-        if request.mode in ("run", "release") and any(
-            s.kind is StepKind.RELEASE for s in checklist.steps
-        ):
+        if request.mode in ("run", "release") and _has_release(checklist):
             from relcheck.engine import resume
 
             progress = resume.progress(request.root, checklist, info, directory)
@@ -227,7 +229,9 @@ def execute(
             # The release steps ran: what they did exists whether or not it is written
             # down, so the caller reports it (and exits as the release is) with a warning.
             raise RecordNotWritten(result, str(exc)) from exc
-        stage.write_notes(request.root, directory, result, checklist, os.environ)
+        if _reached_release(checklist, result) or not _has_release(checklist):
+            # Not for a release its steps did not make (refused on this branch, say).
+            stage.write_notes(request.root, directory, result, checklist, os.environ)
     for lost in record.lost_logs(result):  # a step removed them (git clean -fdx)
         sys.stderr.write(f"relcheck: the step log {lost} was deleted during the run\n")
     return result, os.path.relpath(path, request.root) if path.startswith(request.root) else path

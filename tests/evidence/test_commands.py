@@ -148,3 +148,20 @@ def test_the_checklist_can_put_the_notes_in_the_tags_message(project: Project) -
     verified = run_relcheck("verify", "v1.1.0", cwd=project.repo)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "evil" not in verified.stdout
+
+
+def test_a_release_refused_on_this_branch_writes_no_release_notes(
+    project: Project, tmp_path: Path
+) -> None:
+    # The checks pass on a feature branch, where the tag step is not run: nothing was
+    # released, so neither the record folder nor CI's job summary may say "Released".
+    git(project.repo, "checkout", "-q", "-b", "feature")
+    summary = tmp_path / "summary.md"
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
+    proc = project.release("--ci", env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "the release would be refused: branch" in proc.stdout
+    record = latest_record(project.repo)
+    assert record["outcome"] == "passed"
+    assert not (project.repo / ".relcheck" / "runs" / f"{record['run_id']}.md").exists()
+    assert "Release v1.1.0" not in (summary.read_text() if summary.exists() else "")
