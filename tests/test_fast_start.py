@@ -29,6 +29,7 @@ NOT_FOR_A_PLAIN_RUN = (
     "relcheck.engine.interpreters",
     "relcheck.engine.resume",  # the checklist has release steps
     "relcheck.git.tagmessage",
+    "relcheck.git.tags",  # the tag step; the nearest release is relcheck.git.describe's
     "relcheck.runners._release_tags",
     "relcheck.git.remotes",  # CI names the branch of a detached HEAD
     "relcheck.git.cibranch",

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from relcheck.errors import RepoStateError
+from relcheck.git import describe as gitdescribe
 from relcheck.git import refs as gitrefs
 from relcheck.git import remotes as gitremotes
 from relcheck.git import tags as gittags
@@ -125,12 +126,12 @@ def test_previous_tag_and_commits_since_it(git_repo: Path) -> None:
     root = str(git_repo)
     git(git_repo, "tag", "-a", "-m", "old", "v1.1.0")
     git(git_repo, "tag", "-a", "-m", "other scheme", "nightly-1")
-    assert gittags.previous_tag(root, "v*", "v1.2.0") == "v1.1.0"
+    assert gitdescribe.previous_tag(root, "v*", "v1.2.0") == "v1.1.0"
     assert gitrefs.count_commits(root, "v1.1.0") == 0
     commit_all(git_repo, "one")
     commit_all(git_repo, "two")
     assert gitrefs.count_commits(root, "v1.1.0") == 2
-    assert gittags.previous_tag(root, "v*", "v1.1.0") is None
+    assert gitdescribe.previous_tag(root, "v*", "v1.1.0") is None
 
 
 def test_show_file_reads_the_committed_content_not_the_working_copy(git_repo: Path) -> None:

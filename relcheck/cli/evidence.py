@@ -135,7 +135,7 @@ def notes(tag: str | None, record_dir: str | None, output: str | None) -> None:
     from relcheck import record
     from relcheck.errors import UsageError
     from relcheck.evidence import notes as notes_mod
-    from relcheck.git.tags import previous_release_tag
+    from relcheck.git.describe import previous_release_tag
 
     root = _root()
     directory = record_dir or record.runs_dir(root)

@@ -7,8 +7,8 @@ import time
 
 from relcheck import __version__
 from relcheck.errors import UsageError
+from relcheck.git import describe as gitdescribe
 from relcheck.git import refs as gitrefs
-from relcheck.git import tags as gittags
 from relcheck.models import Checklist, RunInfo
 from relcheck.system.pyproject import project_version
 
@@ -49,14 +49,14 @@ def resolve_version(
         # A new release has no tag yet, so git describe cannot name it: it names the
         # previous release (for the new-commits check), and --version the new one.
         if releasing:
-            previous = gittags.describe_version(root, checklist.release.tag, exact=False)
+            previous = gitdescribe.describe_version(root, checklist.release.tag, exact=False)
             raise UsageError(
                 "version_from: git-describe needs --version VERSION",
                 hint=f"the previous release is {previous[0]}"
                 if previous
                 else "there is no earlier release tag",
             )
-        at_head = gittags.describe_version(root, checklist.release.tag, exact=True)
+        at_head = gitdescribe.describe_version(root, checklist.release.tag, exact=True)
         return at_head[1] if at_head else None
     return None
 

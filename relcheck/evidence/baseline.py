@@ -82,7 +82,7 @@ def for_tag(root: str, record_dir: str, tag: str) -> Baseline | None:
 def find(root: str, record_dir: str, template: str, current: str | None) -> Baseline | None:
     """The previous release of the run that would make ``current``; None on the first
     release (or outside a repository)."""
-    from relcheck.git.tags import previous_release_tag
+    from relcheck.git.describe import previous_release_tag
 
     tag = previous_release_tag(root, template, current)
     return for_tag(root, record_dir, tag) if tag else None

@@ -17,7 +17,7 @@ _ATX_LEVEL = re.compile(r"^ {0,3}(#{1,6})\s")
 def previous_tag(root: str, tag: str, template: str, rev: str | None = None) -> str | None:
     """The release tag before ``tag``: the newest matching one reachable from ``rev``
     (default: the tag itself; the commit being tagged, before the tag exists)."""
-    from relcheck.git.tags import previous_tag as nearest_tag
+    from relcheck.git.describe import previous_tag as nearest_tag
 
     pattern = template.replace("{version}", "*") if "{version}" in template else "*"
     return nearest_tag(root, pattern, tag, rev or f"{tag}^{{commit}}")

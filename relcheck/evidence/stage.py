@@ -23,7 +23,7 @@ def lookup(
     release, a previous release relcheck did not make, hook mode, or a lookup that
     failed (a run never stops for want of a baseline)."""
     from relcheck.errors import RelcheckError
-    from relcheck.git.tags import previous_release_tag
+    from relcheck.git.describe import previous_release_tag
 
     if info.mode == "hook":
         return None, NO_BASELINE

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from relcheck.git import describe as gitdescribe
 from relcheck.git import refs as gitrefs
 from relcheck.git import remotes as gitremotes
 from relcheck.git import tags as gittags
@@ -212,7 +213,7 @@ def previous_release(root: str, history: History, tag: str | None, commit: str) 
     """The nearest earlier release tag that ``commit`` descends from (whole history)."""
     others = history.others(tag)
     names = tuple(t.name for t in others if t.here)
-    nearest = gittags.previous_tag(root, names, tag or "") if names else None
+    nearest = gitdescribe.previous_tag(root, names, tag or "") if names else None
     if nearest is not None:
         return nearest
     for release in others:  # tags only the remote has (a clone made with --no-tags)
