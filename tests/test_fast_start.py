@@ -242,3 +242,44 @@ def test_the_steps_run_with_garbage_collection_on_and_start_up_frozen(
         check=False,
     )
     assert "SEEN [(True, True)]" in proc.stderr, proc.stderr
+
+
+IN_PROCESS = """
+import gc, sys
+class Canary:
+    def __del__(self):
+        sys.stderr.write("COLLECTED\\n")
+canary = Canary()
+canary.me = canary  # a cycle: only the collector frees it
+del canary
+sys.argv = ["relcheck", *sys.argv[1:]]
+from relcheck.__main__ import entry
+try:
+    entry()
+except SystemExit:
+    pass
+sys.stderr.write(f"ENABLED {gc.isenabled()}\\n")
+gc.collect()
+sys.stderr.write("DONE\\n")
+"""
+
+
+@pytest.mark.parametrize("args", [["--version"], ["run", "-q"], ["list"]])
+def test_a_program_that_calls_entry_keeps_its_garbage_collector(
+    git_repo: Path, checklist, args: list[str]
+) -> None:
+    # entry() is an ordinary function: a program (a wrapper, a test harness) may call it
+    # and go on. Pausing collection while relcheck starts must leave collection as it
+    # found it, and must not make the caller's garbage immortal: a cycle it dropped
+    # before the call is still freed (and finalized) by its next collection.
+    checklist(SIMPLE)
+    proc = subprocess.run(
+        [sys.executable, "-c", IN_PROCESS, *args],
+        cwd=git_repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    err = proc.stderr
+    assert "ENABLED True" in err, err
+    assert "COLLECTED" in err and err.index("COLLECTED") < err.index("DONE"), err

@@ -98,3 +98,83 @@ def test_a_process_started_before_the_step_is_left_alone(tmp_path: Path) -> None
     finally:
         process.stop(earlier, grace=0.1)
     assert _gone(pid_file)
+
+
+def _forked_and_reaped(count: int) -> list[int]:
+    pids = []
+    for _ in range(count):
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+        pids.append(pid)
+    return pids
+
+
+def test_the_window_s_counters_are_read_afresh_each_time_also_after_a_fork() -> None:
+    # The two counters are read from files held open (one pread from their start): a
+    # stale value would make the window miss every process a step left running.
+    from relcheck.system import proctree
+
+    first = proctree.window()
+    assert first is not None
+    made = _forked_and_reaped(3)
+    second = proctree.window()
+    assert second is not None
+    assert second.forks >= first.forks + 3
+    assert second.last_pid >= max(made) or second.last_pid < first.last_pid  # wrapped
+    # A forked relcheck shares the open files: its reads are fresh too, and so are the
+    # parent's after it.
+    ours, theirs = os.pipe()
+    child = os.fork()
+    if child == 0:
+        try:
+            made_there = _forked_and_reaped(2)
+            seen = proctree.window()
+            ok = seen is not None and seen.forks >= second.forks + 3
+            ok = ok and (seen.last_pid >= max(made_there) or seen.last_pid < second.last_pid)
+            os.write(theirs, b"ok" if ok else b"stale")
+        finally:
+            os._exit(0)
+    os.close(theirs)
+    os.waitpid(child, 0)
+    assert os.read(ours, 16) == b"ok"
+    os.close(ours)
+    third = proctree.window()
+    assert third is not None and third.forks >= second.forks + 3
+
+
+def test_a_counters_file_of_64_kib_or_more_is_read_whole(tmp_path: Path) -> None:
+    # /proc/stat of a machine with many CPUs: the pread of 64 KiB is not the whole file.
+    from relcheck.system import proctree
+
+    for size in (65535, 65536, 200_000):
+        path = tmp_path / f"stat-{size}"
+        tail = b"\nprocesses 4242\nprocs_running 1\n"
+        path.write_bytes(b"c" * (size - len(tail)) + tail)
+        assert proctree._Kept(str(path)).read() == path.read_bytes()
+
+
+def test_threads_that_read_a_counter_first_at_once_open_it_once() -> None:
+    from relcheck.system import proctree
+
+    kept = proctree._Kept("/proc/stat")
+    start = threading.Barrier(16)
+    seen: list[bytes] = []
+
+    def read() -> None:
+        start.wait()
+        seen.append(kept.read())
+
+    threads = [threading.Thread(target=read) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(seen) == 16 and all(b"\nprocesses " in s for s in seen)
+    held = [
+        fd
+        for fd in os.listdir("/proc/self/fd")
+        if os.path.realpath(f"/proc/self/fd/{fd}") == "/proc/stat"
+    ]
+    assert len(held) <= 2  # this one, and the module's own if a step ran here before
