@@ -32,9 +32,6 @@ def entry() -> None:
     try:
         # From here a Ctrl-C is a KeyboardInterrupt, handled below and by each command.
         _signal.signal(_signal.SIGINT, _signal.default_int_handler)
-        from relcheck.cli import gcpause
-
-        gcpause.pause()  # until the command's modules are loaded
         if sys.argv[1:] in (["--version"], ["-V"]):
             # Answered before click loads (~30 ms): scripts and hooks call this to check
             # an installation. The same line click's version option prints.
@@ -53,11 +50,12 @@ def entry() -> None:
                 raise
         import click
 
-        from relcheck.cli.main import main
+        from relcheck.cli import gcpause
+        from relcheck.cli.main import main as cli
 
-        gcpause.resume()
+        gcpause.resume()  # when main() paused it: the command's modules are loaded
         try:
-            code = main.main(standalone_mode=False, prog_name="relcheck")
+            code = cli.main(standalone_mode=False, prog_name="relcheck")
         except click.exceptions.Abort:
             raise KeyboardInterrupt from None
         except click.ClickException as exc:
@@ -72,15 +70,24 @@ def entry() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("relcheck: interrupted\n")
         sys.exit(130)
-    finally:
-        # Python's last collection at exit walks every object relcheck made (~6 ms of a
-        # 100 ms run on a 2-CPU machine) only to free memory the exit frees anyway.
-        # Nothing relcheck keeps depends on it: records and logs are written and closed
-        # before this point.
-        import gc  # built into the interpreter: no import work
 
-        gc.freeze()
+
+def main() -> None:
+    """The ``relcheck`` program (its command and ``python -m relcheck``): :func:`entry`,
+    with Python's garbage collector set for a process that ends with its command. A
+    program that calls entry() itself keeps its collector as it is."""
+    import atexit
+    import gc  # both built into the interpreter: no import work
+
+    from relcheck.cli import gcpause
+
+    gcpause.pause()  # until the command's modules are loaded
+    # Python's last collection at exit walks every object relcheck made (~6 ms of a
+    # 100 ms run on a 2-CPU machine) only to free memory the exit frees anyway. Nothing
+    # relcheck keeps depends on it: records and logs are written and closed before then.
+    atexit.register(gc.freeze)
+    entry()
 
 
 if __name__ == "__main__":
-    entry()
+    main()

@@ -212,7 +212,7 @@ GC_PROBE = """
 import gc, sys
 sys.argv = ["relcheck", *sys.argv[1:]]
 import relcheck.engine.core as core
-from relcheck.__main__ import entry
+from relcheck.__main__ import main
 seen = []
 real_run = core.run
 def run(*args, **kwargs):
@@ -220,7 +220,7 @@ def run(*args, **kwargs):
     return real_run(*args, **kwargs)
 core.run = run
 try:
-    entry()
+    main()
 except SystemExit:
     pass
 sys.stderr.write(f"SEEN {seen}\\n")
@@ -231,7 +231,8 @@ sys.stderr.write(f"SEEN {seen}\\n")
 def test_the_steps_run_with_garbage_collection_on_and_start_up_frozen(
     git_repo: Path, checklist, args: list[str]
 ) -> None:
-    # Collection pauses while relcheck loads; a run of many steps must not go without it.
+    # The relcheck program pauses collection while it loads; a run of many steps must
+    # not go without it.
     # The second spelling (options run together) is read by click, not the fast path.
     checklist(SIMPLE)
     proc = subprocess.run(

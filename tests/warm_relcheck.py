@@ -363,7 +363,7 @@ def _become_relcheck(fds: list[int], request: dict[str, Any], standard: list[str
         sys.argv = [main_module.__file__, *request["args"]]
         sys.path[:] = _search_path(os.getcwd(), env, standard)
         try:
-            main_module.entry()
+            main_module.main()
             code = 0
         except SystemExit as exc:
             code = _exit_code(exc.code)
