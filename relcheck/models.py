@@ -226,6 +226,9 @@ class RunInfo:
     # these release steps after it have not completed: the run resumes with them.
     resume: tuple[str, ...] = ()
     command: str | None = None  # the command line that started the run, for release notes
+    # The ids of the checklist's release steps (the tag): the run made a release only
+    # if none of them was skipped (refused on this branch, say).
+    release_steps: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -251,11 +254,15 @@ class RunResult:
 
 
 def is_release_run(run: RunResult) -> bool:
-    """A run that made (or re-confirmed) its release: passed, not a dry run, full."""
+    """A run that made (or re-confirmed) its release: passed, not a dry run, full, and
+    none of its release steps skipped (as they are where the release is refused)."""
     return (
         run.outcome is Outcome.PASSED
         and not run.info.dry_run
         and run.info.mode in ("run", "release")
         and not run.info.only
         and run.info.tag is not None
+        and not any(
+            r.step_id in run.info.release_steps and r.status is Status.SKIPPED for r in run.steps
+        )
     )

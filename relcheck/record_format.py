@@ -83,6 +83,7 @@ def to_dict(run: RunResult) -> dict[str, Any]:
             "root": i.root,
             "only": list(i.only),
             "skipped": dict(i.skipped),
+            "release_steps": list(i.release_steps),
             "started_at": _iso(run.started_at),
             "ended_at": _iso(run.ended_at),
             "duration": round(run.duration, 6),
@@ -183,6 +184,7 @@ def from_dict(data: Mapping[str, Any]) -> RunResult:
         tree=_get(data, "tree", _MAYBE_TEXT, None, ""),
         mode=_get(data, "mode", _TEXT, "run", ""),
         command=_get(data, "command", _MAYBE_TEXT, None, ""),
+        release_steps=_texts(data, "release_steps", ""),
     )
     steps = _get(data, "steps", (list,), [], "")
     return RunResult(

@@ -9,7 +9,7 @@ from relcheck import __version__
 from relcheck.errors import UsageError
 from relcheck.git import describe as gitdescribe
 from relcheck.git import refs as gitrefs
-from relcheck.models import Checklist, RunInfo
+from relcheck.models import Checklist, RunInfo, StepKind
 from relcheck.system.pyproject import project_version
 
 
@@ -105,4 +105,5 @@ def build_run_info(
         only=only,
         skipped=skipped or {},
         mode=mode,
+        release_steps=tuple(s.id for s in checklist.steps if s.kind is StepKind.RELEASE),
     )

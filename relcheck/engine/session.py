@@ -229,9 +229,7 @@ def execute(
             # The release steps ran: what they did exists whether or not it is written
             # down, so the caller reports it (and exits as the release is) with a warning.
             raise RecordNotWritten(result, str(exc)) from exc
-        if _reached_release(checklist, result) or not _has_release(checklist):
-            # Not for a release its steps did not make (refused on this branch, say).
-            stage.write_notes(request.root, directory, result, checklist, os.environ)
+        stage.write_notes(request.root, directory, result, checklist, os.environ)
     for lost in record.lost_logs(result):  # a step removed them (git clean -fdx)
         sys.stderr.write(f"relcheck: the step log {lost} was deleted during the run\n")
     return result, os.path.relpath(path, request.root) if path.startswith(request.root) else path

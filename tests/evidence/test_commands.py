@@ -165,3 +165,9 @@ def test_a_release_refused_on_this_branch_writes_no_release_notes(
     assert record["outcome"] == "passed"
     assert not (project.repo / ".relcheck" / "runs" / f"{record['run_id']}.md").exists()
     assert "Release v1.1.0" not in (summary.read_text() if summary.exists() else "")
+    assert record["release_steps"] == ["tag"]
+    # Nor is the run one of the releases in the history.
+    history = run_relcheck("history", "--releases", "--color", "never", cwd=project.repo)
+    assert history.returncode == 0, history.stderr
+    assert record["run_id"] not in history.stdout
+    assert " 1.0.0 " in history.stdout  # the release v1.0.0 is
