@@ -113,6 +113,21 @@ def _real_dir(path: str, mode: int) -> None:
         )
 
 
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def create_new(path: str, mode: int = 0o600, dir_fd: int | None = None) -> int:
+    """A file at ``path`` (relative to ``dir_fd`` when given) that relcheck itself made,
+    open for writing. Whatever a step left at that name (a symlink, a FIFO that would
+    block the open, a hard link to a tracked file that a truncation would empty) is
+    removed, never opened. Raises OSError."""
+    try:
+        return os.open(path, _NEW_FILE, mode, dir_fd=dir_fd)
+    except FileExistsError:
+        os.unlink(path, dir_fd=dir_fd)
+        return os.open(path, _NEW_FILE, mode, dir_fd=dir_fd)
+
+
 def describe(exc: OSError) -> str:
     """``exc`` as ``PATH: why``, for messages."""
     why = exc.strerror or str(exc)

@@ -48,15 +48,14 @@ class OutputSink:
         self.bytes_seen = 0
         self.log_error: str | None = None  # why the log stopped being written, if it did
         if log_path:
-            from relcheck.system.fileio import describe, make_dirs
+            from relcheck.system.fileio import create_new, describe, make_dirs
 
-            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
-            try:  # never through a symlink; a log that cannot be made does not stop the step
+            try:  # a file of relcheck's own; a log that cannot be made does not stop the step
                 if folder is not None and os.path.dirname(log_path) == folder.path:
                     fd = folder.create(os.path.basename(log_path))
                 else:
                     make_dirs(os.path.dirname(log_path))
-                    fd = os.open(log_path, flags, 0o600)
+                    fd = create_new(log_path)
                 self._file = os.fdopen(fd, "wb")
             except OSError as exc:
                 self.log_error = f"no log kept: {describe(exc)}"

@@ -5,12 +5,21 @@ or made by a step) is refused or replaced, never written through, and a step tha
 from __future__ import annotations
 
 import os
+import resource
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import git, latest_record, run_relcheck, start_relcheck, step_record
+from tests.helpers import (
+    RELCHECK,
+    git,
+    latest_record,
+    run_relcheck,
+    start_relcheck,
+    step_record,
+)
 from tests.reliability.support import FIGURES, TRACEBACK, communicate, wait_for
 
 PRECIOUS = b"precious content, not relcheck's\n"
@@ -198,7 +207,10 @@ def test_a_link_at_a_later_steps_log_is_not_written_through(
     assert TRACEBACK not in output, output
     assert proc.returncode == 0, output
     later = step_record(latest_record(git_repo), "later")
-    assert "no log kept" in later["output_tail"], later
+    # The link is replaced by a log of relcheck's own, as a link at any file it writes.
+    log = git_repo / later["log"]
+    assert not log.is_symlink()
+    assert "later output" in log.read_text()
 
 
 def test_a_link_at_a_checklist_cache_entry_is_replaced_not_followed(
@@ -303,8 +315,8 @@ def test_a_log_folder_a_step_swaps_for_a_link_never_takes_a_later_log(
     assert _snapshot(outside) == {}
     after = step_record(latest_record(git_repo), "after")
     assert after["status"] == "passed"
-    kept = git_repo / ".relcheck" / "moved" / "after.log"
-    assert "output of a later step" in kept.read_text()
+    assert "no log kept" in after["output_tail"]  # refused, said where it is seen
+    assert "is a symbolic link" in after["output_tail"]
 
 
 def test_a_log_folder_a_step_deletes_is_made_again_for_the_next_log(
@@ -328,3 +340,123 @@ def test_a_log_folder_a_step_deletes_is_made_again_for_the_next_log(
     log = git_repo / after["log"]
     assert "output of a later step" in log.read_text()
     assert "no log kept" not in after["output_tail"]
+
+
+def test_a_log_folder_a_step_moves_out_of_the_repository_takes_no_later_log(
+    git_repo: Path, checklist, tmp_path: Path
+) -> None:
+    # The held folder follows a rename: every later log was written to wherever the step
+    # moved it (here beside the repository, on the same file system), while the record
+    # points at .relcheck/runs/<run>/after.log and says that log was deleted.
+    away = tmp_path / "away"
+    checklist(
+        f"""
+        version: 1
+        steps:
+          - id: move
+            run: mv .relcheck/runs/$RELCHECK_RUN_ID {away}
+          - id: after
+            needs: [move]
+            run: echo output of a later step
+        """
+    )
+    proc = run_relcheck("run", "--dry-run", cwd=git_repo, timeout=60)
+    output = proc.stdout + proc.stderr
+    FIGURES.add("hostile files: scenarios")
+    FIGURES.add("hostile files: writes outside .relcheck", int((away / "after.log").exists()))
+    assert TRACEBACK not in output, output
+    assert proc.returncode == 0, output
+    assert not (away / "after.log").exists(), "a later step's log was written outside the repo"
+    after = step_record(latest_record(git_repo), "after")
+    log = Path(after["log"])
+    assert log.is_file(), f"the record's log {log} is not there"
+    assert "output of a later step" in log.read_text()
+    assert f"{log} was deleted during the run" not in proc.stderr
+
+
+def test_a_log_folder_deleted_by_every_step_does_not_use_up_file_descriptors(
+    git_repo: Path, checklist
+) -> None:
+    # Each deletion of the log folder left its descriptor open until the run ended (one
+    # more per step that deleted it): under `ulimit -n 128`, 150 such steps ran out, and
+    # the steps after that could not start ("cannot start /bin/sh: Too many open files").
+    steps = "".join(
+        f"  - id: s{i}\n    run: rm -rf .relcheck/runs/$RELCHECK_RUN_ID\n" for i in range(150)
+    )
+    checklist("version: 1\nsteps:\n" + steps)
+
+    def low_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (128, 128))
+
+    proc = subprocess.run(
+        [*RELCHECK, "run", "--dry-run", "-q", "--jobs", "1"],
+        cwd=git_repo,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=low_limit,  # the child's own limit, set before it starts relcheck
+        check=False,
+    )
+    output = proc.stdout + proc.stderr
+    FIGURES.add("hostile files: scenarios")
+    assert TRACEBACK not in output, output
+    assert "Too many open files" not in output, output
+    assert proc.returncode == 0, output
+    statuses = {s["status"] for s in latest_record(git_repo)["steps"]}
+    assert statuses == {"passed"}, statuses
+
+
+def test_a_fifo_at_a_later_steps_log_does_not_hang_the_run(git_repo: Path, checklist) -> None:
+    # The log is opened for writing without O_NONBLOCK: a FIFO with no reader blocks that
+    # open() for ever, before the step's timeout starts, and SIGTERM does not end it.
+    checklist(
+        """
+        version: 1
+        steps:
+          - id: plant
+            run: mkfifo .relcheck/runs/$RELCHECK_RUN_ID/later.log
+          - id: later
+            needs: [plant]
+            timeout: 5s
+            run: echo later output
+        """
+    )
+    proc = start_relcheck("run", "--dry-run", cwd=git_repo)
+    out, err = communicate(proc, timeout=30)
+    FIGURES.add("hostile files: scenarios")
+    assert TRACEBACK not in out + err, out + err
+    assert proc.returncode == 0, out + err
+    later = step_record(latest_record(git_repo), "later")
+    assert later["status"] == "passed", later
+
+
+def test_a_hard_link_at_a_later_steps_log_leaves_the_tracked_file_alone(
+    git_repo: Path, checklist
+) -> None:
+    # O_NOFOLLOW refuses a symlink, not a hard link: O_TRUNC emptied the tracked file the
+    # name was linked to and the later step's output was written into it; the tree watch
+    # then blamed the later step, which only echoed, for the change relcheck made.
+    checklist(
+        """
+        version: 1
+        steps:
+          - id: plant
+            run: ln pyproject.toml .relcheck/runs/$RELCHECK_RUN_ID/later.log
+          - id: later
+            needs: [plant]
+            run: echo later output
+        """
+    )
+    before = (git_repo / "pyproject.toml").read_bytes()
+    proc = run_relcheck("run", "--dry-run", cwd=git_repo, timeout=60)
+    output = proc.stdout + proc.stderr
+    FIGURES.add("hostile files: scenarios")
+    FIGURES.add(
+        "hostile files: writes outside .relcheck",
+        int((git_repo / "pyproject.toml").read_bytes() != before),
+    )
+    assert TRACEBACK not in output, output
+    assert (git_repo / "pyproject.toml").read_bytes() == before
+    later = step_record(latest_record(git_repo), "later")
+    assert "changed tracked file" not in later["summary"], later
