@@ -208,3 +208,45 @@ def test_a_write_after_many_short_steps_side_by_side_is_laid_at_the_writer(
     assert writer["status"] == "failed"
     assert writer["summary"] == f"changed tracked file data.db during this run; {FIX}"
     assert [s["id"] for s in record["steps"] if s["status"] == "failed"] == ["writer"]
+
+
+def test_a_start_that_waited_for_the_watch_is_not_blamed_for_a_write_made_before_it_got_it(
+    git_repo: Path,
+) -> None:
+    # A start that queued behind another boundary's snapshot shares it; but that snapshot
+    # is older than the moment the start takes the watch, and a write another running step
+    # makes in between is then laid at the door of a step that had not started. Its own
+    # snapshot (as before sharing) would have held the write. The interleaving is forced:
+    # 'late' asks, then waits at the watch's lock while 'other' starts and 'writer' writes.
+    import threading
+
+    from relcheck.engine import treewatch
+
+    repo = _project(git_repo, "  - {id: unused, run: 'true'}\n")
+    watch = treewatch.start(str(repo), ())
+    assert watch is not None
+    watch.begin("writer", [])
+    asked, let_in = threading.Event(), threading.Event()
+    lock = watch._lock
+
+    class Gate:
+        def __enter__(self) -> bool:
+            if threading.current_thread().name == "late":
+                asked.set()
+                assert let_in.wait(30)
+            return lock.__enter__()
+
+        def __exit__(self, *exc: object) -> None:
+            lock.__exit__(*exc)
+
+    watch._lock = Gate()  # type: ignore[assignment]
+    late = threading.Thread(target=watch.begin, args=("late", []), name="late")
+    late.start()
+    assert asked.wait(30)  # 'late' has asked for its start and waits for the watch
+    watch.begin("other", [])  # asked after 'late': takes a snapshot 'late' then shares
+    (repo / "data.db").write_text("written by 'writer' before 'late' started\n")
+    let_in.set()
+    late.join(30)
+    assert not late.is_alive()
+    assert watch.end("writer").undeclared == {"data.db": ("other", "writer")}
+    assert watch.end("late").undeclared == {}
