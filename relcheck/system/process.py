@@ -196,6 +196,13 @@ def _check_argv(argv: list[str] | str, cwd: str, env: Mapping[str, str], shell: 
     return popen_argv
 
 
+@functools.cache
+def _devnull() -> int:
+    """/dev/null, opened once for every step's standard input (DEVNULL opens it anew
+    for each process)."""
+    return os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+
+
 def _spawn(
     argv: list[str] | str,
     *,
@@ -214,9 +221,10 @@ def _spawn(
     try:
         proc = subprocess.Popen(
             popen_argv,
+            bufsize=0,  # the pipes are read by fd (process_pipes): no buffer to set up
             cwd=cwd,
             env=tree_env,
-            stdin=subprocess.DEVNULL,
+            stdin=_devnull(),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE if capture_stdout else subprocess.STDOUT,
             start_new_session=True,

@@ -56,7 +56,7 @@ class OutputSink:
                 else:
                     make_dirs(os.path.dirname(log_path))
                     fd = create_new(log_path)
-                self._file = os.fdopen(fd, "wb")
+                self._file = os.fdopen(fd, "wb", buffering=65536)  # no terminal check
             except OSError as exc:
                 self.log_error = f"no log kept: {describe(exc)}"
                 self._emit(f"[relcheck] {self.log_error}\n".encode())
