@@ -53,7 +53,7 @@ def history(
     if step_id:
         known_step(step_id, {r.step_id for run in runs for r in run.steps}, "the runs listed")
     if not runs:
-        console.print(tables.no_runs(directory))
+        console.print(tables.no_runs(directory, releases=releases))
     elif step_id:
         console.print(tables.step_history(step_id, runs, unicode=unicode_ok(console)))
     else:

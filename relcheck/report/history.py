@@ -117,5 +117,6 @@ def short_time(epoch: float) -> str:
     return dt.datetime.fromtimestamp(epoch).astimezone().strftime("%b %d %H:%M")
 
 
-def no_runs(directory: str) -> RenderableType:
-    return Text(f"no runs recorded in {printable(directory)}")
+def no_runs(directory: str, *, releases: bool = False) -> RenderableType:
+    what = "no release recorded" if releases else "no runs recorded"
+    return Text(f"{what} in {printable(directory)}")

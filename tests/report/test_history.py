@@ -93,6 +93,14 @@ def test_history_without_runs_says_so(git_repo: Path) -> None:
     assert "no runs recorded in" in proc.stdout
 
 
+def test_history_of_releases_without_one_says_so(git_repo: Path, checklist) -> None:
+    checklist("version: 1\nsteps:\n  - {id: hello, run: 'true'}\n")
+    assert run_relcheck("run", "--dry-run", cwd=git_repo).returncode == 0
+    proc = run_relcheck("history", "--releases", cwd=git_repo)
+    assert proc.returncode == 0
+    assert "no release recorded in" in proc.stdout
+
+
 def test_show_renders_a_recorded_run_with_its_failures(git_repo: Path, checklist) -> None:
     checklist(CHECKLIST)
     _three_runs(git_repo)
