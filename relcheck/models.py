@@ -254,15 +254,17 @@ class RunResult:
 
 
 def is_release_run(run: RunResult) -> bool:
-    """A run that made (or re-confirmed) its release: passed, not a dry run, full, and
-    none of its release steps skipped (as they are where the release is refused)."""
+    """A run that made its release (or completed one an earlier run began): passed, not a
+    dry run, full, and none of the release steps it had to run skipped (as they are where
+    the release is refused, or was made before: "already released")."""
+    info = run.info
+    # A resumed run skips the release steps an earlier run completed; it runs the rest.
+    owed = set(info.resume) if info.resume else set(info.release_steps)
     return (
         run.outcome is Outcome.PASSED
-        and not run.info.dry_run
-        and run.info.mode in ("run", "release")
-        and not run.info.only
-        and run.info.tag is not None
-        and not any(
-            r.step_id in run.info.release_steps and r.status is Status.SKIPPED for r in run.steps
-        )
+        and not info.dry_run
+        and info.mode in ("run", "release")
+        and not info.only
+        and info.tag is not None
+        and not any(r.step_id in owed and r.status is Status.SKIPPED for r in run.steps)
     )

@@ -84,6 +84,7 @@ def to_dict(run: RunResult) -> dict[str, Any]:
             "only": list(i.only),
             "skipped": dict(i.skipped),
             "release_steps": list(i.release_steps),
+            "resume": list(i.resume),
             "started_at": _iso(run.started_at),
             "ended_at": _iso(run.ended_at),
             "duration": round(run.duration, 6),
@@ -185,6 +186,7 @@ def from_dict(data: Mapping[str, Any]) -> RunResult:
         mode=_get(data, "mode", _TEXT, "run", ""),
         command=_get(data, "command", _MAYBE_TEXT, None, ""),
         release_steps=_texts(data, "release_steps", ""),
+        resume=_texts(data, "resume", ""),
     )
     steps = _get(data, "steps", (list,), [], "")
     return RunResult(
