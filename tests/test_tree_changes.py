@@ -250,3 +250,28 @@ def test_a_start_that_waited_for_the_watch_is_not_blamed_for_a_write_made_before
     assert not late.is_alive()
     assert watch.end("writer").undeclared == {"data.db": ("other", "writer")}
     assert watch.end("late").undeclared == {}
+
+
+def test_a_write_whose_end_git_could_not_see_is_not_laid_at_a_step_that_started_later(
+    git_repo: Path,
+) -> None:
+    # 'breaker' writes a tracked file and leaves an index git cannot read, so the
+    # snapshot at its end fails; 'mender', which starts after it ended, puts the index
+    # back and writes nothing tracked. The next snapshot sees the write: it was made
+    # before 'mender' started, and must not be laid at its door alone ('breaker' is no
+    # longer watched once its end is noted, even when git could not answer then).
+    steps = """
+  - id: breaker
+    run: echo x >> data.db && cp .git/index .git/index.good && echo junk > .git/index
+  - id: mender
+    needs: [breaker]
+    run: mv .git/index.good .git/index
+"""
+    repo = _project(git_repo, steps)
+    proc = run_relcheck("run", "--dry-run", "--jobs", "1", cwd=repo)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # data.db did change
+    record = latest_record(repo)
+    assert "'breaker'" in record["message"], record["message"]
+    mender = step_record(record, "mender")
+    assert mender["status"] == "passed" or "'breaker'" in mender["summary"], mender["summary"]

@@ -69,6 +69,9 @@ class TreeWatch:
         self._last: dict[str, str] | None = None
         self._running: dict[str, list[re.Pattern[str]]] = {}  # step id -> its writes
         self._found: dict[str, Attribution] = {}
+        # Steps that ended while git could not answer: what they did shows at the next
+        # snapshot that works, and is laid at their door too (in the run's verdict).
+        self._unseen: dict[str, list[re.Pattern[str]]] = {}
         # Boundaries in the order they were asked for, and the turn at which the last
         # snapshot began: a boundary asked before that is answered by it.
         self._turns = itertools.count()
@@ -85,7 +88,7 @@ class TreeWatch:
                 # Its own snapshot, taken as late as it can be: one another boundary began
                 # while this start waited could miss a change made since, then laid at
                 # this step's door too.
-                if self._last is None or self._running:
+                if self._last is None or self._running or self._unseen:
                     self._advance()
             finally:
                 # Watched even when git could not answer: a change of its own then shows
@@ -100,9 +103,14 @@ class TreeWatch:
             try:
                 if self._last is None or self._last_turn < turn:
                     self._advance()
+            except BaseException:
+                # git could not answer: the next snapshot that works lays what changed
+                # until then at this step's door as well.
+                self._unseen[step_id] = self._running.get(step_id, [])
+                self._found.pop(step_id, None)
+                raise
             finally:
-                # No longer running, even when git could not answer: what changes from
-                # now on is not this step's doing.
+                # No longer running: what changes from now on is not this step's doing.
                 self._running.pop(step_id, None)
             return self._found.pop(step_id, Attribution())
 
@@ -117,15 +125,18 @@ class TreeWatch:
         if self._baseline is None:
             self._baseline = now
         before, self._last = self._last, now
-        if before is None or not self._running:
+        blamed, self._unseen = {**self._unseen, **self._running}, {}
+        if before is None or not blamed:
             return
         changed = sorted(p for p in before.keys() | now.keys() if before.get(p) != now.get(p))
-        culprits = tuple(sorted(self._running))
+        culprits = tuple(sorted(blamed))
         for path in changed:
             declared = path != HEAD and any(
-                m.fullmatch(path) for patterns in self._running.values() for m in patterns
+                m.fullmatch(path) for patterns in blamed.values() for m in patterns
             )
             for step_id in culprits:
+                if step_id not in self._running:
+                    continue  # ended unseen: named in the run's verdict below
                 found = self._found.setdefault(step_id, Attribution())
                 if declared:
                     if path not in found.declared:
