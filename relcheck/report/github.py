@@ -17,6 +17,7 @@ from relcheck.durations import format_duration
 from relcheck.models import Annotation, Outcome, RunResult, Status, Step, StepResult
 
 _LOG_LINES = 2000  # of a step's log shown in its group; the whole log is in the record
+_LOG_BYTES = 1024 * 1024  # read from the end of a log for those lines, at most
 _ANNOTATIONS_PER_STEP = 10  # GitHub shows at most 10 error annotations per job step
 _ICONS = {
     Status.PASSED: "✅ passed",
@@ -129,15 +130,21 @@ def step_summary(run: RunResult, record_path: str | None = None) -> str:
 
 def _log_lines(result: StepResult) -> list[str]:
     """The end of a step's log (already masked), else its recorded output tail."""
-    text = result.output_tail
+    from relcheck.system.fileio import read_tail
+
+    text, cut = result.output_tail, False
     if result.log_path:
-        try:
-            with open(result.log_path, encoding="utf-8", errors="replace") as fh:
-                text = fh.read()
+        try:  # the log as relcheck wrote it: a FIFO or a link a step left there is not read
+            data, cut = read_tail(result.log_path, _LOG_BYTES)
+            text = data.decode("utf-8", errors="replace")
+            if cut:
+                text = text.partition("\n")[2]  # from the first whole line
         except OSError:
             pass
     lines = text.rstrip("\n").split("\n") if text.strip() else []
-    if len(lines) > _LOG_LINES:
+    if cut:
+        lines = [f"... (earlier lines in {result.log_path})", *lines[-_LOG_LINES:]]
+    elif len(lines) > _LOG_LINES:
         earlier = f"... ({len(lines) - _LOG_LINES} earlier lines in {result.log_path})"
         lines = [earlier, *lines[-_LOG_LINES:]]
     return lines

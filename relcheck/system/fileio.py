@@ -91,6 +91,28 @@ def make_dirs(path: str, mode: int = 0o700) -> str:
     return path
 
 
+def read_tail(path: str, limit: int) -> tuple[bytes, bool]:
+    """The last ``limit`` bytes of ``path`` and whether more came before them. Only a
+    regular file is read, never through a symlink and never blocking: a step may have left
+    a FIFO or a link to a secret where relcheck reads its own file back. Raises OSError
+    (NotARegularFile for anything but a regular file)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            what = _KINDS.get(stat.S_IFMT(info.st_mode), "not a regular file")
+            raise NotARegularFile(errno.EINVAL, f"is {what}, not a regular file", path)
+        start = max(0, info.st_size - limit)
+        chunks: list[bytes] = []
+        at = start
+        while at - start < limit and (chunk := os.pread(fd, limit - (at - start), at)):
+            chunks.append(chunk)
+            at += len(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks), start > 0
+
+
 def _real_dir(path: str, mode: int) -> None:
     try:
         info = os.lstat(path)

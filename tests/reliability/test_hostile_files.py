@@ -460,3 +460,50 @@ def test_a_hard_link_at_a_later_steps_log_leaves_the_tracked_file_alone(
     assert (git_repo / "pyproject.toml").read_bytes() == before
     later = step_record(latest_record(git_repo), "later")
     assert "changed tracked file" not in later["summary"], later
+
+
+@pytest.mark.parametrize("ci", ["GITHUB_ACTIONS", "GITLAB_CI"])
+def test_a_fifo_a_step_leaves_at_its_own_log_does_not_hang_the_ci_report(
+    git_repo: Path, checklist, ci: str
+) -> None:
+    # In CI each finished step's log is read back for the job's log groups, by path: a
+    # FIFO a step left there blocks that open() for ever (under the run's lock, so no
+    # timeout applies) and SIGTERM does not end it; the record stays 'running'.
+    checklist(
+        """
+        version: 1
+        steps:
+          - id: swap
+            run: f=.relcheck/runs/$RELCHECK_RUN_ID/swap.log && rm $f && mkfifo $f
+        """
+    )
+    proc = start_relcheck("run", "--dry-run", cwd=git_repo, env={ci: "true"})
+    out, err = communicate(proc, timeout=30)
+    FIGURES.add("hostile files: scenarios")
+    assert TRACEBACK not in out + err, out + err
+    assert proc.returncode == 0, out + err
+    assert latest_record(git_repo)["outcome"] == "passed"
+
+
+def test_a_link_a_step_leaves_at_its_own_log_is_not_read_into_the_ci_log(
+    git_repo: Path, checklist, tmp_path: Path
+) -> None:
+    # The job log shows each finished step's log: a symlink a step put in its place
+    # must not make relcheck print the file it points to (a key, a token).
+    secret = tmp_path / "id_key"
+    secret.write_text("PRIVATE-KEY-MATERIAL-7d1e\n")
+    checklist(
+        f"""
+        version: 1
+        steps:
+          - id: swap
+            run: echo own output; f=.relcheck/runs/$RELCHECK_RUN_ID/swap.log && rm $f && ln -s {secret} $f
+        """
+    )
+    proc = start_relcheck("run", "--dry-run", cwd=git_repo, env={"GITHUB_ACTIONS": "true"})
+    out, err = communicate(proc, timeout=30)
+    FIGURES.add("hostile files: scenarios")
+    assert TRACEBACK not in out + err, out + err
+    assert proc.returncode == 0, out + err
+    assert "PRIVATE-KEY-MATERIAL" not in out + err
+    assert "own output" in out  # the output tail the record keeps, instead
