@@ -419,7 +419,7 @@ def test_a_checklist_service_is_shared_and_stopped_after_its_last_step(
     record = latest_record(git_repo)
     assert step_record(record, "after")["status"] == "passed"  # gone before `after` ran
     log = Path(step_record(record, "health")["log"])
-    service_log = (log.parent / "service-api.log").read_text()
+    service_log = (log.parent / "services" / "api.log").read_text()
     assert "service serve starting on" in service_log
     assert "[relcheck] service stopped" in service_log
 
@@ -494,3 +494,23 @@ def test_the_example_deploy_configs_pass_the_config_check_its_readme_shows(
     assert result.exit_code == 0, result.output
     record = step_record(latest_record(git_repo), "staging-config")
     assert record["summary"].endswith("0 drifted, 0 rules failed (12 allowed differences)")
+
+
+def test_a_step_whose_log_name_is_a_services_keeps_its_own_log(
+    checklist: Any, cli_invoke: Any, git_repo: Path
+) -> None:
+    # Step ids and `service-<name>` share the run's log folder: the step `service-web`
+    # and the service `web` would both log to service-web.log. Neither may remove the
+    # other's log (a log is made anew, whatever is at its name is removed).
+    server = [sys.executable, "-m", "http.server", "{port}", "--bind", "127.0.0.1"]
+    doc = {
+        "version": 1,
+        "services": {"web": {"run": server, "ready": "http://127.0.0.1:{port}/"}},
+        "steps": [{"id": "service-web", "service": "web", "run": "echo own words of the step"}],
+    }
+    checklist(yaml.safe_dump(doc, sort_keys=False))
+    result = cli_invoke("run", "--dry-run", cwd=git_repo)
+    assert result.exit_code == 0, result.output
+    step = step_record(latest_record(git_repo), "service-web")
+    assert "own words of the step" in step["output_tail"]
+    assert "own words of the step" in Path(step["log"]).read_text(), "the step's log is lost"

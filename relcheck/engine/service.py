@@ -262,7 +262,13 @@ class SharedServices:
                 sink.note(f"service {name!r} could not be started earlier")
                 raise ServiceFailed(self._broken[name])
             if name not in self._running:
-                log = os.path.join(self._log_dir, f"service-{name}.log") if self._log_dir else None
+                # In a folder of their own: `service-web.log` beside the steps' logs was
+                # also the log of a step with that id.
+                log = (
+                    os.path.join(self._log_dir, "services", f"{name}.log")
+                    if self._log_dir
+                    else None
+                )
                 sink.note(f"starting service {name!r}" + (f" (log: {log})" if log else ""))
                 service_sink = OutputSink(log, self._redactor)
                 try:

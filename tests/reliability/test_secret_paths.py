@@ -123,7 +123,7 @@ def test_canaries_in_services_urls_escapes_and_reasons_never_appear(
     shown = run_relcheck("show", cwd=git_repo, env=run_env)
     history = run_relcheck("history", "--step", "later", cwd=git_repo, env=run_env)
     files = _files(git_repo)
-    assert any(name.endswith("service-api.log") for name in files)
+    assert any(name.endswith("services/api.log") for name in files)
     texts = {
         "stdout": proc.stdout,
         "stderr": proc.stderr,
