@@ -8,7 +8,7 @@ import pytest
 
 from relcheck.checklist.load import find_checklist, load_checklist
 from relcheck.errors import ChecklistError
-from tests.helpers import write
+from tests.helpers import run_relcheck, write
 
 BAD_CHECKLISTS = [
     pytest.param(
@@ -288,3 +288,25 @@ def test_each_step_kind_is_decided_at_load_and_kept_by_the_checklist_cache(
     assert cached.stdout == validated.stdout
     rows = {line.split()[0]: line.split()[-1] for line in cached.stdout.splitlines()[1:]}
     assert rows == {"repo": "precondition", "check": "check", "tag": "release"}
+
+
+def test_a_service_name_that_is_no_plain_name_is_refused_at_its_key(
+    tmp_path: Path,
+) -> None:
+    # A shared service's name names its log file: `../x` would put it outside the run.
+    path = tmp_path / "relcheck.yaml"
+    path.write_text(
+        "version: 1\n"
+        "services:\n"
+        "  ../../outside:\n"
+        "    run: [serve]\n"
+        "    ready: http://127.0.0.1:{port}/\n"
+        "steps:\n"
+        "  - {id: unit, service: ../../outside, run: 'true'}\n"
+    )
+    proc = run_relcheck("validate", str(path), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert (
+        "relcheck.yaml:3:3: services: expected a service name of lowercase letters, digits, '-', "
+        "'_' or '.' (it names the service's log file), got '../../outside'"
+    ) in proc.stderr, proc.stderr

@@ -514,3 +514,26 @@ def test_a_step_whose_log_name_is_a_services_keeps_its_own_log(
     step = step_record(latest_record(git_repo), "service-web")
     assert "own words of the step" in step["output_tail"]
     assert "own words of the step" in Path(step["log"]).read_text(), "the step's log is lost"
+
+
+def test_a_service_name_cannot_put_its_log_outside_the_runs_services_folder(
+    checklist: Any, cli_invoke: Any, git_repo: Path
+) -> None:
+    # A service's name is a key under `services:`, unchecked; its log is
+    # <run>/services/<name>.log. Once services/ exists (another service started), a name
+    # with `..` has relcheck create its log anywhere: here an untracked file in the work
+    # tree; `../first` would be <run>/first.log, a step's log, made anew.
+    server = [sys.executable, "-m", "http.server", "{port}", "--bind", "127.0.0.1"]
+    service = {"run": server, "ready": "http://127.0.0.1:{port}/"}
+    escape = "../../../../outside"
+    doc = {
+        "version": 1,
+        "services": {"web": service, escape: service},
+        "steps": [
+            {"id": "first", "service": "web", "run": "echo first ran"},
+            {"id": "unit", "needs": ["first"], "service": escape, "run": "echo unit ran"},
+        ],
+    }
+    checklist(yaml.safe_dump(doc, sort_keys=False))
+    cli_invoke("run", "--dry-run", "--jobs", "1", cwd=git_repo)
+    assert not (git_repo / "outside.log").exists(), "the service's log was written in the work tree"

@@ -142,6 +142,14 @@ def problems_from(exc: Any, prefix: Any, source: SourceMap, keys_at: Any) -> lis
                     f"or '.', got {err.get('input')!r}",
                 )
             )
+        elif kind == "string_pattern_mismatch" and len(loc) == 2 and loc[0] == "services":
+            out.append(
+                Problem(
+                    source.locate(loc, key=True),
+                    f"services: expected a service name of lowercase letters, digits, '-', "
+                    f"'_' or '.' (it names the service's log file), got {err.get('input')!r}",
+                )
+            )
         elif kind == "string_pattern_mismatch" and loc == ("release", "remote"):
             out.append(
                 Problem(

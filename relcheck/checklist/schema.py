@@ -39,6 +39,20 @@ EnvName = Annotated[
 ]
 
 
+# A shared service's name: also the name of its log file (<run>/services/<name>.log), so
+# as plain as a step id.
+ServiceName = Annotated[str, Field(pattern=STEP_ID_PATTERN)]
+
+
+def _named_services(schema: dict[str, Any]) -> None:
+    """JSON Schema's way to say it: every value a service, every name matching a
+    pattern (pydantic writes a pattern property, which editors read as "any key")."""
+    patterns = schema.pop("patternProperties", {})
+    for pattern, value in patterns.items():
+        schema["additionalProperties"] = value
+        schema["propertyNames"] = {"pattern": pattern}
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -269,9 +283,10 @@ class ChecklistSpec(_Strict):
     release: ReleaseSpec = Field(default_factory=ReleaseSpec)  # type: ignore[arg-type]
     defaults: DefaultsSpec = Field(default_factory=DefaultsSpec)  # type: ignore[arg-type]
     hook: HookSpec = Field(default_factory=HookSpec)
-    services: dict[str, ServiceSpec] = Field(
+    services: dict[ServiceName, ServiceSpec] = Field(
         default_factory=dict,
         description="Services shared by the steps that name them under `service:`.",
+        json_schema_extra=_named_services,
     )
     secrets: list[str] = Field(
         default_factory=list, description="Environment variables whose values are masked."
