@@ -275,3 +275,23 @@ def test_a_write_whose_end_git_could_not_see_is_not_laid_at_a_step_that_started_
     assert "'breaker'" in record["message"], record["message"]
     mender = step_record(record, "mender")
     assert mender["status"] == "passed" or "'breaker'" in mender["summary"], mender["summary"]
+
+
+def test_a_write_whose_end_git_could_not_see_still_blocks_the_release(git_repo: Path) -> None:
+    # The last check writes a tracked file, and git cannot answer at its end (the index
+    # unreadable for a moment). No step starts after it before the release gate asks
+    # treeverdict.blocker: the write is waiting in the watch, unseen, and the gate opens.
+    # (The first release step's start then sees it, after the gate decided.)
+    from relcheck.engine import treeverdict, treewatch
+
+    repo = _project(git_repo, "  - {id: unused, run: 'true'}\n")
+    watch = treewatch.start(str(repo), ())
+    assert watch is not None
+    watch.begin("unit", [])
+    index = repo / ".git" / "index"
+    good = index.read_bytes()
+    (repo / "data.db").write_text("row written by the tests\n")
+    index.write_bytes(b"junk\n")
+    assert treewatch.safely(watch, "end", "unit") is None  # git could not answer
+    index.write_bytes(good)
+    assert treeverdict.blocker(watch) is not None, "the release gate opens over the write"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from relcheck.engine import gate, runstep, treewatch
+from relcheck.engine import gate, runstep, treeverdict
 from relcheck.engine.state import RunState, stopped_outcome, verb
 from relcheck.errors import RelcheckError
 from relcheck.models import Checklist, Outcome, RunInfo, RunResult, Step, StepKind, StepResult
@@ -31,7 +31,7 @@ def conclude(
     # verdict, when they were not run for a release (a push) or refused only it.
     gated = [s for s in checks if not (s.kind is StepKind.PRECONDITION and (state.refused or hook))]
     # A check that changed the tree names itself, rather than "required step failed".
-    blocker = treewatch.blocker(state.watch) or gate.unmet(state, gated)
+    blocker = treeverdict.blocker(state.watch) or gate.unmet(state, gated)
     if state.resuming is not None and not state.blocked:
         blocker = None  # the checks passed in the run that made the tag
     if state.blocked:

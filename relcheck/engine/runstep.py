@@ -10,7 +10,7 @@ import traceback
 from collections.abc import Mapping
 
 from relcheck.api import StepContext
-from relcheck.engine import treewatch
+from relcheck.engine import treeverdict, treewatch
 from relcheck.engine.state import RunState
 from relcheck.errors import PluginError, RunnerError, ServiceFailed
 from relcheck.models import RunInfo, Status, Step, StepKind, StepResult
@@ -72,7 +72,7 @@ def execute(state: RunState, step: Step) -> StepResult:
         found = treewatch.safely(watch, "end", step.id)
         sink.close()
     if watch is not None and found is not None:
-        result = treewatch.verdict(step.id, result, watch, found)
+        result = treeverdict.verdict(step.id, result, watch, found)
     redact = options.redactor.text
     if result.status is Status.PASSED and attempts > 1:
         result = dataclasses.replace(

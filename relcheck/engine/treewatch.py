@@ -23,7 +23,6 @@ side by side this saves about a third of the snapshots.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import os
 import re
@@ -34,10 +33,8 @@ from dataclasses import dataclass, field
 from relcheck.engine import treestamp
 from relcheck.errors import RepoStateError
 from relcheck.git import worktree
-from relcheck.models import Status, StepResult
 
 HEAD = worktree.HEAD_KEY
-_SHOWN = 5
 
 
 @dataclass
@@ -113,6 +110,18 @@ class TreeWatch:
                 # No longer running: what changes from now on is not this step's doing.
                 self._running.pop(step_id, None)
             return self._found.pop(step_id, Attribution())
+
+    def settle(self) -> None:
+        """Take the snapshot steps whose end git could not see are waiting for (before
+        the release gate asks what the checks changed)."""
+        with self._lock:
+            if self._unseen:
+                self._advance()
+
+    def unseen(self) -> list[str]:
+        """Steps whose changes no snapshot could see yet (git cannot answer)."""
+        with self._lock:
+            return sorted(self._unseen)
 
     def clean_at_start(self, path: str) -> bool:
         """Whether ``path`` was unchanged from HEAD when the first step started."""
@@ -231,85 +240,3 @@ def _stat(path: str) -> str:
         return "absent"
     # The ctime too: a same-size rewrite that puts the old mtime back moves only that.
     return f"{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_size}:{st.st_ino}:{st.st_mode:o}"
-
-
-def what(paths: list[str]) -> str:
-    """``changed tracked file app.db``, ``changed tracked files a, b and moved HEAD``."""
-    files = [p for p in paths if p != HEAD]
-    parts = []
-    if files:
-        parts.append(f"changed tracked file{'s' * (len(files) != 1)} {few(files)}")
-    if HEAD in paths:
-        parts.append("moved HEAD")
-    return " and ".join(parts)
-
-
-def fix(paths: list[str]) -> str:
-    """The advice for an undeclared change."""
-    files = [p for p in paths if p != HEAD]
-    steps = []
-    if files:
-        steps.append(
-            "make the step leave tracked files alone (write to a temporary folder), "
-            f"`git restore {' '.join(files[:_SHOWN])}`, or declare the files under the "
-            "step's `writes:`"
-        )
-    if HEAD in paths:
-        steps.append("switch back to the commit to release (a check must not commit)")
-    return "; ".join(steps)
-
-
-def few(paths: list[str]) -> str:
-    shown = ", ".join(paths[:_SHOWN])
-    return shown + (f" and {len(paths) - _SHOWN} more" if len(paths) > _SHOWN else "")
-
-
-def names(steps: Iterable[str]) -> str:
-    quoted = [repr(s) for s in steps]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
-
-
-def verdict(step_id: str, result: StepResult, watch: TreeWatch, found: Attribution) -> StepResult:
-    """``result`` judged by what changed while the step ran: an undeclared change fails
-    it; declared writes are listed under the ``writes`` metric (those the release may
-    leave uncommitted: the files that were unchanged when the run began)."""
-    metrics = dict(result.metrics)
-    if found.declared:
-        metrics["writes"] = [p for p in found.declared if watch.clean_at_start(p)]
-    if not found.undeclared:
-        return dataclasses.replace(result, metrics=metrics) if found.declared else result
-    paths = sorted(found.undeclared)
-    others = sorted({s for steps in found.undeclared.values() for s in steps} - {step_id})
-    summary = f"{what(paths)} during this run"
-    if others:
-        summary += f" (or {names(others)}, running at the same time)"
-    metrics["changed_tracked"] = [_shown(p) for p in paths]
-    own = f"the step itself {result.status}: {result.summary}"
-    return dataclasses.replace(
-        result,
-        status=Status.FAILED if result.status.ok else result.status,
-        summary=f"{summary}; fix: {fix(paths)}",
-        details=(own, *result.details),
-        metrics=metrics,
-    )
-
-
-def blocker(watch: TreeWatch | None) -> str | None:
-    """Why no release step may run after this run's checks changed the tree, or None."""
-    if watch is None or not watch.undeclared:
-        return None
-    by_steps: dict[tuple[str, ...], list[str]] = {}
-    for path, changed_by in sorted(watch.undeclared.items()):
-        by_steps.setdefault(tuple(sorted(changed_by)), []).append(path)
-    said = []
-    for steps, paths in by_steps.items():
-        if len(steps) == 1:
-            said.append(f"step {steps[0]!r} {what(paths)} during this run")
-        else:
-            said.append(f"{what(paths)} during this run, while steps {names(steps)} ran")
-    every = sorted(watch.undeclared)
-    return f"{'; '.join(said)}; fix: {fix(every)}"
-
-
-def _shown(path: str) -> str:
-    return "HEAD" if path == HEAD else path
