@@ -137,7 +137,7 @@ def _log_lines(result: StepResult) -> list[str]:
         try:  # the log as relcheck wrote it: a FIFO or a link a step left there is not read
             data, cut = read_tail(result.log_path, _LOG_BYTES)
             text = data.decode("utf-8", errors="replace")
-            if cut:
+            if cut and "\n" in text:
                 text = text.partition("\n")[2]  # from the first whole line
         except OSError:
             pass
