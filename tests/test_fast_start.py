@@ -208,6 +208,14 @@ def test_a_checklist_holding_a_secret_is_never_kept_in_the_cache(git_repo: Path,
     assert b"canary-0f3c9a" not in written
 
 
+def _probe(script: str, args: list[str], cwd: Path) -> str:
+    """What ``script`` (run as ``python -c`` with ``args``) printed on standard error."""
+    proc = subprocess.run(
+        [sys.executable, "-c", script, *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    return proc.stderr
+
+
 GC_PROBE = """
 import gc, sys
 sys.argv = ["relcheck", *sys.argv[1:]]
@@ -235,14 +243,8 @@ def test_the_steps_run_with_garbage_collection_on_and_start_up_frozen(
     # not go without it.
     # The second spelling (options run together) is read by click, not the fast path.
     checklist(SIMPLE)
-    proc = subprocess.run(
-        [sys.executable, "-c", GC_PROBE, *args],
-        cwd=git_repo,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert "SEEN [(True, True)]" in proc.stderr, proc.stderr
+    err = _probe(GC_PROBE, args, git_repo)
+    assert "SEEN [(True, True)]" in err, err
 
 
 IN_PROCESS = """
@@ -274,13 +276,6 @@ def test_a_program_that_calls_entry_keeps_its_garbage_collector(
     # found it, and must not make the caller's garbage immortal: a cycle it dropped
     # before the call is still freed (and finalized) by its next collection.
     checklist(SIMPLE)
-    proc = subprocess.run(
-        [sys.executable, "-c", IN_PROCESS, *args],
-        cwd=git_repo,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    err = proc.stderr
+    err = _probe(IN_PROCESS, args, git_repo)
     assert "ENABLED True" in err, err
     assert "COLLECTED" in err and err.index("COLLECTED") < err.index("DONE"), err
