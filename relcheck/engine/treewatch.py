@@ -69,8 +69,8 @@ class TreeWatch:
         # Steps that ended while git could not answer: what they did shows at the next
         # snapshot that works, and is laid at their door too (in the run's verdict).
         self._unseen: dict[str, list[re.Pattern[str]]] = {}
-        # Boundaries in the order they were asked for, and the turn at which the last
-        # snapshot began: a boundary asked before that is answered by it.
+        # Ends in the order they were asked for, and the turn at which the last snapshot
+        # began: an end asked before that is answered by it.
         self._turns = itertools.count()
         self._last_turn = -1
         self.undeclared: dict[str, set[str]] = {}  # path -> steps, over the whole run
