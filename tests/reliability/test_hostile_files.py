@@ -291,55 +291,46 @@ def test_a_step_that_deletes_relcheck_does_not_let_a_second_run_start(
     assert "was deleted during the run" in err
 
 
+def _after_a_step_that(
+    repo: Path, checklist: Callable[[str], object], command: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, object]]:
+    """Run a step doing ``command`` (``$LOGS`` is the run's log folder), then a step
+    `after` that prints; the run, which must pass without a traceback, and `after`'s
+    record."""
+    checklist(
+        "version: 1\nsteps:\n"
+        f"  - id: first\n    run: LOGS=.relcheck/runs/$RELCHECK_RUN_ID; {command}\n"
+        "  - id: after\n    needs: [first]\n    run: echo output of a later step\n"
+    )
+    proc = run_relcheck("run", "--dry-run", cwd=repo, timeout=60)
+    output = proc.stdout + proc.stderr
+    FIGURES.add("hostile files: scenarios")
+    assert TRACEBACK not in output, output
+    assert proc.returncode == 0, output
+    return proc, step_record(latest_record(repo), "after")
+
+
 def test_a_log_folder_a_step_swaps_for_a_link_never_takes_a_later_log(
     git_repo: Path, checklist, tmp_path: Path
 ) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
-    checklist(
-        f"""
-        version: 1
-        steps:
-          - id: swap
-            run: |
-              mv .relcheck/runs/$RELCHECK_RUN_ID .relcheck/moved
-              ln -s {outside} .relcheck/runs/$RELCHECK_RUN_ID
-          - id: after
-            needs: [swap]
-            run: echo output of a later step
-        """
+    _proc, after = _after_a_step_that(
+        git_repo, checklist, f"mv $LOGS .relcheck/moved && ln -s {outside} $LOGS"
     )
-    proc = run_relcheck("run", "--dry-run", cwd=git_repo)
-    assert TRACEBACK not in proc.stdout + proc.stderr
-    assert proc.returncode == 0, proc.stdout + proc.stderr
     assert _snapshot(outside) == {}
-    after = step_record(latest_record(git_repo), "after")
     assert after["status"] == "passed"
-    assert "no log kept" in after["output_tail"]  # refused, said where it is seen
-    assert "is a symbolic link" in after["output_tail"]
+    assert "no log kept" in str(after["output_tail"])  # refused, said where it is seen
+    assert "is a symbolic link" in str(after["output_tail"])
 
 
 def test_a_log_folder_a_step_deletes_is_made_again_for_the_next_log(
     git_repo: Path, checklist
 ) -> None:
-    checklist(
-        """
-        version: 1
-        steps:
-          - id: wipe
-            run: rm -rf .relcheck/runs/$RELCHECK_RUN_ID
-          - id: after
-            needs: [wipe]
-            run: echo output of a later step
-        """
-    )
-    proc = run_relcheck("run", "--dry-run", cwd=git_repo)
-    assert TRACEBACK not in proc.stdout + proc.stderr
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    after = step_record(latest_record(git_repo), "after")
-    log = git_repo / after["log"]
+    _proc, after = _after_a_step_that(git_repo, checklist, "rm -rf $LOGS")
+    log = git_repo / str(after["log"])
     assert "output of a later step" in log.read_text()
-    assert "no log kept" not in after["output_tail"]
+    assert "no log kept" not in str(after["output_tail"])
 
 
 def test_a_log_folder_a_step_moves_out_of_the_repository_takes_no_later_log(
@@ -349,26 +340,10 @@ def test_a_log_folder_a_step_moves_out_of_the_repository_takes_no_later_log(
     # moved it (here beside the repository, on the same file system), while the record
     # points at .relcheck/runs/<run>/after.log and says that log was deleted.
     away = tmp_path / "away"
-    checklist(
-        f"""
-        version: 1
-        steps:
-          - id: move
-            run: mv .relcheck/runs/$RELCHECK_RUN_ID {away}
-          - id: after
-            needs: [move]
-            run: echo output of a later step
-        """
-    )
-    proc = run_relcheck("run", "--dry-run", cwd=git_repo, timeout=60)
-    output = proc.stdout + proc.stderr
-    FIGURES.add("hostile files: scenarios")
+    proc, after = _after_a_step_that(git_repo, checklist, f"mv $LOGS {away}")
     FIGURES.add("hostile files: writes outside .relcheck", int((away / "after.log").exists()))
-    assert TRACEBACK not in output, output
-    assert proc.returncode == 0, output
     assert not (away / "after.log").exists(), "a later step's log was written outside the repo"
-    after = step_record(latest_record(git_repo), "after")
-    log = Path(after["log"])
+    log = Path(str(after["log"]))
     assert log.is_file(), f"the record's log {log} is not there"
     assert "output of a later step" in log.read_text()
     assert f"{log} was deleted during the run" not in proc.stderr
