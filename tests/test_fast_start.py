@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from relcheck import __version__
-from tests.helpers import latest_record, run_relcheck, write
+from tests.helpers import commit_all, latest_record, run_relcheck, tags, write
 
 HEAVY = ("git", "httpx", "rich", "pydantic", "yaml")
 WATCHED = (*HEAVY, "importlib.metadata", "relcheck.engine.service")
@@ -129,20 +129,38 @@ def test_a_plain_run_loads_no_evidence_release_or_cache_world_modules(
 def test_a_first_release_writes_its_notes_without_the_comparison_modules(
     git_repo: Path, checklist
 ) -> None:
-    # A version and no earlier release tag: the run writes release notes, and there is
-    # no previous release to look up or compare with.
+    # A version and no earlier release tag: the run tags it and writes release notes, and
+    # there is no previous release to look up or compare with.
     write(git_repo / "pyproject.toml", '[project]\nname = "demo"\nversion = "1.0.0"\n')
-    checklist(SIMPLE)
-    assert run_relcheck("run", "-q", cwd=git_repo).returncode == 0
+    checklist(SIMPLE + "  - {id: tag, uses: git-tag}\n")
+    commit_all(git_repo, "a release checklist")
     comparison = (
         "relcheck.evidence.baseline",
         "relcheck.evidence.compare",
         "relcheck.evidence.facts",
     )
     assert loaded_after(["run", "-q"], git_repo, comparison) == []
+    assert tags(git_repo) == ["v1.0.0"]
     notes = sorted((git_repo / ".relcheck/runs").glob("*.md"))
     assert notes, "no release notes written"
     assert "The first release: no previous release tag." in notes[-1].read_text()
+
+
+def test_a_checklist_without_a_release_step_writes_no_release_notes(
+    git_repo: Path, checklist, tmp_path: Path
+) -> None:
+    # Its checks passed at version 1.0.0, but nothing was released: no notes beside the
+    # record, and no "Release v1.0.0" in GitHub Actions' job summary.
+    write(git_repo / "pyproject.toml", '[project]\nname = "demo"\nversion = "1.0.0"\n')
+    checklist(SIMPLE)
+    summary = tmp_path / "step-summary.md"
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
+    proc = run_relcheck("run", cwd=git_repo, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert latest_record(git_repo)["outcome"] == "passed"
+    assert not list((git_repo / ".relcheck/runs").glob("*.md"))
+    assert "Release v1.0.0" not in (summary.read_text() if summary.exists() else "")
+    assert tags(git_repo) == []
 
 
 def test_an_edited_checklist_is_validated_again(git_repo: Path, checklist) -> None:

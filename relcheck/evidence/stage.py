@@ -117,8 +117,10 @@ def write_notes(
     root: str, directory: str, result: RunResult, checklist: Checklist, environ: Mapping[str, str]
 ) -> str | None:
     """After a release: the notes beside the record (``<run id>.md``) and, in GitHub
-    Actions, in the step summary. Returns the notes' path; None when nothing was made."""
-    if not is_release_run(result):
+    Actions, in the step summary. Returns the notes' path; None when nothing was made.
+    A checklist without a release step releases nothing: its passing run gets no notes."""
+    info = result.info
+    if not is_release_run(result) or not (info.release_steps or info.resume):
         return None
     from relcheck.errors import RelcheckError
     from relcheck.evidence import notes
