@@ -128,3 +128,18 @@ def elsewhere(tag: str, tagged: str, commit: str, where: str) -> Finding:
         "bump the version for a new release (a tag made by mistake can be deleted with "
         f"`git tag -d {tag}`)",
     )
+
+
+def made_by_another_run(
+    root: str, remote: str, there: gittags.TagRef, commit: str, *, timeout: float
+) -> bool:
+    """Whether ``there``, ``remote``'s tag, is a release tag relcheck made for ``commit``:
+    another run of the same commit (a second CI job) released it first. Its object is
+    fetched without making a ref here when this clone does not have it."""
+    if there.commit != commit or not there.annotated:
+        return False
+    if gittags.tag_message(root, there.object) is None:
+        gitremotes.fetch_tag_object(
+            root, remote, there.name, timeout=timeout, cancel=threading.Event()
+        )
+    return not_made_by_relcheck(root, there) is None

@@ -211,6 +211,22 @@ def _after_push_error(
             details=details,
             metrics={**metrics, "pushed": True, "remote_checked": True},
         )
+    if (
+        answer.ok
+        and there is not None
+        and release_tags.made_by_another_run(root, remote, there, made.commit, timeout=timeout)
+    ):
+        # Two runs of one commit raced and the other pushed first: the release exists,
+        # as the checklist asks. This run's own tag object is not the remote's: it goes.
+        left = gittags.delete_tag(root, made)
+        return StepResult(
+            Status.PASSED,
+            f"{remote} already has {tag} at {made.commit[:9]}, made by another relcheck run "
+            f"of this commit: the release is made (`git fetch --tags` brings that tag here)"
+            + ("" if left is None else f"; delete this run's own with `git tag -d {tag}`"),
+            details=details,
+            metrics={**metrics, "pushed": False, "already_released": tag, "remote_checked": True},
+        )
     status = Status.INTERRUPTED if interrupted else Status.FAILED
     if not answer.ok and pushed.stopped:
         # Unknown: git was stopped, so the tag may be there. Removing it here would

@@ -344,3 +344,40 @@ def test_without_a_git_step_a_completed_release_step_is_not_run_again(
     assert len(list((git_repo / ".relcheck" / "runs").glob("*.md"))) == 1
     FIGURES.add("after the tag: scenarios", 2)
     FIGURES.add("after the tag: lies", 0)
+
+
+def test_a_release_another_run_made_at_the_same_commit_meanwhile_is_made(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    # Two runs of the same commit race (two CI jobs, two people): the other run pushes
+    # its release tag while this one runs its checks, so this push is rejected. The
+    # remote has a release tag relcheck made for the checked commit: the release exists.
+    other = tmp_path / "other"
+    write(
+        git_repo / "relcheck.yaml",
+        """
+        version: 1
+        release:
+          push: true
+        steps:
+          - id: meanwhile
+            run: 'if [ -n "$OTHER" ]; then cd "$OTHER" && env -u OTHER $RELCHECK run -q; fi'
+          - id: tag
+            uses: git-tag
+        """,
+    )
+    commit_all(git_repo, "checklist")
+    git(git_repo, "push", "-q", "origin", "main")
+    git(tmp_path, "clone", "-q", str(tmp_path / "remote.git"), str(other))
+    env = {"OTHER": str(other), "RELCHECK": " ".join(RELCHECK)}
+    proc = run_relcheck("run", cwd=git_repo, env=env)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    commit = git(git_repo, "rev-parse", "HEAD")
+    assert remote_tags(git_repo) == [TAG]
+    assert git(git_repo, "ls-remote", "origin", f"refs/tags/{TAG}^{{}}").startswith(commit)
+    assert f"origin already has {TAG} at {commit[:9]}" in out
+    # This repository keeps no tag of its own making that the remote does not have.
+    assert tags(git_repo) == []
+    step = next(s for s in latest_record(git_repo)["steps"] if s["id"] == "tag")
+    assert step["status"] == "passed"
