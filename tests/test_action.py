@@ -162,6 +162,32 @@ def test_a_failed_step_fails_the_action_with_its_exit_code_and_report(
     assert "::error title=relcheck%3A broken failed::" in result.log
 
 
+def test_the_action_on_every_push_to_main_releases_each_version_once(
+    git_repo: Path, checklist, tmp_path: Path
+) -> None:
+    # The action's default args, which the example workflow gives on every push: the
+    # first push of a version releases it; a later push without a version bump is
+    # "nothing to release", the checks run and decide (not a blocked, red job).
+    from tests.helpers import commit_all, git, tags, write
+
+    workflow = yaml.safe_load((ROOT / "docs/ci/github-action.yml").read_text())
+    (step,) = [s for s in workflow["jobs"]["checklist"]["steps"] if s.get("id") == "relcheck"]
+    args = ACTION["inputs"]["args"]["default"]
+    assert step["with"].get("args", args) == args
+    checklist(PASSING + "  - id: repo\n    uses: git\n  - id: tag\n    uses: git-tag\n")
+    first = run_action(git_repo, tmp_path, install="false")
+    assert first.exit_code == 0, first.log
+    assert tags(git_repo) == ["v1.2.0"]
+    write(git_repo / "notes.txt", "a change that is not a release\n")
+    commit_all(git_repo, "no version bump")
+    git(git_repo, "push", "-q", "origin", "main")
+    again = run_action(git_repo, tmp_path, install="false")
+    assert again.exit_code == 0, again.log
+    assert "nothing to release" in again.log
+    assert "| unit | ✅ passed |" in again.summary  # the checks ran
+    assert tags(git_repo) == ["v1.2.0"]
+
+
 def test_checklist_junit_path_and_working_directory_inputs(git_repo: Path, tmp_path: Path) -> None:
     from tests.helpers import commit_all, write
 
