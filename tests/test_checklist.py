@@ -142,6 +142,14 @@ def test_bad_checklist_is_reported_with_file_line_and_column(
     assert "Traceback" not in result.output
 
 
+def test_a_tab_that_yaml_refuses_is_named(tmp_path: Path, cli_invoke) -> None:
+    write(tmp_path / "relcheck.yaml", "version: 1\nsteps:\n\t- id: a\n    run: x\n")
+    result = cli_invoke("validate", "relcheck.yaml", cwd=tmp_path)
+    assert result.exit_code == 2
+    (line,) = [x for x in result.output.splitlines() if x.startswith("relcheck.yaml:3:1: ")]
+    assert line.endswith("(a tab: YAML indents with spaces)"), line
+
+
 def test_every_problem_of_a_file_is_reported_at_once(tmp_path: Path, cli_invoke) -> None:
     write(
         tmp_path / "relcheck.yaml",

@@ -54,6 +54,8 @@ def load_yaml(text: str, path: str) -> tuple[Any, SourceMap, list[Problem]]:
             mark = exc.context_mark  # an unclosed quote or bracket: point at its start
         where = SourceLocation(path, mark.line + 1, mark.column + 1) if mark else source.locate(())
         what = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
+        if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
+            what += " (a tab: YAML indents with spaces)"
         return None, source, [Problem(where, f"YAML syntax error: {what}")]
     except yaml.reader.ReaderError as exc:
         # A character YAML forbids (NUL, other control characters): name it and its place.
@@ -161,3 +163,9 @@ def _scalar(node: Any, constructor: Any, source: SourceMap, problems: list[Probl
 
 def _at(source: SourceMap, node: Any) -> SourceLocation:
     return SourceLocation(source.path, node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    """The character at 0-based ``line`` and ``column`` of ``text`` ("" past its end)."""
+    lines = text.split("\n")
+    return lines[line][column : column + 1] if line < len(lines) else ""
