@@ -158,3 +158,19 @@ def test_a_flat_layout_puts_the_worktrees_root_first(git_repo: Path) -> None:
     )
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert where.read_text().strip() == pythonpath
+
+
+def test_a_pass_in_the_working_tree_is_reused_by_the_hooks_worktree(src_project: Path) -> None:
+    write(src_project / "README.md", "# demo\n")
+    commit_all(src_project, "readme")
+    ran = run_relcheck("run", "--dry-run", cwd=src_project)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    first = latest_record(src_project)["run_id"]
+    write(src_project / "notes.txt", "untracked\n")  # so the hook checks a worktree
+    pushed = push(src_project, "origin", "main")
+    assert pushed.returncode == 0, pushed.stdout + pushed.stderr
+    assert "in a clean temporary worktree" in pushed.stderr
+    record = latest_record(src_project)
+    for step in ("lint", "unit"):
+        found = step_record(record, step)
+        assert (found["status"], found.get("cached_from")) == ("cached", first), step

@@ -50,7 +50,7 @@ class World:
         self.env_root = os.path.realpath(env_root) if env_root else self.root
         self.env = env
         self.files = files  # the work tree's path -> content id (relcheck.engine.inputs)
-        self.interpreters = Interpreters(root, state_dir, secret)
+        self.interpreters = Interpreters(root, state_dir, secret, self.env_root)
         self._locks: list[tuple[str, str]] | None = None
 
     def of(self, step: Step, tools: Iterable[str] = ()) -> dict[str, Any] | None:
