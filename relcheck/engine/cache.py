@@ -111,7 +111,12 @@ class StepCache:
             from relcheck.engine.world import World
 
             self._world = World(
-                self.workspace.root, self._state_dir, self.secret, self._env, self.workspace.files
+                self.workspace.root,
+                self._state_dir,
+                self.secret,
+                self._env,
+                self.workspace.files,
+                env_root=os.path.dirname(os.path.abspath(self._state_dir)),
             )
         cls = registry.load(step.uses)
         try:

@@ -8,7 +8,8 @@ interpreter looks is asked of it once (one ``python -c``) and kept, signed, in
 ``.relcheck/cache/interpreters/`` until the interpreter, its ``pyvenv.cfg``, its
 ``PYTHON*`` variables or the ``.pth`` files it read change, so a cached rerun starts no
 process; a script (a pyenv or asdf shim) is asked on every run. Folders inside the
-repository (the project's own sources) are left to the tree digest, except
+repository (the project's own sources; also the working tree's when the steps run in a
+temporary worktree of a commit) are left to the tree digest, except
 site-packages of a ``.venv`` there: tools write caches into the work tree on every run,
 and an editable install of the project must not make every run miss.
 """
@@ -43,8 +44,13 @@ class Interpreters:
     """Stamps of the interpreters one run's steps use, and of relcheck's own; each
     interpreter and each folder is looked at once."""
 
-    def __init__(self, root: str, state_dir: str, secret: bytes) -> None:
+    def __init__(
+        self, root: str, state_dir: str, secret: bytes, repository: str | None = None
+    ) -> None:
         self.root = os.path.realpath(root)
+        # A temporary worktree's steps import its own code, not the repository's that an
+        # editable install names: the repository's sources are left out as the tree's are.
+        self.trees = tuple(dict.fromkeys([self.root, os.path.realpath(repository or root)]))
         self.directory = os.path.join(state_dir, "cache", "interpreters")
         self.secret = secret
         self._lock = threading.Lock()
@@ -174,7 +180,7 @@ class Interpreters:
     def _in_tree(self, folder: str) -> bool:
         if folder not in self._inside:
             real = os.path.realpath(folder)
-            inside = real == self.root or real.startswith(self.root + os.sep)
+            inside = any(real == t or real.startswith(t + os.sep) for t in self.trees)
             parts = real.split(os.sep)
             self._inside[folder] = inside and not any(p in _SITE_DIRS for p in parts)
         return self._inside[folder]

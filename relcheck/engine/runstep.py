@@ -16,6 +16,7 @@ from relcheck.errors import PluginError, RunnerError, ServiceFailed
 from relcheck.models import RunInfo, Status, Step, StepKind, StepResult
 from relcheck.runners import registry
 from relcheck.system import deadline as deadline_mod
+from relcheck.system import projectenv
 from relcheck.system.process_output import OutputSink
 
 
@@ -25,7 +26,9 @@ def context_env(
     """The environment of a step: base, RELCHECK_* context values, then the step's env.
 
     ``RELCHECK_ROOT`` is where the step runs: ``workdir`` (a clean checkout of the commit
-    being checked, in hook mode) when given, else the repository."""
+    being checked, in hook mode) when given, else the repository. In such a checkout the
+    checkout's code comes first on PYTHONPATH, before the step's own setting: the
+    environment is the repository's, whose editable install imports the repository's."""
     env = dict(base)
     values = {
         "RELCHECK_VERSION": info.version,
@@ -38,6 +41,8 @@ def context_env(
     }
     env.update({k: v for k, v in values.items() if v is not None})
     env.update(step.env)
+    if workdir is not None and os.path.realpath(workdir) != os.path.realpath(info.root):
+        env = projectenv.with_import_root(env, workdir)
     return env
 
 

@@ -177,7 +177,9 @@ def execute(
             stopped_outcome(cancellation), "stopped at once; running steps were killed"
         )
         try:
-            env = tool_env(os.environ, request.workdir or request.root)
+            # The repository's environment, also for a temporary worktree of a commit:
+            # a virtual environment is not committed, so it is only in the working tree.
+            env = tool_env(os.environ, request.root)
             options = RunOptions(
                 jobs=request.jobs or default_jobs(),
                 fail_fast=request.fail_fast,

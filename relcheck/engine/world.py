@@ -42,11 +42,15 @@ class World:
         secret: bytes,
         env: Mapping[str, str],
         files: Callable[[], Mapping[str, str]],
+        env_root: str | None = None,
     ) -> None:
         self.root = os.path.realpath(root)
+        # Where the project's environment is found, as the runners find it: the
+        # repository, also when ``root`` is a temporary worktree of a commit.
+        self.env_root = os.path.realpath(env_root) if env_root else self.root
         self.env = env
         self.files = files  # the work tree's path -> content id (relcheck.engine.inputs)
-        self.interpreters = Interpreters(root, state_dir, secret)
+        self.interpreters = Interpreters(root, state_dir, secret, self.env_root)
         self._locks: list[tuple[str, str]] | None = None
 
     def of(self, step: Step, tools: Iterable[str] = ()) -> dict[str, Any] | None:
@@ -54,7 +58,7 @@ class World:
         interpreter that does not answer), so the step is not cached."""
         env = {**self.env, **step.env}
         given = getattr(step.params, "python", None)
-        project = projectenv.find(self.root, env, given if isinstance(given, str) else None)
+        project = projectenv.find(self.env_root, env, given if isinstance(given, str) else None)
         pythons = [_venv_python(project.python) or project.python] if project else []
         executables: dict[str, Any] = {}
         for name in tools:

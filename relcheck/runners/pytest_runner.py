@@ -92,7 +92,8 @@ class PytestRunner(Runner):
 
 def _interpreter(params: PytestParams, ctx: StepContext) -> tuple[str, str]:
     """The project's interpreter (relcheck.system.projectenv) and how it was chosen."""
-    found = projectenv.find(ctx.workdir, ctx.env, params.python)
+    # The repository's environment: a temporary worktree of a commit has none of its own.
+    found = projectenv.find(ctx.info.root, ctx.env, params.python)
     if found is not None:
         return found.python, found.source
     if params.python:
@@ -268,5 +269,5 @@ def _coverage(path: str) -> float | None:
 
 
 def _shown(python: str, ctx: StepContext) -> str:
-    rel = os.path.relpath(python, ctx.workdir)
+    rel = os.path.relpath(python, ctx.info.root)
     return python if rel.startswith("..") else rel

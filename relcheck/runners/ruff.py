@@ -84,7 +84,7 @@ class RuffRunner(Runner):
 
     def run(self, params: RuffParams, ctx: StepContext) -> StepResult:
         tool = _ruff_tool.find(
-            ctx.workdir,
+            ctx.info.root,  # the repository's environment, also from a temporary worktree
             dict(ctx.env),
             given=params.ruff,
             python=params.python,

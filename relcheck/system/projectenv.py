@@ -6,6 +6,11 @@ the step or checklist names, else the project's ``.venv``, else the active virtu
 environment (``VIRTUAL_ENV``), else the first ``python3`` on PATH. The bin folder of
 relcheck's own virtual environment, which relcheck puts first on its steps' PATH, is not
 searched there: it is relcheck's, not the project's.
+
+A commit checked in a temporary worktree (the pre-push hook) has no environment of its
+own: a virtual environment is not committed. Its steps use the working tree's, and
+:func:`with_import_root` makes them import the worktree's code, not the working tree's
+that an editable install points to.
 """
 
 from __future__ import annotations
@@ -84,3 +89,26 @@ def _env_of(python: str, source: str) -> ProjectEnv:
     bin_dir = os.path.dirname(python)
     is_venv = os.path.isfile(os.path.join(os.path.dirname(bin_dir), "pyvenv.cfg"))
     return ProjectEnv(python, source, bin_dir if is_venv else None)
+
+
+def import_root(tree: str) -> str:
+    """Where the project's own code is imported from in ``tree``: its ``src`` folder when
+    that holds Python code (a src layout, namespace packages too), else ``tree`` itself."""
+    src = os.path.join(tree, "src")
+    for folder, dirs, files in os.walk(src):
+        if any(name.endswith(".py") for name in files):
+            return src
+        if folder.count(os.sep) - src.count(os.sep) >= 2:
+            dirs.clear()  # a package's modules are near the top; a deep search costs
+    return tree
+
+
+def with_import_root(env: Mapping[str, str], tree: str) -> dict[str, str]:
+    """``env`` with ``tree``'s import root first on PYTHONPATH, ahead of what was there.
+
+    An editable install (``pip install -e .``) imports the working tree's code; a step
+    checking another checkout of the commit must import that checkout's code instead.
+    """
+    first = import_root(tree)
+    rest = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return {**env, "PYTHONPATH": os.pathsep.join([first, *rest])}
