@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 
 from relcheck import __version__
-from relcheck.errors import RepoStateError
+from relcheck.errors import RepoStateError, UsageError
 from relcheck.git import door
 
 MARKER = "# relcheck-managed-hook"
@@ -104,7 +104,10 @@ def _read(path: str) -> str | None:
     except FileNotFoundError:
         return None
     except IsADirectoryError:
-        raise RepoStateError(f"{path} is a folder, not a hook") from None
+        raise UsageError(
+            f"{path} is a folder, not a hook; left unchanged",
+            hint="move it away by hand, then run the command again",
+        ) from None
 
 
 def _is_ours(text: str | None) -> bool:
@@ -143,13 +146,14 @@ def install(
     backup = state.path + BACKUP_SUFFIX
     if state.exists and not state.ours:
         if not force:
-            raise RepoStateError(
+            # A refusal of what was asked (2), not a repository unfit to release (3).
+            raise UsageError(
                 f"{state.path} exists and was not written by relcheck; left unchanged",
                 hint=f"`relcheck hook install --force` keeps it as {os.path.basename(backup)} "
                 "and runs it before relcheck",
             )
         if os.path.exists(backup):
-            raise RepoStateError(
+            raise UsageError(
                 f"{backup} already exists, so {state.path} cannot be kept as the backup",
                 hint="move one of them away by hand, then install again",
             )
@@ -167,7 +171,7 @@ def uninstall(root: str, name: str = "pre-push") -> tuple[HookState, bool]:
     if not state.exists:
         return state, False
     if not state.ours:
-        raise RepoStateError(
+        raise UsageError(
             f"{state.path} was not written by relcheck; left unchanged",
             hint="remove it by hand if you no longer want it",
         )
