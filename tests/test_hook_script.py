@@ -1,17 +1,22 @@
-"""The installed hook script when relcheck is gone, through real `git push`es."""
+"""The installed hook script when relcheck is gone, and the temporary worktrees of pushes
+that were killed or run at the same time, through real `git push`es."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import site
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import commit_all, git, push, write
+from tests.helpers import commit_all, git, latest_record, push, write
 
 CHECKLIST = """
 version: 1
@@ -152,3 +157,107 @@ def test_a_missing_relcheck_with_a_kept_hook_says_how_to_put_that_hook_back(
     assert pushed.returncode == 0, pushed.stderr
     assert "previous hook ran" in pushed.stderr
     assert remote_head(project) == after
+
+
+# -- temporary worktrees -----------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def slow_push(
+    repo: Path, tmp_path: Path, name: str
+) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """`git push` in its own process group, whose `slow` step has started: yields the push
+    and the step's pid. The step goes on until `GO` exists; it is stopped at the end."""
+    started = tmp_path / f"{name}.started"
+    log = (tmp_path / f"{name}.log").open("wb")
+    proc = subprocess.Popen(
+        ["git", "push", "origin", "main"],
+        cwd=repo,
+        env={**os.environ, "STARTED": str(started), "GO": str(tmp_path / "go")},
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    step = 0
+    try:
+        deadline = time.monotonic() + 60
+        while not started.exists():
+            assert proc.poll() is None, (tmp_path / f"{name}.log").read_text()
+            assert time.monotonic() < deadline, "the slow step never started"
+            time.sleep(0.05)
+        step = int(started.read_text())
+        yield proc, step
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        if step:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(step, signal.SIGKILL)
+        log.close()
+
+
+def test_a_worktree_left_by_a_killed_push_is_removed_by_the_next_push(
+    hooked: Path, tmp_path: Path
+) -> None:
+    head = commit_all(hooked, "one")
+    write(hooked / "notes.txt", "untracked\n")  # so the checks run in a worktree
+    with slow_push(hooked, tmp_path, "killed") as (proc, _step):
+        [_, left] = worktrees(hooked)
+        assert os.path.basename(os.path.dirname(left)).startswith("relcheck-checkout-")
+        os.killpg(proc.pid, signal.SIGKILL)  # nothing of relcheck's can clean up after this
+        proc.wait()
+        assert worktrees(hooked) == [str(hooked), left]
+        assert os.path.isdir(left)
+
+        pushed = push(hooked, "origin", "main")
+        assert pushed.returncode == 0, pushed.stderr
+        assert f"removed the temporary worktree {left}" in pushed.stderr
+        assert "left by a relcheck run that was killed" in pushed.stderr
+    assert worktrees(hooked) == [str(hooked)]
+    assert not os.path.exists(os.path.dirname(left))
+    assert remote_head(hooked) == head
+    assert latest_record(hooked)["outcome"] == "passed"
+
+
+def test_a_push_made_while_another_is_checking_is_refused_and_leaves_its_worktree(
+    hooked: Path, tmp_path: Path
+) -> None:
+    before = remote_head(hooked)
+    head = commit_all(hooked, "one")
+    write(hooked / "notes.txt", "untracked\n")  # so the checks run in a worktree
+    with slow_push(hooked, tmp_path, "first") as (first, _step):
+        relcheck_pid = int((hooked / ".relcheck" / "lock").read_text())
+        [_, live] = worktrees(hooked)
+
+        second = push(hooked, "origin", "main")
+        assert second.returncode == 1  # git's, for any refusing hook
+        assert f"locked by pid {relcheck_pid}" in second.stderr
+        assert "removed the temporary worktree" not in second.stderr
+        assert worktrees(hooked) == [str(hooked), live]  # the first push's, still in use
+        assert remote_head(hooked) == before
+
+        (tmp_path / "go").write_text("")
+        assert first.wait(timeout=120) == 0, (tmp_path / "first.log").read_text()
+    assert remote_head(hooked) == head
+    assert worktrees(hooked) == [str(hooked)]
+
+
+def test_worktrees_without_an_owner_lock_are_left_alone_and_deleted_ones_are_pruned(
+    hooked: Path, tmp_path: Path
+) -> None:
+    older = tmp_path / "relcheck-checkout-older" / "repo"  # as a relcheck before locks made
+    deleted = tmp_path / "relcheck-checkout-deleted" / "repo"
+    for path in (older, deleted):
+        git(hooked, "worktree", "add", "-q", "--detach", str(path), "HEAD")
+    shutil.rmtree(deleted.parent)  # as a reboot empties /tmp
+    head = commit_all(hooked, "one")
+
+    pushed = push(hooked, "origin", "main")
+    assert pushed.returncode == 0, pushed.stderr
+    assert f"{older} looks like a temporary worktree an older relcheck left" in pushed.stderr
+    assert f"`git worktree remove --force {older}`" in pushed.stderr
+    assert worktrees(hooked) == [str(hooked), str(older)]
+    assert older.is_dir()
+    assert remote_head(hooked) == head

@@ -123,6 +123,9 @@ def run_hook(
     if flag(environ, "RELCHECK_SKIP"):
         _note(f"RELCHECK_SKIP is set: the {hook} checks are skipped")
         return 0
+    if hook == "pre-push":
+        for line in checkout.remove_leftovers(request.root).notes():
+            _note(line)
     refs = pushed_refs(hook, request.root, stdin, environ)
     if not refs:
         _note("nothing to check: the push sends no commits")
