@@ -345,6 +345,22 @@ def test_an_interrupted_push_leaves_no_worktree_behind(hooked: Path, tmp_path: P
     assert worktrees(hooked) == [f"worktree {hooked}"]
     assert latest_record(hooked)["outcome"] == "interrupted"
     assert remote_head(hooked) != git(hooked, "rev-parse", "HEAD")
+    _wait_until_gone(proc.pid)  # relcheck's last words come after its record
+    said = log.read_text()
+    assert "pre-push refused: interrupted (Ctrl-C) before the checks finished" in said
+    assert "make 'slow' pass" not in said
+    assert "fix:" not in said
+
+
+def _wait_until_gone(group: int) -> None:
+    """Wait (a minute at most) until no process of process group ``group`` is left."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
 
 
 def _finished(repo: Path) -> bool:
