@@ -159,7 +159,7 @@ def test_installing_twice_replaces_relcheck_s_own_hook(hooked: Path, cli_invoke)
 def test_a_foreign_hook_is_refused_without_force(git_repo: Path, cli_invoke) -> None:  # type: ignore[no-untyped-def]
     foreign = write(git_repo / ".git" / "hooks" / "pre-push", "#!/bin/sh\nexit 0\n")
     result = cli_invoke("hook", "install", cwd=git_repo)
-    assert result.exit_code == 3
+    assert result.exit_code == 2  # a refusal of what was asked, as for a usage error
     assert "was not written by relcheck; left unchanged" in result.output
     assert "--force" in result.output
     assert foreign.read_text() == "#!/bin/sh\nexit 0\n"
@@ -167,7 +167,7 @@ def test_a_foreign_hook_is_refused_without_force(git_repo: Path, cli_invoke) -> 
     assert status.exit_code == 1
     assert "a hook relcheck did not write" in status.output
     refused = cli_invoke("hook", "uninstall", cwd=git_repo)
-    assert refused.exit_code == 3
+    assert refused.exit_code == 2
     assert foreign.exists()
 
 
@@ -345,6 +345,22 @@ def test_an_interrupted_push_leaves_no_worktree_behind(hooked: Path, tmp_path: P
     assert worktrees(hooked) == [f"worktree {hooked}"]
     assert latest_record(hooked)["outcome"] == "interrupted"
     assert remote_head(hooked) != git(hooked, "rev-parse", "HEAD")
+    _wait_until_gone(proc.pid)  # relcheck's last words come after its record
+    said = log.read_text()
+    assert "pre-push refused: interrupted (Ctrl-C) before the checks finished" in said
+    assert "make 'slow' pass" not in said
+    assert "fix:" not in said
+
+
+def _wait_until_gone(group: int) -> None:
+    """Wait (a minute at most) until no process of process group ``group`` is left."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
 
 
 def _finished(repo: Path) -> bool:

@@ -123,6 +123,9 @@ def run_hook(
     if flag(environ, "RELCHECK_SKIP"):
         _note(f"RELCHECK_SKIP is set: the {hook} checks are skipped")
         return 0
+    if hook == "pre-push":
+        for line in checkout.remove_leftovers(request.root).notes():
+            _note(line)
     refs = pushed_refs(hook, request.root, stdin, environ)
     if not refs:
         _note("nothing to check: the push sends no commits")
@@ -266,13 +269,31 @@ def _check(
     code = runflow.exit_code(result, cancellation)
     if result.outcome is not Outcome.PASSED:
         verb = "refused" if hook == "pre-push" else "stopped"
+        stopped = _stopped_by(result, cancellation)
         _note(
-            f"{hook} {verb}: {result.message or result.outcome}. "
+            f"{hook} {verb}: {stopped or result.message or result.outcome}. "
             f"Full record: relcheck show {result.info.run_id}"
         )
-        if hook == "pre-push":
+        if hook == "pre-push" and stopped:
+            # Nothing failed: there is nothing to fix, only the push to make again.
+            _note("nothing was pushed; `git push` again to run the checks and push")
+        elif hook == "pre-push":
             _note(f"fix: {push_fix(result)}")
     return code
+
+
+def _stopped_by(result: RunResult, cancellation: Cancellation) -> str | None:
+    """How a run stopped by a signal stopped, in words; None for a run that ended."""
+    if result.outcome is Outcome.INTERRUPTED:
+        how = "interrupted (Ctrl-C)"
+    elif result.outcome is Outcome.TERMINATED:
+        import signal
+
+        number = cancellation.signal or signal.SIGTERM
+        how = f"stopped by {signal.Signals(number).name}"
+    else:
+        return None
+    return f"{how} before the checks finished"
 
 
 def push_fix(result: RunResult) -> str:

@@ -14,20 +14,22 @@ import sys
 from dataclasses import dataclass
 
 from relcheck import __version__
-from relcheck.errors import RepoStateError
+from relcheck.errors import RepoStateError, UsageError
 from relcheck.git import door
 
 MARKER = "# relcheck-managed-hook"
 BACKUP_SUFFIX = ".relcheck-backup"
 # Hooks that can stop what git is doing; pre-push is the one meant for a checklist.
 HOOK_NAMES = ("pre-push", "pre-commit", "pre-merge-commit")
+# The git command each hook stops, for the script's advice on skipping it.
+_GIT_COMMANDS = {"pre-push": "push", "pre-commit": "commit", "pre-merge-commit": "merge"}
 
 _TEMPLATE = """\
 #!/bin/sh
 {marker}: {name}
 # Written by `relcheck hook install` (relcheck {version}); `relcheck hook uninstall`
 # removes it and puts back the hook it replaced, if any.
-# Skip it once: `git push --no-verify`, or RELCHECK_SKIP=1.
+# Skip it once: `git {verb} --no-verify`, or RELCHECK_SKIP=1.
 RELCHECK_PYTHON={python}
 FIND_RELCHECK="import importlib.util as u, sys; sys.exit(u.find_spec('relcheck') is None)"
 
@@ -48,19 +50,55 @@ if [ -x "$backup" ]; then
     }}
 fi
 
+# Read here, not by relcheck: skipping must work when relcheck itself is gone.
+case $(printf '%s' "${{RELCHECK_SKIP:-}}" | tr -d ' \\t\\r\\n' | tr '[:upper:]' '[:lower:]') in
+    1 | true | yes | on)
+        echo "relcheck: RELCHECK_SKIP is set: the {name} checks are skipped" >&2
+        exit 0 ;;
+esac
+
 # find_spec, not import: it answers in a third of the time.
 if "$RELCHECK_PYTHON" -c "$FIND_RELCHECK" > /dev/null 2>&1; then
     "$RELCHECK_PYTHON" -m relcheck run --hook {name} < "$input"
-elif command -v relcheck > /dev/null 2>&1; then
+    exit
+fi
+if command -v relcheck > /dev/null 2>&1; then
     echo "relcheck: $RELCHECK_PYTHON cannot run relcheck any more; using relcheck on PATH" >&2
     relcheck run --hook {name} < "$input"
-else
-    echo "relcheck: the {name} hook cannot find relcheck: $RELCHECK_PYTHON cannot import it" >&2
-    echo "relcheck: and there is no relcheck on PATH." >&2
-    echo "relcheck: reinstall relcheck and run 'relcheck hook install' again," >&2
-    echo "relcheck: or 'relcheck hook uninstall'; 'git push --no-verify' skips the hook once." >&2
-    exit 1
+    exit
 fi
+
+# No relcheck, so no `relcheck hook uninstall` either: every way out is by hand.
+if [ -e "$RELCHECK_PYTHON" ]; then
+    missing="$RELCHECK_PYTHON cannot import it"
+else
+    missing="$RELCHECK_PYTHON does not exist"
+fi
+quote() {{
+    case $1 in
+        *[!A-Za-z0-9_./:@%+=,-]*) printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\\\\\''/g")" ;;
+        *) printf '%s' "$1" ;;
+    esac
+}}
+here=$(pwd -P)
+shown=$(cd -- "$hook_dir" && pwd -P)
+case $shown in "$here"/*) shown=${{shown#"$here"/}} ;; esac
+hook=$(quote "$shown/{name}")
+{{
+    echo "relcheck: the {name} hook cannot find relcheck: $missing,"
+    echo "relcheck: and there is no relcheck on PATH."
+    echo "relcheck: to keep the hook: install relcheck for $RELCHECK_PYTHON again,"
+    echo "relcheck:   or run 'relcheck hook install' here with the relcheck you use now."
+    if [ -e "$backup" ]; then
+        echo "relcheck: to remove it and put back the {name} hook it replaced:"
+        echo "relcheck:   mv $(quote "$shown/{name}{suffix}") $hook"
+    else
+        echo "relcheck: to remove it: rm $hook"
+    fi
+    echo "relcheck: to {verb} this once without it: RELCHECK_SKIP=1 git {verb}"
+    echo "relcheck:   (or git {verb} --no-verify)."
+}} >&2
+exit 1
 """
 
 
@@ -94,6 +132,7 @@ def render(name: str, python: str) -> str:
         version=__version__,
         python=shlex.quote(python),
         suffix=BACKUP_SUFFIX,
+        verb=_GIT_COMMANDS[name],
     )
 
 
@@ -104,7 +143,10 @@ def _read(path: str) -> str | None:
     except FileNotFoundError:
         return None
     except IsADirectoryError:
-        raise RepoStateError(f"{path} is a folder, not a hook") from None
+        raise UsageError(
+            f"{path} is a folder, not a hook; left unchanged",
+            hint="move it away by hand, then run the command again",
+        ) from None
 
 
 def _is_ours(text: str | None) -> bool:
@@ -143,13 +185,14 @@ def install(
     backup = state.path + BACKUP_SUFFIX
     if state.exists and not state.ours:
         if not force:
-            raise RepoStateError(
+            # A refusal of what was asked (2), not a repository unfit to release (3).
+            raise UsageError(
                 f"{state.path} exists and was not written by relcheck; left unchanged",
                 hint=f"`relcheck hook install --force` keeps it as {os.path.basename(backup)} "
                 "and runs it before relcheck",
             )
         if os.path.exists(backup):
-            raise RepoStateError(
+            raise UsageError(
                 f"{backup} already exists, so {state.path} cannot be kept as the backup",
                 hint="move one of them away by hand, then install again",
             )
@@ -167,7 +210,7 @@ def uninstall(root: str, name: str = "pre-push") -> tuple[HookState, bool]:
     if not state.exists:
         return state, False
     if not state.ours:
-        raise RepoStateError(
+        raise UsageError(
             f"{state.path} was not written by relcheck; left unchanged",
             hint="remove it by hand if you no longer want it",
         )

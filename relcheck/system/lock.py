@@ -1,4 +1,7 @@
-"""One run at a time per repository: a lock file, held with flock, naming its owner."""
+"""One run at a time per repository: a lock file, held with flock, naming its owner.
+
+The same kind of lock marks what a run owns outside the repository (its temporary
+worktree), so that a later run can tell one left by a killed run from one in use."""
 
 from __future__ import annotations
 
@@ -39,6 +42,41 @@ def run_lock(state_dir: str, git_dir: str | None = None) -> Iterator[None]:
         for path in paths:
             held.enter_context(_holding(path))
         yield
+
+
+def hold(path: str) -> contextlib.AbstractContextManager[None]:
+    """Hold the lock file ``path`` (made if missing) while the block runs, as the run
+    lock is held: its owner's death, however it dies, releases it."""
+    return _holding(path)
+
+
+@contextlib.contextmanager
+def take_over(path: str) -> Iterator[bool | None]:
+    """Take the lock file ``path`` over from an owner that is gone.
+
+    Yields True, holding it until the block ends, when its owner is gone; False while
+    its owner holds it; None when there is no such file (never made, or its owner
+    finished and removed it)."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        yield None
+        return
+    except OSError:  # not a lock file of ours: whoever made it, it is not ours to take
+        yield False
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            taken: bool | None = False
+        else:
+            # Unlinked since we opened it: its owner finished, and cleaned up itself.
+            taken = True if _is_current(path, fd) else None
+        yield taken
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager
