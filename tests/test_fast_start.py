@@ -23,6 +23,8 @@ NOT_FOR_A_PLAIN_RUN = (
     "relcheck.evidence.facts",
     "relcheck.evidence.compare",  # there is a previous release to compare with
     "relcheck.evidence.notes",  # the run made a release (its notes)
+    "relcheck.evidence.previous",  # gates or a release, and no release tag in the history
+    "relcheck.git.releases",
     "relcheck.engine.world",  # a step can be cached
     "relcheck.engine.cache",
     "relcheck.engine.cacheentry",
@@ -124,6 +126,30 @@ def test_a_plain_run_loads_no_evidence_release_or_cache_world_modules(
     assert [s["status"] for s in record["steps"]] == ["passed"] * 5
     assert record["baseline"]["note"].startswith("no previous release")
     assert not list((git_repo / ".relcheck/runs").glob("*.md"))
+
+
+def test_a_plain_run_in_a_shallow_clone_asks_no_remote_and_claims_no_first_release(
+    git_repo: Path, checklist, tmp_path: Path
+) -> None:
+    # No gates and no release step: the release history is not read (no ls-remote, no
+    # shallow probe), and a history without a tag is not called a first release.
+    from tests.helpers import git
+
+    checklist(SIMPLE)
+    git(git_repo, "tag", "v1.1.0")
+    commit_all(git_repo, "after the release")
+    git(git_repo, "push", "-q", "--tags", "origin", "main")
+    clone = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{tmp_path / 'remote.git'}", str(clone))
+    trace = tmp_path / "git-trace"
+    proc = run_relcheck("run", "--no-progress", cwd=clone, env={"GIT_TRACE": str(trace)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    started = trace.read_text()
+    assert "git describe" in started  # the trace does show relcheck's git processes
+    assert "ls-remote" not in started
+    assert "--is-shallow-repository" not in started
+    assert "first release" not in proc.stdout
+    assert "baseline: no previous release tag in this history to compare with" in proc.stdout
 
 
 def test_a_first_release_writes_its_notes_without_the_comparison_modules(

@@ -158,7 +158,7 @@ def execute(
                 completed = progress.completed
         from relcheck.evidence import stage
 
-        baseline, no_baseline = stage.lookup(request.root, directory, checklist, info)
+        looked = stage.lookup(request.root, directory, checklist, info)
         started = time.time()
         record.write(
             directory, RunResult(info, Outcome.RUNNING, started, started, ()), durable=False
@@ -203,7 +203,7 @@ def execute(
                 prior=request.prior,
                 finished=finished,
                 completed=completed,
-                judge=stage.judge(checklist, baseline),
+                judge=stage.judge(checklist, looked),
                 # The checks' results are on disk before a tag exists: a tag is never made
                 # by a run whose record could not be kept (a full disk, say).
                 before_release=lambda partial: record.write(directory, partial),
@@ -220,7 +220,7 @@ def execute(
                 record_as_ended(Outcome.ERROR, f"relcheck failed: {exc!r}")
             raise
         cancellation.last_words = None
-        result = stage.attach(result, baseline, no_baseline)
+        result = stage.attach(result, looked.found, looked.why_none, looked.previous)
         try:
             path = record.write(directory, result)
         except (OSError, RelcheckError) as exc:

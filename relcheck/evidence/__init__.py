@@ -5,6 +5,7 @@ Modules, each with one job and no cycles (``facts`` is imported by the others):
 
 - ``facts``: the numbers a step result measured, by name (tests, coverage, p95 ...)
 - ``baseline``: find the previous release's record, or its tag's trailers
+- ``previous``: which release came before when the history here has no tag of it
 - ``compare``: what changed between two runs, as data, lines and Markdown
 - ``gates``: the checklist's ``baseline:`` rules, judged against the baseline
 - ``notes``: release notes in Markdown

@@ -19,6 +19,7 @@ from relcheck.models import Status, Step, StepResult
 RULE_PATTERN = r"^(no_drop|no_fewer|no_more|no_rise|[+-][0-9]+(\.[0-9]+)?%)$"
 GATED = (*facts.KNOWN, facts.DURATION)
 FIRST_RELEASE = "first_release"
+NO_PREVIOUS = "no previous release to compare with (first release)"
 _PERCENT = re.compile(r"^([+-])([0-9]+(?:\.[0-9]+)?)%$")
 
 
@@ -54,9 +55,18 @@ def _numbers(metric: str, before: float, after: float) -> str:
     return text + f" ({after - before:+g})"
 
 
-def judge(step: Step, result: StepResult, baseline: Baseline | None) -> StepResult:
+def judge(
+    step: Step,
+    result: StepResult,
+    baseline: Baseline | None,
+    why_none: str = NO_PREVIOUS,
+    *,
+    doubt: bool = False,
+) -> StepResult:
     """``result`` with the step's gates applied: FAILED, naming the baseline release and
-    both numbers, when a gate does not hold. Failed or skipped results stay as they are."""
+    both numbers, when a gate does not hold, and FAILED on ``doubt`` (a previous release
+    that cannot be read here: ``why_none`` says which and the fix), whatever
+    ``first_release:`` says. Failed or skipped results stay as they are."""
     rules = {k: v for k, v in step.baseline.items() if k != FIRST_RELEASE}
     if not rules or result.status not in (Status.PASSED, Status.CACHED):
         return result
@@ -75,9 +85,12 @@ def judge(step: Step, result: StepResult, baseline: Baseline | None) -> StepResu
         if metric not in after:
             failed.append(f"{metric}: the step measured no {metric} to compare ({rule})")
             continue
+        if baseline is None and doubt:
+            failed.append(f"{metric}: {why_none}")
+            continue
         if baseline is None or metric not in before:
             why = (
-                "no previous release to compare with (first release)"
+                why_none
                 if baseline is None
                 else f"{baseline.label} has no {metric} for this step"
                 + (" (its record is not here; its tag carries no metrics)" if baseline.note else "")
@@ -103,6 +116,8 @@ def judge(step: Step, result: StepResult, baseline: Baseline | None) -> StepResu
     )
 
 
-def judge_with(baseline: Baseline | None) -> Callable[[Step, StepResult], StepResult]:
+def judge_with(
+    baseline: Baseline | None, why_none: str = NO_PREVIOUS, *, doubt: bool = False
+) -> Callable[[Step, StepResult], StepResult]:
     """The engine's hook: every finished step judged against ``baseline``."""
-    return lambda step, result: judge(step, result, baseline)
+    return lambda step, result: judge(step, result, baseline, why_none, doubt=doubt)

@@ -23,6 +23,16 @@ def previous_tag(root: str, tag: str, template: str, rev: str | None = None) -> 
     return nearest_tag(root, pattern, tag, rev or f"{tag}^{{commit}}")
 
 
+def _not_listed(root: str, previous: str) -> str:
+    """Why the commits since ``previous`` are not listed: not in this history."""
+    from relcheck.git import refs as gitrefs
+
+    where = "this shallow clone" if gitrefs.is_shallow(root) else "this repository"
+    return (
+        f"The commits since {previous} are not listed: {previous} is not in the history of {where}."
+    )
+
+
 def changelog_section(text: str, version: str) -> str | None:
     """The body of ``version``'s section of a changelog (heading excluded)."""
     from relcheck.git.changelog import headings, section_line
@@ -99,21 +109,26 @@ def compose(
         section = changelog_section(raw.decode("utf-8", "replace"), info.version) if raw else None
         out += ["", f"## Changelog ({changelog})", ""]
         out.append(section or f"_{changelog} has no section for {info.version}._")
+    data = run.baseline
     previous = previous_tag(root, info.tag, template, info.commit) if info.tag else None
-    if previous:
-        commits = _git_lines(root, "log", "--no-merges", "--format=%h %s", f"{previous}..{rev}")
-        files = _git_lines(root, "diff", "--name-status", "--no-renames", previous, rev)
-        out += ["", f"## Changes since {previous}", ""]
+    # The previous release the run found when this history has no tag of it (a shallow
+    # clone), or has it spelled unlike the template (``1.2.0`` for ``v{version}``).
+    named = previous or data.get("previous")
+    if not named:
+        out += ["", "## Changes", "", "The first release: no previous release tag."]
+    elif previous is None and gitrefs.is_ancestor(root, named, rev) is not True:
+        out += ["", f"## Changes since {named}", "", _not_listed(root, named)]
+    else:
+        commits = _git_lines(root, "log", "--no-merges", "--format=%h %s", f"{named}..{rev}")
+        files = _git_lines(root, "diff", "--name-status", "--no-renames", named, rev)
+        out += ["", f"## Changes since {named}", ""]
         out.append(f"{len(commits)} commit{'s' * (len(commits) != 1)}:")
         out += [""] + [f"- `{sha}` {subject}" for sha, _, subject in map(_split, commits)]
         out += ["", f"{len(files)} file{'s' * (len(files) != 1)} touched:", ""]
         out += [f"- {f.split(chr(9), 1)[0]} `{f.split(chr(9), 1)[-1]}`" for f in files]
-    else:
-        out += ["", "## Changes", "", "The first release: no previous release tag."]
     out += ["", "## Checks", "", "| step | status | duration | summary |", "|---|---|---:|---|"]
     for r in run.steps:
         out.append(f"| {_cell(r.step_id)} | {r.status} | {r.duration:.2f}s | {_cell(r.summary)} |")
-    data = run.baseline
     if data.get("before"):
         improved, regressed = _changes(data)
         out += ["", f"## Compared with {data['before']}", ""]
@@ -121,4 +136,6 @@ def compose(
             out += [f"> {data['note']}", ""]
         out += ["Improved:", ""] + ([f"- {x}" for x in improved] or ["- nothing notable"])
         out += ["", "Regressed:", ""] + ([f"- {x}" for x in regressed] or ["- nothing notable"])
+    elif data.get("previous"):
+        out += ["", f"## Compared with {data['previous']}", "", f"Not compared: {data['note']}."]
     return "\n".join(out) + "\n"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from relcheck.models import Checklist, RunInfo, RunResult, Step, StepResult, is_release_run
@@ -14,45 +15,73 @@ if TYPE_CHECKING:
     from relcheck.evidence.baseline import Baseline
 
 NO_BASELINE = "no previous release to compare with (first release)"
+# A run that neither judges gates nor releases does not read the release history when
+# the history here has no release tag: it cannot say whether this is a first release.
+NO_TAG_HERE = "no previous release tag in this history to compare with"
 
 
-def lookup(
-    root: str, directory: str, checklist: Checklist, info: RunInfo
-) -> tuple[Baseline | None, str]:
-    """The previous release of this run, or None with why there is none: the first
-    release, a previous release relcheck did not make, hook mode, or a lookup that
-    failed (a run never stops for want of a baseline)."""
+@dataclass(frozen=True)
+class Lookup:
+    """The previous release of a run as its baseline, or why there is none."""
+
+    found: Baseline | None
+    why_none: str = NO_BASELINE
+    # A previous release may exist that cannot be read here: gates fail on it, whatever
+    # their `first_release:` says (no tag on doubt).
+    doubt: bool = False
+    previous: str | None = None  # the previous release's tag, when there is one
+
+
+def lookup(root: str, directory: str, checklist: Checklist, info: RunInfo) -> Lookup:
+    """The previous release of this run, or why there is none: the first release, a
+    previous release relcheck did not make or cannot read here (a shallow clone), hook
+    mode, or a lookup that failed (a run never stops for want of a baseline)."""
     from relcheck.errors import RelcheckError
     from relcheck.git.describe import previous_release_tag
 
     if info.mode == "hook":
-        return None, NO_BASELINE
+        return Lookup(None)
+    remote: str | None = None  # where the previous release's tag is, when not here
     try:
         tag = previous_release_tag(root, checklist.release.tag, info.tag)
         if tag is None:
-            return None, NO_BASELINE
+            if not (declared(checklist.steps) or info.release_steps):
+                return Lookup(None, NO_TAG_HERE)
+            # A shallow clone's history has no tag, nor has it a release spelled another
+            # way: the release history says whether this is a first release.
+            from relcheck.evidence import previous
+
+            before = previous.find(root, checklist.release.tag, checklist.release.remote, info)
+            if before.doubt:
+                return Lookup(None, before.doubt, doubt=True)
+            if before.tag is None:
+                return Lookup(None)
+            tag, remote = before.tag, before.remote
         from relcheck.evidence import baseline  # only when there is a previous release
 
         found = baseline.for_tag(root, directory, tag)
     except (RelcheckError, OSError):
-        return None, NO_BASELINE
+        return Lookup(None)
+    if found is None and remote is not None:
+        from relcheck.evidence.previous import unreadable
+
+        return Lookup(None, unreadable(tag, remote), doubt=True, previous=tag)
     if found is None:
-        return None, (
+        why = (
             f"the previous release {tag} was not made by relcheck (no record here, no "
             "trailers in its tag): nothing to compare with"
         )
-    return found, ""
+        return Lookup(None, why, previous=tag)
+    return Lookup(found, "", previous=tag)
 
 
-def judge(
-    checklist: Checklist, found: Baseline | None
-) -> Callable[[Step, StepResult], StepResult] | None:
+def judge(checklist: Checklist, looked: Lookup) -> Callable[[Step, StepResult], StepResult] | None:
     """The engine's judge when a step declares gates, else None."""
     if not declared(checklist.steps):
         return None  # and the gates' modules are never loaded
     from relcheck.evidence import gates
 
-    return gates.judge_with(found)
+    return gates.judge_with(looked.found, looked.why_none, doubt=looked.doubt)
 
 
 def declared(steps: Mapping[str, Step] | list[Step] | tuple[Step, ...]) -> bool:
@@ -61,15 +90,23 @@ def declared(steps: Mapping[str, Step] | list[Step] | tuple[Step, ...]) -> bool:
     return any(s.baseline for s in items)
 
 
-def attach(result: RunResult, found: Baseline | None, why_none: str = NO_BASELINE) -> RunResult:
-    """``result`` carrying its comparison with ``found`` (or ``why_none`` there is none)."""
+def attach(
+    result: RunResult,
+    found: Baseline | None,
+    why_none: str = NO_BASELINE,
+    previous: str | None = None,
+) -> RunResult:
+    """``result`` carrying its comparison with ``found`` (or ``why_none`` there is none,
+    and the ``previous`` release when there is one all the same)."""
     if result.info.mode == "hook":
         return result
-    if found is None:
-        return dataclasses.replace(result, baseline={"note": why_none, "notable": []})
-    from relcheck.evidence.compare import compare
+    data: dict[str, Any] = {"note": why_none, "notable": []}
+    if found is not None:
+        from relcheck.evidence.compare import compare
 
-    data = compare(found, result).as_dict()
+        data = compare(found, result).as_dict()
+    if previous:
+        data["previous"] = previous
     return dataclasses.replace(result, baseline=data)
 
 
@@ -97,11 +134,10 @@ def tag_message(message: str, ctx_root: str, checklist: Checklist, run: RunResul
     from relcheck import record
     from relcheck.evidence import notes
 
-    found, why_none = lookup(
-        ctx_root, record.runs_dir(run.info.root or ctx_root), checklist, run.info
-    )
+    looked = lookup(ctx_root, record.runs_dir(run.info.root or ctx_root), checklist, run.info)
+    with_baseline = attach(run, looked.found, looked.why_none, looked.previous)
     text = notes.compose(
-        ctx_root, attach(run, found, why_none), checklist.release.tag, checklist.release.changelog
+        ctx_root, with_baseline, checklist.release.tag, checklist.release.changelog
     )
     # A line of the notes (a changelog line, say) must never read as a trailer.
     safe = "\n".join(
