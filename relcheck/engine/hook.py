@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import TextIO
 
 from relcheck.engine import session as runflow
+from relcheck.engine.pushedcommit import committed_checklist
 from relcheck.errors import UsageError
 from relcheck.git import checkout, prepush
 from relcheck.models import Checklist, Outcome, RunResult, Status
@@ -59,47 +60,6 @@ def _read_text(stdin: TextIO) -> str:
     return bytes(raw.read()).decode("utf-8", "surrogateescape")
 
 
-def _checklist_path_in_commit(request: runflow.RunRequest, sha: str) -> str | None:
-    """Where the checklist is, relative to the top of the tree, in commit ``sha``."""
-    from relcheck.checklist.load import DEFAULT_NAME
-    from relcheck.git import refs as gitrefs
-
-    if request.checklist:
-        inside = os.path.relpath(os.path.abspath(request.checklist), request.root)
-        return None if inside.startswith("..") else inside
-    pyproject = gitrefs.show_file(request.root, sha, "pyproject.toml")
-    if pyproject:
-        from relcheck.system import pyproject as project_file
-
-        try:
-            data = project_file.parse(pyproject, "pyproject.toml")
-            path = project_file.value(data, "tool", "relcheck", "checklist")
-        except UsageError:
-            return DEFAULT_NAME
-        if isinstance(path, str):
-            return os.path.normpath(path)
-    return DEFAULT_NAME
-
-
-def committed_checklist(request: runflow.RunRequest, sha: str) -> Checklist | None:
-    """The checklist as committed in ``sha``, read without checking the commit out; None
-    when it cannot be read or is not valid (the run itself then reports why)."""
-    from relcheck import record
-    from relcheck.checklist import cache as checklist_cache
-    from relcheck.errors import RelcheckError
-    from relcheck.git import refs as gitrefs
-
-    relpath = _checklist_path_in_commit(request, sha)
-    content = gitrefs.show_file(request.root, sha, relpath) if relpath else None
-    if content is None or relpath is None:
-        return None
-    state_dir = os.path.join(request.root, record.STATE_DIR)
-    try:
-        return checklist_cache.load_committed(content, relpath, request.root, state_dir)
-    except RelcheckError:
-        return None
-
-
 def _hook_steps(checklist: Checklist, tree: str) -> tuple[str, ...]:
     known = {s.id for s in checklist.steps}
     unknown = [s for s in checklist.hook.steps if s not in known]
@@ -133,6 +93,8 @@ def run_hook(
     if hook == "pre-push":
         # Before anything else, and for every pusher: a release tag must be one relcheck
         # made for a passing run, or it says what was never checked.
+        from relcheck.engine.hooktags import guard_release_tags
+
         refused, refs = guard_release_tags(request, refs)
         if refused:
             return refused
@@ -177,55 +139,6 @@ def run_hook(
         if code >= 130:
             break
     return code
-
-
-def guard_release_tags(
-    request: runflow.RunRequest, refs: list[prepush.PushedRef]
-) -> tuple[int, list[prepush.PushedRef]]:
-    """Verify each pushed release tag as `relcheck verify` does; return 1 when one is
-    not a tag relcheck made for a passing run of its commit (the push is refused), and
-    the refs left to check. A release tag that verifies needs no checks run again."""
-    from relcheck.git import door, verify
-    from relcheck.git.versions import tag_version
-
-    root, code, left = request.root, 0, []
-    for ref in refs:
-        obj = commit = ""
-        if not ref.deletes and ref.remote_ref.startswith("refs/tags/"):
-            obj = door.git(root, "rev-parse", "--verify", "-q", ref.local_sha, check=False)
-            commit = door.git(root, "rev-parse", "--verify", "-q", f"{obj}^{{commit}}", check=False)
-        if not commit:  # not a tag, or not one of a commit
-            left.append(ref)
-            continue
-        checklist = committed_checklist(request, commit) or runflow.load(request)
-        makes_tags = any(step.uses == "git-tag" for step in checklist.steps)
-        if not makes_tags or tag_version(ref.name, checklist.release.tag) is None:
-            left.append(ref)  # not a release tag of this project: the hook's usual checks
-            continue
-        rules = verify.ReleaseRules(checklist.release.tag, checklist.release.version_from)
-        verdict = verify.check(root, ref.name, obj, rules)
-        if verdict.ok:
-            run = verdict.record.summary.run_id if verdict.record else "-"
-            _note(
-                f"{ref.name}: a release tag relcheck made for a passing run of {commit[:9]} "
-                f"(run {run}): verified, pushed without running the checks again"
-            )
-            continue
-        code = 1
-        local = ref.local_ref.removeprefix("refs/tags/")
-        _note(
-            f"pre-push refused: {ref.name} is a release tag (it names version "
-            f"{tag_version(ref.name, checklist.release.tag)}), but not one relcheck made "
-            f"for a passing run of {commit[:9]}:"
-        )
-        for problem in verdict.problems:
-            _note(f"  {problem}")
-        _note(
-            f"fix: delete it with `git tag -d {local}`, and let `relcheck run` make the release "
-            "tag: it tags only a commit on which every required step passed. "
-            "`git push --no-verify` skips this check once"
-        )
-    return code, left
 
 
 def _check(
