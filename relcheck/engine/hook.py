@@ -14,9 +14,10 @@ from collections.abc import Callable, Mapping
 from typing import TextIO
 
 from relcheck.engine import session as runflow
-from relcheck.engine.pushedcommit import committed_checklist
+from relcheck.engine.pushedcommit import committed_checklist, missing_checklist
 from relcheck.errors import UsageError
 from relcheck.git import checkout, prepush
+from relcheck.git import refs as gitrefs
 from relcheck.models import Checklist, Outcome, RunResult, Status
 from relcheck.report import Reporter
 from relcheck.system.cienv import flag
@@ -42,8 +43,6 @@ def pushed_refs(
         if not stdin.isatty():
             return prepush.parse_lines(_read_text(stdin))
         _note("no pre-push input on stdin: checking HEAD as if it were pushed")
-    from relcheck.git import refs as gitrefs
-
     head = gitrefs.head(root)
     if head.commit is None:
         return []
@@ -112,6 +111,15 @@ def run_hook(
         if not ref.deletes:
             by_sha.setdefault(ref.local_sha, []).append(ref)
     for sha, pushed in by_sha.items():
+        names = ", ".join(r.remote_ref for r in pushed)
+        # Another hook checks the working tree, which has a checklist HEAD may not have.
+        missing = missing_checklist(request, sha) if hook == "pre-push" else None
+        if missing is not None:
+            # A branch of web pages, or a commit from before the project used relcheck:
+            # it has no checks to run. (A release tag on one was refused above.)
+            commit = gitrefs.ref_commit(request.root, sha) or sha
+            _note(f"nothing to check: {names} ({commit[:9]}) has no {missing}")
+            continue
         # The pushed commit's own checklist says which refs its hook checks.
         chosen = committed_checklist(request, sha) or runflow.load(request)
         found = prepush.targets(chosen, pushed)
@@ -123,7 +131,8 @@ def run_hook(
                 f"({', '.join(patterns)})"
             )
     if not targets:
-        _note(f"nothing to check: {'; '.join(unselected)}")
+        if unselected:
+            _note(f"nothing to check: {'; '.join(unselected)}")
         return 0
     confirm = [s.strip() for s in environ.get("RELCHECK_CONFIRM", "").split(",") if s.strip()]
     if confirm:

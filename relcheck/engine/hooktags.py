@@ -5,7 +5,8 @@ made for a passing run of its commit with the project's committed checklist, che
 from __future__ import annotations
 
 from relcheck.engine import session as runflow
-from relcheck.engine.pushedcommit import committed_checklist
+from relcheck.engine.pushedcommit import committed_checklist, missing_checklist
+from relcheck.errors import RelcheckError
 from relcheck.git import prepush
 from relcheck.models import Checklist
 from relcheck.system.terminal import echo
@@ -42,8 +43,16 @@ def guard_release_tags(
 
 def _release_checklist(request: runflow.RunRequest, commit: str) -> Checklist | None:
     """The checklist that says what a release tag is: the commit's, else the working
-    tree's; None when it has no `git-tag` step."""
-    checklist = committed_checklist(request, commit) or runflow.load(request)
+    tree's; None when it has no `git-tag` step, or when neither the commit nor the
+    working tree has a checklist."""
+    checklist = committed_checklist(request, commit)
+    if checklist is None:
+        try:
+            checklist = runflow.load(request)
+        except RelcheckError:
+            if missing_checklist(request, commit) is None:
+                raise  # the commit has one: the working tree's error is the run's to show
+            return None
     return checklist if any(step.uses == "git-tag" for step in checklist.steps) else None
 
 
@@ -78,6 +87,14 @@ def _passes(
         f"pre-push refused: {ref.name} is a release tag (it names version "
         f"{_version(ref, checklist)}), but"
     )
+    missing = missing_checklist(request, commit)
+    if missing is not None:
+        _note(
+            f"{head} {commit[:9]} has no {missing}: no relcheck run can have checked it, "
+            "so nothing shows that it passed the project's checks"
+        )
+        _note(_fix(ref))
+        return False
     rules = verify.ReleaseRules(checklist.release.tag, checklist.release.version_from)
     verdict = verify.check(request.root, ref.name, obj, rules)
     if verdict.ok:

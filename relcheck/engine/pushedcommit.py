@@ -21,6 +21,19 @@ def checklist_path_in_commit(request: runflow.RunRequest, sha: str) -> str | Non
     return checklist_path_at(request.root, sha)
 
 
+def missing_checklist(request: runflow.RunRequest, sha: str) -> str | None:
+    """The checklist's path when commit ``sha`` has no file there (a branch of web pages,
+    a commit from before the project used relcheck), else None."""
+    from relcheck.git.door import git_status
+
+    relpath = checklist_path_in_commit(request, sha)
+    if relpath is None:
+        return None  # a file outside the repository: the run reads it
+    # `cat-file -e` only asks: no need to read a file to know it is there.
+    found = git_status(request.root, "cat-file", "-e", f"{sha}:{relpath}") == 0
+    return None if found else relpath
+
+
 def committed_checklist(request: runflow.RunRequest, sha: str) -> Checklist | None:
     """The checklist as committed in ``sha``; None when it cannot be read or is not
     valid (the run itself then reports why)."""
