@@ -112,12 +112,17 @@ def run_hook(
             by_sha.setdefault(ref.local_sha, []).append(ref)
     for sha, pushed in by_sha.items():
         names = ", ".join(r.remote_ref for r in pushed)
+        commit = gitrefs.ref_commit(request.root, sha)
+        if commit is None:  # a tag of a tree or a blob: no commit to check
+            kind = gitrefs.peeled_kind(request.root, sha)
+            what = f"a {kind}" if kind else "an object that is not here"
+            _note(f"nothing to check: {names} points at {what}, not a commit")
+            continue
         # Another hook checks the working tree, which has a checklist HEAD may not have.
-        missing = missing_checklist(request, sha) if hook == "pre-push" else None
+        missing = missing_checklist(request, commit) if hook == "pre-push" else None
         if missing is not None:
             # A branch of web pages, or a commit from before the project used relcheck:
             # it has no checks to run. (A release tag on one was refused above.)
-            commit = gitrefs.ref_commit(request.root, sha) or sha
             _note(f"nothing to check: {names} ({commit[:9]}) has no {missing}")
             continue
         # The pushed commit's own checklist says which refs its hook checks.

@@ -22,35 +22,38 @@ def guard_release_tags(
     """Verify each pushed release tag; return 1 when one is not a tag relcheck made for a
     passing run of its commit (the push is refused), and the refs left to check."""
     from relcheck.git import door
+    from relcheck.git import refs as gitrefs
 
     root, code, left = request.root, 0, []
     for ref in refs:
-        obj = commit = ""
+        obj = ""
         if not ref.deletes and ref.remote_ref.startswith("refs/tags/"):
             obj = door.git(root, "rev-parse", "--verify", "-q", ref.local_sha, check=False)
-            commit = door.git(root, "rev-parse", "--verify", "-q", f"{obj}^{{commit}}", check=False)
-        if not commit:  # not a tag, or not one of a commit
+        if not obj:  # not a tag
             left.append(ref)
             continue
+        commit = gitrefs.ref_commit(root, obj)
         checklist = _release_checklist(request, commit)
         if checklist is None or _version(ref, checklist) is None:
             left.append(ref)  # not a release tag of this project: the hook's usual checks
             continue
-        if not _passes(request, ref, obj, commit, checklist):
+        if commit is None:
+            code = _refuse_no_commit(ref, checklist, gitrefs.peeled_kind(root, obj) or "")
+        elif not _passes(request, ref, obj, commit, checklist):
             code = 1
     return code, left
 
 
-def _release_checklist(request: runflow.RunRequest, commit: str) -> Checklist | None:
+def _release_checklist(request: runflow.RunRequest, commit: str | None) -> Checklist | None:
     """The checklist that says what a release tag is: the commit's, else the working
     tree's; None when it has no `git-tag` step, or when neither the commit nor the
     working tree has a checklist."""
-    checklist = committed_checklist(request, commit)
+    checklist = committed_checklist(request, commit) if commit else None
     if checklist is None:
         try:
             checklist = runflow.load(request)
         except RelcheckError:
-            if missing_checklist(request, commit) is None:
+            if commit and missing_checklist(request, commit) is None:
                 raise  # the commit has one: the working tree's error is the run's to show
             return None
     return checklist if any(step.uses == "git-tag" for step in checklist.steps) else None
@@ -70,6 +73,16 @@ def _fix(ref: prepush.PushedRef) -> str:
         "tag: it tags only a commit on which every required step passed. "
         "`git push --no-verify` skips this check once"
     )
+
+
+def _refuse_no_commit(ref: prepush.PushedRef, checklist: Checklist, kind: str) -> int:
+    what = f"a {kind}" if kind else "no commit"
+    _note(
+        f"pre-push refused: {ref.name} points at {what}, not a commit: a release tag (it "
+        f"names version {_version(ref, checklist)}) must name the commit that was released"
+    )
+    _note(_fix(ref))
+    return 1
 
 
 def _passes(
