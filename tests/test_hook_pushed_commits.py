@@ -1,4 +1,5 @@
-"""The pre-push hook and pushed commits that have no checklist. Real pushes to a local
+"""The pre-push hook and pushed commits that have no checklist, or a broken one: what
+the pusher reads names the commit and the file as committed. Real pushes to a local
 bare remote."""
 
 from __future__ import annotations
@@ -78,3 +79,27 @@ def test_a_release_tag_on_a_commit_without_a_checklist_is_refused(hooked: Path) 
     assert "pre-push refused: v1.2.0 is a release tag" in refused.stderr
     assert f"{old[:9]} has no relcheck.yaml: no relcheck run can have checked it" in refused.stderr
     assert remote_ref(hooked, "refs/tags/v1.2.0") is None
+
+
+def test_a_broken_checklist_is_named_as_committed_with_the_pushed_commit(hooked: Path) -> None:
+    git(hooked, "checkout", "-q", "-b", "badyaml")
+    write(hooked / "relcheck.yaml", "version: 1\nsteps:\n  - id: unit\n    run: [unclosed\n")
+    bad = commit_all(hooked, "break the checklist")
+    git(hooked, "checkout", "-q", "main")  # the check runs in a temporary worktree
+    refused = push(hooked, "origin", "badyaml")
+    assert refused.returncode != 0
+    assert f"relcheck.yaml:5:1 (in {bad[:9]}, refs/heads/badyaml): YAML syntax error" in (
+        refused.stderr
+    )
+    assert "relcheck-checkout-" not in refused.stderr
+    assert remote_ref(hooked, "refs/heads/badyaml") is None
+
+
+def test_an_invalid_checklist_at_head_is_named_with_the_pushed_commit(hooked: Path) -> None:
+    write(hooked / "relcheck.yaml", 'version: 1\nsteps:\n  - id: unit\n    runn: "true"\n')
+    bad = commit_all(hooked, "misspell a key")
+    refused = push(hooked, "origin", "main")
+    assert refused.returncode != 0
+    where = f"relcheck.yaml:4:5 (in {bad[:9]}, refs/heads/main)"
+    assert f"{where}: steps[0]: unknown key 'runn'" in refused.stderr
+    assert remote_ref(hooked, "refs/heads/main") != bad

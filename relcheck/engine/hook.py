@@ -10,12 +10,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TextIO
 
 from relcheck.engine import session as runflow
 from relcheck.engine.pushedcommit import committed_checklist, missing_checklist
-from relcheck.errors import UsageError
+from relcheck.errors import ChecklistError, Problem, RelcheckError, UsageError
 from relcheck.git import checkout, prepush
 from relcheck.git import refs as gitrefs
 from relcheck.models import Checklist, Outcome, RunResult, Status
@@ -57,6 +57,38 @@ def _read_text(stdin: TextIO) -> str:
     if raw is None:
         return stdin.read()
     return bytes(raw.read()).decode("utf-8", "surrogateescape")
+
+
+@contextlib.contextmanager
+def as_committed(tree: str, within: str) -> Iterator[None]:
+    """Errors in the pushed commit's checklist name the file as committed and the commit
+    and refs (``within``), not the temporary worktree gone by the time one reads them."""
+
+    def committed(path: str) -> str:
+        inside = os.path.relpath(os.path.abspath(path), tree)
+        return path if inside.startswith("..") else inside
+
+    try:
+        yield
+    except ChecklistError as exc:
+        problems = [
+            Problem(
+                dataclasses.replace(p.location, path=committed(p.location.path), within=within),
+                p.message,
+            )
+            for p in exc.problems
+        ]
+        raise ChecklistError(problems) from None
+    except RelcheckError as exc:
+        exc.message = f"{exc.message.replace(tree + os.sep, '')} (in {within})"
+        raise
+
+
+def _working_checklist(request: runflow.RunRequest) -> Checklist | None:
+    try:
+        return runflow.load(request)
+    except RelcheckError:
+        return None
 
 
 def _hook_steps(checklist: Checklist, tree: str) -> tuple[str, ...]:
@@ -125,11 +157,13 @@ def run_hook(
             # it has no checks to run. (A release tag on one was refused above.)
             _note(f"nothing to check: {names} ({commit[:9]}) has no {missing}")
             continue
-        # The pushed commit's own checklist says which refs its hook checks.
-        chosen = committed_checklist(request, sha) or runflow.load(request)
+        # The pushed commit's own checklist says which refs its hook checks; when it
+        # does not load, the working tree's does; when neither does, the commit is
+        # checked, and its run says what is wrong with its checklist.
+        chosen = committed_checklist(request, sha) or _working_checklist(request)
         found = prepush.targets(chosen, pushed)
         targets.extend(found)
-        if not found:
+        if chosen is not None and not found:
             patterns = chosen.hook.branches or prepush.default_patterns(chosen)
             unselected.append(
                 f"{', '.join(r.remote_ref for r in pushed)} not selected by hook.branches "
@@ -177,7 +211,8 @@ def _check(
                 )
         with place as tree:
             reporter = make_reporter()
-            loaded = runflow.load(dataclasses.replace(request, workdir=tree))
+            with as_committed(tree, f"{sha[:9]}, {', '.join(target.refs)}"):
+                loaded = runflow.load(dataclasses.replace(request, workdir=tree))
             run_request = dataclasses.replace(
                 request,
                 mode="hook",
