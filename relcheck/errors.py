@@ -49,9 +49,11 @@ class SourceLocation:
     path: str
     line: int
     column: int
+    within: str = ""  # the commit (and pushed refs) holding the file, when not a file here
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}"
+        where = f" (in {self.within})" if self.within else ""
+        return f"{self.path}:{self.line}:{self.column}{where}"
 
 
 @dataclass(frozen=True)

@@ -128,3 +128,22 @@ def test_verify_says_what_it_checked_and_what_an_unsigned_tag_proves(guarded: Pa
     verified = run_relcheck("verify", "v1.2.0", cwd=guarded)
     assert "checked: maker, version, commit, name, steps, checklist, signature" in verified.stdout
     assert "they prove nothing about who made the tag" in verified.stdout
+
+
+@pytest.mark.parametrize("target", ["HEAD^{tree}", "HEAD:pyproject.toml"])
+def test_a_release_tag_of_a_tree_or_blob_is_refused_by_name(guarded: Path, target: str) -> None:
+    git(guarded, "tag", "-a", "-m", "t", "v9.0.0", target)
+    kind = "a tree" if "tree" in target else "a blob"
+    refused = push(guarded, "origin", "v9.0.0")
+    assert refused.returncode != 0
+    assert f"pre-push refused: v9.0.0 points at {kind}, not a commit" in refused.stderr
+    assert "fix: delete it with `git tag -d v9.0.0`" in refused.stderr
+    assert "does not name a commit in" not in refused.stderr
+    assert remote_tags(guarded) == []
+
+
+def test_a_tag_of_a_tree_that_names_no_release_is_pushed_with_a_notice(guarded: Path) -> None:
+    git(guarded, "tag", "-a", "-m", "t", "snapshot", "HEAD^{tree}")
+    accepted = push(guarded, "origin", "refs/tags/snapshot")
+    assert accepted.returncode == 0, accepted.stderr
+    assert remote_tags(guarded) == ["snapshot"]

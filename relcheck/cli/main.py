@@ -101,7 +101,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "relcheck.cli.verify",
         "verify",
         "Check that release TAG was made by a run in which every required step passed, on the "
-        "commit it points at, with the checklist whose hash it carries (exit 0, else 1).",
+        "commit it points at, with the project's checklist as committed there, whose hash it "
+        "carries (exit 0, else 1).",
     ),
 }
 

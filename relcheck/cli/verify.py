@@ -16,7 +16,8 @@ from relcheck.cli.options import CONTEXT
 @boundary
 def verify(tag: str) -> None:
     """Check that release TAG was made by a run in which every required step passed, on
-    the commit it points at, with the checklist whose hash it carries (exit 0, else 1)."""
+    the commit it points at, with the project's checklist as committed there, whose hash
+    it carries (exit 0, else 1)."""
     from relcheck.git.verify import verify as verify_tag
     from relcheck.report.tag import print_verdict
 

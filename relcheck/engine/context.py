@@ -91,9 +91,9 @@ def build_run_info(
     return RunInfo(
         run_id=new_run_id(),
         root=root,
-        checklist_path=os.path.relpath(checklist.path, root)
-        if os.path.isabs(checklist.path)
-        else checklist.path,
+        # From the top of the tree, as the tag records it: `-c ../relcheck.yaml` given in
+        # a subfolder is relcheck.yaml, the path a release tag is checked against.
+        checklist_path=os.path.relpath(os.path.abspath(checklist.path), root),
         checklist_sha256=checklist.sha256,
         commit=commit or head.commit,
         tree=head.tree if commit in (None, head.commit) else None,

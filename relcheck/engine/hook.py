@@ -10,12 +10,14 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TextIO
 
 from relcheck.engine import session as runflow
-from relcheck.errors import UsageError
+from relcheck.engine.pushedcommit import committed_checklist, missing_checklist
+from relcheck.errors import ChecklistError, Problem, RelcheckError, UsageError
 from relcheck.git import checkout, prepush
+from relcheck.git import refs as gitrefs
 from relcheck.models import Checklist, Outcome, RunResult, Status
 from relcheck.report import Reporter
 from relcheck.system.cienv import flag
@@ -41,8 +43,6 @@ def pushed_refs(
         if not stdin.isatty():
             return prepush.parse_lines(_read_text(stdin))
         _note("no pre-push input on stdin: checking HEAD as if it were pushed")
-    from relcheck.git import refs as gitrefs
-
     head = gitrefs.head(root)
     if head.commit is None:
         return []
@@ -59,43 +59,34 @@ def _read_text(stdin: TextIO) -> str:
     return bytes(raw.read()).decode("utf-8", "surrogateescape")
 
 
-def _checklist_path_in_commit(request: runflow.RunRequest, sha: str) -> str | None:
-    """Where the checklist is, relative to the top of the tree, in commit ``sha``."""
-    from relcheck.checklist.load import DEFAULT_NAME
-    from relcheck.git import refs as gitrefs
+@contextlib.contextmanager
+def as_committed(tree: str, within: str) -> Iterator[None]:
+    """Errors in the pushed commit's checklist name the file as committed and the commit
+    and refs (``within``), not the temporary worktree gone by the time one reads them."""
 
-    if request.checklist:
-        inside = os.path.relpath(os.path.abspath(request.checklist), request.root)
-        return None if inside.startswith("..") else inside
-    pyproject = gitrefs.show_file(request.root, sha, "pyproject.toml")
-    if pyproject:
-        from relcheck.system import pyproject as project_file
+    def committed(path: str) -> str:
+        inside = os.path.relpath(os.path.abspath(path), tree)
+        return path if inside.startswith("..") else inside
 
-        try:
-            data = project_file.parse(pyproject, "pyproject.toml")
-            path = project_file.value(data, "tool", "relcheck", "checklist")
-        except UsageError:
-            return DEFAULT_NAME
-        if isinstance(path, str):
-            return os.path.normpath(path)
-    return DEFAULT_NAME
-
-
-def committed_checklist(request: runflow.RunRequest, sha: str) -> Checklist | None:
-    """The checklist as committed in ``sha``, read without checking the commit out; None
-    when it cannot be read or is not valid (the run itself then reports why)."""
-    from relcheck import record
-    from relcheck.checklist import cache as checklist_cache
-    from relcheck.errors import RelcheckError
-    from relcheck.git import refs as gitrefs
-
-    relpath = _checklist_path_in_commit(request, sha)
-    content = gitrefs.show_file(request.root, sha, relpath) if relpath else None
-    if content is None or relpath is None:
-        return None
-    state_dir = os.path.join(request.root, record.STATE_DIR)
     try:
-        return checklist_cache.load_committed(content, relpath, request.root, state_dir)
+        yield
+    except ChecklistError as exc:
+        problems = [
+            Problem(
+                dataclasses.replace(p.location, path=committed(p.location.path), within=within),
+                p.message,
+            )
+            for p in exc.problems
+        ]
+        raise ChecklistError(problems) from None
+    except RelcheckError as exc:
+        exc.message = f"{exc.message.replace(tree + os.sep, '')} (in {within})"
+        raise
+
+
+def _working_checklist(request: runflow.RunRequest) -> Checklist | None:
+    try:
+        return runflow.load(request)
     except RelcheckError:
         return None
 
@@ -136,6 +127,8 @@ def run_hook(
     if hook == "pre-push":
         # Before anything else, and for every pusher: a release tag must be one relcheck
         # made for a passing run, or it says what was never checked.
+        from relcheck.engine.hooktags import guard_release_tags
+
         refused, refs = guard_release_tags(request, refs)
         if refused:
             return refused
@@ -153,18 +146,35 @@ def run_hook(
         if not ref.deletes:
             by_sha.setdefault(ref.local_sha, []).append(ref)
     for sha, pushed in by_sha.items():
-        # The pushed commit's own checklist says which refs its hook checks.
-        chosen = committed_checklist(request, sha) or runflow.load(request)
+        names = ", ".join(r.remote_ref for r in pushed)
+        commit = gitrefs.ref_commit(request.root, sha)
+        if commit is None:  # a tag of a tree or a blob: no commit to check
+            kind = gitrefs.peeled_kind(request.root, sha)
+            what = f"a {kind}" if kind else "an object that is not here"
+            _note(f"nothing to check: {names} points at {what}, not a commit")
+            continue
+        # Another hook checks the working tree, which has a checklist HEAD may not have.
+        missing = missing_checklist(request, commit) if hook == "pre-push" else None
+        if missing is not None:
+            # A branch of web pages, or a commit from before the project used relcheck:
+            # it has no checks to run. (A release tag on one was refused above.)
+            _note(f"nothing to check: {names} ({commit[:9]}) has no {missing}")
+            continue
+        # The pushed commit's own checklist says which refs its hook checks; when it
+        # does not load, the working tree's does; when neither does, the commit is
+        # checked, and its run says what is wrong with its checklist.
+        chosen = committed_checklist(request, sha) or _working_checklist(request)
         found = prepush.targets(chosen, pushed)
         targets.extend(found)
-        if not found:
+        if chosen is not None and not found:
             patterns = chosen.hook.branches or prepush.default_patterns(chosen)
             unselected.append(
                 f"{', '.join(r.remote_ref for r in pushed)} not selected by hook.branches "
                 f"({', '.join(patterns)})"
             )
     if not targets:
-        _note(f"nothing to check: {'; '.join(unselected)}")
+        if unselected:
+            _note(f"nothing to check: {'; '.join(unselected)}")
         return 0
     confirm = [s.strip() for s in environ.get("RELCHECK_CONFIRM", "").split(",") if s.strip()]
     if confirm:
@@ -180,55 +190,6 @@ def run_hook(
         if code >= 130:
             break
     return code
-
-
-def guard_release_tags(
-    request: runflow.RunRequest, refs: list[prepush.PushedRef]
-) -> tuple[int, list[prepush.PushedRef]]:
-    """Verify each pushed release tag as `relcheck verify` does; return 1 when one is
-    not a tag relcheck made for a passing run of its commit (the push is refused), and
-    the refs left to check. A release tag that verifies needs no checks run again."""
-    from relcheck.git import door, verify
-    from relcheck.git.versions import tag_version
-
-    root, code, left = request.root, 0, []
-    for ref in refs:
-        obj = commit = ""
-        if not ref.deletes and ref.remote_ref.startswith("refs/tags/"):
-            obj = door.git(root, "rev-parse", "--verify", "-q", ref.local_sha, check=False)
-            commit = door.git(root, "rev-parse", "--verify", "-q", f"{obj}^{{commit}}", check=False)
-        if not commit:  # not a tag, or not one of a commit
-            left.append(ref)
-            continue
-        checklist = committed_checklist(request, commit) or runflow.load(request)
-        makes_tags = any(step.uses == "git-tag" for step in checklist.steps)
-        if not makes_tags or tag_version(ref.name, checklist.release.tag) is None:
-            left.append(ref)  # not a release tag of this project: the hook's usual checks
-            continue
-        rules = verify.ReleaseRules(checklist.release.tag, checklist.release.version_from)
-        verdict = verify.check(root, ref.name, obj, rules)
-        if verdict.ok:
-            run = verdict.record.summary.run_id if verdict.record else "-"
-            _note(
-                f"{ref.name}: a release tag relcheck made for a passing run of {commit[:9]} "
-                f"(run {run}): verified, pushed without running the checks again"
-            )
-            continue
-        code = 1
-        local = ref.local_ref.removeprefix("refs/tags/")
-        _note(
-            f"pre-push refused: {ref.name} is a release tag (it names version "
-            f"{tag_version(ref.name, checklist.release.tag)}), but not one relcheck made "
-            f"for a passing run of {commit[:9]}:"
-        )
-        for problem in verdict.problems:
-            _note(f"  {problem}")
-        _note(
-            f"fix: delete it with `git tag -d {local}`, and let `relcheck run` make the release "
-            "tag: it tags only a commit on which every required step passed. "
-            "`git push --no-verify` skips this check once"
-        )
-    return code, left
 
 
 def _check(
@@ -253,7 +214,8 @@ def _check(
                 )
         with place as tree:
             reporter = make_reporter()
-            loaded = runflow.load(dataclasses.replace(request, workdir=tree))
+            with as_committed(tree, f"{sha[:9]}, {', '.join(target.refs)}"):
+                loaded = runflow.load(dataclasses.replace(request, workdir=tree))
             run_request = dataclasses.replace(
                 request,
                 mode="hook",

@@ -104,13 +104,16 @@ def selects(patterns: Iterable[str], ref: PushedRef) -> bool:
     return False
 
 
-def targets(checklist: Checklist, refs: Iterable[PushedRef]) -> list[Target]:
+def targets(checklist: Checklist | None, refs: Iterable[PushedRef]) -> list[Target]:
     """The commits to check, in push order: one per distinct pushed sha that a selected
-    ref points at. Deletions are never checked: there is nothing to check."""
-    patterns = checklist.hook.branches or default_patterns(checklist)
+    ref points at (every ref, when there is no checklist to choose). Deletions are never
+    checked: there is nothing to check."""
+    patterns = None
+    if checklist is not None:
+        patterns = checklist.hook.branches or default_patterns(checklist)
     by_sha: dict[str, list[PushedRef]] = {}
     for ref in refs:
-        if ref.deletes or not selects(patterns, ref):
+        if ref.deletes or (patterns is not None and not selects(patterns, ref)):
             continue
         by_sha.setdefault(ref.local_sha, []).append(ref)
     found = []

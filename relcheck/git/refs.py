@@ -49,6 +49,11 @@ def ref_commit(root: str, ref: str) -> str | None:
     return git(root, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}", check=False) or None
 
 
+def peeled_kind(root: str, rev: str) -> str | None:
+    """What ``rev`` names once tags are peeled: ``commit``, ``tree`` or ``blob``."""
+    return git(root, "cat-file", "-t", f"{rev}^{{}}", check=False) or None
+
+
 def upstream_of(root: str) -> str | None:
     """The upstream of the current branch (``origin/main``), or None when it has none."""
     out = git(root, "rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}", check=False)

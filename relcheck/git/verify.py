@@ -105,9 +105,9 @@ def verify(root: str, tag: str) -> Verdict:
         verdict = Verdict(tag)
         verdict.add(False, f"no tag named {tag!r} in this repository (`git fetch --tags`)")
         return verdict
-    obj = gittags.read_tag_object(root, ref.object, tag)
-    summary = parse(obj.message) if obj else None
-    path = summary.checklist if summary else None
+    from relcheck.git.checklistpath import checklist_path_at
+
+    path = checklist_path_at(root, ref.commit)
     return check(root, tag, ref.object, rules_at(root, ref.commit, path))
 
 
@@ -116,8 +116,9 @@ def check(
 ) -> Verdict:
     """Check that ``obj``, as tag ``name``, is a release tag relcheck made for a run in
     which every required step passed: on the commit it points at, under this name, for
-    the project's version, with the checklist whose hash it carries, and signed well when
-    signed. ``relcheck verify`` and the pre-push hook both ask this."""
+    the project's version, with the project's checklist as committed there (the hash it
+    carries), and signed well when signed. ``relcheck verify``, the pre-push hook and
+    "already released" all ask this."""
     verdict = Verdict(name)
     made = gittags.read_tag_object(root, obj, name)
     commit = made.commit if made else door.git(root, "rev-parse", "--verify", "-q", obj)
@@ -219,36 +220,40 @@ def _check_steps(verdict: Verdict, summary: TagSummary) -> None:
 
 
 def _check_checklist(verdict: Verdict, root: str, summary: TagSummary, commit: str) -> None:
-    path = summary.checklist
-    carried = summary.checklist_sha256
-    committed = gitrefs.show_file(root, commit, path) if path and not os.path.isabs(path) else None
-    current_path = os.path.join(root, path)
-    current: bytes | None = None
-    if os.path.isfile(current_path):
-        with open(current_path, "rb") as fh:
-            current = fh.read()
-    if committed is not None:
-        digest = hashlib.sha256(committed).hexdigest()
-        if digest == carried:
-            verdict.add(True, f"checklist: {path} at {commit[:9]} has the sha256 the tag carries")
-        else:
-            verdict.add(
-                False,
-                f"checklist: {path} at {commit[:9]} has sha256 {digest[:12]}, the tag carries "
-                f"{carried[:12]}: the run did not use the committed checklist",
-            )
-        if current is not None and hashlib.sha256(current).hexdigest() != digest:
-            verdict.add(True, f"checklist: note: {path} has changed since {commit[:9]}")
-        return
-    if current is None:
-        verdict.add(False, f"checklist: {path} is neither in {commit[:9]} nor here to compare")
-        return
-    digest = hashlib.sha256(current).hexdigest()
-    if digest == carried:
-        verdict.add(True, f"checklist: {path} has the sha256 the tag carries")
-    else:
+    """The run used the project's checklist as committed in ``commit``: at the path
+    `relcheck run` and the hook find there, with the sha256 the tag carries. A run of
+    any other checklist (a file outside the repository, another committed file) says
+    nothing about the project's checks."""
+    from relcheck.git.checklistpath import checklist_path_at, same_path
+
+    path, carried, short = checklist_path_at(root, commit), summary.checklist_sha256, commit[:9]
+    if not same_path(summary.checklist, path):
         verdict.add(
             False,
-            f"checklist: {path} has sha256 {digest[:12]}, the tag carries {carried[:12]}: "
-            "it differs from the checklist of the run",
+            f"checklist: the run used {summary.checklist or 'an unnamed checklist'}, not "
+            f"{path} as committed in {short}, the project's checklist: a tag made with "
+            "another checklist proves nothing about the project's checks; release with the "
+            "committed checklist (`relcheck run` without --checklist)",
         )
+        return
+    committed = gitrefs.show_file(root, commit, path)
+    if committed is None:
+        verdict.add(
+            False,
+            f"checklist: {short} has no {path}: nothing shows which checks the run made",
+        )
+        return
+    digest = hashlib.sha256(committed).hexdigest()
+    if digest != carried:
+        verdict.add(
+            False,
+            f"checklist: {path} at {short} has sha256 {digest[:12]}, the tag carries "
+            f"{carried[:12]}: the run did not use the committed checklist",
+        )
+        return
+    verdict.add(True, f"checklist: {path} at {short} has the sha256 the tag carries")
+    current_path = os.path.join(root, path)
+    if os.path.isfile(current_path):
+        with open(current_path, "rb") as fh:
+            if hashlib.sha256(fh.read()).hexdigest() != digest:
+                verdict.add(True, f"checklist: note: {path} has changed since {short}")
