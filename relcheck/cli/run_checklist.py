@@ -89,7 +89,7 @@ RUN_OPTIONS = (
         "release_version",
         "--version",
         metavar="VERSION",
-        help="Release version (overrides the checklist's source).",
+        help="Release version (overrides the checklist's source; v1.3.0 is 1.3.0).",
     ),
     Option(
         "fmt",

@@ -13,7 +13,7 @@ from relcheck.git import releases
 from relcheck.git import remotes as gitremotes
 from relcheck.git import tags as gittags
 from relcheck.git.refname import tag_name_problem, version_problem
-from relcheck.git.versions import Fact, committed_version, version_refusal
+from relcheck.git.versions import Fact, committed_version, version_refusal, without_v
 from relcheck.runners import _release_tags as release_tags
 from relcheck.runners._release_state import Finding
 
@@ -135,7 +135,7 @@ def version_finding(root: str, ctx: StepContext, history: releases.History | Non
     has_file, declared = committed_version(root, ctx.info.commit or "HEAD")
     if not has_file:
         declared = project_version(root)
-    if declared is not None and declared != version:
+    if declared is not None and without_v(declared) != version:
         where = f" (as committed in {(ctx.info.commit or '')[:9]})" if has_file else ""
         return Finding(
             "version",
