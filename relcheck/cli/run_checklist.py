@@ -36,8 +36,9 @@ RUN_OPTIONS = (
         "release_if_new",
         "--release-if-new",
         kind="flag",
-        help="Release only a new version: when the tag exists at an older commit, the checks "
-        "run and decide the exit code, and nothing is released (one CI job for every push).",
+        help="Release only a new version: when the version was released at an older commit "
+        "or is a development version, the checks run and decide the exit code, and nothing "
+        "is released (one CI job for every push).",
     ),
     Option(
         "jobs",
@@ -89,7 +90,7 @@ RUN_OPTIONS = (
         "release_version",
         "--version",
         metavar="VERSION",
-        help="Release version (overrides the checklist's source).",
+        help="Release version (overrides the checklist's source; v1.3.0 is 1.3.0).",
     ),
     Option(
         "fmt",

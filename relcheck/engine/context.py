@@ -9,6 +9,7 @@ from relcheck import __version__
 from relcheck.errors import UsageError
 from relcheck.git import describe as gitdescribe
 from relcheck.git import refs as gitrefs
+from relcheck.git.versions import without_v
 from relcheck.models import Checklist, RunInfo, StepKind
 from relcheck.system.pyproject import project_version
 
@@ -26,21 +27,25 @@ def new_run_id() -> str:
 def resolve_version(
     checklist: Checklist, root: str, cli_version: str | None, *, releasing: bool = False
 ) -> str | None:
-    """The release version, from the command line, pyproject.toml or git describe.
+    """The release version, from the command line, pyproject.toml or git describe, as
+    PEP 440 reads it: without a leading ``v`` (the tag template says whether tags have
+    one).
 
     ``releasing`` is true for runs that may reach the release steps: there a version
     that only ``--version`` can give must be given, before any step runs."""
     if cli_version:
         from relcheck.git.refname import tag_name_problem, version_problem
 
-        tag = render_tag(checklist.release.tag, cli_version) or ""
-        problem = version_problem(cli_version) or tag_name_problem(tag)
+        version = without_v(cli_version)  # a CI tag build passes its tag name, v1.3.0
+        tag = render_tag(checklist.release.tag, version) or ""
+        problem = version_problem(version) or tag_name_problem(tag)
         if problem:
             raise UsageError(f"--version {cli_version!r}: {problem}")
-        return cli_version
+        return version
     source = checklist.release.version_from
     if source == "pyproject":
-        return project_version(root)
+        declared = project_version(root)
+        return without_v(declared) if declared is not None else None
     if releasing and source == "cli":
         raise UsageError(
             "version_from: cli needs --version VERSION", hint="relcheck run --version 1.3.0"
@@ -57,7 +62,7 @@ def resolve_version(
                 else "there is no earlier release tag",
             )
         at_head = gitdescribe.describe_version(root, checklist.release.tag, exact=True)
-        return at_head[1] if at_head else None
+        return without_v(at_head[1]) if at_head else None
     return None
 
 

@@ -24,6 +24,7 @@ def refusal(state: RunState, step: Step, result: StepResult) -> StepResult:
     options = state.options
     failed = result.metrics.get("failed") or ()
     before = result.metrics.get("released_before")
+    development = result.metrics.get("development_version")
     if "branch" in failed or (options.dry_run and not before):
         # What would refuse it, with the fixes but those the precondition says do not
         # help off the release branch: on a feature branch, "git switch main" is not
@@ -38,6 +39,12 @@ def refusal(state: RunState, step: Step, result: StepResult) -> StepResult:
         text = (
             f"nothing to release: {before}; the checks ran, no tag is made "
             "(bump the version to release)"
+        )
+    elif development and options.release_if_new:
+        # The release branch between releases: every push checks, none releases.
+        text = (
+            f"nothing to release: {development}; the checks ran, no tag is made "
+            "(commit the version without its .dev part to release)"
         )
     else:
         return result

@@ -85,8 +85,9 @@ class RunOptions:
     # Judges each result a step produced (or the cache served) before the gate sees it:
     # the checklist's regression gates against the previous release (relcheck.evidence).
     judge: Callable[[Step, StepResult], StepResult] | None = None
-    # On the release branch, a version already released at an older commit is "nothing
-    # to release": the checks still decide the run (one CI job for every push).
+    # On the release branch, a version already released at an older commit, or a
+    # development version, is "nothing to release": the checks still decide the run
+    # (one CI job for every push).
     release_if_new: bool = False
     # Why this run cannot release whatever its preconditions say (not on a release
     # branch): the checks run and decide the outcome, and no release step runs.

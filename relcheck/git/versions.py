@@ -28,6 +28,15 @@ def parse_version(text: str) -> Version | None:
         return None
 
 
+def without_v(version: str) -> str:
+    """``version`` without a leading ``v`` or ``V`` when PEP 440 reads it so (``v1.3.0``
+    is 1.3.0): the tag template says whether a tag has a ``v``, and ``v{version}`` must not
+    make ``vv1.3.0``. Other spellings stay as written: they are the project's choice."""
+    if version[:1] in ("v", "V") and parse_version(version) is not None:
+        return version[1:]
+    return version
+
+
 def tag_version(name: str, template: str) -> Version | None:
     """The version the tag ``name`` releases (``release.tag`` is ``template``), or None
     when the name is no version: ``v1.2.0``, ``1.2.0`` and ``pkg-1.2.0`` for the pattern

@@ -13,7 +13,13 @@ from relcheck.git import releases
 from relcheck.git import remotes as gitremotes
 from relcheck.git import tags as gittags
 from relcheck.git.refname import tag_name_problem, version_problem
-from relcheck.git.versions import Fact, committed_version, version_refusal
+from relcheck.git.versions import (
+    Fact,
+    committed_version,
+    parse_version,
+    version_refusal,
+    without_v,
+)
 from relcheck.runners import _release_tags as release_tags
 from relcheck.runners._release_state import Finding
 
@@ -86,18 +92,44 @@ def released_before(
     root: str, ctx: StepContext, found: list[Finding], history: releases.History | None
 ) -> str | None:
     """The notice "v1.2.0 is already released at abc123def, an older commit" when the
-    release tag exists at an ancestor of the checked commit: the version was released
-    before, and this commit has nothing new to release (``--release-if-new`` passes)."""
-    tag, commit = ctx.info.tag, ctx.info.commit
-    if tag is None or commit is None or not any(f.check == "tag" and not f.ok for f in found):
+    version was released at an ancestor of the checked commit, under the release tag or
+    another spelling of it ("1.2.0 is already released as 1.2.0 at ..."): this commit
+    has nothing new to release (``--release-if-new`` passes)."""
+    tag, commit, version = ctx.info.tag, ctx.info.commit, ctx.info.version
+    if tag is None or commit is None:
         return None
-    tagged = gittags.local_tag(root, tag)
-    at = tagged.commit if tagged is not None else None
-    if at is None and history is not None:  # only the remote has it (a shallow clone)
-        at = next((t.commit for t in history.tags if t.name == tag), None)
-    if not at or at == commit or not gitrefs.is_ancestor(root, at, commit):
+    if any(f.check == "tag" and not f.ok for f in found):
+        tagged = gittags.local_tag(root, tag)
+        at = tagged.commit if tagged is not None else None
+        if at is None and history is not None:  # only the remote has it (a shallow clone)
+            at = next((t.commit for t in history.tags if t.name == tag), None)
+        if at and _older(root, at, commit):
+            return f"{tag} is already released at {at[:9]}, an older commit"
+    parsed = parse_version(version) if version else None
+    if history is None or parsed is None:
         return None
-    return f"{tag} is already released at {at[:9]}, an older commit"
+    for other in history.others(tag):
+        if other.version == parsed and _older(root, other.commit, commit):
+            return (
+                f"{version} is already released as {other.name} at {other.commit[:9]}, "
+                "an older commit"
+            )
+    return None
+
+
+def _older(root: str, at: str, commit: str) -> bool:
+    """Whether ``at`` is an ancestor of ``commit`` other than itself."""
+    return at != commit and gitrefs.is_ancestor(root, at, commit) is True
+
+
+def development_version(ctx: StepContext) -> str | None:
+    """The notice "3.2.0.dev is a development version": the release branch between
+    releases, which has nothing to release (``--release-if-new`` passes)."""
+    version = ctx.info.version
+    parsed = parse_version(version) if version else None
+    if parsed is None or not parsed.is_devrelease:
+        return None
+    return f"{version} is a development version"
 
 
 def release_history(
@@ -135,7 +167,7 @@ def version_finding(root: str, ctx: StepContext, history: releases.History | Non
     has_file, declared = committed_version(root, ctx.info.commit or "HEAD")
     if not has_file:
         declared = project_version(root)
-    if declared is not None and declared != version:
+    if declared is not None and without_v(declared) != version:
         where = f" (as committed in {(ctx.info.commit or '')[:9]})" if has_file else ""
         return Finding(
             "version",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from relcheck.api import Checklist, RunInfo
 from relcheck.git import refs as gitrefs
 from relcheck.git import worktree
-from relcheck.git.versions import committed_version
+from relcheck.git.versions import committed_version, without_v
 from relcheck.system.cienv import detached_head_fix
 
 # relcheck writes its records here before the checks run; they are never a reason to stop.
@@ -159,7 +159,7 @@ def tag_refusal(
     pyproject = checklist.release.version_from == "pyproject"
     if pyproject and version is not None and "version" not in off:
         _, committed = committed_version(root, commit)
-        if committed != version:
+        if committed is None or without_v(committed) != version:
             said = f"says {committed}" if committed else "has no [project] version"
             return (
                 f"not tagging: the tag names version {version} but pyproject.toml as "

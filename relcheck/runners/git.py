@@ -108,6 +108,9 @@ def _check_all(params: GitParams, ctx: StepContext, root: str) -> StepResult:
         return StepResult(Status.PASSED, released, metrics=metrics)
     if before is not None:
         metrics["released_before"] = before
+    development = checks.development_version(ctx)
+    if development is not None:
+        metrics["development_version"] = development
     dropped = sorted({f.check for f in failed if not f.keep_fix_on_refusal})
     if dropped:  # the engine says these without their fix when it only refuses the release
         metrics["fix_dropped_on_refusal"] = dropped

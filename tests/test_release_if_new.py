@@ -1,0 +1,119 @@
+"""`relcheck run --release-if-new` on the release branch (one CI job for every push): a
+commit with nothing to release runs the checks, and their verdict is the exit code."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import (
+    assert_no_traceback,
+    commit_all,
+    git,
+    latest_record,
+    run_relcheck,
+    step_record,
+    tags,
+    write,
+)
+
+CHECKLIST = """
+version: 1
+release:
+  branch: main
+  push: true
+steps:
+  - id: repo
+    uses: git
+  - id: lint
+    run: test "$(cat status.txt)" = good
+  - id: unit
+    run: "true"
+  - id: tag
+    uses: git-tag
+"""
+
+
+def _remote_tags(repo: Path) -> list[str]:
+    out = git(repo, "ls-remote", "--tags", "origin")
+    return sorted(line.split("refs/tags/")[1] for line in out.splitlines() if "^{}" not in line)
+
+
+def _setup(repo: Path, version: str = "1.2.0", status: str = "good") -> None:
+    write(repo / "relcheck.yaml", CHECKLIST)
+    write(repo / "status.txt", f"{status}\n")
+    write(repo / "pyproject.toml", f'[project]\nname = "demo"\nversion = "{version}"\n')
+    commit_all(repo, "checklist")
+    git(repo, "push", "-q", "origin", "main")
+
+
+def _nothing_released(
+    repo: Path, proc: subprocess.CompletedProcess[str], says: str, code: int, before: list[str]
+) -> None:
+    assert_no_traceback(proc)
+    assert proc.returncode == code, proc.stdout + proc.stderr
+    assert says in proc.stdout, proc.stdout
+    assert "BLOCKED" not in proc.stdout
+    record = latest_record(repo)
+    assert step_record(record, "repo")["status"] == "skipped"
+    assert says in step_record(record, "repo")["summary"]
+    assert step_record(record, "unit")["status"] == "passed"
+    assert step_record(record, "lint")["status"] == ("passed" if code == 0 else "failed")
+    assert step_record(record, "tag")["status"] == "skipped"
+    assert tags(repo) == before
+    assert _remote_tags(repo) == before
+
+
+@pytest.mark.parametrize(("status", "code"), [("good", 0), ("bad", 1)])
+def test_a_development_version_is_nothing_to_release(
+    git_repo: Path, status: str, code: int
+) -> None:
+    # The release branch between releases, as pallets/flask's main is at 3.2.0.dev.
+    _setup(git_repo, "3.2.0.dev", status)
+    proc = run_relcheck("run", "--release-if-new", cwd=git_repo)
+    says = "nothing to release: 3.2.0.dev is a development version"
+    _nothing_released(git_repo, proc, says, code, [])
+
+
+def test_a_development_version_still_refuses_a_release_by_hand(git_repo: Path) -> None:
+    _setup(git_repo, "3.2.0.dev0")
+    proc = run_relcheck("run", cwd=git_repo)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "3.2.0.dev0 is a development version, not a release" in proc.stdout
+    assert step_record(latest_record(git_repo), "lint")["status"] == "skipped"
+    assert tags(git_repo) == []
+
+
+@pytest.mark.parametrize("name", ["1.2.0", "v1.2.0", "v1.2"])
+def test_a_version_released_under_any_spelling_is_nothing_to_release(
+    git_repo: Path, name: str
+) -> None:
+    _setup(git_repo)
+    git(git_repo, "tag", "-a", "-m", "release 1.2.0", name)
+    git(git_repo, "push", "-q", "origin", name)
+    older = git(git_repo, "rev-parse", "HEAD")[:9]
+    commit_all(git_repo, "a fix without a bump")
+    git(git_repo, "push", "-q", "origin", "main")
+    proc = run_relcheck("run", "--release-if-new", cwd=git_repo)
+    says = f"nothing to release: v1.2.0 is already released at {older}, an older commit"
+    if name != "v1.2.0":
+        says = f"nothing to release: 1.2.0 is already released as {name} at {older}, an older"
+    _nothing_released(git_repo, proc, says, 0, [name])
+    # Without the flag, a person releasing the same version is refused.
+    plain = run_relcheck("run", cwd=git_repo)
+    assert plain.returncode == 3, plain.stdout + plain.stderr
+    assert tags(git_repo) == [name]
+
+
+def test_a_version_released_under_another_spelling_at_this_commit_is_refused(
+    git_repo: Path,
+) -> None:
+    # Not an older commit: a hand-made tag on the checked commit is for a person to settle.
+    _setup(git_repo)
+    git(git_repo, "tag", "-a", "-m", "release 1.2.0", "1.2.0")
+    proc = run_relcheck("run", "--release-if-new", cwd=git_repo)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "1.2.0 is already released as 1.2.0" in proc.stdout
+    assert tags(git_repo) == ["1.2.0"]
