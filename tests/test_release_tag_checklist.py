@@ -49,17 +49,67 @@ def project(git_repo: Path, cli_invoke) -> Path:  # type: ignore[no-untyped-def]
     return git_repo
 
 
+def _tag_as_made_by(repo: Path, checklist: str, text: str) -> None:
+    """v1.2.0 at HEAD as a run of the checklist ``checklist`` (with content ``text``) made
+    it before relcheck refused to: every step passed, the trailers name that checklist."""
+    import hashlib
+
+    from relcheck.git.tagmessage import compose
+    from relcheck.models import RunInfo, Status, StepResult
+
+    info = RunInfo(
+        run_id="20261130T120000Z-0001",
+        root=str(repo),
+        checklist_path=checklist,
+        checklist_sha256=hashlib.sha256(text.encode()).hexdigest(),
+        commit=git(repo, "rev-parse", "HEAD"),
+        branch="main",
+        version="1.2.0",
+        tag="v1.2.0",
+        relcheck_version="0.1.0",
+    )
+    done = [StepResult(Status.PASSED, "exit 0", step_id=i) for i in ("ok", "tag")]
+    message = repo.parent / "tag-message.txt"
+    message.write_text(compose(info, done))
+    git(repo, "tag", "-a", "v1.2.0", "--cleanup=verbatim", "-F", str(message))
+
+
 @pytest.fixture
 def stray(project: Path, tmp_path: Path) -> Path:
-    """v1.2.0 made by `relcheck run -c` with a checklist outside the repository, on a
-    commit where the committed checklist's `compile` step fails."""
+    """v1.2.0 made by a run of a checklist outside the repository, on a commit where the
+    committed checklist's `compile` step fails."""
     write(project / "app.py", "def broken(:\n")
     commit_all(project, "broken")
-    trivial = write(tmp_path / "x" / "trivial.yaml", TRIVIAL)
-    made = run_relcheck("run", "-c", str(trivial), cwd=project)
-    assert made.returncode == 0, made.stdout + made.stderr
+    write(tmp_path / "x" / "trivial.yaml", TRIVIAL)
+    _tag_as_made_by(project, "../x/trivial.yaml", TRIVIAL)
     assert tags(project) == ["v1.2.0"]
     return project
+
+
+def test_relcheck_makes_no_tag_with_a_checklist_that_is_not_the_project_s(
+    project: Path, tmp_path: Path
+) -> None:
+    write(project / "app.py", "def broken(:\n")
+    write(project / "ci" / "trivial.yaml", TRIVIAL)
+    commit_all(project, "broken, and a checklist that checks nothing")
+    outside = write(tmp_path / "x" / "trivial.yaml", TRIVIAL)
+    for given in (str(outside), "ci/trivial.yaml"):
+        made = run_relcheck("run", "-c", given, cwd=project)
+        assert made.returncode == 1, made.stdout + made.stderr
+        assert "not tagging: this run's checklist is " in made.stdout
+        assert "not the project's (relcheck.yaml in " in made.stdout
+        assert tags(project) == []
+    # With the `git` step, before any check runs (exit 3).
+    write(
+        project / "ci" / "gated.yaml",
+        "version: 1\nsteps:\n  - {id: repo, uses: git}\n"
+        "  - {id: ok, run: 'true'}\n  - {id: tag, uses: git-tag}\n",
+    )
+    commit_all(project, "a gated checklist that checks nothing")
+    gated = run_relcheck("run", "-c", "ci/gated.yaml", cwd=project)
+    assert gated.returncode == 3, gated.stdout + gated.stderr
+    assert "checklist: this run's checklist is ci/gated.yaml" in gated.stdout
+    assert tags(project) == []
 
 
 def test_verify_fails_a_tag_made_with_a_checklist_outside_the_repository(stray: Path) -> None:
@@ -103,8 +153,7 @@ def test_a_tag_made_with_another_committed_checklist_does_not_verify(project: Pa
     write(project / "app.py", "def broken(:\n")
     write(project / "ci" / "trivial.yaml", TRIVIAL)
     commit_all(project, "broken, and a checklist that checks nothing")
-    made = run_relcheck("run", "-c", "ci/trivial.yaml", cwd=project)
-    assert made.returncode == 0, made.stdout + made.stderr
+    _tag_as_made_by(project, "ci/trivial.yaml", TRIVIAL)
     proc = run_relcheck("verify", "v1.2.0", cwd=project)
     assert proc.returncode == 1, proc.stdout
     assert "FAIL  checklist: the run used ci/trivial.yaml, not relcheck.yaml" in proc.stdout

@@ -39,3 +39,28 @@ def checklist_path_at(root: str, commit: str) -> str:
 def same_path(a: str, b: str) -> bool:
     """Whether two paths from the top of the tree name the same file."""
     return normalized(a) == normalized(b)
+
+
+def not_the_projects(root: str, commit: str, used: str, sha256: str) -> tuple[str, str] | None:
+    """Why a run of the checklist ``used`` (its path from the top of the tree, its
+    sha256) cannot make a release of ``commit``, with the fix; None when it is the
+    project's checklist as committed there. A tag made by any other run would prove
+    nothing about the project's checks: `relcheck verify` and the hook refuse it."""
+    import hashlib
+
+    path, short = checklist_path_at(root, commit), commit[:9]
+    if not same_path(used, path):
+        return (
+            f"this run's checklist is {used}, not the project's ({path} in {short}): a tag "
+            "made with it would not prove that the project's checks passed",
+            f"release with `relcheck run` without --checklist, or make {used} the project's "
+            f'checklist (`[tool.relcheck] checklist = "{used}"` in pyproject.toml, committed)',
+        )
+    committed = gitrefs.show_file(root, commit, path)
+    if committed is None or hashlib.sha256(committed).hexdigest() != sha256:
+        said = "is not committed" if committed is None else "differs from the one committed"
+        return (
+            f"{path} {said} in {short}: a tag would not show which checks ran",
+            f"commit {path}, then run relcheck again",
+        )
+    return None

@@ -228,3 +228,17 @@ def changelog_finding(root: str, ctx: StepContext) -> Finding:
 
 def as_finding(check: str, fact: Fact) -> Finding:
     return Finding(check, fact.ok, fact.text, fact.fix)
+
+
+def checklist_finding(root: str, ctx: StepContext) -> Finding:
+    """Whether this run's checklist is the project's, as committed: only such a run's tag
+    proves a release (`relcheck verify`, the hook and "already released" ask the same)."""
+    from relcheck.git.checklistpath import not_the_projects
+
+    info = ctx.info
+    stray = not_the_projects(
+        root, info.commit or "HEAD", info.checklist_path, info.checklist_sha256
+    )
+    if stray is None:
+        return Finding("checklist", True, f"{info.checklist_path} is the project's checklist")
+    return Finding("checklist", False, stray[0], stray[1])

@@ -156,6 +156,11 @@ def tag_refusal(
     on_branch = branch(checklist.release.branch, on, commit)
     if not on_branch.ok and "branch" not in off:
         return f"not tagging: {on_branch.line()}"
+    from relcheck.git.checklistpath import not_the_projects
+
+    stray = not_the_projects(root, commit, info.checklist_path, info.checklist_sha256)
+    if stray is not None:
+        return f"not tagging: {stray[0]}; fix: {stray[1]}"
     pyproject = checklist.release.version_from == "pyproject"
     if pyproject and version is not None and "version" not in off:
         _, committed = committed_version(root, commit)

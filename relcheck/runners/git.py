@@ -71,6 +71,7 @@ def _check_all(params: GitParams, ctx: StepContext, root: str) -> StepResult:
     if params.upstream:
         findings.append(_upstream(root, ctx, params))
     if params.tag:
+        findings.append(checks.checklist_finding(root, ctx))
         tag_findings, released = checks.tag_findings(
             root, ctx, ask_remote=params.remote_tag, timeout=params.network_timeout
         )

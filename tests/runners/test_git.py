@@ -79,7 +79,7 @@ def test_preconditions_hold_on_a_fresh_release_commit(git_repo: Path, release) -
     assert proc.returncode == 0, proc.stdout + proc.stderr
     repo = step_record(record, "repo")
     assert repo["status"] == "passed"
-    assert repo["summary"] == "8 release preconditions hold; no earlier release"
+    assert repo["summary"] == "9 release preconditions hold; no earlier release"
     assert any("changelog: CHANGELOG.md:3 is the section for 1.2.0" in d for d in repo["details"])
     assert sentinel.exists()
     assert tags(git_repo) == []
@@ -423,7 +423,7 @@ def test_checks_can_be_switched_off_one_by_one(git_repo: Path, release) -> None:
     proc, record = release.run("--dry-run")
     assert proc.returncode == 0, proc.stdout
     assert (
-        step_record(record, "repo")["summary"] == "6 release preconditions hold; no earlier release"
+        step_record(record, "repo")["summary"] == "7 release preconditions hold; no earlier release"
     )
 
 

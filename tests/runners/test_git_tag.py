@@ -312,13 +312,19 @@ def test_a_git_error_while_tagging_is_said_without_the_raw_command_line(git_repo
 
 
 def test_describe_names_the_tag_the_commit_signing_and_the_remote(git_repo: Path) -> None:
+    import hashlib
+
+    text = "version: 1\nsteps:\n  - {id: tag, uses: git-tag}\n"
+    write(git_repo / "relcheck.yaml", text)
+    commit_all(git_repo, "checklist")  # a tag proves a release of the committed checklist
+    sha = hashlib.sha256(text.encode()).hexdigest()
     head = git(git_repo, "rev-parse", "HEAD")
     info = RunInfo(
-        "r", str(git_repo), "relcheck.yaml", "0" * 64, head, "main", "1.2.0", "v1.2.0", "0.1.0"
+        "r", str(git_repo), "relcheck.yaml", sha, head, "main", "1.2.0", "v1.2.0", "0.1.0"
     )
-    plain = Checklist("relcheck.yaml", "0" * 64, 1, ())
+    plain = Checklist("relcheck.yaml", sha, 1, ())
     signed = Checklist(
-        "relcheck.yaml", "0" * 64, 1, (), release=ReleaseConfig(sign=True, push=True, remote="up")
+        "relcheck.yaml", sha, 1, (), release=ReleaseConfig(sign=True, push=True, remote="up")
     )
     assert GitTagRunner.describe(GitTagParams(), plain, info) == f"would tag v1.2.0 at {head[:7]}"
     assert (
