@@ -44,7 +44,12 @@ def resolve_version(
         return version
     source = checklist.release.version_from
     if source == "pyproject":
-        declared = project_version(root)
+        from relcheck.git.checklistpath import folder_here
+
+        # The project the checklist belongs to: in a repository of several packages,
+        # the pyproject.toml nearest the checklist.
+        folder = folder_here(root, os.path.relpath(os.path.abspath(checklist.path), root))
+        declared = project_version(os.path.join(root, folder))
         return without_v(declared) if declared is not None else None
     if releasing and source == "cli":
         raise UsageError(

@@ -5,6 +5,7 @@ what improved or regressed against the previous release."""
 from __future__ import annotations
 
 import datetime as dt
+import posixpath
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -105,7 +106,10 @@ def compose(
         out += ["", f"> {note}"]
     out += ["", "Command:", "", "```", info.command or "relcheck run (not recorded)", "```"]
     if changelog and info.version:
-        raw = gitrefs.show_file(root, rev, changelog)
+        from relcheck.git.checklistpath import folder_here
+
+        folder = folder_here(root, info.checklist_path) if info.checklist_path else ""
+        raw = gitrefs.show_file(root, rev, posixpath.join(folder, changelog))
         section = changelog_section(raw.decode("utf-8", "replace"), info.version) if raw else None
         out += ["", f"## Changelog ({changelog})", ""]
         out.append(section or f"_{changelog} has no section for {info.version}._")

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import os
 import posixpath
+from collections.abc import Callable
 
 from relcheck.errors import UsageError
 from relcheck.git import refs as gitrefs
 
 DEFAULT_NAME = "relcheck.yaml"
+PYPROJECT = "pyproject.toml"
 
 
 def normalized(path: str) -> str:
@@ -19,21 +21,45 @@ def normalized(path: str) -> str:
     return posixpath.normpath(path.replace(os.sep, "/"))
 
 
-def checklist_path_at(root: str, commit: str) -> str:
-    """The project's checklist path in ``commit``, from the top of the tree:
-    ``[tool.relcheck] checklist`` of the pyproject.toml committed there, else
-    relcheck.yaml (also when that pyproject.toml cannot be read: the run reports it)."""
-    raw = gitrefs.show_file(root, commit, "pyproject.toml")
+def checklist_path_at(root: str, commit: str, folder: str = "") -> str:
+    """The checklist path of the project in ``folder`` (from the top of the tree; "" for
+    the top) in ``commit``, from the top of the tree: ``[tool.relcheck] checklist`` of
+    the pyproject.toml committed there, relative to it, else relcheck.yaml beside it (also
+    when that pyproject.toml cannot be read: the run reports it)."""
+    default = posixpath.join(folder, DEFAULT_NAME)
+    raw = gitrefs.show_file(root, commit, posixpath.join(folder, PYPROJECT))
     if not raw:
-        return DEFAULT_NAME
+        return default
     from relcheck.system import pyproject
 
     try:
-        data = pyproject.parse(raw, "pyproject.toml")
+        data = pyproject.parse(raw, PYPROJECT)
         path = pyproject.value(data, "tool", "relcheck", "checklist")
     except UsageError:
-        return DEFAULT_NAME
-    return normalized(path) if isinstance(path, str) and path else DEFAULT_NAME
+        return default
+    return normalized(posixpath.join(folder, path)) if isinstance(path, str) and path else default
+
+
+def project_folder(checklist: str, exists: Callable[[str], bool]) -> str:
+    """The folder of the project ``checklist`` (a path from the top of the tree) belongs
+    to: the nearest folder at or above its own with a pyproject.toml, "" for the top.
+    In a repository of several packages, each package's checklist releases its version."""
+    folder = posixpath.dirname(normalized(checklist))
+    while folder and folder != "." and not folder.startswith(".."):
+        if exists(posixpath.join(folder, PYPROJECT)):
+            return folder
+        folder = posixpath.dirname(folder)
+    return ""
+
+
+def folder_here(root: str, checklist: str) -> str:
+    """:func:`project_folder` of ``checklist`` in the work tree at ``root``."""
+    return project_folder(checklist, lambda path: os.path.isfile(os.path.join(root, path)))
+
+
+def folder_at(root: str, commit: str, checklist: str) -> str:
+    """:func:`project_folder` of ``checklist`` as committed in ``commit``."""
+    return project_folder(checklist, lambda p: gitrefs.show_file(root, commit, p) is not None)
 
 
 def same_path(a: str, b: str) -> bool:
@@ -48,7 +74,7 @@ def not_the_projects(root: str, commit: str, used: str, sha256: str) -> tuple[st
     nothing about the project's checks: `relcheck verify` and the hook refuse it."""
     import hashlib
 
-    path, short = checklist_path_at(root, commit), commit[:9]
+    path, short = checklist_path_at(root, commit, folder_at(root, commit, used)), commit[:9]
     if not same_path(used, path):
         return (
             f"this run's checklist is {used}, not the project's ({path} in {short}): a tag "

@@ -105,9 +105,14 @@ def verify(root: str, tag: str) -> Verdict:
         verdict = Verdict(tag)
         verdict.add(False, f"no tag named {tag!r} in this repository (`git fetch --tags`)")
         return verdict
-    from relcheck.git.checklistpath import checklist_path_at
+    from relcheck.git.checklistpath import checklist_path_at, folder_at
 
-    path = checklist_path_at(root, ref.commit)
+    # The release rules of the project whose checklist made the tag (a repository of
+    # several packages has one a package).
+    made = gittags.read_tag_object(root, ref.object, tag)
+    summary = parse(made.message) if made else None
+    folder = folder_at(root, ref.commit, summary.checklist) if summary else ""
+    path = checklist_path_at(root, ref.commit, folder)
     return check(root, tag, ref.object, rules_at(root, ref.commit, path))
 
 
@@ -190,19 +195,21 @@ def _check_version(
     if rules.version_from != "pyproject":
         verdict.add(True, f"version: {name} names {spelled}, the run's version")
         return
-    _, declared = committed_version(root, commit)
+    from relcheck.git.checklistpath import folder_at
+
+    folder = folder_at(root, commit, summary.checklist) if summary is not None else ""
+    named = f"{folder}/pyproject.toml" if folder else "pyproject.toml"
+    _, declared = committed_version(root, commit, folder)
     if declared is None:
-        verdict.add(False, f"version: pyproject.toml at {commit[:9]} has no [project] version")
+        verdict.add(False, f"version: {named} at {commit[:9]} has no [project] version")
     elif not same_version(spelled, declared):
         verdict.add(
             False,
-            f"version: {name} names {spelled}, but the project's version (pyproject.toml at "
+            f"version: {name} names {spelled}, but the project's version ({named} at "
             f"{commit[:9]}) is {declared}",
         )
     else:
-        verdict.add(
-            True, f"version: {name} names {spelled}, pyproject.toml's version at {commit[:9]}"
-        )
+        verdict.add(True, f"version: {name} names {spelled}, {named}'s version at {commit[:9]}")
 
 
 def _check_steps(verdict: Verdict, summary: TagSummary) -> None:
@@ -224,9 +231,14 @@ def _check_checklist(verdict: Verdict, root: str, summary: TagSummary, commit: s
     `relcheck run` and the hook find there, with the sha256 the tag carries. A run of
     any other checklist (a file outside the repository, another committed file) says
     nothing about the project's checks."""
-    from relcheck.git.checklistpath import checklist_path_at, same_path
+    from relcheck.git.checklistpath import checklist_path_at, folder_at, same_path
 
-    path, carried, short = checklist_path_at(root, commit), summary.checklist_sha256, commit[:9]
+    folder = folder_at(root, commit, summary.checklist)
+    path, carried, short = (
+        checklist_path_at(root, commit, folder),
+        summary.checklist_sha256,
+        commit[:9],
+    )
     if not same_path(summary.checklist, path):
         verdict.add(
             False,

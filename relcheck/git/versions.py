@@ -106,13 +106,16 @@ def version_refusal(version: str, *, prerelease: bool) -> Fact | None:
     return None
 
 
-def committed_version(root: str, commit: str) -> tuple[bool, str | None]:
-    """Whether ``commit`` has a pyproject.toml, and its ``[project] version``."""
+def committed_version(root: str, commit: str, folder: str = "") -> tuple[bool, str | None]:
+    """Whether ``commit`` has a pyproject.toml in ``folder`` (the project's, from the top
+    of the tree), and its ``[project] version``."""
     from relcheck.errors import UsageError
     from relcheck.git import refs as gitrefs
     from relcheck.system import pyproject
 
-    raw = gitrefs.show_file(root, commit, "pyproject.toml")
+    raw = gitrefs.show_file(
+        root, commit, f"{folder}/pyproject.toml" if folder else "pyproject.toml"
+    )
     if raw is None:
         return False, None
     try:

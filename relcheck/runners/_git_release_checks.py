@@ -149,6 +149,7 @@ def release_history(
 
 
 def version_finding(root: str, ctx: StepContext, history: releases.History | None) -> Finding:
+    from relcheck.git.checklistpath import folder_here
     from relcheck.system.pyproject import project_version
 
     version, source = ctx.info.version, ctx.checklist.release.version_from
@@ -164,16 +165,18 @@ def version_finding(root: str, ctx: StepContext, history: releases.History | Non
         return Finding("version", False, problem, "pass a version such as 1.2.0")
     # The tag names a commit, so the version that counts is the one committed there (the
     # release step asks the same); a pyproject.toml no commit has yet: the work tree's.
-    has_file, declared = committed_version(root, ctx.info.commit or "HEAD")
+    folder = folder_here(root, ctx.info.checklist_path)
+    has_file, declared = committed_version(root, ctx.info.commit or "HEAD", folder)
     if not has_file:
-        declared = project_version(root)
+        declared = project_version(os.path.join(root, folder))
     if declared is not None and without_v(declared) != version:
         where = f" (as committed in {(ctx.info.commit or '')[:9]})" if has_file else ""
+        named = os.path.join(folder, "pyproject.toml")
         return Finding(
             "version",
             False,
-            f"the release version is {version} but pyproject.toml says {declared}{where}",
-            f"bump the version in pyproject.toml to {version} and commit it "
+            f"the release version is {version} but {named} says {declared}{where}",
+            f"bump the version in {named} to {version} and commit it "
             f"(or release {declared} instead)",
         )
     refused = version_refusal(version, prerelease=ctx.checklist.release.prerelease)
@@ -193,9 +196,12 @@ def version_finding(root: str, ctx: StepContext, history: releases.History | Non
 
 def changelog_finding(root: str, ctx: StepContext) -> Finding:
     from relcheck.git.changelog import heading_for, section_line
+    from relcheck.git.checklistpath import folder_here
     from relcheck.git.versions import release_of
 
-    path = ctx.checklist.release.changelog or ""
+    # Beside the project's pyproject.toml: each package of a repository has its own.
+    folder = folder_here(root, ctx.info.checklist_path)
+    path = os.path.join(folder, ctx.checklist.release.changelog or "")
     if ctx.info.version is None:
         return Finding("changelog", True, "no version to look for")
     # A development version is refused on its own; its changelog section is the one of

@@ -163,7 +163,9 @@ def tag_refusal(
         return f"not tagging: {stray[0]}; fix: {stray[1]}"
     pyproject = checklist.release.version_from == "pyproject"
     if pyproject and version is not None and "version" not in off:
-        _, committed = committed_version(root, commit)
+        from relcheck.git.checklistpath import folder_here
+
+        _, committed = committed_version(root, commit, folder_here(root, info.checklist_path))
         if committed is None or without_v(committed) != version:
             said = f"says {committed}" if committed else "has no [project] version"
             return (
