@@ -65,8 +65,12 @@ def _install_from_a_venv_then_delete_it(repo: Path, venv: Path, *extra: str) -> 
     """`VENV/bin/relcheck hook install` from a virtual environment, then `rm -rf VENV`."""
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     [packages] = venv.glob("lib/python3*/site-packages")
-    # This relcheck (PYTHONPATH) and its dependencies, as `pip install relcheck` would.
-    (packages / "deps.pth").write_text(f"{site.getsitepackages()[0]}\n")
+    # This relcheck and its dependencies, as `pip install relcheck` would: relcheck's own
+    # folder too, as an editable install's finder is not read from a folder a .pth adds.
+    import relcheck
+
+    source = Path(relcheck.__file__).resolve().parent.parent
+    (packages / "deps.pth").write_text(f"{source}\n{site.getsitepackages()[0]}\n")
     installed = subprocess.run(
         [str(venv / "bin" / "python"), "-m", "relcheck", "hook", "install", *extra],
         cwd=repo,
