@@ -45,6 +45,12 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
+def remote_tags(repo: Path | str) -> list[str]:
+    """The tags ``repo``'s ``origin`` has, sorted (`git ls-remote`: what was pushed)."""
+    out = git(repo, "ls-remote", "--tags", "--refs", "origin", check=False)
+    return sorted(line.split("refs/tags/")[1] for line in out.splitlines() if "refs/tags/" in line)
+
+
 def run_relcheck(
     *args: str,
     cwd: Path | str,

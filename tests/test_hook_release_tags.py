@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import commit_all, git, push, run_relcheck, write
+from tests.helpers import commit_all, git, push, remote_tags, run_relcheck, write
 
 CHECKLIST = """
 version: 1
@@ -28,11 +28,6 @@ def guarded(git_repo: Path, cli_invoke) -> Path:  # type: ignore[no-untyped-def]
     result = cli_invoke("hook", "install", cwd=git_repo)
     assert result.exit_code == 0, result.output
     return git_repo
-
-
-def remote_tags(repo: Path) -> list[str]:
-    out = git(repo, "ls-remote", "--tags", "--refs", "origin")
-    return [line.split("refs/tags/")[1] for line in out.splitlines()]
 
 
 def test_a_lightweight_release_tag_is_refused_with_the_fix(guarded: Path) -> None:

@@ -13,6 +13,7 @@ from tests.helpers import (
     commit_all,
     git,
     latest_record,
+    remote_tags,
     run_relcheck,
     step_record,
     tags,
@@ -34,11 +35,6 @@ steps:
   - id: tag
     uses: git-tag
 """
-
-
-def _remote_tags(repo: Path) -> list[str]:
-    out = git(repo, "ls-remote", "--tags", "origin")
-    return sorted(line.split("refs/tags/")[1] for line in out.splitlines() if "^{}" not in line)
 
 
 def _setup(repo: Path, version: str = "1.2.0", status: str = "good") -> None:
@@ -63,7 +59,7 @@ def _nothing_released(
     assert step_record(record, "lint")["status"] == ("passed" if code == 0 else "failed")
     assert step_record(record, "tag")["status"] == "skipped"
     assert tags(repo) == before
-    assert _remote_tags(repo) == before
+    assert remote_tags(repo) == before
 
 
 @pytest.mark.parametrize(("status", "code"), [("good", 0), ("bad", 1)])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import commit_all, git, push, run_relcheck, tags, write
+from tests.helpers import commit_all, git, push, remote_tags, run_relcheck, tags, write
 
 # The project's checklist: its `compile` step fails on the commit the stray tag marks.
 PROJECT = """
@@ -31,11 +31,6 @@ steps:
   - {id: ok, run: "true"}
   - {id: tag, uses: git-tag}
 """
-
-
-def remote_tags(repo: Path) -> list[str]:
-    out = git(repo, "ls-remote", "--tags", "--refs", "origin")
-    return [line.split("refs/tags/")[1] for line in out.splitlines()]
 
 
 @pytest.fixture

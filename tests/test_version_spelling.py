@@ -13,6 +13,7 @@ from tests.helpers import (
     commit_all,
     git,
     latest_record,
+    remote_tags,
     run_relcheck,
     step_record,
     tags,
@@ -34,11 +35,6 @@ steps:
 """
 
 
-def _remote_tags(repo: Path) -> list[str]:
-    out = git(repo, "ls-remote", "--tags", "origin")
-    return sorted(line.split("refs/tags/")[1] for line in out.splitlines() if "^{}" not in line)
-
-
 def _project(repo: Path, version: str | None, heading: str, extra: str = "") -> None:
     write(repo / "relcheck.yaml", CHECKLIST.format(extra=extra))
     if version is None:
@@ -56,7 +52,7 @@ def _released(repo: Path, proc: subprocess.CompletedProcess[str], tag: str) -> N
     assert proc.returncode == 0, out
     assert f"vv{tag.lstrip('v')}" not in out
     assert tags(repo) == [tag]
-    assert _remote_tags(repo) == [tag]
+    assert remote_tags(repo) == [tag]
     record = latest_record(repo)
     assert (record["version"], record["tag"]) == ("1.3.0", tag)
     assert step_record(record, "check")["status"] == "passed"

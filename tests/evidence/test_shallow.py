@@ -10,6 +10,7 @@ from tests.helpers import (
     commit_all,
     git,
     latest_record,
+    remote_tags,
     run_relcheck,
     step_record,
     tags,
@@ -30,11 +31,6 @@ steps:
 """
 UNGATED = GATED.replace('    baseline: {duration: "+50%"}\n', "")
 FIRST = "first release"
-
-
-def remote_tags(repo: Path) -> list[str]:
-    out = git(repo, "ls-remote", "--tags", "--refs", "origin")
-    return sorted(line.rsplit("/", 1)[-1] for line in out.splitlines())
 
 
 def set_version(repo: Path, version: str) -> None:

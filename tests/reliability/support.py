@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.helpers import git, tags
+from tests.helpers import remote_tags, tags
 
 TRACEBACK = "Traceback (most recent call last)"
 
@@ -281,11 +281,6 @@ def survivors(pid_dir: Path, settle: float = 2.0) -> list[int]:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     return alive
-
-
-def remote_tags(repo: Path) -> list[str]:
-    out = git(repo, "ls-remote", "--tags", "--refs", "origin", check=False)
-    return [line.split("refs/tags/")[1] for line in out.splitlines() if "refs/tags/" in line]
 
 
 def read_records(repo: Path) -> dict[str, bytes]:
