@@ -103,6 +103,49 @@ def test_a_version_released_under_any_spelling_is_nothing_to_release(
     assert tags(git_repo) == [name]
 
 
+@pytest.mark.parametrize("name", ["1.2.0", "v1.2.0"])
+def test_a_version_released_is_nothing_to_release_in_a_shallow_clone(
+    git_repo: Path, tmp_path: Path, name: str
+) -> None:
+    # CI's default checkout: one commit, no tags. The remote's tags show the release;
+    # the clone cannot show where its commit stands, and the version is released anyway.
+    _setup(git_repo)
+    git(git_repo, "tag", "-a", "-m", "release 1.2.0", name)
+    git(git_repo, "push", "-q", "origin", name)
+    older = git(git_repo, "rev-parse", "HEAD")[:9]
+    commit_all(git_repo, "a fix without a bump")
+    git(git_repo, "push", "-q", "origin", "main")
+    clone = tmp_path / "ci"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{tmp_path / 'remote.git'}", str(clone))
+    proc = run_relcheck("run", "--release-if-new", cwd=clone)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "nothing to release: " in proc.stdout
+    assert f"at {older} (this shallow clone cannot show that commit)" in proc.stdout
+    record = latest_record(clone)
+    assert [step_record(record, s)["status"] for s in ("lint", "unit", "tag")] == [
+        "passed",
+        "passed",
+        "skipped",
+    ]
+    assert remote_tags(clone) == [name]
+
+
+def test_a_version_released_on_another_line_is_nothing_to_release(git_repo: Path) -> None:
+    # 1.2.0 was released from a hotfix branch; main still says 1.2.0.
+    _setup(git_repo)
+    git(git_repo, "switch", "-q", "-c", "hotfix")
+    commit_all(git_repo, "the hotfix")
+    git(git_repo, "tag", "-a", "-m", "release 1.2.0", "v1.2.0")
+    hotfix = git(git_repo, "rev-parse", "HEAD")[:9]
+    git(git_repo, "push", "-q", "origin", "v1.2.0")
+    git(git_repo, "switch", "-q", "main")
+    commit_all(git_repo, "work on main")
+    git(git_repo, "push", "-q", "origin", "main")
+    proc = run_relcheck("run", "--release-if-new", cwd=git_repo)
+    says = f"v1.2.0 is already released at {hotfix}, a commit outside this branch's history"
+    _nothing_released(git_repo, proc, says, 0, ["v1.2.0"])
+
+
 def test_a_version_released_under_another_spelling_at_this_commit_is_refused(
     git_repo: Path,
 ) -> None:

@@ -92,34 +92,43 @@ def released_before(
     root: str, ctx: StepContext, found: list[Finding], history: releases.History | None
 ) -> str | None:
     """The notice "v1.2.0 is already released at abc123def, an older commit" when the
-    version was released at an ancestor of the checked commit, under the release tag or
+    version was released at another commit than the checked one, under the release tag or
     another spelling of it ("1.2.0 is already released as 1.2.0 at ..."): this commit
-    has nothing new to release (``--release-if-new`` passes)."""
+    has nothing new to release (``--release-if-new`` passes). Also where a shallow clone
+    cannot show whether that commit is an ancestor, and where it is not: the version is
+    released either way, and only a new version can be."""
     tag, commit, version = ctx.info.tag, ctx.info.commit, ctx.info.version
     if tag is None or commit is None:
         return None
-    if any(f.check == "tag" and not f.ok for f in found):
+    if any(f.check in ("tag", "version") and not f.ok for f in found):
         tagged = gittags.local_tag(root, tag)
         at = tagged.commit if tagged is not None else None
         if at is None and history is not None:  # only the remote has it (a shallow clone)
             at = next((t.commit for t in history.tags if t.name == tag), None)
-        if at and _older(root, at, commit):
-            return f"{tag} is already released at {at[:9]}, an older commit"
+        where = _elsewhere(root, at, commit)
+        if where:
+            return f"{tag} is already released at {where}"
     parsed = parse_version(version) if version else None
     if history is None or parsed is None:
         return None
     for other in history.others(tag):
-        if other.version == parsed and _older(root, other.commit, commit):
-            return (
-                f"{version} is already released as {other.name} at {other.commit[:9]}, "
-                "an older commit"
-            )
+        where = _elsewhere(root, other.commit, commit) if other.version == parsed else None
+        if where:
+            return f"{version} is already released as {other.name} at {where}"
     return None
 
 
-def _older(root: str, at: str, commit: str) -> bool:
-    """Whether ``at`` is an ancestor of ``commit`` other than itself."""
-    return at != commit and gitrefs.is_ancestor(root, at, commit) is True
+def _elsewhere(root: str, at: str | None, commit: str) -> str | None:
+    """``at`` (a commit other than ``commit``) and where it stands from ``commit``; None
+    when there is no such commit."""
+    if not at or at == commit:
+        return None
+    ancestor = gitrefs.is_ancestor(root, at, commit)
+    if ancestor is True:
+        return f"{at[:9]}, an older commit"
+    if ancestor is False:
+        return f"{at[:9]}, a commit outside this branch's history"
+    return f"{at[:9]} (this shallow clone cannot show that commit)"
 
 
 def development_version(ctx: StepContext) -> str | None:
