@@ -182,3 +182,23 @@ def test_a_release_run_from_a_subfolder_names_the_checklist_from_the_top(project
     proc = run_relcheck("verify", "v1.2.0", cwd=project)
     assert proc.returncode == 0, proc.stdout
     assert "Relcheck-Checklist: relcheck.yaml\n" in git(project, "cat-file", "tag", "v1.2.0")
+
+
+def test_the_project_s_checklist_named_through_a_symlink_releases(
+    project: Path, tmp_path: Path
+) -> None:
+    # `-c "$PWD/relcheck.yaml"` where $PWD is a symlinked folder: the same file.
+    link = tmp_path / "link"
+    link.symlink_to(project)
+    made = run_relcheck("run", "-c", str(link / "relcheck.yaml"), cwd=project)
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert tags(project) == ["v1.2.0"]
+    assert run_relcheck("verify", "v1.2.0", cwd=project).returncode == 0
+
+
+def test_a_tag_that_names_the_project_s_checklist_another_way_verifies(project: Path) -> None:
+    # Made by a relcheck that recorded `-c ../relcheck.yaml` as given in a subfolder: the
+    # checklist's content is the project's, so the run made the project's checks.
+    _tag_as_made_by(project, "../relcheck.yaml", (project / "relcheck.yaml").read_text())
+    proc = run_relcheck("verify", "v1.2.0", cwd=project)
+    assert proc.returncode == 0, proc.stdout

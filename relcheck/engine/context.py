@@ -48,7 +48,8 @@ def resolve_version(
 
         # The project the checklist belongs to: in a repository of several packages,
         # the pyproject.toml nearest the checklist.
-        folder = folder_here(root, os.path.relpath(os.path.abspath(checklist.path), root))
+        real = os.path.realpath
+        folder = folder_here(root, os.path.relpath(real(checklist.path), real(root)))
         declared = project_version(os.path.join(root, folder))
         return without_v(declared) if declared is not None else None
     if releasing and source == "cli":
@@ -103,7 +104,7 @@ def build_run_info(
         root=root,
         # From the top of the tree, as the tag records it: `-c ../relcheck.yaml` given in
         # a subfolder is relcheck.yaml, the path a release tag is checked against.
-        checklist_path=os.path.relpath(os.path.abspath(checklist.path), root),
+        checklist_path=os.path.relpath(os.path.realpath(checklist.path), os.path.realpath(root)),
         checklist_sha256=checklist.sha256,
         commit=commit or head.commit,
         tree=head.tree if commit in (None, head.commit) else None,

@@ -75,6 +75,9 @@ def not_the_projects(root: str, commit: str, used: str, sha256: str) -> tuple[st
     import hashlib
 
     path, short = checklist_path_at(root, commit, folder_at(root, commit, used)), commit[:9]
+    committed = gitrefs.show_file(root, commit, path)
+    if committed is not None and hashlib.sha256(committed).hexdigest() == sha256:
+        return None  # its content is the project's, whatever path named it (a symlink)
     if not same_path(used, path):
         return (
             f"this run's checklist is {used}, not the project's ({path} in {short}): a tag "
@@ -82,11 +85,8 @@ def not_the_projects(root: str, commit: str, used: str, sha256: str) -> tuple[st
             f"release with `relcheck run` without --checklist, or make {used} the project's "
             f'checklist (`[tool.relcheck] checklist = "{used}"` in pyproject.toml, committed)',
         )
-    committed = gitrefs.show_file(root, commit, path)
-    if committed is None or hashlib.sha256(committed).hexdigest() != sha256:
-        said = "is not committed" if committed is None else "differs from the one committed"
-        return (
-            f"{path} {said} in {short}: a tag would not show which checks ran",
-            f"commit {path}, then run relcheck again",
-        )
-    return None
+    said = "is not committed" if committed is None else "differs from the one committed"
+    return (
+        f"{path} {said} in {short}: a tag would not show which checks ran",
+        f"commit {path}, then run relcheck again",
+    )

@@ -239,7 +239,11 @@ def _check_checklist(verdict: Verdict, root: str, summary: TagSummary, commit: s
         summary.checklist_sha256,
         commit[:9],
     )
-    if not same_path(summary.checklist, path):
+    committed = gitrefs.show_file(root, commit, path)
+    same = committed is not None and hashlib.sha256(committed).hexdigest() == carried
+    # The content decides: a run that named the project's checklist another way (a
+    # symlinked folder, `-c ../relcheck.yaml` from a subfolder) ran the same checks.
+    if not same and not same_path(summary.checklist, path):
         verdict.add(
             False,
             f"checklist: the run used {summary.checklist or 'an unnamed checklist'}, not "
@@ -248,7 +252,6 @@ def _check_checklist(verdict: Verdict, root: str, summary: TagSummary, commit: s
             "committed checklist (`relcheck run` without --checklist)",
         )
         return
-    committed = gitrefs.show_file(root, commit, path)
     if committed is None:
         verdict.add(
             False,
