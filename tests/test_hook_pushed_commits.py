@@ -60,6 +60,47 @@ def test_a_commit_from_before_relcheck_is_pushed_with_a_notice(hooked: Path) -> 
     assert remote_ref(hooked, "refs/heads/old") == old
 
 
+@pytest.fixture
+def hooked_in_ci(git_repo: Path, cli_invoke) -> Path:  # type: ignore[no-untyped-def]
+    """git_repo whose checklist is ci/relcheck.yaml (named in pyproject.toml), with a
+    check that fails, pushed before the check was made to fail; the hook installed."""
+    with (git_repo / "pyproject.toml").open("a") as fh:
+        fh.write('\n[tool.relcheck]\nchecklist = "ci/relcheck.yaml"\n')
+    write(git_repo / "ci" / "relcheck.yaml", CHECKLIST)
+    commit_all(git_repo, "adopt relcheck")
+    git(git_repo, "push", "-q", "origin", "main")
+    write(git_repo / "ci" / "relcheck.yaml", CHECKLIST.replace('run: "true"', "run: exit 1"))
+    commit_all(git_repo, "a check that fails")
+    assert cli_invoke("hook", "install", cwd=git_repo).exit_code == 0
+    return git_repo
+
+
+def test_a_commit_that_removes_the_checklist_is_checked_all_the_same(
+    hooked_in_ci: Path,
+) -> None:
+    # Its parent had one: a deleted (or moved) checklist never lets a push through
+    # unchecked. The working tree's checklist checks it.
+    repo = hooked_in_ci
+    git(repo, "rm", "-q", "--cached", "ci/relcheck.yaml")
+    gone = commit_all(repo, "drop the checklist from the commit")
+    pushed = push(repo, "origin", "main")
+    assert pushed.returncode != 0, pushed.stderr
+    assert "nothing to check" not in pushed.stderr
+    assert remote_ref(repo, "refs/heads/main") != gone
+
+
+def test_a_commit_whose_pyproject_does_not_parse_is_checked(hooked_in_ci: Path) -> None:
+    # Its pyproject.toml cannot say where its checklist is: never "nothing to check".
+    repo = hooked_in_ci
+    with (repo / "pyproject.toml").open("a") as fh:
+        fh.write("[broken\n")
+    broken = commit_all(repo, "a pyproject.toml that does not parse")
+    pushed = push(repo, "origin", "main")
+    assert pushed.returncode != 0, pushed.stderr
+    assert "nothing to check" not in pushed.stderr
+    assert remote_ref(repo, "refs/heads/main") != broken
+
+
 def test_a_commit_with_a_checklist_is_still_checked_in_the_same_push(hooked: Path) -> None:
     old = git(hooked, "rev-parse", "HEAD~1")
     write(hooked / "relcheck.yaml", CHECKLIST.replace('"true"', '"false"'))

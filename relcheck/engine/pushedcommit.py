@@ -22,16 +22,39 @@ def checklist_path_in_commit(request: runflow.RunRequest, sha: str) -> str | Non
 
 
 def missing_checklist(request: runflow.RunRequest, sha: str) -> str | None:
-    """The checklist's path when commit ``sha`` has no file there (a branch of web pages,
-    a commit from before the project used relcheck), else None."""
+    """The checklist's path when commit ``sha`` has no file there and never had (a branch
+    of web pages, a commit from before the project used relcheck), else None.
+
+    A commit that removed or moved the checklist its parent had, or whose pyproject.toml
+    does not say where it is, is not such a commit: it is checked (by the working tree's
+    checklist), so that no mistake lets a push through unchecked."""
     from relcheck.git.door import git_status
 
     relpath = checklist_path_in_commit(request, sha)
-    if relpath is None:
-        return None  # a file outside the repository: the run reads it
+    if relpath is None or not _pyproject_readable(request, sha):
+        return None  # a file outside the repository, or no telling: the run reads it
     # `cat-file -e` only asks: no need to read a file to know it is there.
-    found = git_status(request.root, "cat-file", "-e", f"{sha}:{relpath}") == 0
-    return None if found else relpath
+    if git_status(request.root, "cat-file", "-e", f"{sha}:{relpath}") == 0:
+        return None
+    had = git_status(request.root, "cat-file", "-e", f"{sha}^:{relpath}") == 0
+    return None if had else relpath
+
+
+def _pyproject_readable(request: runflow.RunRequest, sha: str) -> bool:
+    """Whether commit ``sha`` has no pyproject.toml or one that parses: only then does
+    it say where its checklist is."""
+    from relcheck.errors import UsageError
+    from relcheck.git import refs as gitrefs
+    from relcheck.system import pyproject
+
+    raw = gitrefs.show_file(request.root, sha, pyproject.NAME)
+    if raw is None:
+        return True
+    try:
+        pyproject.value(pyproject.parse(raw, pyproject.NAME), "tool", "relcheck", "checklist")
+    except UsageError:
+        return False
+    return True
 
 
 def committed_checklist(request: runflow.RunRequest, sha: str) -> Checklist | None:
