@@ -64,3 +64,14 @@ def test_the_top_level_project_still_releases_its_own_version(git_repo: Path) ->
     proc = run_relcheck("run", cwd=git_repo)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert tags(git_repo) == ["v1.2.0"]
+
+
+def test_a_package_is_not_judged_by_the_top_level_project_s_releases(git_repo: Path) -> None:
+    # The top-level project released 2.0.0 as v2.0.0; package a is at 1.0.0, its first.
+    git(git_repo, "tag", "-a", "-m", "release 2.0.0", "v2.0.0")
+    git(git_repo, "push", "-q", "origin", "v2.0.0")
+    package = _monorepo(git_repo)
+    proc = run_relcheck("run", "-c", "relcheck.yaml", cwd=package)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "v2.0.0" not in proc.stdout
+    assert sorted(tags(git_repo)) == ["pkg-a-1.0.0", "v2.0.0"]

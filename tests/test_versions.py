@@ -21,6 +21,8 @@ from relcheck.system.cienv import ci_branch, full_history_fix
         ("v2.0.0rc1", "v{version}", "2.0.0rc1"),
         ("deploy-42", "v{version}", None),
         ("pkg-1.2.0", "v{version}", None),  # another package's pattern
+        ("v1.2.0", "pkg-{version}", None),  # the top-level project's, not the package's
+        ("1.2.0", "release/{version}-final", None),
         ("latest", "{version}", None),
     ],
 )

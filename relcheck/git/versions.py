@@ -39,14 +39,20 @@ def without_v(version: str) -> str:
 
 def tag_version(name: str, template: str) -> Version | None:
     """The version the tag ``name`` releases (``release.tag`` is ``template``), or None
-    when the name is no version: ``v1.2.0``, ``1.2.0`` and ``pkg-1.2.0`` for the pattern
-    ``pkg-{version}`` all release 1.2.0; ``deploy-42`` releases nothing."""
+    when the name is no version: ``v1.2.0`` and ``1.2.0`` both release 1.2.0 for the
+    patterns ``v{version}`` and ``{version}``; ``deploy-42`` releases nothing.
+
+    A pattern that names more than the version (``pkg-a-{version}``: a package of a
+    repository of several) counts only its own tags: ``v2.0.0`` there is another
+    project's release, not one of package a."""
     prefix, _, suffix = template.partition("{version}")
     inner = len(name) - len(prefix) - len(suffix)
     if (prefix or suffix) and inner > 0 and name.startswith(prefix) and name.endswith(suffix):
         found = parse_version(name[len(prefix) : len(name) - len(suffix)])
         if found is not None:
             return found
+    if prefix.lower() not in ("", "v") or suffix:
+        return None
     return parse_version(name)  # packaging reads a leading "v" itself
 
 
