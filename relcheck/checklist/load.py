@@ -15,7 +15,6 @@ import os
 from relcheck.errors import ChecklistError, Problem, SourceLocation, UsageError
 from relcheck.models import Checklist
 
-DEFAULT_NAME = "relcheck.yaml"
 MAX_BYTES = 2 * 1024 * 1024  # a checklist is a page of YAML; refuse what cannot be one
 
 
@@ -34,6 +33,8 @@ def find_checklist(root: str, explicit: str | None = None) -> str:
             f"got {type(configured).__name__}",
             hint='write it as checklist = "relcheck.yaml"',
         )
+    from relcheck.git.checklistpath import DEFAULT_NAME
+
     return os.path.join(root, DEFAULT_NAME)
 
 

@@ -22,11 +22,7 @@ from relcheck.models import Checklist, Outcome, RunResult, Status
 from relcheck.report import Reporter
 from relcheck.system.cienv import flag
 from relcheck.system.interrupts import Cancellation, handle_signals
-from relcheck.system.terminal import echo
-
-
-def _note(text: str) -> None:
-    echo(f"relcheck: {text}", err=True)
+from relcheck.system.terminal import note
 
 
 def pushed_refs(
@@ -42,7 +38,7 @@ def pushed_refs(
             return []
         if not stdin.isatty():
             return prepush.parse_lines(_read_text(stdin))
-        _note("no pre-push input on stdin: checking HEAD as if it were pushed")
+        note("no pre-push input on stdin: checking HEAD as if it were pushed")
     head = gitrefs.head(root)
     if head.commit is None:
         return []
@@ -112,17 +108,17 @@ def run_hook(
 ) -> int:
     """Run the hook's checks; return the exit code (non-zero refuses the push)."""
     if flag(environ, "RELCHECK_SKIP"):
-        _note(f"RELCHECK_SKIP is set: the {hook} checks are skipped")
+        note(f"RELCHECK_SKIP is set: the {hook} checks are skipped")
         return 0
     if hook == "pre-push":
         for line in checkout.remove_leftovers(request.root).notes():
-            _note(line)
+            note(line)
     refs = pushed_refs(hook, request.root, stdin, environ)
     if not refs:
-        _note("nothing to check: the push sends no commits")
+        note("nothing to check: the push sends no commits")
         return 0
     if all(ref.deletes for ref in refs):
-        _note("nothing to check: the push only deletes refs")
+        note("nothing to check: the push only deletes refs")
         return 0
     if hook == "pre-push":
         # Before anything else, and for every pusher: a release tag must be one relcheck
@@ -137,7 +133,7 @@ def run_hook(
     if environ.get("RELCHECK_RUN_ID"):
         # A step of a relcheck run (the release step pushing its tag) is pushing: that
         # run has checked this commit already, and holds the lock a second run would need.
-        _note(f"pushed by a step of relcheck run {environ['RELCHECK_RUN_ID']}: nothing to check")
+        note(f"pushed by a step of relcheck run {environ['RELCHECK_RUN_ID']}: nothing to check")
         return 0
     targets: list[prepush.Target] = []
     unselected: list[str] = []
@@ -151,14 +147,14 @@ def run_hook(
         if commit is None:  # a tag of a tree or a blob: no commit to check
             kind = gitrefs.peeled_kind(request.root, sha)
             what = f"a {kind}" if kind else "an object that is not here"
-            _note(f"nothing to check: {names} points at {what}, not a commit")
+            note(f"nothing to check: {names} points at {what}, not a commit")
             continue
         # Another hook checks the working tree, which has a checklist HEAD may not have.
         missing = missing_checklist(request, commit) if hook == "pre-push" else None
         if missing is not None:
             # A branch of web pages, or a commit from before the project used relcheck:
             # it has no checks to run. (A release tag on one was refused above.)
-            _note(f"nothing to check: {names} ({commit[:9]}) has no {missing}")
+            note(f"nothing to check: {names} ({commit[:9]}) has no {missing}")
             continue
         # The pushed commit's own checklist says which refs its hook checks; when it
         # does not load, the working tree's does; when neither does, the commit is
@@ -174,7 +170,7 @@ def run_hook(
             )
     if not targets:
         if unselected:
-            _note(f"nothing to check: {'; '.join(unselected)}")
+            note(f"nothing to check: {'; '.join(unselected)}")
         return 0
     confirm = [s.strip() for s in environ.get("RELCHECK_CONFIRM", "").split(",") if s.strip()]
     if confirm:
@@ -208,7 +204,7 @@ def _check(
             needed = checkout.needs_worktree(root, sha)
             place = checkout.checkout(root, sha, needed)
             if needed:
-                _note(
+                note(
                     f"checking {sha[:12]} ({', '.join(target.refs)}) in a clean temporary "
                     "worktree: the working tree is not exactly that commit"
                 )
@@ -232,15 +228,15 @@ def _check(
     if result.outcome is not Outcome.PASSED:
         verb = "refused" if hook == "pre-push" else "stopped"
         stopped = _stopped_by(result, cancellation)
-        _note(
+        note(
             f"{hook} {verb}: {stopped or result.message or result.outcome}. "
             f"Full record: relcheck show {result.info.run_id}"
         )
         if hook == "pre-push" and stopped:
             # Nothing failed: there is nothing to fix, only the push to make again.
-            _note("nothing was pushed; `git push` again to run the checks and push")
+            note("nothing was pushed; `git push` again to run the checks and push")
         elif hook == "pre-push":
-            _note(f"fix: {push_fix(result)}")
+            note(f"fix: {push_fix(result)}")
     return code
 
 

@@ -9,11 +9,7 @@ from relcheck.engine.pushedcommit import committed_checklist, missing_checklist
 from relcheck.errors import RelcheckError
 from relcheck.git import prepush
 from relcheck.models import Checklist
-from relcheck.system.terminal import echo
-
-
-def _note(text: str) -> None:
-    echo(f"relcheck: {text}", err=True)
+from relcheck.system.terminal import note
 
 
 def guard_release_tags(
@@ -77,11 +73,11 @@ def _fix(ref: prepush.PushedRef) -> str:
 
 def _refuse_no_commit(ref: prepush.PushedRef, checklist: Checklist, kind: str) -> int:
     what = f"a {kind}" if kind else "no commit"
-    _note(
+    note(
         f"pre-push refused: {ref.name} points at {what}, not a commit: a release tag (it "
         f"names version {_version(ref, checklist)}) must name the commit that was released"
     )
-    _note(_fix(ref))
+    note(_fix(ref))
     return 1
 
 
@@ -102,23 +98,23 @@ def _passes(
     )
     missing = missing_checklist(request, commit)
     if missing is not None:
-        _note(
+        note(
             f"{head} {commit[:9]} has no {missing}: no relcheck run can have checked it, "
             "so nothing shows that it passed the project's checks"
         )
-        _note(_fix(ref))
+        note(_fix(ref))
         return False
     rules = verify.ReleaseRules(checklist.release.tag, checklist.release.version_from)
     verdict = verify.check(request.root, ref.name, obj, rules)
     if verdict.ok:
         run = verdict.record.summary.run_id if verdict.record else "-"
-        _note(
+        note(
             f"{ref.name}: a release tag relcheck made for a passing run of {commit[:9]} "
             f"(run {run}): verified, pushed without running the checks again"
         )
         return True
-    _note(f"{head} not one relcheck made for a passing run of {commit[:9]}:")
+    note(f"{head} not one relcheck made for a passing run of {commit[:9]}:")
     for problem in verdict.problems:
-        _note(f"  {problem}")
-    _note(_fix(ref))
+        note(f"  {problem}")
+    note(_fix(ref))
     return False

@@ -11,3 +11,6 @@ Modules, each with one job and no cycles (``facts`` is imported by the others):
 - ``notes``: release notes in Markdown
 - ``trend``: the release runs of the recent past, oldest first
 """
+
+# What a run says, and a gate judges by, when there is no previous release to compare with.
+NO_BASELINE = "no previous release to compare with (first release)"

@@ -12,14 +12,13 @@ import dataclasses
 import re
 from collections.abc import Callable
 
-from relcheck.evidence import facts
+from relcheck.evidence import NO_BASELINE, facts
 from relcheck.evidence.baseline import Baseline
 from relcheck.models import Status, Step, StepResult
 
 RULE_PATTERN = r"^(no_drop|no_fewer|no_more|no_rise|[+-][0-9]+(\.[0-9]+)?%)$"
 GATED = (*facts.KNOWN, facts.DURATION)
 FIRST_RELEASE = "first_release"
-NO_PREVIOUS = "no previous release to compare with (first release)"
 _PERCENT = re.compile(r"^([+-])([0-9]+(?:\.[0-9]+)?)%$")
 
 
@@ -59,7 +58,7 @@ def judge(
     step: Step,
     result: StepResult,
     baseline: Baseline | None,
-    why_none: str = NO_PREVIOUS,
+    why_none: str = NO_BASELINE,
     *,
     doubt: bool = False,
 ) -> StepResult:
@@ -117,7 +116,7 @@ def judge(
 
 
 def judge_with(
-    baseline: Baseline | None, why_none: str = NO_PREVIOUS, *, doubt: bool = False
+    baseline: Baseline | None, why_none: str = NO_BASELINE, *, doubt: bool = False
 ) -> Callable[[Step, StepResult], StepResult]:
     """The engine's hook: every finished step judged against ``baseline``."""
     return lambda step, result: judge(step, result, baseline, why_none, doubt=doubt)

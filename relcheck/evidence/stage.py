@@ -9,12 +9,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from relcheck.evidence import NO_BASELINE
 from relcheck.models import Checklist, RunInfo, RunResult, Step, StepResult, is_release_run
 
 if TYPE_CHECKING:
     from relcheck.evidence.baseline import Baseline
 
-NO_BASELINE = "no previous release to compare with (first release)"
 # A run that neither judges gates nor releases does not read the release history when
 # the history here has no release tag: it cannot say whether this is a first release.
 NO_TAG_HERE = "no previous release tag in this history to compare with"

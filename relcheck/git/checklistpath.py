@@ -11,7 +11,8 @@ from collections.abc import Callable
 from relcheck.errors import UsageError
 from relcheck.git import refs as gitrefs
 
-DEFAULT_NAME = "relcheck.yaml"
+DEFAULT_NAME = "relcheck.yaml"  # the checklist `relcheck run` reads when no other is named
+
 PYPROJECT = "pyproject.toml"
 
 

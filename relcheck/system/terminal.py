@@ -47,6 +47,11 @@ def echo(text: str, *, err: bool = False) -> None:
     stream.flush()
 
 
+def note(text: str) -> None:
+    """A line of relcheck's own to stderr, ``relcheck: TEXT`` (what the hook tells a pusher)."""
+    echo(f"relcheck: {text}", err=True)
+
+
 def _bytes_under_ascii(stream: TextIO) -> BinaryIO | None:
     """The byte stream under ``stream`` when ``stream`` encodes to ASCII only."""
     import codecs
