@@ -100,7 +100,7 @@ def released_before(
     tag, commit, version = ctx.info.tag, ctx.info.commit, ctx.info.version
     if tag is None or commit is None:
         return None
-    if any(f.check in ("tag", "version") and not f.ok for f in found):
+    if any(f.check == "tag" and not f.ok for f in found):
         tagged = gittags.local_tag(root, tag)
         at = tagged.commit if tagged is not None else None
         if at is None and history is not None:  # only the remote has it (a shallow clone)
