@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import (
     assert_no_traceback,
     commit_all,
@@ -151,32 +153,24 @@ def test_a_shallow_clone_whose_remote_cannot_be_asked_fails_its_gates(
     assert FIRST not in out
 
 
-def test_a_release_of_this_version_under_another_spelling_is_no_first_release(
-    git_repo: Path,
+@pytest.mark.parametrize(
+    ("tag", "released"),
+    [
+        ("1.2.0", "1.2.0 is already released as 1.2.0"),  # another spelling
+        ("v1.2.0", "v1.2.0 is already released at"),  # the template's, made by hand
+    ],
+)
+def test_a_release_of_this_version_on_an_older_commit_is_no_first_release(
+    git_repo: Path, tag: str, released: str
 ) -> None:
-    # The template's version 1.2.0, released before as `1.2.0`: not a first release.
+    # The template's version 1.2.0, released before (by hand): not a first release.
     write(git_repo / "relcheck.yaml", GATED.replace(", push: true", ""))
     commit_all(git_repo, "checklist")
-    git(git_repo, "tag", "1.2.0")
+    git(git_repo, "tag", tag)
     commit_all(git_repo, "after the release")
     git(git_repo, "push", "-q", "origin", "main")
     proc = run_relcheck("run", "--no-progress", "--dry-run", cwd=git_repo)
     out = proc.stdout + proc.stderr
-    assert "1.2.0 is already released as 1.2.0" in out
+    assert released in out, out
     assert FIRST not in out
-    assert "baseline: the previous release 1.2.0 was not made by relcheck" in out
-
-
-def test_a_hand_made_tag_of_this_version_on_an_older_commit_is_no_first_release(
-    git_repo: Path,
-) -> None:
-    write(git_repo / "relcheck.yaml", GATED.replace(", push: true", ""))
-    commit_all(git_repo, "checklist")
-    git(git_repo, "tag", "v1.2.0")
-    commit_all(git_repo, "after the tag")
-    git(git_repo, "push", "-q", "origin", "main")
-    proc = run_relcheck("run", "--no-progress", "--dry-run", cwd=git_repo)
-    out = proc.stdout + proc.stderr
-    assert "v1.2.0 is already released at" in out, out
-    assert FIRST not in out
-    assert "baseline: the previous release v1.2.0 was not made by relcheck" in out
+    assert f"baseline: the previous release {tag} was not made by relcheck" in out
