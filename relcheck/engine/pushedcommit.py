@@ -12,13 +12,14 @@ from relcheck.models import Checklist
 def checklist_path_in_commit(request: runflow.RunRequest, sha: str) -> str | None:
     """Where the checklist is, relative to the top of the tree, in commit ``sha``: the
     ``--checklist`` given, else the project's (see relcheck.git.checklistpath); None
-    for a ``--checklist`` outside the repository."""
-    from relcheck.git.checklistpath import checklist_path_at, normalized
+    for a ``--checklist`` outside the repository, or when the commit's pyproject.toml
+    cannot tell (the working tree's checklist then checks the commit)."""
+    from relcheck.git.checklistpath import normalized, told_path_at
 
     if request.checklist:
         inside = os.path.relpath(os.path.abspath(request.checklist), request.root)
         return None if inside.startswith("..") else normalized(inside)
-    return checklist_path_at(request.root, sha)
+    return told_path_at(request.root, sha)
 
 
 def missing_checklist(request: runflow.RunRequest, sha: str) -> str | None:
@@ -31,30 +32,13 @@ def missing_checklist(request: runflow.RunRequest, sha: str) -> str | None:
     from relcheck.git.door import git_status
 
     relpath = checklist_path_in_commit(request, sha)
-    if relpath is None or not _pyproject_readable(request, sha):
+    if relpath is None:
         return None  # a file outside the repository, or no telling: the run reads it
     # `cat-file -e` only asks: no need to read a file to know it is there.
     if git_status(request.root, "cat-file", "-e", f"{sha}:{relpath}") == 0:
         return None
     had = git_status(request.root, "cat-file", "-e", f"{sha}^:{relpath}") == 0
     return None if had else relpath
-
-
-def _pyproject_readable(request: runflow.RunRequest, sha: str) -> bool:
-    """Whether commit ``sha`` has no pyproject.toml or one that parses: only then does
-    it say where its checklist is."""
-    from relcheck.errors import UsageError
-    from relcheck.git import refs as gitrefs
-    from relcheck.system import pyproject
-
-    raw = gitrefs.show_file(request.root, sha, pyproject.NAME)
-    if raw is None:
-        return True
-    try:
-        pyproject.value(pyproject.parse(raw, pyproject.NAME), "tool", "relcheck", "checklist")
-    except UsageError:
-        return False
-    return True
 
 
 def committed_checklist(request: runflow.RunRequest, sha: str) -> Checklist | None:

@@ -24,9 +24,15 @@ def normalized(path: str) -> str:
 
 def checklist_path_at(root: str, commit: str, folder: str = "") -> str:
     """The checklist path of the project in ``folder`` (from the top of the tree; "" for
-    the top) in ``commit``, from the top of the tree: ``[tool.relcheck] checklist`` of
-    the pyproject.toml committed there, relative to it, else relcheck.yaml beside it (also
-    when that pyproject.toml cannot be read: the run reports it)."""
+    the top) in ``commit``, from the top of the tree (see :func:`told_path_at`); the
+    default beside that pyproject.toml also when it cannot tell (the run reports why)."""
+    return told_path_at(root, commit, folder) or posixpath.join(folder, DEFAULT_NAME)
+
+
+def told_path_at(root: str, commit: str, folder: str = "") -> str | None:
+    """``[tool.relcheck] checklist`` of the pyproject.toml committed in ``folder``,
+    relative to it, else relcheck.yaml beside it; None when that pyproject.toml does not
+    parse or names no path, and so cannot tell where the checklist is."""
     default = posixpath.join(folder, DEFAULT_NAME)
     raw = gitrefs.show_file(root, commit, posixpath.join(folder, PYPROJECT))
     if not raw:
@@ -37,8 +43,10 @@ def checklist_path_at(root: str, commit: str, folder: str = "") -> str:
         data = pyproject.parse(raw, PYPROJECT)
         path = pyproject.value(data, "tool", "relcheck", "checklist")
     except UsageError:
+        return None
+    if path is None:
         return default
-    return normalized(posixpath.join(folder, path)) if isinstance(path, str) and path else default
+    return normalized(posixpath.join(folder, path)) if isinstance(path, str) and path else None
 
 
 def project_folder(checklist: str, exists: Callable[[str], bool]) -> str:
