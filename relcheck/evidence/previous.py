@@ -41,7 +41,8 @@ def find(root: str, template: str, remote: str, info: RunInfo) -> Previous:
     history = releases.read(root, template, releases.usable_remote(root, remote), ask_remote=False)
     if history.problem:
         return Previous(
-            None, doubt=f"relcheck cannot tell which release came before: {doubt(history.problem)}"
+            None,
+            doubt=f"relcheck cannot tell which release came before: {with_fix(history.problem)}",
         )
     # This run's own tag is an earlier release only on another commit (made by hand, or
     # by an earlier run of this version); on the commit itself it is this release.
@@ -61,7 +62,7 @@ def find(root: str, template: str, remote: str, info: RunInfo) -> Previous:
     return Previous(None)
 
 
-def doubt(problem: str) -> str:
+def with_fix(problem: str) -> str:
     """``problem`` with the fix for where relcheck runs."""
     from relcheck.system import cienv
 
@@ -70,7 +71,7 @@ def doubt(problem: str) -> str:
 
 def unreadable(tag: str, remote: str) -> str:
     """Why the previous release ``tag``, only on ``remote``, is no baseline here."""
-    return doubt(
+    return with_fix(
         f"the previous release {tag} is on {remote} but not in this shallow clone, and "
         "its record is not on this machine: relcheck cannot compare with it"
     )
