@@ -116,6 +116,8 @@ class StepCache:
                 self.secret,
                 self._env,
                 self.workspace.files,
+                # The repository's environment, also when the workspace is a temporary
+                # worktree of a commit: the state folder is always <repository>/.relcheck.
                 env_root=os.path.dirname(os.path.abspath(self._state_dir)),
             )
         cls = registry.load(step.uses)
