@@ -125,6 +125,23 @@ def test_record_has_every_field_and_show_renders_it(git_repo: Path, checklist) -
     assert "failed" in listed.stdout
 
 
+def test_a_silent_step_keeps_its_command_in_the_record_and_makes_no_log_file(
+    git_repo: Path, checklist
+) -> None:
+    checklist(
+        "version: 1\nsteps:\n  - id: quiet\n    run: 'true'\n  - id: loud\n    run: echo said\n"
+    )
+    proc = run_relcheck("run", "--dry-run", cwd=git_repo)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    record = latest_record(git_repo)
+    quiet, loud = step_record(record, "quiet"), step_record(record, "loud")
+    assert "log" not in quiet
+    assert quiet["output_tail"] == "[relcheck] $ true"
+    assert not (git_repo / ".relcheck" / "runs" / record["run_id"] / "quiet.log").exists()
+    # A log that is kept opens with the command it ran, as before output came.
+    assert Path(loud["log"]).read_text() == "[relcheck] $ echo said\nsaid\n"
+
+
 def test_json_format_prints_only_the_run_result_on_stdout(git_repo: Path, checklist) -> None:
     checklist("version: 1\nsteps:\n  - id: a\n    run: echo hi\n")
     proc = run_relcheck("run", "--dry-run", "--format", "json", cwd=git_repo)

@@ -43,6 +43,9 @@ def run(
             redactor=options.redactor,
             needed=any(s.service for s in checklist.steps),
         )
+        if state.logs is not None:
+            # There while steps run, though a silent step makes no log in it.
+            state.logs.make()
         state.watch = treewatch.start(options.workdir or info.root, _own_paths(info, options))
         # A push is not a release: the release preconditions are not its question.
         hook = info.mode == "hook"

@@ -99,7 +99,7 @@ def execute(state: RunState, step: Step) -> StepResult:
         runner=step.uses,
         started_at=started,
         duration=time.monotonic() - t0,
-        log_path=log_path,
+        log_path=sink.kept_log,
         attempts=attempts,
         # How much the step printed, over all attempts: the tail alone cannot say
         # whether 2 KiB or 200 MB came before it.

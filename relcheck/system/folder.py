@@ -49,6 +49,18 @@ class OpenFolder:
         finally:
             self._done()
 
+    def make(self) -> None:
+        """Make the folder now rather than with its first file; an error is left for
+        :meth:`create` to raise."""
+        with self._lock:
+            self._making += 1
+        try:
+            self._folder(stale=None)
+        except OSError:
+            pass
+        finally:
+            self._done()
+
     def close(self) -> None:
         with self._lock:
             held = [*self._retired, *([self._fd] if self._fd is not None else [])]

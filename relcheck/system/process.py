@@ -215,7 +215,7 @@ def _spawn(
     """Start ``argv`` in a new session, stdin closed, output piped; return it and the mark
     of its process tree (see relcheck.system.proctree)."""
     popen_argv = _check_argv(argv, cwd, env, shell)
-    sink.note(f"$ {argv if isinstance(argv, str) else _join(popen_argv)}")
+    sink.header(f"$ {argv if isinstance(argv, str) else _join(popen_argv)}")
     tree_env = dict(env)
     token = proctree.new_tree(tree_env)
     try:

@@ -45,28 +45,47 @@ class OutputSink:
         self._lock = threading.Lock()
         self._live = live
         self._file: BinaryIO | None = None
+        self._folder = folder
         self.bytes_seen = 0
         self.log_error: str | None = None  # why the log stopped being written, if it did
-        if log_path:
-            from relcheck.system.fileio import create_new, describe, make_dirs
+        # The log is made with the first output: a silent step leaves no empty file (a
+        # file made costs more than a short step on some file systems).
+        self._log_wanted = bool(log_path)
+        self._log_made = False
+        self._held = b""  # header lines, written when the log is made
+        self._fed = False  # whether anything went through the stream redactor
 
-            try:  # a file of relcheck's own; a log that cannot be made does not stop the step
-                if folder is not None and os.path.dirname(log_path) == folder.path:
-                    fd = folder.create(os.path.basename(log_path))
-                else:
-                    make_dirs(os.path.dirname(log_path))
-                    fd = create_new(log_path)
-                self._file = os.fdopen(fd, "wb", buffering=65536)  # no terminal check
-            except OSError as exc:
-                self.log_error = f"no log kept: {describe(exc)}"
-                self._emit(f"[relcheck] {self.log_error}\n".encode())
+    @property
+    def kept_log(self) -> str | None:
+        """The log's path once output was written to it; None for a silent step."""
+        return self.log_path if self._log_made else None
+
+    def _open_log(self) -> None:
+        self._log_wanted = False
+        log_path = self.log_path or ""
+        from relcheck.system.fileio import create_new, describe, make_dirs
+
+        folder = self._folder
+        try:  # a file of relcheck's own; a log that cannot be made does not stop the step
+            if folder is not None and os.path.dirname(log_path) == folder.path:
+                fd = folder.create(os.path.basename(log_path))
+            else:
+                make_dirs(os.path.dirname(log_path))
+                fd = create_new(log_path)
+            self._file = os.fdopen(fd, "wb", buffering=65536)  # no terminal check
+            self._log_made = True
+            held, self._held = self._held, b""
+            self._file.write(held)
+        except OSError as exc:
+            self.log_error = f"no log kept: {describe(exc)}"
+            self._tail_add(f"[relcheck] {self.log_error}\n".encode())
 
     def write(self, chunk: bytes) -> None:
         """Add raw output from a process."""
         with self._lock:
             self.bytes_seen += len(chunk)
             text = self._cleaner.feed(self._decoder.decode(chunk))
-            self._emit(self._redactor.feed(text.encode()))
+            self._feed(text.encode())
 
     def mask(self, text: str) -> str:
         """``text`` with the secrets this sink masks masked (for a runner that lays out
@@ -85,15 +104,34 @@ class OutputSink:
             self._redactor = StreamRedactor(self._base)
             self._emit(self._redactor.feed(held))
 
+    def header(self, text: str) -> None:
+        """Like :meth:`note`, for the lines that open a log (the command a step runs):
+        kept in the tail, and written to the log only once anything else is, so that a
+        silent step makes no file."""
+        with self._lock:
+            if not self._log_wanted or self._fed:
+                self._feed(f"[relcheck] {printable(text)}\n".encode())
+                return
+            # A whole line, before any output: nothing for a secret to straddle.
+            line = self._base.bytes(f"[relcheck] {printable(text)}\n".encode())
+            self._held += line
+            self._tail_add(line)
+
     def note(self, text: str) -> None:
         """Add a line of relcheck's own (what it ran, why it stopped); not counted in
         ``bytes_seen``, which measures the step's own output."""
         with self._lock:
-            self._emit(self._redactor.feed(f"[relcheck] {printable(text)}\n".encode()))
+            self._feed(f"[relcheck] {printable(text)}\n".encode())
+
+    def _feed(self, data: bytes) -> None:
+        self._fed = True
+        self._emit(self._redactor.feed(data))
 
     def _emit(self, data: bytes) -> None:
         if not data:
             return
+        if self._log_wanted:
+            self._open_log()
         if self._file is not None:
             try:
                 self._file.write(data)
@@ -103,6 +141,9 @@ class OutputSink:
                 # in the tail, and go on keeping the tail.
                 self._give_up_log(exc)
                 data = data + f"\n[relcheck] log incomplete: {self.log_error}\n".encode()
+        self._tail_add(data)
+
+    def _tail_add(self, data: bytes) -> None:
         self._tail.append(data)
         self._tail_size += len(data)
         while self._tail_size - len(self._tail[0]) >= TAIL_BYTES:

@@ -190,7 +190,9 @@ def test_a_link_at_a_later_steps_log_is_not_written_through(
         version: 1
         steps:
           - id: plant
-            run: ln -s {outside}/victim.txt "$RELCHECK_ROOT/.relcheck/runs/$RELCHECK_RUN_ID/later.log"
+            run: >-
+              mkdir -p "$RELCHECK_ROOT/.relcheck/runs/$RELCHECK_RUN_ID" &&
+              ln -s {outside}/victim.txt "$RELCHECK_ROOT/.relcheck/runs/$RELCHECK_RUN_ID/later.log"
           - id: later
             run: echo later output
             needs: [plant]
@@ -449,7 +451,9 @@ def test_a_fifo_a_step_leaves_at_its_own_log_does_not_hang_the_ci_report(
         version: 1
         steps:
           - id: swap
-            run: f=.relcheck/runs/$RELCHECK_RUN_ID/swap.log && rm $f && mkfifo $f
+            run: >-
+              printf 'own output %01000d\\n' 0; f=.relcheck/runs/$RELCHECK_RUN_ID/swap.log;
+              until [ -e $f ]; do sleep 0.01; done; rm $f && mkfifo $f
         """
     )
     proc = start_relcheck("run", "--dry-run", cwd=git_repo, env={ci: "true"})
@@ -472,7 +476,9 @@ def test_a_link_a_step_leaves_at_its_own_log_is_not_read_into_the_ci_log(
         version: 1
         steps:
           - id: swap
-            run: echo own output; f=.relcheck/runs/$RELCHECK_RUN_ID/swap.log && rm $f && ln -s {secret} $f
+            run: >-
+              printf 'own output %01000d\\n' 0; f=.relcheck/runs/$RELCHECK_RUN_ID/swap.log;
+              until [ -e $f ]; do sleep 0.01; done; rm $f && ln -s {secret} $f
         """
     )
     proc = start_relcheck("run", "--dry-run", cwd=git_repo, env={"GITHUB_ACTIONS": "true"})

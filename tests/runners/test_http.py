@@ -337,7 +337,8 @@ def test_an_authorization_value_never_reaches_the_record_log_or_output(
         f'GET {http_server}/headers: json: $.X-Api-Key: expected "other", got "***"',
     ]
     record_text = records(git_repo)[-1].read_text()
-    log_text = Path(step["log"]).read_text()
+    log = step.get("log")  # kept only when the step wrote to it
+    log_text = Path(log).read_text() if log else ""
     for text in (record_text, log_text, output):
         assert token not in text
         assert "key-1234-abcd" not in text
