@@ -35,6 +35,7 @@ NOT_FOR_A_PLAIN_RUN = (
     "relcheck.runners._release_tags",
     "relcheck.git.remotes",  # CI names the branch of a detached HEAD
     "relcheck.git.cibranch",
+    "traceback",  # a runner that crashed
     "tempfile",  # atomic writes use relcheck.system.fileio.make_temp
     "random",
     "concurrent.futures",  # the scheduler's own threads take a queue
