@@ -188,6 +188,13 @@ def tools(case: str) -> list[tuple[str, list[str]]]:
         rows.append(
             ("python, the same processes", [str(BIN / "python"), str(HERE / "python_floor.py")])
         )
+        # ... with what a release gate cannot leave out (version, tree check, record).
+        rows.append(
+            (
+                "python, a release gate's least",
+                [str(BIN / "python"), str(HERE / "python_gate_floor.py")],
+            )
+        )
         # ... after importing what relcheck imports from the standard library.
         rows.append(
             (
