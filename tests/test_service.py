@@ -189,6 +189,28 @@ def test_a_service_that_exits_early_fails_the_step_with_its_last_output(
     assert "error: DATABASE_URL is not set" in result.output
 
 
+def test_a_secret_learned_after_the_command_line_is_masked_in_it(tmp_path: Path) -> None:
+    log = tmp_path / "step.log"
+    sink = OutputSink(str(log))
+    sink.header("$ serve --key key-1234-abcd")
+    sink.write(b"serving\n")
+    sink.add_secrets(["key-1234-abcd"])  # as the http runner does, once it has started
+    sink.close()
+    assert sink.tail() == "[relcheck] $ serve --key ***\nserving"
+    assert log.read_text() == "[relcheck] $ serve --key ***\nserving\n"
+    assert sink.kept_log == str(log)
+
+
+def test_a_command_line_alone_makes_no_log_and_is_kept_in_the_tail(tmp_path: Path) -> None:
+    log = tmp_path / "step.log"
+    sink = OutputSink(str(log))
+    sink.header("$ true")
+    sink.close()
+    assert sink.tail() == "[relcheck] $ true"
+    assert not log.exists()
+    assert sink.kept_log is None
+
+
 class _LateSink(OutputSink):
     """A sink whose reader falls behind, as on a loaded machine: each chunk of output
     arrives a while after the service wrote it."""

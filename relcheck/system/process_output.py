@@ -53,7 +53,7 @@ class OutputSink:
         self._log_wanted = bool(log_path)
         self._log_made = False
         self._held = b""  # header lines, written when the log is made
-        self._fed = False  # whether anything went through the stream redactor
+        self._fed = False  # whether anything but a header was written
 
     @property
     def kept_log(self) -> str | None:
@@ -109,13 +109,10 @@ class OutputSink:
         kept in the tail, and written to the log only once anything else is, so that a
         silent step makes no file."""
         with self._lock:
-            if not self._log_wanted or self._fed:
-                self._feed(f"[relcheck] {printable(text)}\n".encode())
-                return
-            # A whole line, before any output: nothing for a secret to straddle.
-            line = self._base.bytes(f"[relcheck] {printable(text)}\n".encode())
-            self._held += line
-            self._tail_add(line)
+            # Through the stream redactor as any line: a secret a runner learns later
+            # (add_secrets) is still masked in what it holds back, and one that
+            # straddles the header and the output is masked whole.
+            self._emit(self._redactor.feed(f"[relcheck] {printable(text)}\n".encode()))
 
     def note(self, text: str) -> None:
         """Add a line of relcheck's own (what it ran, why it stopped); not counted in
@@ -131,6 +128,10 @@ class OutputSink:
         if not data:
             return
         if self._log_wanted:
+            if not self._fed:  # header lines only so far: no file yet
+                self._held += data
+                self._tail_add(data)
+                return
             self._open_log()
         if self._file is not None:
             try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -342,6 +343,36 @@ def test_an_authorization_value_never_reaches_the_record_log_or_output(
     for text in (record_text, log_text, output):
         assert token not in text
         assert "key-1234-abcd" not in text
+
+
+def test_a_credential_header_value_on_the_services_command_line_is_masked(
+    check: Any, git_repo: Path
+) -> None:
+    # The service is started, and its command line logged, before the http runner
+    # learns which values are secret: they are masked in it all the same.
+    key = "key-1234-abcd"
+    (git_repo / "site" / key).mkdir(parents=True)
+    service = {
+        "run": [
+            sys.executable,
+            "-m",
+            "http.server",
+            "{port}",
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+            f"site/{key}",
+        ],
+        "ready": "http://127.0.0.1:{port}/",
+    }
+    code, output, step = check(
+        {"url": "${RELCHECK_SERVICE_URL}/", "headers": {"X-Api-Key": key}}, service=service
+    )
+    assert code == 0, output
+    log_text = Path(step["log"]).read_text()
+    assert "site/***" in log_text
+    for text in (records(git_repo)[-1].read_text(), log_text, output):
+        assert key not in text
 
 
 def test_values_of_secret_variables_are_masked_after_expansion(
