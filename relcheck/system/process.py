@@ -79,6 +79,11 @@ def run(
                 timed_out = True
                 _stop_group(proc, (signal.SIGTERM, signal.SIGKILL), wait=waiting)
                 break
+        if not timed_out and cancel.is_set() and (proc.returncode or 0) < 0:
+            # Killed by a signal once the run was stopped, before this thread looked:
+            # relcheck's own stop (a second Ctrl-C kills every group at once), which
+            # ended a step the user interrupted, not one that failed.
+            cancelled = True
     finally:
         exited.close()
         process_groups.kill_leftovers(proc.pid)

@@ -178,3 +178,40 @@ def test_threads_that_read_a_counter_first_at_once_open_it_once() -> None:
         if os.path.realpath(f"/proc/self/fd/{fd}") == "/proc/stat"
     ]
     assert len(held) <= 2  # this one, and the module's own if a step ran here before
+
+
+def test_a_step_killed_once_the_run_is_stopped_is_interrupted_not_failed(
+    tmp_path: Path,
+) -> None:
+    # A second Ctrl-C soon after the first kills every step's group from the main
+    # thread; a step's thread that had not yet seen the first must still say the user
+    # stopped it, not that its check failed.
+    from relcheck.models import Status
+    from relcheck.runners._support import from_exit
+
+    cancel = threading.Event()
+    pid_file = tmp_path / "pid"
+    done: list[process.CommandResult] = []
+    waiter = threading.Thread(
+        target=lambda: done.append(
+            process.run(
+                f"echo $$ > {pid_file}; exec sleep 300",
+                cwd=str(tmp_path),
+                env=dict(os.environ),
+                timeout=120,
+                cancel=cancel,
+                sink=OutputSink(None),
+                shell=True,
+            )
+        )
+    )
+    waiter.start()
+    deadline = time.monotonic() + 30
+    while not pid_file.exists() or not pid_file.read_text().strip():
+        assert time.monotonic() < deadline, "the step never started"
+        time.sleep(0.01)
+    cancel.set()
+    os.killpg(int(pid_file.read_text()), signal.SIGKILL)
+    waiter.join(30)
+    assert done, "process.run did not return"
+    assert from_exit(done[0], (0,), 120).status is Status.INTERRUPTED, done[0]
