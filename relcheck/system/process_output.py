@@ -74,8 +74,6 @@ class OutputSink:
                 fd = create_new(log_path)
             self._file = os.fdopen(fd, "wb", buffering=65536)  # no terminal check
             self._log_made = True
-            held, self._held = self._held, b""
-            self._file.write(held)
         except OSError as exc:
             self.log_error = f"no log kept: {describe(exc)}"
             self._tail_add(f"[relcheck] {self.log_error}\n".encode())
@@ -135,6 +133,9 @@ class OutputSink:
             self._open_log()
         if self._file is not None:
             try:
+                if self._held:  # the header lines, first in the log
+                    held, self._held = self._held, b""
+                    self._file.write(held)
                 self._file.write(data)
             except OSError as exc:
                 # A full disk must not stop relcheck from draining the step's pipe (the
