@@ -45,6 +45,18 @@ def _setup(repo: Path, version: str = "1.2.0", status: str = "good") -> None:
     git(repo, "push", "-q", "origin", "main")
 
 
+def _released_then_fixed(repo: Path, name: str) -> str:
+    """1.2.0 released as tag ``name`` and pushed, then a commit without a bump pushed
+    after it; the released commit, abbreviated as relcheck names it."""
+    _setup(repo)
+    git(repo, "tag", "-a", "-m", "release 1.2.0", name)
+    git(repo, "push", "-q", "origin", name)
+    older = git(repo, "rev-parse", "HEAD")[:9]
+    commit_all(repo, "a fix without a bump")
+    git(repo, "push", "-q", "origin", "main")
+    return older
+
+
 def _nothing_released(
     repo: Path, proc: subprocess.CompletedProcess[str], says: str, code: int, before: list[str]
 ) -> None:
@@ -86,12 +98,7 @@ def test_a_development_version_still_refuses_a_release_by_hand(git_repo: Path) -
 def test_a_version_released_under_any_spelling_is_nothing_to_release(
     git_repo: Path, name: str
 ) -> None:
-    _setup(git_repo)
-    git(git_repo, "tag", "-a", "-m", "release 1.2.0", name)
-    git(git_repo, "push", "-q", "origin", name)
-    older = git(git_repo, "rev-parse", "HEAD")[:9]
-    commit_all(git_repo, "a fix without a bump")
-    git(git_repo, "push", "-q", "origin", "main")
+    older = _released_then_fixed(git_repo, name)
     proc = run_relcheck("run", "--release-if-new", cwd=git_repo)
     says = f"nothing to release: v1.2.0 is already released at {older}, an older commit"
     if name != "v1.2.0":
@@ -109,12 +116,7 @@ def test_a_version_released_is_nothing_to_release_in_a_shallow_clone(
 ) -> None:
     # CI's default checkout: one commit, no tags. The remote's tags show the release;
     # the clone cannot show where its commit stands, and the version is released anyway.
-    _setup(git_repo)
-    git(git_repo, "tag", "-a", "-m", "release 1.2.0", name)
-    git(git_repo, "push", "-q", "origin", name)
-    older = git(git_repo, "rev-parse", "HEAD")[:9]
-    commit_all(git_repo, "a fix without a bump")
-    git(git_repo, "push", "-q", "origin", "main")
+    older = _released_then_fixed(git_repo, name)
     clone = tmp_path / "ci"
     git(tmp_path, "clone", "-q", "--depth", "1", f"file://{tmp_path / 'remote.git'}", str(clone))
     proc = run_relcheck("run", "--release-if-new", cwd=clone)
